@@ -1,0 +1,45 @@
+# Thin wrapper over CMake/CTest. The README's two commands:
+#   make demo   - install what is missing, build, run the end-to-end demo
+#   make test   - install what is missing, build (-Werror), run every test,
+#                 then again under AddressSanitizer + UndefinedBehaviorSanitizer
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+CTEST_FLAGS ?= --output-on-failure --timeout 600 -j $(JOBS)
+FUZZ_SECONDS ?= 300
+
+.PHONY: all bootstrap build test test-release test-asan demo fuzz bench conformance clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSC_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: bootstrap test-release test-asan
+
+test-release: build
+	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
+
+test-asan: bootstrap
+	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSC_WERROR=ON \
+	    -DWSC_SANITIZE=ON -DWSC_FUZZ=ON -DWSC_BENCH=OFF >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --test-dir $(ASAN_BUILD) $(CTEST_FLAGS)
+
+demo: build
+	@scripts/demo $(BUILD)
+
+# Longer fuzzing campaign: every harness for FUZZ_SECONDS.
+fuzz: bootstrap
+	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSC_SANITIZE=ON -DWSC_FUZZ=ON \
+	    -DWSC_BENCH=OFF -DWSC_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) -R '^fuzz\.' --output-on-failure --timeout 0 -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

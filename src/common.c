@@ -1,0 +1,117 @@
+/* common.c - version, error strings, allocator hooks, wsc_buf. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+const char *wsc_version(void) { return WSC_VERSION_STRING; }
+
+const char *wsc_strerror(int err) {
+    switch (err) {
+    case WSC_OK: return "success";
+    case WSC_EAGAIN: return "more data needed or operation would block";
+    case WSC_EINVAL: return "invalid argument";
+    case WSC_ENOMEM: return "out of memory";
+    case WSC_EPROTO: return "WebSocket protocol violation";
+    case WSC_EUTF8: return "invalid UTF-8 in text";
+    case WSC_ETOOBIG: return "size limit exceeded";
+    case WSC_ESTATE: return "operation not allowed in the current state";
+    case WSC_EURL: return "malformed or unsupported URL";
+    case WSC_EHANDSHAKE: return "WebSocket opening handshake failed";
+    case WSC_EHTTP: return "server answered with an HTTP error status";
+    case WSC_EIO: return "input/output error";
+    case WSC_ETLS: return "TLS error";
+    case WSC_ETLSVERIFY: return "TLS certificate verification failed";
+    case WSC_EDNS: return "host name could not be resolved";
+    case WSC_ECONNREFUSED: return "connection refused";
+    case WSC_ETIMEDOUT: return "timed out";
+    case WSC_ECLOSED: return "connection is closed";
+    case WSC_EQUEUEFULL: return "send queue is full";
+    case WSC_ESTORE: return "token store error";
+    case WSC_EJSON: return "invalid JSON";
+    case WSC_EPROXY: return "proxy error";
+    case WSC_ECONNRESET: return "connection reset by peer";
+    case WSC_EEXTENSION: return "extension negotiation failed";
+    }
+    return "unknown error";
+}
+
+static wsc_allocator g_alloc = {malloc, realloc, free};
+
+void wsc_set_allocator(const wsc_allocator *a) {
+    if (a && a->malloc_fn && a->realloc_fn && a->free_fn) g_alloc = *a;
+    else g_alloc = (wsc_allocator){malloc, realloc, free};
+}
+
+void *wsc__malloc(size_t n) { return g_alloc.malloc_fn(n ? n : 1); }
+void *wsc__realloc(void *p, size_t n) { return g_alloc.realloc_fn(p, n ? n : 1); }
+void wsc__free(void *p) {
+    if (p) g_alloc.free_fn(p);
+}
+void *wsc__calloc(size_t n, size_t size) {
+    if (size && n > SIZE_MAX / size) return NULL;
+    void *p = wsc__malloc(n * size);
+    if (p) memset(p, 0, n * size);
+    return p;
+}
+char *wsc__strndup(const char *s, size_t n) {
+    char *d = wsc__malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+char *wsc__strdup(const char *s) { return s ? wsc__strndup(s, strlen(s)) : NULL; }
+
+int wsc__seterr(wsc_error *err, int code, const char *fmt, ...) {
+    if (err) {
+        err->code = code;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int wsc_buf_reserve(wsc_buf *b, size_t extra) {
+    if (extra <= b->cap - b->len) return WSC_OK;
+    size_t pending = b->len - b->off;
+    if (extra > SIZE_MAX - pending) return WSC_ETOOBIG;
+    size_t need = pending + extra;
+    if (b->max && need > b->max) return WSC_ETOOBIG;
+    if (b->off && need <= b->cap && b->off >= pending) {
+        /* Reclaim consumed space instead of growing (cheap: pending is small). */
+        memmove(b->data, b->data + b->off, pending);
+        b->off = 0;
+        b->len = pending;
+        return WSC_OK;
+    }
+    size_t ncap = b->cap ? b->cap : 256;
+    while (ncap < b->len + extra) ncap = ncap > SIZE_MAX / 2 ? b->len + extra : ncap * 2;
+    uint8_t *nd = wsc__realloc(b->data, ncap);
+    if (!nd) return WSC_ENOMEM;
+    b->data = nd;
+    b->cap = ncap;
+    return WSC_OK;
+}
+
+int wsc_buf_append(wsc_buf *b, const void *data, size_t len) {
+    int rc = wsc_buf_reserve(b, len);
+    if (rc) return rc;
+    if (len) memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return WSC_OK;
+}
+
+void wsc_buf_consume(wsc_buf *b, size_t n) {
+    b->off += n;
+    if (b->off >= b->len) b->off = b->len = 0;
+}
+
+void wsc_buf_free(wsc_buf *b) {
+    wsc__free(b->data);
+    b->data = NULL;
+    b->off = b->len = b->cap = 0;
+}
