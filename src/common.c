@@ -1,11 +1,9 @@
-/* common.c - version, error strings, allocator hooks, wsc_buf. */
+/* common.c - error strings, allocator hooks, wsc_buf. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-
-const char *wsc_version(void) { return WSC_VERSION_STRING; }
 
 const char *wsc_strerror(int err) {
     switch (err) {
@@ -90,6 +88,8 @@ int wsc_buf_reserve(wsc_buf *b, size_t extra) {
     }
     size_t ncap = b->cap ? b->cap : 256;
     while (ncap < b->len + extra) ncap = ncap > SIZE_MAX / 2 ? b->len + extra : ncap * 2;
+    /* Never allocate beyond what the limit lets the buffer hold. */
+    if (b->max && ncap - b->off > b->max) ncap = b->off + b->max;
     uint8_t *nd = wsc__realloc(b->data, ncap);
     if (!nd) return WSC_ENOMEM;
     b->data = nd;
