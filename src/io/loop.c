@@ -1,0 +1,525 @@
+/*
+ * loop.c - the event loop: level-triggered epoll, a binary min-heap of
+ * one-shot timers, and an eventfd-woken queue for cross-thread posts.
+ *
+ * Costs, per operation:
+ *   iteration      1 epoll_wait + 1 clock read (vDSO), +1 clock read if it
+ *                  blocked, +1 eventfd read only if a post woke it.
+ *   watch set      1 epoll_ctl if the interest changes, else nothing.
+ *   watch stop     1 epoll_ctl, plus, during I/O dispatch only, a scan of the
+ *                  rest of the batch (<= 63 compares) so a pending event of
+ *                  the stopped watch is not dispatched. Chosen over a deferred
+ *                  free: the watch's memory can be released at once.
+ *   timer          O(log n) start/stop/fire; no syscall. The heap array grows
+ *                  by doubling and never shrinks.
+ *   post           mutex + append; 1 eventfd write when the queue was empty.
+ *                  The loop swaps the whole queue out under the mutex, O(1).
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "io/loop_internal.h"
+
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(struct wsc_watch) == 32, "wsc_watch grew");
+_Static_assert(sizeof(struct wsc_timer) == 48, "wsc_timer grew");
+#endif
+
+#define MAX_EVENTS 64
+
+typedef struct post {
+    wsc_post_cb fn;
+    void *user;
+} post;
+
+struct wsc_loop {
+    int epfd;
+    int efd;         /* eventfd, always registered, data.ptr == the loop */
+    uint64_t now;    /* cached wsc_loop_now() */
+    int stop;        /* set by wsc_loop_stop(), checked after each callback */
+    int dispatching; /* run/run_once/process/free are refused while set */
+    unsigned refs;
+    unsigned nwatch; /* watches registered with epoll (fd >= 0, events != 0) */
+
+    wsc_timer **heap; /* heap[0] is the earliest (due, seq) */
+    uint32_t nheap, capheap;
+    uint64_t seq;     /* next timer start number */
+
+    int nev, cur;     /* current batch: ev[cur] is being dispatched */
+    struct epoll_event ev[MAX_EVENTS];
+
+    /* Posts. Producers append to q under mu; the loop swaps q and run. */
+    pthread_mutex_t mu;
+    post *q;
+    size_t nq, capq;
+    int signaled;     /* under mu: the eventfd was written since the last swap */
+    post *run;        /* loop thread only: run[runhead..nrun) still to call */
+    size_t runhead, nrun, caprun;
+};
+
+static uint64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* --- the loop ------------------------------------------------------------ */
+
+wsc_loop *wsc_loop_new(wsc_error *err) {
+    wsc_loop *loop = wsc__calloc(1, sizeof *loop);
+    if (!loop) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory allocating the loop");
+        return NULL;
+    }
+    loop->epfd = loop->efd = -1;
+    if (pthread_mutex_init(&loop->mu, NULL) != 0) {
+        wsc__free(loop);
+        wsc__seterr(err, WSC_ENOMEM, "pthread_mutex_init failed");
+        return NULL;
+    }
+    const char *what = "epoll_create1";
+    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epfd < 0) goto fail;
+    what = "eventfd";
+    loop->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (loop->efd < 0) goto fail;
+    what = "epoll_ctl(eventfd)";
+    struct epoll_event e;
+    memset(&e, 0, sizeof e);
+    e.events = EPOLLIN;
+    e.data.ptr = loop;
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->efd, &e) != 0) goto fail;
+    loop->now = mono_ms();
+    return loop;
+fail:;
+    int e0 = errno;
+    wsc__seterr(err, e0 == ENOMEM ? WSC_ENOMEM : WSC_EIO, "%s: %s", what, strerror(e0));
+    wsc_loop_free(loop);
+    return NULL;
+}
+
+void wsc_loop_free(wsc_loop *loop) {
+    if (!loop) return;
+    if (loop->epfd >= 0) close(loop->epfd);
+    if (loop->efd >= 0) close(loop->efd);
+    for (uint32_t i = 0; i < loop->nheap; i++) loop->heap[i]->slot = 0;
+    pthread_mutex_destroy(&loop->mu);
+    wsc__free(loop->heap);
+    wsc__free(loop->q);
+    wsc__free(loop->run);
+    wsc__free(loop);
+}
+
+uint64_t wsc_loop_now(const wsc_loop *loop) { return loop->now; }
+void wsc_loop_update_time(wsc_loop *loop) { loop->now = mono_ms(); }
+void wsc_loop_stop(wsc_loop *loop) { loop->stop = 1; }
+void wsc_loop_ref(wsc_loop *loop) { loop->refs++; }
+void wsc_loop_unref(wsc_loop *loop) {
+    if (loop->refs) loop->refs--;
+}
+int wsc_loop_fd(const wsc_loop *loop) { return loop->epfd; }
+
+/* Anything that could still produce a callback? The mutex is taken only when
+   everything else is idle, i.e. when run() is about to return. */
+static int alive(wsc_loop *loop) {
+    if (loop->nwatch || loop->nheap || loop->refs || loop->runhead < loop->nrun) return 1;
+    pthread_mutex_lock(&loop->mu);
+    int queued = loop->nq != 0;
+    pthread_mutex_unlock(&loop->mu);
+    return queued;
+}
+
+/* --- watches ------------------------------------------------------------- */
+
+static int ctl_errno(int e) {
+    switch (e) {
+    case ENOMEM:
+    case ENOSPC: return WSC_ENOMEM; /* ENOSPC: max_user_watches reached */
+    case EBADF:
+    case EEXIST:
+    case EPERM:
+    case EINVAL:
+    case ELOOP: return WSC_EINVAL;
+    default: return WSC_EIO;
+    }
+}
+
+/* ADD or MOD to `events` (non-zero); `was` is the interest epoll has now. */
+static int ctl_set(wsc_watch *w, int fd, unsigned was, unsigned events) {
+    struct epoll_event e;
+    memset(&e, 0, sizeof e);
+    e.events = ((events & WSC_READABLE) ? EPOLLIN : 0u) | ((events & WSC_WRITABLE) ? EPOLLOUT : 0u);
+    e.data.ptr = w;
+    if (epoll_ctl(w->loop->epfd, was ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) != 0)
+        return ctl_errno(errno);
+    if (!was) w->loop->nwatch++;
+    return WSC_OK;
+}
+
+/* DEL. A failure (EBADF, ENOENT) means epoll no longer has the registration
+   through this fd number, so there is nothing else to do: treat it as done. */
+static void ctl_del(wsc_watch *w) {
+    struct epoll_event e;
+    memset(&e, 0, sizeof e);
+    (void)epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd, &e);
+    w->loop->nwatch--;
+}
+
+void wsc__watch_init(wsc_watch *w, wsc_loop *loop, wsc_watch_cb cb, void *user) {
+    memset(w, 0, sizeof *w);
+    w->loop = loop;
+    w->cb = cb;
+    w->user = user;
+    w->fd = -1;
+}
+
+int wsc__watch_start(wsc_watch *w, int fd, unsigned events) {
+    if (fd < 0 || (events & ~(WSC_READABLE | WSC_WRITABLE))) return WSC_EINVAL;
+    if (w->fd >= 0) return WSC_ESTATE;
+    if (events) {
+        int r = ctl_set(w, fd, 0, events);
+        if (r != WSC_OK) return r;
+    }
+    w->fd = fd;
+    w->events = (uint8_t)events;
+    return WSC_OK;
+}
+
+void wsc__watch_stop(wsc_watch *w) {
+    if (w->fd < 0) return;
+    wsc_loop *loop = w->loop;
+    if (w->events) ctl_del(w);
+    /* An fd appears at most once per batch; only entries after cur are still
+       to be dispatched. nev is 0 outside I/O dispatch. */
+    for (int i = loop->cur + 1; i < loop->nev; i++) {
+        if (loop->ev[i].data.ptr == w) {
+            loop->ev[i].data.ptr = NULL;
+            break;
+        }
+    }
+    w->fd = -1;
+    w->events = 0;
+}
+
+int wsc_watch_set(wsc_watch *w, unsigned events) {
+    if (events & ~(WSC_READABLE | WSC_WRITABLE)) return WSC_EINVAL;
+    if (w->fd < 0) return WSC_ESTATE;
+    if (events == w->events) return WSC_OK;
+    if (!events) {
+        ctl_del(w);
+    } else {
+        int r = ctl_set(w, w->fd, w->events, events);
+        if (r != WSC_OK) return r;
+    }
+    w->events = (uint8_t)events;
+    return WSC_OK;
+}
+
+unsigned wsc_watch_events(const wsc_watch *w) { return w->events; }
+
+wsc_watch *wsc_watch_new(wsc_loop *loop, int fd, unsigned events, wsc_watch_cb cb, void *user,
+                         wsc_error *err) {
+    if (!loop || !cb || fd < 0 || (events & ~(WSC_READABLE | WSC_WRITABLE))) {
+        wsc__seterr(err, WSC_EINVAL, "wsc_watch_new: invalid argument");
+        return NULL;
+    }
+    wsc_watch *w = wsc__malloc(sizeof *w);
+    if (!w) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory allocating a watch");
+        return NULL;
+    }
+    wsc__watch_init(w, loop, cb, user);
+    int r = wsc__watch_start(w, fd, events);
+    if (r != WSC_OK) {
+        int e = errno;
+        wsc__free(w);
+        wsc__seterr(err, r, "cannot watch fd %d: epoll_ctl: %s", fd, strerror(e));
+        return NULL;
+    }
+    return w;
+}
+
+void wsc_watch_free(wsc_watch *w) {
+    if (!w) return;
+    wsc__watch_stop(w);
+    wsc__free(w);
+}
+
+/* --- timers: binary min-heap on (due, seq) -------------------------------- */
+
+static int before(const wsc_timer *a, const wsc_timer *b) {
+    return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static void heap_put(wsc_loop *loop, wsc_timer *t, uint32_t i) {
+    loop->heap[i] = t;
+    t->slot = i + 1;
+}
+
+static void sift_up(wsc_loop *loop, uint32_t i) {
+    wsc_timer *t = loop->heap[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!before(t, loop->heap[parent])) break;
+        heap_put(loop, loop->heap[parent], i);
+        i = parent;
+    }
+    heap_put(loop, t, i);
+}
+
+static void sift_down(wsc_loop *loop, uint32_t i) {
+    wsc_timer *t = loop->heap[i];
+    uint64_t n = loop->nheap;
+    for (;;) {
+        uint64_t c = 2 * (uint64_t)i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && before(loop->heap[c + 1], loop->heap[c])) c++;
+        if (!before(loop->heap[c], t)) break;
+        heap_put(loop, loop->heap[c], i);
+        i = (uint32_t)c;
+    }
+    heap_put(loop, t, i);
+}
+
+/* Restores the heap after heap[i]'s key changed or was replaced. */
+static void heap_fix(wsc_loop *loop, uint32_t i) {
+    if (i > 0 && before(loop->heap[i], loop->heap[(i - 1) / 2])) sift_up(loop, i);
+    else sift_down(loop, i);
+}
+
+static void heap_remove(wsc_loop *loop, wsc_timer *t) {
+    uint32_t i = t->slot - 1;
+    uint32_t last = --loop->nheap;
+    t->slot = 0;
+    if (i != last) {
+        heap_put(loop, loop->heap[last], i);
+        heap_fix(loop, i);
+    }
+}
+
+void wsc__timer_init(wsc_timer *t, wsc_loop *loop, wsc_timer_cb cb, void *user) {
+    memset(t, 0, sizeof *t);
+    t->loop = loop;
+    t->cb = cb;
+    t->user = user;
+}
+
+int wsc_timer_start(wsc_timer *t, uint64_t delay_ms) {
+    wsc_loop *loop = t->loop;
+    if (!t->slot && loop->nheap == loop->capheap) {
+        if (loop->capheap >= UINT32_MAX / 2) return WSC_ENOMEM;
+        uint32_t cap = loop->capheap ? loop->capheap * 2 : 16;
+        wsc_timer **h = wsc__realloc(loop->heap, (size_t)cap * sizeof *h);
+        if (!h) return WSC_ENOMEM;
+        loop->heap = h;
+        loop->capheap = cap;
+    }
+    t->due = delay_ms > UINT64_MAX - loop->now ? UINT64_MAX : loop->now + delay_ms;
+    t->seq = loop->seq++;
+    if (t->slot) {
+        heap_fix(loop, t->slot - 1);
+    } else {
+        heap_put(loop, t, loop->nheap++);
+        sift_up(loop, t->slot - 1);
+    }
+    return WSC_OK;
+}
+
+void wsc_timer_stop(wsc_timer *t) {
+    if (t->slot) heap_remove(t->loop, t);
+}
+
+int wsc_timer_active(const wsc_timer *t) { return t->slot != 0; }
+
+wsc_timer *wsc_timer_new(wsc_loop *loop, wsc_timer_cb cb, void *user, wsc_error *err) {
+    if (!loop || !cb) {
+        wsc__seterr(err, WSC_EINVAL, "wsc_timer_new: invalid argument");
+        return NULL;
+    }
+    wsc_timer *t = wsc__malloc(sizeof *t);
+    if (!t) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory allocating a timer");
+        return NULL;
+    }
+    wsc__timer_init(t, loop, cb, user);
+    return t;
+}
+
+void wsc_timer_free(wsc_timer *t) {
+    if (!t) return;
+    wsc_timer_stop(t);
+    wsc__free(t);
+}
+
+/* --- posts --------------------------------------------------------------- */
+
+int wsc_loop_post(wsc_loop *loop, wsc_post_cb fn, void *user) {
+    if (!loop || !fn) return WSC_EINVAL;
+    pthread_mutex_lock(&loop->mu);
+    if (loop->nq == loop->capq) {
+        size_t cap = loop->capq ? loop->capq * 2 : 16;
+        post *q = cap <= SIZE_MAX / sizeof *q ? wsc__realloc(loop->q, cap * sizeof *q) : NULL;
+        if (!q) {
+            pthread_mutex_unlock(&loop->mu);
+            return WSC_ENOMEM;
+        }
+        loop->q = q;
+        loop->capq = cap;
+    }
+    loop->q[loop->nq].fn = fn;
+    loop->q[loop->nq].user = user;
+    loop->nq++;
+    /* The write happens under the mutex: once the loop has swapped this post
+       out (which needs the mutex) the poster no longer touches the loop's fd,
+       so the loop may be freed right after the post has run. */
+    if (!loop->signaled) {
+        loop->signaled = 1;
+        uint64_t one = 1;
+        while (write(loop->efd, &one, sizeof one) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_mutex_unlock(&loop->mu);
+    return WSC_OK;
+}
+
+/* --- one iteration ------------------------------------------------------- */
+
+static int dispatch_io(wsc_loop *loop, int n, int *posted) {
+    int ran = 0;
+    loop->nev = n;
+    for (int i = 0; i < n; i++) {
+        void *p = loop->ev[i].data.ptr;
+        if (!p) continue; /* its watch was stopped by an earlier callback */
+        if (p == loop) {
+            *posted = 1;
+            continue;
+        }
+        wsc_watch *w = p;
+        uint32_t e = loop->ev[i].events;
+        unsigned got = (e & (EPOLLERR | EPOLLHUP)) ? WSC_READABLE | WSC_WRITABLE : 0u;
+        if (e & EPOLLIN) got |= WSC_READABLE;
+        if (e & EPOLLOUT) got |= WSC_WRITABLE;
+        got &= w->events; /* the interest may have changed earlier in the batch */
+        if (!got) continue;
+        loop->cur = i;
+        w->cb(loop, w, w->fd, got, w->user);
+        ran++;
+        if (loop->stop) break;
+    }
+    loop->nev = 0;
+    loop->cur = 0;
+    return ran;
+}
+
+/* Fires timers due now, in (due, seq) order. A timer started during the pass
+   has seq >= limit and sorts after every older timer with the same or an
+   earlier deadline, so stopping at the first such timer skips only new ones. */
+static int dispatch_timers(wsc_loop *loop) {
+    int ran = 0;
+    uint64_t limit = loop->seq;
+    while (loop->nheap) {
+        wsc_timer *t = loop->heap[0];
+        if (t->due > loop->now || t->seq >= limit) break;
+        heap_remove(loop, t);
+        t->cb(loop, t, t->user);
+        ran++;
+        if (loop->stop) break;
+    }
+    return ran;
+}
+
+/* Runs posts FIFO. The queue is swapped out only when the eventfd fired and
+   the previous batch is done (a stop() can leave part of it); a post queued
+   meanwhile keeps the eventfd readable, so it is not lost. */
+static int dispatch_posts(wsc_loop *loop, int posted) {
+    int ran = 0;
+    if (posted && loop->runhead == loop->nrun) {
+        uint64_t v;
+        (void)!read(loop->efd, &v, sizeof v);
+        pthread_mutex_lock(&loop->mu);
+        post *q = loop->q;
+        size_t cap = loop->capq;
+        loop->q = loop->run;
+        loop->capq = loop->caprun;
+        loop->run = q;
+        loop->caprun = cap;
+        loop->nrun = loop->nq;
+        loop->runhead = 0;
+        loop->nq = 0;
+        loop->signaled = 0;
+        pthread_mutex_unlock(&loop->mu);
+    }
+    while (loop->runhead < loop->nrun) {
+        post p = loop->run[loop->runhead++];
+        p.fn(loop, p.user);
+        ran++;
+        if (loop->stop) break;
+    }
+    if (loop->runhead == loop->nrun) loop->runhead = loop->nrun = 0;
+    return ran;
+}
+
+static int next_timeout(wsc_loop *loop, uint64_t now) {
+    if (loop->runhead < loop->nrun) return 0;
+    if (!loop->nheap) return -1;
+    uint64_t due = loop->heap[0]->due;
+    if (due <= now) return 0;
+    return due - now > INT_MAX ? INT_MAX : (int)(due - now);
+}
+
+static int iterate(wsc_loop *loop, int timeout) {
+    loop->now = mono_ms();
+    int t = next_timeout(loop, loop->now);
+    if (t >= 0 && (timeout < 0 || t < timeout)) timeout = t;
+    if (timeout < 0 && !alive(loop)) timeout = 0; /* nothing could wake us */
+    int n = epoll_wait(loop->epfd, loop->ev, MAX_EVENTS, timeout);
+    if (n < 0) {
+        if (errno != EINTR) return WSC_EIO;
+        n = 0;
+    }
+    if (timeout != 0) loop->now = mono_ms();
+
+    int posted = 0, ran;
+    loop->dispatching = 1;
+    ran = dispatch_io(loop, n, &posted);
+    if (!loop->stop) ran += dispatch_timers(loop);
+    if (!loop->stop) ran += dispatch_posts(loop, posted);
+    loop->dispatching = 0;
+    return ran;
+}
+
+int wsc_loop_run_once(wsc_loop *loop, int timeout_ms) {
+    if (loop->dispatching) return WSC_ESTATE;
+    loop->stop = 0;
+    int r = iterate(loop, timeout_ms < 0 ? -1 : timeout_ms);
+    loop->stop = 0;
+    return r;
+}
+
+int wsc_loop_process(wsc_loop *loop) { return wsc_loop_run_once(loop, 0); }
+
+int wsc_loop_run(wsc_loop *loop) {
+    if (loop->dispatching) return WSC_ESTATE;
+    int r = WSC_OK;
+    loop->stop = 0;
+    while (!loop->stop && alive(loop)) {
+        int n = iterate(loop, -1);
+        if (n < 0) {
+            r = n;
+            break;
+        }
+    }
+    loop->stop = 0;
+    return r;
+}
+
+int wsc_loop_next_timeout(wsc_loop *loop) { return next_timeout(loop, mono_ms()); }

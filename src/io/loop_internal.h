@@ -1,0 +1,56 @@
+/*
+ * loop_internal.h - the watch and timer structs, so other wsc layers can embed
+ * them in their own objects (a connection costs one allocation). Never installed.
+ *
+ * An embedded watch or timer is set up with wsc__watch_init()/wsc__timer_init()
+ * and torn down with wsc__watch_stop()/wsc_timer_stop() before its memory goes
+ * away; never pass it to wsc_watch_free()/wsc_timer_free() (they free()).
+ * Fields are the loop's: read them only through the functions.
+ */
+#ifndef WSC_IO_LOOP_INTERNAL_H
+#define WSC_IO_LOOP_INTERNAL_H
+
+#include <stdint.h>
+
+#include "wsc/loop.h"
+
+struct wsc_watch { /* 32 bytes on LP64 */
+    wsc_loop *loop;
+    wsc_watch_cb cb;
+    void *user;
+    int fd;         /* -1 while stopped */
+    uint8_t events; /* interest; registered with epoll iff fd >= 0 && events */
+    uint8_t pad_[3];
+};
+
+struct wsc_timer {   /* 48 bytes on LP64 */
+    wsc_loop *loop;
+    wsc_timer_cb cb;
+    void *user;
+    uint64_t due;    /* wsc_loop_now() value at which it fires */
+    uint64_t seq;    /* start order: ties on `due` fire FIFO, and the timer pass
+                        skips timers started after it began */
+    uint32_t slot;   /* 1 + index in the loop's heap; 0 when not active */
+    uint32_t pad_;
+};
+
+/* Sets up a stopped watch (fd -1, interest 0). No syscall, cannot fail. */
+void wsc__watch_init(wsc_watch *w, wsc_loop *loop, wsc_watch_cb cb, void *user);
+
+/* Registers a stopped watch on fd with `events` (one epoll_ctl, none if events
+   is 0). WSC_OK; WSC_EINVAL (fd < 0, bad events, fd already watched in this
+   loop, fd not pollable); WSC_ESTATE (already started); WSC_ENOMEM; WSC_EIO.
+   On failure the watch stays stopped. errno is left as epoll_ctl set it. */
+int wsc__watch_start(wsc_watch *w, int fd, unsigned events);
+
+/* Deregisters (one epoll_ctl if the interest is non-zero) and returns the
+   watch to the stopped state, keeping cb and user; the memory stays the
+   caller's. Safe from any callback; an event still pending in the current
+   batch is not dispatched (a scan of the rest of the batch: at most 63
+   compares, and only when called during I/O dispatch). No-op if stopped. */
+void wsc__watch_stop(wsc_watch *w);
+
+/* Sets up a stopped timer. Cannot fail. Start/stop/active are the public ones. */
+void wsc__timer_init(wsc_timer *t, wsc_loop *loop, wsc_timer_cb cb, void *user);
+
+#endif
