@@ -10,8 +10,10 @@
  * by loads and stores, like memcpy.
  *
  * Layout of one call:
- *   - AVX2 (when the CPU has it, chosen once at first call): 128 bytes per
- *     step, then 32;
+ *   - AVX2, from 256 bytes on, when the CPU has it (a runtime test that
+ *     costs one load): 128 bytes per step, then 32. Twice the bytes per
+ *     load and store: in place on data in cache it doubles the speed
+ *     (bench_core, 64 KiB), from DRAM it gains about 10%;
  *   - SSE2 (x86-64 baseline): 64 bytes per step, then 16;
  *   - portable: 32 bytes per step in four uint64_t words, then 8;
  *   - the last < 8 bytes one at a time.

@@ -30,9 +30,11 @@
  *      replay the block byte by byte to find the failing index: that costs
  *      16 steps once per message, never on valid input.
  *
- *   After a DFA block that ends at a character boundary we go back to the
- *   ASCII path, so a long document with a few accented letters still runs
- *   at ASCII speed between them.
+ *   After a DFA block that ends at a character boundary, if the next 16
+ *   bytes are pure ASCII, we go back to the ASCII path: a long document
+ *   with a few accented letters still runs at ASCII speed between them,
+ *   while text that is mostly non-ASCII stays in the DFA and pays one
+ *   well-predicted test per block for the chance.
  *
  * The state kept between calls is the DFA state itself. Besides "n bytes
  * still missing" it remembers the four lead bytes whose *second* byte has a
@@ -44,7 +46,10 @@
 #include "internal.h"
 #include "wsc/proto.h"
 
-#if defined(__SSE2__)
+/* SSE2 is the x86-64 baseline; the builtins we pair it with (ctz) are the
+   only reason for the __GNUC__ test. */
+#if defined(__SSE2__) && defined(__GNUC__)
+#define UTF8_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -178,7 +183,7 @@ static inline size_t first_high_byte(uint64_t m) {
  * Never reads outside p[0..len).
  */
 static size_t ascii_skip(const uint8_t *p, size_t i, size_t len) {
-#if defined(__SSE2__)
+#if defined(UTF8_SSE2)
     /* 64 bytes per step: the ORs fold four vectors into one movemask test. */
     while (len - i >= 64) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
@@ -218,7 +223,7 @@ static size_t ascii_skip(const uint8_t *p, size_t i, size_t len) {
 
 /* Non-zero if any of p[0..16) has its high bit set. */
 static inline int high16(const uint8_t *p) {
-#if defined(__SSE2__)
+#if defined(UTF8_SSE2)
     return _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)p));
 #else
     return ((load64(p) | load64(p + 8)) & HIGH_BITS) != 0;
@@ -230,8 +235,9 @@ size_t wsc_utf8_validate(wsc_utf8 *st, const void *s, size_t len) {
     uint64_t state = st->state;
     size_t i = 0;
 
-    /* Misuse guard: a failed state that was not reset fails at once
-       (state is REJECT, so the first byte is reported). */
+    /* A state left at REJECT by an earlier failure (the caller should have
+       reset it) needs no test of its own: REJECT is absorbing, so the
+       first byte is reported as the failing one. */
     for (;;) {
         if (state == S_ACCEPT) {
             i = ascii_skip(p, i, len);
