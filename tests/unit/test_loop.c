@@ -157,6 +157,32 @@ static void test_watch_set(void **state) {
     wsc_loop_free(loop);
 }
 
+/* With the fd closed behind the loop's back, any epoll_ctl fails (EBADF), so
+   an OK return proves that no syscall was made. */
+static void test_watch_set_unchanged_makes_no_syscall(void **state) {
+    wsc_loop *loop = new_loop();
+    int p[2];
+    make_pipe(p);
+    io_rec r = {0, -1, 0, 0};
+    wsc_watch *w = wsc_watch_new(loop, p[0], WSC_READABLE, record_io, &r, NULL);
+    assert_non_null(w);
+    close(p[0]);
+    assert_int_equal(wsc_watch_set(w, WSC_READABLE), WSC_OK);               /* no syscall */
+    assert_int_equal(wsc_watch_set(w, WSC_READABLE | WSC_WRITABLE), WSC_EINVAL); /* MOD tried */
+    assert_int_equal(wsc_watch_events(w), WSC_READABLE); /* failure left it unchanged */
+    wsc_watch_free(w);
+
+    /* started with interest 0: nothing registered until a non-zero set */
+    wsc_watch e;
+    wsc__watch_init(&e, loop, record_io, &r);
+    assert_int_equal(wsc__watch_start(&e, p[0], 0), WSC_OK);
+    assert_int_equal(wsc_watch_set(&e, 0), WSC_OK);
+    assert_int_equal(wsc_watch_set(&e, WSC_READABLE), WSC_EINVAL); /* ADD tried */
+    wsc__watch_stop(&e);
+    close(p[1]);
+    wsc_loop_free(loop);
+}
+
 static void test_watch_errors(void **state) {
     wsc_loop *loop = new_loop();
     wsc_error err;
@@ -993,6 +1019,7 @@ int main(void) {
         cmocka_unit_test(test_pipe_readable),
         cmocka_unit_test(test_socketpair_writable),
         cmocka_unit_test(test_watch_set),
+        cmocka_unit_test(test_watch_set_unchanged_makes_no_syscall),
         cmocka_unit_test(test_watch_errors),
         cmocka_unit_test(test_free_pending_in_batch),
         cmocka_unit_test(test_stop_pending_in_batch_embedded),
