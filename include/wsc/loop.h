@@ -10,9 +10,9 @@
  * One iteration: read the monotonic clock (vDSO, no syscall), one epoll_wait,
  * read the clock again only if it blocked, then dispatch in this order:
  *   1. I/O: one callback per ready watch, events masked by its current interest;
- *   2. timers that were due when the pass began, in deadline order (equal
- *      deadlines in start order); a timer (re)started during the pass, even
- *      with delay 0, waits for the next iteration, so it cannot starve I/O;
+ *   2. due timers, in deadline order (equal deadlines in start order); a
+ *      timer (re)started during this pass, even with delay 0, waits for the
+ *      next iteration, so a self-re-arming timer cannot starve I/O;
  *   3. posts from wsc_loop_post(), FIFO; a post queued during this phase
  *      runs next iteration.
  * Any callback may stop, start or free any watch or timer, itself included,
@@ -132,7 +132,8 @@ int wsc_timer_start(wsc_timer *t, uint64_t delay_ms);
 /* Disarms t; no-op if it is not active. O(log n). */
 void wsc_timer_stop(wsc_timer *t);
 
-/* 1 if armed and not yet fired, else 0 (also inside its own callback). */
+/* 1 if armed and not yet fired, else 0 (so 0 inside its own callback, until
+   it re-arms itself). */
 int wsc_timer_active(const wsc_timer *t);
 
 /* Stops and frees. Safe from any callback, its own included. NULL: no-op. */

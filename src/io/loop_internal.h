@@ -40,7 +40,9 @@ void wsc__watch_init(wsc_watch *w, wsc_loop *loop, wsc_watch_cb cb, void *user);
 /* Registers a stopped watch on fd with `events` (one epoll_ctl, none if events
    is 0). WSC_OK; WSC_EINVAL (fd < 0, bad events, fd already watched in this
    loop, fd not pollable); WSC_ESTATE (already started); WSC_ENOMEM; WSC_EIO.
-   On failure the watch stays stopped. errno is left as epoll_ctl set it. */
+   On failure the watch stays stopped. errno is left as epoll_ctl set it.
+   Stop the watch before closing fd (epoll tracks the open file, not the fd
+   number: a registration can outlive close() if the file is dup'ed). */
 int wsc__watch_start(wsc_watch *w, int fd, unsigned events);
 
 /* Deregisters (one epoll_ctl if the interest is non-zero) and returns the
