@@ -64,6 +64,9 @@ struct wsc_loop {
     int signaled;     /* under mu: the eventfd was written since the last swap */
     post *run;        /* loop thread only: run[runhead..nrun) still to call */
     size_t runhead, nrun, caprun;
+
+    wsc__defer *dhead, *dtail; /* deferred work, FIFO */
+    uint8_t *scratch;          /* shared receive buffer, WSC_LOOP_SCRATCH bytes */
 };
 
 static uint64_t mono_ms(void) {
@@ -116,7 +119,47 @@ void wsc_loop_free(wsc_loop *loop) {
     wsc__free(loop->heap);
     wsc__free(loop->q);
     wsc__free(loop->run);
+    wsc__free(loop->scratch);
     wsc__free(loop);
+}
+
+uint8_t *wsc__loop_scratch(wsc_loop *loop) {
+    if (!loop->scratch) loop->scratch = wsc__malloc(WSC_LOOP_SCRATCH);
+    return loop->scratch;
+}
+
+void wsc__defer_queue(wsc_loop *loop, wsc__defer *d) {
+    if (d->queued) return;
+    d->queued = 1;
+    d->next = NULL;
+    d->prev = loop->dtail;
+    if (loop->dtail) loop->dtail->next = d;
+    else loop->dhead = d;
+    loop->dtail = d;
+}
+
+void wsc__defer_cancel(wsc_loop *loop, wsc__defer *d) {
+    if (!d->queued) return;
+    if (d->prev) d->prev->next = d->next;
+    else loop->dhead = d->next;
+    if (d->next) d->next->prev = d->prev;
+    else loop->dtail = d->prev;
+    d->next = d->prev = NULL;
+    d->queued = 0;
+}
+
+/* Runs what is queued now; work queued meanwhile waits for the next call. */
+static int run_defers(wsc_loop *loop) {
+    wsc__defer *last = loop->dtail;
+    int ran = 0;
+    while (loop->dhead && !loop->stop) {
+        wsc__defer *d = loop->dhead;
+        wsc__defer_cancel(loop, d);
+        d->fn(d);
+        ran++;
+        if (d == last) break;
+    }
+    return ran;
 }
 
 uint64_t wsc_loop_now(const wsc_loop *loop) { return loop->now; }
@@ -131,7 +174,7 @@ int wsc_loop_fd(const wsc_loop *loop) { return loop->epfd; }
 /* Anything that could still produce a callback? The mutex is taken only when
    everything else is idle, i.e. when run() is about to return. */
 static int alive(wsc_loop *loop) {
-    if (loop->nwatch || loop->nheap || loop->refs || loop->runhead < loop->nrun) return 1;
+    if (loop->nwatch || loop->nheap || loop->refs || loop->runhead < loop->nrun || loop->dhead) return 1;
     pthread_mutex_lock(&loop->mu);
     int queued = loop->nq != 0;
     pthread_mutex_unlock(&loop->mu);
@@ -469,7 +512,7 @@ static int dispatch_posts(wsc_loop *loop, int posted) {
 }
 
 static int next_timeout(wsc_loop *loop, uint64_t now) {
-    if (loop->runhead < loop->nrun) return 0;
+    if (loop->runhead < loop->nrun || loop->dhead) return 0;
     if (!loop->nheap) return -1;
     uint64_t due = loop->heap[0]->due;
     if (due <= now) return 0;
@@ -478,6 +521,14 @@ static int next_timeout(wsc_loop *loop, uint64_t now) {
 
 static int iterate(wsc_loop *loop, int timeout) {
     loop->now = mono_ms();
+    int pre = 0;
+    if (loop->dhead) {
+        /* Work queued from outside the loop (e.g. a send before run()). */
+        loop->dispatching = 1;
+        pre = run_defers(loop);
+        loop->dispatching = 0;
+        if (loop->stop) return pre;
+    }
     int t = next_timeout(loop, loop->now);
     if (t >= 0 && (timeout < 0 || t < timeout)) timeout = t;
     if (timeout < 0 && !alive(loop)) timeout = 0; /* nothing could wake us */
@@ -493,8 +544,10 @@ static int iterate(wsc_loop *loop, int timeout) {
     ran = dispatch_io(loop, n, &posted);
     if (!loop->stop) ran += dispatch_timers(loop);
     if (!loop->stop) ran += dispatch_posts(loop, posted);
+    /* Deferred work of this iteration (coalesced writes) before waiting. */
+    if (!loop->stop) ran += run_defers(loop);
     loop->dispatching = 0;
-    return ran;
+    return ran + pre;
 }
 
 int wsc_loop_run_once(wsc_loop *loop, int timeout_ms) {

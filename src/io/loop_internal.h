@@ -55,4 +55,28 @@ void wsc__watch_stop(wsc_watch *w);
 /* Sets up a stopped timer. Cannot fail. Start/stop/active are the public ones. */
 void wsc__timer_init(wsc_timer *t, wsc_loop *loop, wsc_timer_cb cb, void *user);
 
+/*
+ * Deferred work: runs once, on the loop thread, before the loop next waits
+ * (at the end of the current iteration, or at the start of the next one if
+ * queued from outside the loop). The connection layer queues its flush here,
+ * so all the frames sent during one iteration go out in one write.
+ * While anything is queued, wsc_loop_next_timeout() returns 0 (a foreign loop
+ * then calls wsc_loop_process() at once). Embed the struct; zero it first.
+ * Queueing an already-queued item does nothing; costs are O(1).
+ */
+typedef struct wsc__defer wsc__defer;
+struct wsc__defer {
+    wsc__defer *next, *prev;
+    void (*fn)(wsc__defer *d);
+    uint8_t queued;
+};
+void wsc__defer_queue(wsc_loop *loop, wsc__defer *d);
+void wsc__defer_cancel(wsc_loop *loop, wsc__defer *d);
+
+/* A receive buffer shared by everything on this loop (one thread): read into
+   it, parse, and keep nothing pointing into it after the callback. Allocated
+   on first use (WSC_LOOP_SCRATCH bytes), freed with the loop. NULL on ENOMEM. */
+#define WSC_LOOP_SCRATCH (256u * 1024u)
+uint8_t *wsc__loop_scratch(wsc_loop *loop);
+
 #endif

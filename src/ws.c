@@ -1,0 +1,1094 @@
+/*
+ * ws.c - one WebSocket connection with a browser's semantics (ws.h).
+ *
+ * Layout of the work:
+ *   wsc_ws_new     parse the URL, build the whole upgrade request (so bad
+ *                  options fail here), start the connector (transport.c)
+ *   connected      write the request, read the response head into a small
+ *                  buffer, check it (http.h), create the protocol endpoint
+ *   open           read into the loop's shared scratch buffer and feed the
+ *                  sans-I/O core; whole messages are delivered in place
+ *   sending        frames are appended to `out`; one deferred flush per loop
+ *                  iteration writes them all (several sends, one write)
+ *   closing        the browser's rules; the server closes TCP first, a timer
+ *                  bounds the wait
+ *
+ * Memory of an idle open connection: this struct, the protocol endpoint and
+ * the strings (URL, origin, protocol, extensions); no receive buffer (the
+ * scratch is per loop) and no send buffer (freed when drained).
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "internal.h"
+#include "io/loop_internal.h"
+#include "io/transport.h"
+#include "wsc/http.h"
+#include "wsc/proto.h"
+#include "wsc/ws.h"
+
+#define DEFAULT_CONNECT_TIMEOUT 10000u
+#define DEFAULT_HANDSHAKE_TIMEOUT 10000u
+#define DEFAULT_CLOSE_TIMEOUT 5000u
+#define DEFAULT_MAX_BUFFERED ((size_t)256 * 1024 * 1024)
+
+enum phase { PH_CONNECT, PH_HANDSHAKE, PH_OPEN, PH_CLOSING, PH_DONE };
+
+typedef struct listener {
+    int id;
+    int type; /* 0: removed */
+    wsc_ws_cb cb;
+    void *user;
+} listener;
+
+/* One sent message still (partly) in `out`: for bufferedAmount. */
+typedef struct pending_msg {
+    uint64_t wire;  /* its bytes on the wire */
+    uint64_t done;  /* of which written */
+    uint64_t app;   /* application bytes it counts for */
+    uint32_t hdr;   /* header bytes if it is one plain frame, else 0 */
+    uint8_t plain;  /* one uncompressed frame: byte-exact accounting */
+} pending_msg;
+
+/* State that exists only while connecting. */
+typedef struct handshake {
+    wsc_connector *connector;
+    wsc_buf req;       /* the upgrade request */
+    wsc_buf resp;      /* the response head as it arrives (+ early frames) */
+    size_t last_len;
+    size_t max_header;
+    char key[25];
+    char **protocols;  /* NULL-terminated copy of the offer */
+    wsc_pmd_offer pmd_offer;
+    int offer_pmd;
+    wsc_http_response response; /* parsed; valid during the open callback */
+    int response_ok;
+} handshake;
+
+struct wsc_ws {
+    wsc_loop *loop;
+    wsc_watch watch;
+    wsc_timer timer;   /* handshake and close deadlines */
+    wsc__defer flush;  /* queued when `out` has data */
+    wsc_tx tx;
+    wsc_proto *proto;
+    handshake *hs;
+    wsc_buf out;
+    pending_msg *pend; /* ring of messages in `out` */
+    uint32_t pend_head, pend_n, pend_cap;
+    uint64_t buffered;
+
+    uint8_t state;     /* enum wsc_ready_state */
+    uint8_t phase;
+    uint8_t depth;     /* callback nesting */
+    uint8_t freed;     /* wsc_ws_free() called inside a callback */
+    uint8_t failed;    /* we failed the connection: close code 1006 */
+    uint8_t got_close; /* the server's Close frame arrived */
+    uint8_t shut_wr;   /* our side of TCP is shut down */
+    uint8_t tls_failed;
+
+    unsigned close_code;
+    char *close_reason;
+
+    /* settings kept after the handshake */
+    unsigned close_timeout;
+    unsigned handshake_timeout;
+    size_t max_buffered;
+    uint64_t max_message;
+    size_t fragment_size;
+    size_t deflate_threshold;
+    int deflate_mem_level;
+
+    char *url;
+    char *origin;
+    char *protocol;
+    char *extensions;
+
+    wsc_ws_cb cb_open, cb_message, cb_error, cb_close;
+    void *user;
+    listener *ls;
+    int nls, capls, next_id;
+};
+
+static void teardown_io(wsc_ws *ws);
+static void really_free(wsc_ws *ws);
+static void update_interest(wsc_ws *ws);
+static void schedule_flush(wsc_ws *ws);
+static void finish(wsc_ws *ws, unsigned code, int was_clean);
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Calls the option callback and the listeners for ev->type. Returns non-zero
+   if the connection was freed meanwhile (the caller must unwind). */
+static int emit(wsc_ws *ws, wsc_ws_event *ev) {
+    wsc_ws_cb main_cb = NULL;
+    switch (ev->type) {
+    case WSC_WS_OPEN: main_cb = ws->cb_open; break;
+    case WSC_WS_MESSAGE: main_cb = ws->cb_message; break;
+    case WSC_WS_ERROR: main_cb = ws->cb_error; break;
+    case WSC_WS_CLOSE: main_cb = ws->cb_close; break;
+    default: break;
+    }
+    if (!ev->origin) ev->origin = ws->origin;
+    if (!ev->last_event_id) ev->last_event_id = "";
+    if (!ev->reason) ev->reason = "";
+    ws->depth++;
+    if (main_cb) main_cb(ws, ev, ws->user);
+    /* Listeners added during dispatch wait for the next event. */
+    int n = ws->nls;
+    for (int i = 0; i < n && !ws->freed; i++) {
+        listener *l = &ws->ls[i];
+        if (l->type == ev->type) l->cb(ws, ev, l->user);
+    }
+    ws->depth--;
+    return ws->freed;
+}
+
+static int emit_error(wsc_ws *ws, int code, const char *msg, int http_status, const char *location) {
+    wsc_ws_event ev = {0};
+    ev.type = WSC_WS_ERROR;
+    ev.error = code;
+    ev.message = msg;
+    ev.http_status = http_status;
+    ev.location = location;
+    return emit(ws, &ev);
+}
+
+/* Enters a top-level handler (watch, timer, defer, connector callback). */
+#define ENTER(ws) ((ws)->depth++)
+/* Leaves it; frees the connection if that was asked for inside. */
+static void leave(wsc_ws *ws) {
+    if (--ws->depth == 0 && ws->freed) really_free(ws);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
+static int pend_push(wsc_ws *ws, uint64_t wire, uint64_t app, uint32_t hdr, int plain) {
+    if (ws->pend_n == ws->pend_cap) {
+        uint32_t ncap = ws->pend_cap ? ws->pend_cap * 2 : 8;
+        pending_msg *np = wsc__malloc(ncap * sizeof *np);
+        if (!np) return WSC_ENOMEM;
+        for (uint32_t i = 0; i < ws->pend_n; i++) np[i] = ws->pend[(ws->pend_head + i) % ws->pend_cap];
+        wsc__free(ws->pend);
+        ws->pend = np;
+        ws->pend_cap = ncap;
+        ws->pend_head = 0;
+    }
+    pending_msg *m = &ws->pend[(ws->pend_head + ws->pend_n) % ws->pend_cap];
+    m->wire = wire;
+    m->done = 0;
+    m->app = app;
+    m->hdr = hdr;
+    m->plain = (uint8_t)plain;
+    ws->pend_n++;
+    return WSC_OK;
+}
+
+/* Application bytes of m already written. */
+static uint64_t app_written(const pending_msg *m) {
+    if (m->done >= m->wire) return m->app;
+    if (m->plain) return m->done > m->hdr ? m->done - m->hdr : 0;
+    return (uint64_t)((double)m->app * (double)m->done / (double)m->wire);
+}
+
+/* n more bytes of `out` were written: advance the message records. Bytes of
+   control frames (pings, pongs, Close) are not in the records: they are
+   accounted as zero-application-byte records. */
+static void pend_advance(wsc_ws *ws, uint64_t n) {
+    while (n && ws->pend_n) {
+        pending_msg *m = &ws->pend[ws->pend_head];
+        uint64_t before = app_written(m);
+        uint64_t take = m->wire - m->done < n ? m->wire - m->done : n;
+        m->done += take;
+        n -= take;
+        ws->buffered -= app_written(m) - before;
+        if (m->done == m->wire) {
+            ws->pend_head = (ws->pend_head + 1) % ws->pend_cap;
+            ws->pend_n--;
+        }
+    }
+    if (ws->pend_n == 0 && ws->pend) {
+        wsc__free(ws->pend);
+        ws->pend = NULL;
+        ws->pend_cap = ws->pend_head = 0;
+    }
+}
+
+/* Appends frames produced by fn-style encoders and records them. */
+static int record_out(wsc_ws *ws, size_t before, uint64_t app, int plain) {
+    uint64_t wire = ws->out.len - before;
+    uint32_t hdr = 0;
+    if (plain && wire >= app) hdr = (uint32_t)(wire - app);
+    if (pend_push(ws, wire, app, hdr, plain && wire - app <= WSC_FRAME_HEADER_MAX)) {
+        ws->out.len = before;
+        return WSC_ENOMEM;
+    }
+    ws->buffered += app;
+    schedule_flush(ws);
+    return WSC_OK;
+}
+
+/* Writes as much of `out` as the socket takes. Returns 0, or an error code
+   after which the connection has been finished. */
+static int write_out(wsc_ws *ws) {
+    while (wsc_buf_pending(&ws->out)) {
+        wsc_error err;
+        long n = wsc__tx_write(&ws->tx, ws->out.data + ws->out.off, wsc_buf_pending(&ws->out), &err);
+        if (n == WSC_EAGAIN) break;
+        if (n < 0) {
+            ws->failed = 1;
+            if (emit_error(ws, (int)n, err.message, 0, NULL)) return (int)n;
+            finish(ws, 1006, 0);
+            return (int)n;
+        }
+        wsc_buf_consume(&ws->out, (size_t)n);
+        pend_advance(ws, (uint64_t)n);
+    }
+    if (!wsc_buf_pending(&ws->out)) {
+        /* Drained: give the memory back; an idle connection holds none. */
+        wsc_buf_free(&ws->out);
+    }
+    return 0;
+}
+
+static void flush_now(wsc_ws *ws) {
+    if (ws->phase == PH_DONE || ws->tx.fd < 0 || ws->phase < PH_OPEN) return;
+    if (write_out(ws)) return;
+    if (ws->phase == PH_DONE) return;
+    /* After our Close went out, and the server's came in, nothing is left
+       to say: half-close so the server sees the end too. */
+    update_interest(ws);
+}
+
+static void on_flush(wsc__defer *d) {
+    wsc_ws *ws = (wsc_ws *)((char *)d - offsetof(wsc_ws, flush));
+    ENTER(ws);
+    flush_now(ws);
+    leave(ws);
+}
+
+static void schedule_flush(wsc_ws *ws) {
+    if (ws->phase >= PH_OPEN && ws->phase != PH_DONE) wsc__defer_queue(ws->loop, &ws->flush);
+}
+
+static int check_can_send(const wsc_ws *ws) {
+    if (ws->state == WSC_CONNECTING) return WSC_ESTATE;
+    if (ws->state != WSC_OPEN) return WSC_ECLOSED;
+    return WSC_OK;
+}
+
+static int send_msg(wsc_ws *ws, unsigned op, const void *data, size_t len) {
+    if (!ws || (len && !data)) return WSC_EINVAL;
+    int rc = check_can_send(ws);
+    if (rc) {
+        /* The browser validates text even then; report bad UTF-8 first. */
+        if (op == WSC_OP_TEXT && !wsc_utf8_valid(data, len)) return WSC_EUTF8;
+        return rc;
+    }
+    if (ws->buffered + len > ws->max_buffered) return WSC_ETOOBIG;
+    size_t before = ws->out.len;
+    rc = wsc_proto_send(ws->proto, op, data, len, &ws->out);
+    if (rc) return rc;
+    /* Plain: one frame, uncompressed (header + payload == wire). */
+    uint64_t wire = ws->out.len - before;
+    int plain = wire <= (uint64_t)len + WSC_FRAME_HEADER_MAX && !(ws->out.data[before] & 0x40) &&
+                (ws->out.data[before] & 0x80);
+    return record_out(ws, before, len, plain);
+}
+
+int wsc_ws_send_text(wsc_ws *ws, const char *data, size_t len) { return send_msg(ws, WSC_OP_TEXT, data, len); }
+int wsc_ws_send_binary(wsc_ws *ws, const void *data, size_t len) { return send_msg(ws, WSC_OP_BINARY, data, len); }
+
+int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len) {
+    if (!ws || len > 125 || (len && !data)) return WSC_EINVAL;
+    int rc = check_can_send(ws);
+    if (rc) return rc;
+    size_t before = ws->out.len;
+    rc = wsc_proto_ping(ws->proto, data, len, &ws->out);
+    if (rc) return rc;
+    return record_out(ws, before, 0, 0);
+}
+
+/* Appends the protocol's pending control replies (Pong, Close). */
+static int flush_proto(wsc_ws *ws) {
+    if (!ws->proto || !wsc_proto_want_flush(ws->proto)) return WSC_OK;
+    size_t before = ws->out.len;
+    int rc = wsc_proto_flush(ws->proto, &ws->out);
+    if (rc) return rc;
+    if (ws->out.len != before) return record_out(ws, before, 0, 0);
+    return WSC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Closing                                                             */
+/* ------------------------------------------------------------------ */
+
+static void on_timer(wsc_loop *loop, wsc_timer *t, void *user);
+
+/* The end: close the socket, fire "close" (once), become CLOSED. */
+static void finish(wsc_ws *ws, unsigned code, int was_clean) {
+    if (ws->phase == PH_DONE) return;
+    teardown_io(ws);
+    ws->phase = PH_DONE;
+    ws->state = WSC_CLOSED;
+    wsc_ws_event ev = {0};
+    ev.type = WSC_WS_CLOSE;
+    ev.code = code;
+    ev.reason = ws->close_reason ? ws->close_reason : "";
+    ev.reason_len = strlen(ev.reason);
+    ev.was_clean = was_clean;
+    emit(ws, &ev);
+}
+
+/* Closing handshake done on our side: wait for the server's TCP close,
+   bounded by the close timeout. */
+static void start_closing(wsc_ws *ws) {
+    if (ws->phase != PH_CLOSING) {
+        ws->phase = PH_CLOSING;
+        ws->state = WSC_CLOSING;
+        wsc_timer_start(&ws->timer, ws->close_timeout);
+    }
+}
+
+/* The protocol failed the connection (our peer broke a rule). */
+static int fail_protocol(wsc_ws *ws, int rc) {
+    ws->failed = 1;
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s (closing with %u)", wsc_proto_errmsg(ws->proto), wsc_proto_fail_code(ws->proto));
+    if (flush_proto(ws) == WSC_OK) schedule_flush(ws);
+    start_closing(ws);
+    return emit_error(ws, rc, msg, 0, NULL);
+}
+
+int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason) {
+    if (!ws) return WSC_EINVAL;
+    size_t rlen = reason ? strlen(reason) : 0;
+    if (code && !wsc_close_code_app_ok(code)) return WSC_EINVAL;
+    if (rlen > WSC_CLOSE_REASON_MAX) return WSC_EINVAL;
+    if (rlen && !wsc_utf8_valid(reason, rlen)) return WSC_EUTF8;
+    if (!code && rlen) return WSC_EINVAL;
+    if (ws->state == WSC_CLOSING || ws->state == WSC_CLOSED) return WSC_OK;
+    if (ws->state == WSC_CONNECTING) {
+        /* Abandon the attempt: the browser fails the connection. */
+        ws->depth++;
+        ws->failed = 1;
+        ws->state = WSC_CLOSING;
+        int freed = emit_error(ws, WSC_ECLOSED, "closed before the connection was established", 0, NULL);
+        if (!freed) finish(ws, 1006, 0);
+        ws->depth--;
+        if (ws->depth == 0 && ws->freed) really_free(ws);
+        return WSC_OK;
+    }
+    size_t before = ws->out.len;
+    int rc = wsc_proto_close(ws->proto, code, reason, rlen, &ws->out);
+    if (rc == WSC_ESTATE) {
+        /* The Close already went out (a reply, or a failure). */
+        start_closing(ws);
+        return WSC_OK;
+    }
+    if (rc) return rc;
+    rc = record_out(ws, before, 0, 0);
+    start_closing(ws);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Feeds bytes to the protocol and dispatches its events. Returns non-zero
+   if the connection was freed or finished. */
+static int feed(wsc_ws *ws, uint8_t *data, size_t len) {
+    size_t pos = 0;
+    while (pos < len) {
+        wsc_event ev;
+        size_t used = 0;
+        int rc = wsc_proto_recv(ws->proto, data + pos, len - pos, &used, &ev);
+        pos += used;
+        if (rc == WSC_ESTATE) return 0; /* failed earlier: discard the rest */
+        if (rc) return fail_protocol(ws, rc) || ws->phase == PH_DONE;
+        if (ev.type == WSC_EV_NONE) break;
+        wsc_ws_event e = {0};
+        switch (ev.type) {
+        case WSC_EV_TEXT:
+        case WSC_EV_BINARY:
+            /* The browser drops messages that arrive once it is CLOSING. */
+            if (ws->state != WSC_OPEN) break;
+            e.type = WSC_WS_MESSAGE;
+            e.binary = ev.type == WSC_EV_BINARY;
+            e.data = ev.data;
+            e.len = ev.len;
+            if (emit(ws, &e)) return 1;
+            break;
+        case WSC_EV_PING:
+            if (flush_proto(ws) == WSC_OK) schedule_flush(ws);
+            e.type = WSC_WS_PING;
+            e.binary = 1;
+            e.data = ev.data;
+            e.len = ev.len;
+            if (emit(ws, &e)) return 1;
+            break;
+        case WSC_EV_PONG:
+            e.type = WSC_WS_PONG;
+            e.binary = 1;
+            e.data = ev.data;
+            e.len = ev.len;
+            if (emit(ws, &e)) return 1;
+            break;
+        case WSC_EV_CLOSE:
+            ws->got_close = 1;
+            ws->close_code = ev.close_code;
+            wsc__free(ws->close_reason);
+            ws->close_reason = wsc__strndup((const char *)ev.data, ev.len);
+            /* Reply (echo the code) and wait for the server to close TCP. */
+            if (flush_proto(ws) == WSC_OK) schedule_flush(ws);
+            start_closing(ws);
+            break;
+        }
+        if (ws->phase == PH_DONE) return 1;
+    }
+    return 0;
+}
+
+/* The server closed its side (or the connection broke). */
+static void on_eof(wsc_ws *ws) {
+    if (ws->got_close && !ws->failed) finish(ws, ws->close_code, 1);
+    else finish(ws, 1006, 0);
+}
+
+static void read_open(wsc_ws *ws) {
+    uint8_t *buf = wsc__loop_scratch(ws->loop);
+    if (!buf) {
+        ws->failed = 1;
+        if (!emit_error(ws, WSC_ENOMEM, "out of memory for the receive buffer", 0, NULL)) finish(ws, 1006, 0);
+        return;
+    }
+    /* A few reads per wake-up: enough to drain a burst, fair to others. */
+    for (int i = 0; i < 4; i++) {
+        wsc_error err;
+        long n = wsc__tx_read(&ws->tx, buf, WSC_LOOP_SCRATCH, &err);
+        if (n == WSC_EAGAIN) return;
+        if (n < 0) {
+            if (ws->got_close || ws->phase == PH_CLOSING) {
+                /* A reset during the closing handshake ends it. */
+                on_eof(ws);
+                return;
+            }
+            ws->failed = 1;
+            if (!emit_error(ws, (int)n, err.message, 0, NULL)) finish(ws, 1006, 0);
+            return;
+        }
+        if (n == 0) {
+            on_eof(ws);
+            return;
+        }
+        if (feed(ws, buf, (size_t)n)) return;
+        if ((size_t)n < WSC_LOOP_SCRATCH) return;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The handshake                                                       */
+/* ------------------------------------------------------------------ */
+
+static void free_handshake(wsc_ws *ws) {
+    handshake *hs = ws->hs;
+    if (!hs) return;
+    if (hs->connector) wsc__connect_cancel(hs->connector);
+    wsc_buf_free(&hs->req);
+    wsc_buf_free(&hs->resp);
+    if (hs->protocols) {
+        for (char **p = hs->protocols; *p; p++) wsc__free(*p);
+        wsc__free(hs->protocols);
+    }
+    wsc__free(hs);
+    ws->hs = NULL;
+}
+
+/* Fails the opening handshake: "error" then "close" (1006, or 1015 for TLS). */
+static void fail_open(wsc_ws *ws, int code, const char *msg, int status, const char *location) {
+    ws->failed = 1;
+    if (code == WSC_ETLS || code == WSC_ETLSVERIFY) ws->tls_failed = 1;
+    if (emit_error(ws, code, msg, status, location)) return;
+    finish(ws, ws->tls_failed ? 1015 : 1006, 0);
+}
+
+static int start_proto(wsc_ws *ws, const wsc_pmd_params *pmd, wsc_error *err) {
+    wsc_proto_config pc = {0};
+    pc.role = WSC_ROLE_CLIENT;
+    pc.max_message_size = ws->max_message;
+    pc.fragment_size = ws->fragment_size;
+    pc.random = wsc__random;
+    pc.deflate = pmd && pmd->enabled ? pmd : NULL;
+    pc.deflate_threshold = ws->deflate_threshold;
+    pc.deflate_mem_level = ws->deflate_mem_level;
+    ws->proto = wsc_proto_new(&pc, err);
+    return ws->proto ? WSC_OK : err->code;
+}
+
+/* The response head is complete at hs->resp[0..hl). */
+static void handshake_done(wsc_ws *ws, size_t hl) {
+    handshake *hs = ws->hs;
+    wsc_handshake_result res;
+    wsc_error err;
+    int rc = wsc_handshake_check_response(&hs->response, hs->key, (const char *const *)hs->protocols,
+                                          hs->offer_pmd ? &hs->pmd_offer : NULL, &res, &err);
+    if (rc) {
+        char loc[512] = "";
+        if (res.location.ptr) snprintf(loc, sizeof loc, "%.*s", (int)(res.location.len > 500 ? 500 : res.location.len), res.location.ptr);
+        fail_open(ws, rc, err.message, rc == WSC_EHTTP ? res.status : 0, loc[0] ? loc : NULL);
+        return;
+    }
+    if (start_proto(ws, &res.pmd, &err)) {
+        fail_open(ws, err.code, err.message, 0, NULL);
+        return;
+    }
+    ws->protocol = wsc__strndup(res.protocol.ptr ? res.protocol.ptr : "", res.protocol.len);
+    ws->extensions = wsc__strndup(res.extensions.ptr ? res.extensions.ptr : "", res.extensions.len);
+    if (!ws->protocol || !ws->extensions) {
+        fail_open(ws, WSC_ENOMEM, "out of memory", 0, NULL);
+        return;
+    }
+    wsc_timer_stop(&ws->timer);
+    ws->phase = PH_OPEN;
+    ws->state = WSC_OPEN;
+    /* The check is done: terminate each header value in place (the byte
+       after a trimmed value is whitespace or the CR of its line), so that
+       wsc_ws_response_header() can hand out C strings during "open". */
+    for (size_t i = 0; i < hs->response.n_headers; i++) {
+        wsc_header *h = &hs->response.headers[i];
+        if (h->value.ptr) ((char *)hs->resp.data)[h->value.ptr - (const char *)hs->resp.data + h->value.len] = 0;
+        else h->value.ptr = "";
+    }
+    hs->response_ok = 1;
+    wsc_ws_event ev = {0};
+    ev.type = WSC_WS_OPEN;
+    if (emit(ws, &ev)) return;
+    /* Frames that came with the response head. */
+    size_t extra = hs->resp.len - hl;
+    hs->response_ok = 0;
+    if (extra && ws->phase != PH_DONE) {
+        /* Keep the handshake buffer while feeding: the events point into it. */
+        if (feed(ws, hs->resp.data + hl, extra)) return;
+    }
+    if (ws->phase != PH_DONE) {
+        free_handshake(ws);
+        update_interest(ws);
+    }
+}
+
+static void handshake_io(wsc_ws *ws, unsigned events) {
+    handshake *hs = ws->hs;
+    wsc_error err;
+    if (wsc_buf_pending(&hs->req)) {
+        long n = wsc__tx_write(&ws->tx, hs->req.data + hs->req.off, wsc_buf_pending(&hs->req), &err);
+        if (n < 0 && n != WSC_EAGAIN) {
+            fail_open(ws, (int)n, err.message, 0, NULL);
+            return;
+        }
+        if (n > 0) wsc_buf_consume(&hs->req, (size_t)n);
+        if (!wsc_buf_pending(&hs->req)) wsc_buf_free(&hs->req);
+    }
+    for (;;) {
+        if (wsc_buf_reserve(&hs->resp, 4096)) {
+            fail_open(ws, WSC_ENOMEM, "out of memory reading the handshake response", 0, NULL);
+            return;
+        }
+        size_t room = hs->resp.cap - hs->resp.len;
+        long n = wsc__tx_read(&ws->tx, hs->resp.data + hs->resp.len, room, &err);
+        if (n == WSC_EAGAIN) break;
+        if (n < 0) {
+            fail_open(ws, (int)n, err.message, 0, NULL);
+            return;
+        }
+        if (n == 0) {
+            fail_open(ws, WSC_EHANDSHAKE, "the server closed the connection during the handshake", 0, NULL);
+            return;
+        }
+        hs->resp.len += (size_t)n;
+        int hl = wsc_http_parse_response((const char *)hs->resp.data, hs->resp.len, hs->last_len, &hs->response,
+                                         hs->max_header);
+        hs->last_len = hs->resp.len;
+        if (hl == WSC_EAGAIN) continue;
+        if (hl < 0) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "invalid handshake response: %s",
+                     hs->response.error ? hs->response.error : "malformed");
+            fail_open(ws, hl == WSC_ETOOBIG ? WSC_ETOOBIG : WSC_EHANDSHAKE, msg, 0, NULL);
+            return;
+        }
+        handshake_done(ws, (size_t)hl);
+        return;
+    }
+    (void)events;
+    update_interest(ws);
+}
+
+static void on_connected(void *user, int rc, wsc_tx *tx, const wsc_error *err) {
+    wsc_ws *ws = user;
+    ENTER(ws);
+    ws->hs->connector = NULL;
+    if (rc) {
+        fail_open(ws, rc, err ? err->message : wsc_strerror(rc), 0, NULL);
+        leave(ws);
+        return;
+    }
+    ws->tx = *tx;
+    ws->phase = PH_HANDSHAKE;
+    wsc_timer_start(&ws->timer, ws->handshake_timeout);
+    if (wsc__watch_start(&ws->watch, ws->tx.fd, WSC_READABLE | WSC_WRITABLE) != WSC_OK) {
+        fail_open(ws, WSC_EIO, "cannot watch the socket", 0, NULL);
+        leave(ws);
+        return;
+    }
+    leave(ws);
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop's view                                                     */
+/* ------------------------------------------------------------------ */
+
+static void update_interest(wsc_ws *ws) {
+    if (ws->tx.fd < 0 || ws->phase == PH_DONE) return;
+    int have_out = ws->phase == PH_HANDSHAKE ? wsc_buf_pending(&ws->hs->req) != 0 : wsc_buf_pending(&ws->out) != 0;
+    wsc_watch_set(&ws->watch, wsc__tx_interest(&ws->tx, 1, have_out));
+}
+
+static void on_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, void *user) {
+    (void)loop;
+    (void)w;
+    (void)fd;
+    wsc_ws *ws = user;
+    ENTER(ws);
+    if (ws->phase == PH_HANDSHAKE) {
+        handshake_io(ws, events);
+    } else if (ws->phase == PH_OPEN || ws->phase == PH_CLOSING) {
+        int want_write = (events & WSC_WRITABLE) || ws->tx.write_wants_read;
+        if ((events & WSC_READABLE) || ws->tx.read_wants_write) read_open(ws);
+        if (!ws->freed && ws->phase != PH_DONE && want_write && wsc_buf_pending(&ws->out)) write_out(ws);
+        if (!ws->freed && ws->phase != PH_DONE) update_interest(ws);
+    }
+    leave(ws);
+}
+
+static void on_timer(wsc_loop *loop, wsc_timer *t, void *user) {
+    (void)loop;
+    (void)t;
+    wsc_ws *ws = user;
+    ENTER(ws);
+    if (ws->phase == PH_HANDSHAKE) {
+        fail_open(ws, WSC_ETIMEDOUT, "timed out waiting for the handshake response", 0, NULL);
+    } else if (ws->phase == PH_CLOSING) {
+        /* The server did not finish the closing handshake or did not close
+           TCP in time: close it ourselves. Clean if the Close frames were
+           exchanged (RFC 6455 7.1.4). */
+        int clean = ws->got_close && !ws->failed && wsc_proto_state(ws->proto) == WSC_PS_CLOSED;
+        finish(ws, clean ? ws->close_code : 1006, clean);
+    }
+    leave(ws);
+}
+
+/* ------------------------------------------------------------------ */
+/* Creation and destruction                                            */
+/* ------------------------------------------------------------------ */
+
+static void teardown_io(wsc_ws *ws) {
+    wsc_timer_stop(&ws->timer);
+    wsc__defer_cancel(ws->loop, &ws->flush);
+    wsc__watch_stop(&ws->watch);
+    if (ws->hs) {
+        if (ws->hs->connector) {
+            wsc__connect_cancel(ws->hs->connector);
+            ws->hs->connector = NULL;
+        }
+    }
+    if (ws->tx.fd >= 0) {
+        if (!ws->failed && ws->got_close) wsc__tx_shutdown(&ws->tx);
+        wsc__tx_close(&ws->tx);
+    }
+}
+
+static void really_free(wsc_ws *ws) {
+    teardown_io(ws);
+    free_handshake(ws);
+    wsc_proto_free(ws->proto);
+    wsc_buf_free(&ws->out);
+    wsc__free(ws->pend);
+    wsc__free(ws->close_reason);
+    wsc__free(ws->url);
+    wsc__free(ws->origin);
+    wsc__free(ws->protocol);
+    wsc__free(ws->extensions);
+    wsc__free(ws->ls);
+    wsc__free(ws);
+}
+
+void wsc_ws_free(wsc_ws *ws) {
+    if (!ws) return;
+    if (ws->depth > 0) {
+        /* Inside a callback: stop all I/O now, free when it returns. */
+        ws->freed = 1;
+        teardown_io(ws);
+        ws->phase = PH_DONE;
+        return;
+    }
+    really_free(ws);
+}
+
+/* Environment proxy for this URL, browser-style: loopback never proxied. */
+static const char *env_proxy(const wsc_url *u) {
+    const char *v = NULL;
+    if (u->secure) {
+        v = getenv("https_proxy");
+        if (!v || !*v) v = getenv("HTTPS_PROXY");
+    } else {
+        v = getenv("http_proxy");
+        if (!v || !*v) v = getenv("HTTP_PROXY");
+    }
+    if (!v || !*v) return NULL;
+    char host[256];
+    snprintf(host, sizeof host, "%.*s", (int)(u->host.len > 255 ? 255 : u->host.len), u->host.ptr);
+    if (!strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1")) return NULL;
+    const char *np = getenv("no_proxy");
+    if (!np || !*np) np = getenv("NO_PROXY");
+    if (np && *np) {
+        size_t hl = strlen(host);
+        const char *p = np;
+        while (*p) {
+            while (*p == ' ' || *p == ',') p++;
+            const char *e = p;
+            while (*e && *e != ',' && *e != ' ') e++;
+            size_t n = (size_t)(e - p);
+            if (n == 1 && *p == '*') return NULL;
+            const char *pat = p;
+            size_t pn = n;
+            if (pn && *pat == '.') {
+                pat++;
+                pn--;
+            }
+            /* Strip a :port suffix from the pattern. */
+            for (size_t k = 0; k < pn; k++)
+                if (pat[k] == ':' && memchr(pat, '.', pn)) {
+                    pn = k;
+                    break;
+                }
+            if (pn && pn <= hl && strncasecmp(host + hl - pn, pat, pn) == 0 &&
+                (pn == hl || host[hl - pn - 1] == '.'))
+                return NULL;
+            p = e;
+        }
+    }
+    return v;
+}
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Splits "http://[user:pass@]host[:port]" (scheme optional). Credentials are
+   percent-decoded, as curl does. Messages never contain the credentials. */
+static int parse_proxy(const char *spec, char *host, size_t hcap, uint16_t *port, char *auth, size_t acap,
+                       wsc_error *err) {
+    char tmp[1024];
+    int n = snprintf(tmp, sizeof tmp, "%s%s", strstr(spec, "://") ? "" : "http://", spec);
+    if (n < 0 || (size_t)n >= sizeof tmp) return wsc__seterr(err, WSC_EINVAL, "proxy URL too long");
+    if (strncasecmp(tmp, "http://", 7) != 0)
+        return wsc__seterr(err, WSC_EINVAL, "unsupported proxy scheme: only http:// proxies are supported");
+    wsc_url pu;
+    wsc_error perr;
+    if (wsc_url_parse(tmp, (size_t)n, &pu, &perr))
+        return wsc__seterr(err, WSC_EINVAL, "invalid proxy URL: %s", perr.message);
+    if (pu.host.len >= hcap) return wsc__seterr(err, WSC_EINVAL, "proxy host name too long");
+    memcpy(host, pu.host.ptr, pu.host.len);
+    host[pu.host.len] = 0;
+    *port = pu.port_explicit ? pu.port : 80;
+    auth[0] = 0;
+    if (pu.userinfo.ptr) {
+        if (pu.userinfo.len >= acap) return wsc__seterr(err, WSC_EINVAL, "proxy credentials too long");
+        size_t o = 0;
+        for (size_t i = 0; i < pu.userinfo.len; i++) {
+            char ch = pu.userinfo.ptr[i];
+            if (ch == '%' && i + 2 < pu.userinfo.len && hexval(pu.userinfo.ptr[i + 1]) >= 0 &&
+                hexval(pu.userinfo.ptr[i + 2]) >= 0) {
+                ch = (char)(hexval(pu.userinfo.ptr[i + 1]) << 4 | hexval(pu.userinfo.ptr[i + 2]));
+                i += 2;
+            }
+            auth[o++] = ch;
+        }
+        auth[o] = 0;
+    }
+    return WSC_OK;
+}
+
+static int dup_protocols(handshake *hs, const char *const *protocols) {
+    size_t n = 0;
+    if (!protocols) return WSC_OK;
+    while (protocols[n]) n++;
+    hs->protocols = wsc__calloc(n + 1, sizeof *hs->protocols);
+    if (!hs->protocols) return WSC_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (!(hs->protocols[i] = wsc__strdup(protocols[i]))) return WSC_ENOMEM;
+    return WSC_OK;
+}
+
+/* Base64 of "user:pass" for Authorization: Basic (userinfo in the URL). */
+static char *basic_auth(const wsc_url *u) {
+    size_t n = u->userinfo.len;
+    size_t cap = 6 + 4 * ((n + 2) / 3) + 1;
+    char *out = wsc__malloc(cap);
+    if (!out) return NULL;
+    memcpy(out, "Basic ", 6);
+    EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)u->userinfo.ptr, (int)n);
+    return out;
+}
+
+wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err) {
+    static const wsc_ws_options defaults;
+    if (!opts) opts = &defaults;
+    if (!loop || !url) {
+        wsc__seterr(err, WSC_EINVAL, "wsc_ws_new: loop and url are required");
+        return NULL;
+    }
+    wsc_ws *ws = wsc__calloc(1, sizeof *ws);
+    handshake *hs = wsc__calloc(1, sizeof *hs);
+    if (!ws || !hs) {
+        wsc__free(ws);
+        wsc__free(hs);
+        wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    ws->hs = hs;
+    ws->loop = loop;
+    ws->tx.fd = -1;
+    ws->state = WSC_CONNECTING;
+    ws->phase = PH_CONNECT;
+    ws->next_id = 1;
+    wsc__watch_init(&ws->watch, loop, on_io, ws);
+    wsc__timer_init(&ws->timer, loop, on_timer, ws);
+    ws->flush.fn = on_flush;
+    ws->close_timeout = opts->close_timeout_ms ? opts->close_timeout_ms : DEFAULT_CLOSE_TIMEOUT;
+    ws->handshake_timeout = opts->handshake_timeout_ms ? opts->handshake_timeout_ms : DEFAULT_HANDSHAKE_TIMEOUT;
+    ws->max_buffered = opts->max_buffered ? opts->max_buffered : DEFAULT_MAX_BUFFERED;
+    ws->max_message = opts->max_message_size ? opts->max_message_size : WSC_DEFAULT_MAX_MESSAGE;
+    ws->fragment_size = opts->fragment_size;
+    ws->deflate_threshold = opts->deflate_threshold;
+    ws->deflate_mem_level = opts->deflate_mem_level;
+    hs->max_header = opts->max_header_size ? opts->max_header_size : WSC_HTTP_DEFAULT_MAX_HEADER_BYTES;
+    ws->cb_open = opts->on_open;
+    ws->cb_message = opts->on_message;
+    ws->cb_error = opts->on_error;
+    ws->cb_close = opts->on_close;
+    ws->user = opts->user;
+
+    char *auth = NULL;
+    wsc_header *extra = NULL;
+    wsc_buf ext = {0};
+    wsc_url u;
+    ws->url = wsc__strdup(url);
+    if (!ws->url) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (wsc_url_parse(ws->url, strlen(ws->url), &u, err)) goto fail;
+    char origin[WSC_URL_ORIGIN_MAX];
+    if (wsc_url_origin(&u, origin, sizeof origin) < 0 || !(ws->origin = wsc__strdup(origin))) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (dup_protocols(hs, opts->protocols)) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        goto fail;
+    }
+
+    /* The whole request is built now, so every option error surfaces here. */
+    uint8_t raw[16];
+    if (wsc__random(NULL, raw, sizeof raw)) {
+        wsc__seterr(err, WSC_EIO, "the random generator failed");
+        goto fail;
+    }
+    wsc_handshake_key(raw, hs->key);
+    wsc_handshake_req rq;
+    memset(&rq, 0, sizeof rq);
+    wsc_handshake_req_from_url(&rq, &u);
+    rq.key = hs->key;
+    rq.protocols = (const char *const *)hs->protocols;
+    if (!opts->no_deflate) {
+        hs->offer_pmd = 1;
+        hs->pmd_offer.server_no_context_takeover = opts->deflate_server_no_context_takeover;
+        hs->pmd_offer.client_no_context_takeover = opts->deflate_client_no_context_takeover;
+        hs->pmd_offer.server_max_window_bits = opts->deflate_server_max_window_bits;
+        hs->pmd_offer.client_max_window_bits = opts->deflate_client_max_window_bits;
+        int rc = wsc_pmd_offer_format(&hs->pmd_offer, &ext);
+        if (rc) {
+            wsc__seterr(err, rc, "invalid permessage-deflate options (window bits must be 8 to 15)");
+            goto fail;
+        }
+        rq.extensions.ptr = (const char *)ext.data;
+        rq.extensions.len = ext.len;
+    }
+    rq.origin = wsc_span_str(opts->origin);
+    rq.cookie = wsc_span_str(opts->cookie);
+    rq.user_agent = wsc_span_str(opts->user_agent);
+    if (u.userinfo.ptr) {
+        if (!(auth = basic_auth(&u))) {
+            wsc__seterr(err, WSC_ENOMEM, "out of memory");
+            goto fail;
+        }
+        rq.authorization = wsc_span_str(auth);
+    }
+    if (opts->nheaders) {
+        if (!opts->headers) {
+            wsc__seterr(err, WSC_EINVAL, "nheaders is set but headers is NULL");
+            goto fail;
+        }
+        extra = wsc__calloc(opts->nheaders, sizeof *extra);
+        if (!extra) {
+            wsc__seterr(err, WSC_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < opts->nheaders; i++) {
+            extra[i].name = wsc_span_str(opts->headers[i].name);
+            extra[i].value = wsc_span_str(opts->headers[i].value);
+            if (!extra[i].name.ptr || !extra[i].value.ptr) {
+                wsc__seterr(err, WSC_EINVAL, "extra header %zu has a NULL name or value", i);
+                goto fail;
+            }
+        }
+        rq.headers = extra;
+        rq.n_headers = opts->nheaders;
+    }
+    if (wsc_handshake_request(&rq, &hs->req, err)) goto fail;
+    if (auth) {
+        OPENSSL_cleanse(auth, strlen(auth));
+        wsc__free(auth);
+        auth = NULL;
+    }
+    wsc__free(extra);
+    extra = NULL;
+    wsc_buf_free(&ext);
+
+    /* The transport. */
+    wsc_connect_req cr;
+    memset(&cr, 0, sizeof cr);
+    char hostbuf[256], proxy_host[256], proxy_auth[512];
+    char unix_path[256];
+    if (u.socket_path.ptr) {
+        if (u.socket_path.len >= sizeof unix_path) {
+            wsc__seterr(err, WSC_EURL, "Unix socket path too long");
+            goto fail;
+        }
+        memcpy(unix_path, u.socket_path.ptr, u.socket_path.len);
+        unix_path[u.socket_path.len] = 0;
+        cr.unix_path = unix_path;
+    } else {
+        if (u.host.len >= sizeof hostbuf) {
+            wsc__seterr(err, WSC_EURL, "host name too long");
+            goto fail;
+        }
+        memcpy(hostbuf, u.host.ptr, u.host.len);
+        hostbuf[u.host.len] = 0;
+        cr.host = hostbuf;
+        cr.port = u.port;
+    }
+    cr.tls = u.secure;
+    cr.tls_opts.ca_file = opts->ca_file;
+    cr.tls_opts.ca_dir = opts->ca_dir;
+    cr.tls_opts.cert_file = opts->cert_file;
+    cr.tls_opts.key_file = opts->key_file;
+    cr.tls_opts.skip_verify = opts->insecure_skip_verify;
+    cr.tls_opts.skip_hostname = opts->insecure_skip_hostname;
+    cr.timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT;
+    const char *proxy = opts->proxy ? opts->proxy : (u.socket_path.ptr ? NULL : env_proxy(&u));
+    if (proxy && *proxy && !u.socket_path.ptr) {
+        if (parse_proxy(proxy, proxy_host, sizeof proxy_host, &cr.proxy_port, proxy_auth, sizeof proxy_auth, err))
+            goto fail;
+        cr.proxy_host = proxy_host;
+        cr.proxy_auth = proxy_auth[0] ? proxy_auth : NULL;
+    }
+    hs->connector = wsc__connect(loop, &cr, on_connected, ws, err);
+    OPENSSL_cleanse(proxy_auth, sizeof proxy_auth);
+    if (!hs->connector) goto fail;
+    return ws;
+
+fail:
+    if (auth) {
+        OPENSSL_cleanse(auth, strlen(auth));
+        wsc__free(auth);
+    }
+    wsc__free(extra);
+    wsc_buf_free(&ext);
+    really_free(ws);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Listeners and accessors                                             */
+/* ------------------------------------------------------------------ */
+
+int wsc_ws_add_listener(wsc_ws *ws, int type, wsc_ws_cb cb, void *user) {
+    if (!ws || !cb || type < WSC_WS_OPEN || type > WSC_WS_PONG) return WSC_EINVAL;
+    if (ws->nls == ws->capls) {
+        int ncap = ws->capls ? ws->capls * 2 : 4;
+        listener *nl = wsc__realloc(ws->ls, (size_t)ncap * sizeof *nl);
+        if (!nl) return WSC_ENOMEM;
+        ws->ls = nl;
+        ws->capls = ncap;
+    }
+    listener *l = &ws->ls[ws->nls++];
+    l->id = ws->next_id++;
+    l->type = type;
+    l->cb = cb;
+    l->user = user;
+    return l->id;
+}
+
+int wsc_ws_remove_listener(wsc_ws *ws, int id) {
+    if (!ws) return WSC_EINVAL;
+    for (int i = 0; i < ws->nls; i++) {
+        if (ws->ls[i].id == id && ws->ls[i].type) {
+            if (ws->depth) {
+                ws->ls[i].type = 0; /* dispatch in progress: just disable it */
+            } else {
+                memmove(&ws->ls[i], &ws->ls[i + 1], (size_t)(ws->nls - i - 1) * sizeof *ws->ls);
+                ws->nls--;
+            }
+            return WSC_OK;
+        }
+    }
+    return WSC_EINVAL;
+}
+
+int wsc_ws_ready_state(const wsc_ws *ws) { return ws ? ws->state : WSC_CLOSED; }
+const char *wsc_ws_url(const wsc_ws *ws) { return ws->url; }
+const char *wsc_ws_protocol(const wsc_ws *ws) { return ws->protocol ? ws->protocol : ""; }
+const char *wsc_ws_extensions(const wsc_ws *ws) { return ws->extensions ? ws->extensions : ""; }
+uint64_t wsc_ws_buffered_amount(const wsc_ws *ws) { return ws->buffered; }
+const char *wsc_ws_binary_type(const wsc_ws *ws) {
+    (void)ws;
+    return "arraybuffer";
+}
+const char *wsc_ws_origin(const wsc_ws *ws) { return ws->origin; }
+
+const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index) {
+    if (!ws || !name || index < 0 || !ws->hs || !ws->hs->response_ok) return NULL;
+    const wsc_http_response *r = &ws->hs->response;
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < r->n_headers; i++) {
+        const wsc_header *h = &r->headers[i];
+        if (h->name.len == nl && strncasecmp(h->name.ptr, name, nl) == 0 && index-- == 0) return h->value.ptr;
+    }
+    return NULL;
+}
