@@ -255,8 +255,11 @@ typedef struct wsc_http_request {
  * arrive in the same read) are not looked at.
  *
  * last_len is the value of len at the previous call on the same (grown)
- * buffer, 0 the first time: the search for the end of the head resumes
- * there instead of rescanning. max_header_bytes bounds the head (0:
+ * buffer when that call returned WSC_EAGAIN, 0 the first time (and
+ * whenever unsure): the search for the end of the head resumes there
+ * instead of rescanning, so feeding a head byte by byte costs O(n) in all.
+ * A last_len larger than the previous incomplete length can miss the end
+ * of the head. max_header_bytes bounds the head (0:
  * WSC_HTTP_DEFAULT_MAX_HEADER_BYTES).
  *
  * Returns:
