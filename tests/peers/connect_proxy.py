@@ -27,13 +27,13 @@ CONNECT_TIMEOUT = 5.0
 
 class Log:
     def __init__(self, path):
-        self.f = open(path, "a", buffering=1) if path else sys.stderr
+        self.f = open(path, "a", buffering=1, encoding="utf-8") if path else sys.stderr
 
     def __call__(self, event, **fields):
         rec = {"ts": round(time.time(), 6), "peer": "connect_proxy", "event": event}
         rec.update(fields)
         try:
-            self.f.write(json.dumps(rec) + "\n")
+            self.f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             self.f.flush()
         except (OSError, ValueError):
             pass

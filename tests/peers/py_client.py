@@ -301,6 +301,7 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
+    sys.stdout.reconfigure(encoding="utf-8")
     logging.basicConfig(stream=sys.stderr,
                         level=logging.DEBUG if args.verbose else logging.CRITICAL)
     try:

@@ -34,13 +34,13 @@ HEX_LIMIT = 4096  # binary messages up to this size are recorded in hex
 
 class Log:
     def __init__(self, path):
-        self.f = open(path, "a", buffering=1) if path else sys.stderr
+        self.f = open(path, "a", buffering=1, encoding="utf-8") if path else sys.stderr
 
     def __call__(self, event, **fields):
         rec = {"ts": round(time.time(), 6), "peer": "py_server", "event": event}
         rec.update(fields)
         try:
-            self.f.write(json.dumps(rec) + "\n")
+            self.f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             self.f.flush()
         except (OSError, ValueError):
             pass
@@ -267,7 +267,7 @@ async def serve_route(ws, conn, route, params):
     count = 0
     async for msg in ws:
         if dump and msg == "__dump__":
-            await ws.send(json.dumps(conn.dump(ws)))
+            await ws.send(json.dumps(conn.dump(ws), ensure_ascii=False))
             continue
         if conn.record:
             rec = describe(msg)
