@@ -502,10 +502,13 @@ int wsc_ws_request_next_extensions(const wsc_ws_request_info *info, size_t *pos,
  * Connection: Upgrade, Sec-WebSocket-Accept computed from key,
  * Sec-WebSocket-Protocol (if protocol.ptr), Sec-WebSocket-Extensions (if
  * extensions.ptr and not empty), the extra headers, the blank line.
- * Refused with WSC_EINVAL (nothing appended): empty key, a protocol that is
- * not a token, control characters in the extensions value, extra headers
- * as for wsc_handshake_request() (Content-Length and Transfer-Encoding are
- * refused too). Returns WSC_OK, WSC_EINVAL, WSC_ENOMEM or WSC_ETOOBIG.
+ * Refused with WSC_EINVAL (nothing appended): an empty key or one with
+ * control characters, a protocol that is not a token, control characters
+ * in the extensions value, an extra header whose name is not a token or is
+ * Upgrade, Connection, Sec-WebSocket-*, Content-Length or
+ * Transfer-Encoding, or whose value has control characters (HTAB aside).
+ * Set-Cookie and the like are fine.
+ * Returns WSC_OK, WSC_EINVAL, WSC_ENOMEM or WSC_ETOOBIG.
  */
 int wsc_handshake_response(wsc_span key, wsc_span protocol, wsc_span extensions,
                            const wsc_header *headers, size_t n_headers, wsc_buf *out,
@@ -522,8 +525,10 @@ int wsc_handshake_response(wsc_span key, wsc_span protocol, wsc_span extensions,
  * status must be 200..599 (a 1xx answer cannot carry a body); reason NULL
  * picks the standard phrase (400 Bad Request, 403 Forbidden, 404 Not Found,
  * 405 Method Not Allowed, 426 Upgrade Required, 500 Internal Server Error,
- * ..., "Error" otherwise); body NULL is empty. Extra headers may not be
- * Content-Type, Content-Length, Connection or Transfer-Encoding.
+ * ..., "Error" otherwise); body NULL is empty. Extra headers are checked
+ * as for wsc_handshake_request() and may not be Content-Type,
+ * Content-Length, Connection or Transfer-Encoding (Sec-WebSocket-Version,
+ * for a 426, and Allow, for a 405, are fine).
  * Returns WSC_OK, WSC_EINVAL (bad status, control characters in the reason,
  * bad extra header; err names it), WSC_ENOMEM or WSC_ETOOBIG; on failure
  * nothing was appended.

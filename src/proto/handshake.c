@@ -113,10 +113,11 @@ static int span_used(wsc_span s) { return s.ptr && s.len; }
 /*
  * Checks extra headers: token names, clean values, no name the library
  * writes itself. `owned` lists names always refused, `also` (may be NULL)
- * names refused in this call. Returns WSC_OK or WSC_EINVAL with err set.
+ * names refused in this call, and with `sec_ws` every Sec-WebSocket-*
+ * name. Returns WSC_OK or WSC_EINVAL with err set.
  */
 static int check_extra_headers(const wsc_header *h, size_t n, const char *const *owned,
-                               const char *const *also, wsc_error *err) {
+                               const char *const *also, int sec_ws, wsc_error *err) {
     if (n && !h) return wsc__seterr(err, WSC_EINVAL, "extra headers missing");
     for (size_t i = 0; i < n; i++) {
         if (!h[i].name.ptr || !wsc_http_is_token(h[i].name.ptr, h[i].name.len))
@@ -129,7 +130,7 @@ static int check_extra_headers(const wsc_header *h, size_t n, const char *const 
                     return wsc__seterr(err, WSC_EINVAL, "extra header '%.*s' is set by the library",
                                        shown, h[i].name.ptr);
         }
-        if (h[i].name.len >= 14 && strncasecmp(h[i].name.ptr, "Sec-WebSocket-", 14) == 0)
+        if (sec_ws && h[i].name.len >= 14 && strncasecmp(h[i].name.ptr, "Sec-WebSocket-", 14) == 0)
             return wsc__seterr(err, WSC_EINVAL, "extra header '%.*s' is set by the library", shown,
                                h[i].name.ptr);
         if ((!h[i].value.ptr && h[i].value.len) || !value_ok(h[i].value))
@@ -258,7 +259,7 @@ int wsc_handshake_request(const wsc_handshake_req *req, wsc_buf *out, wsc_error 
         if (span_used(fields[i].v) && i) also[n_also++] = fields[i].name;
     }
     also[n_also] = NULL;
-    int rc = check_extra_headers(req->headers, req->n_headers, owned, also, err);
+    int rc = check_extra_headers(req->headers, req->n_headers, owned, also, 1, err);
     if (rc) return rc;
 
     writer w;
@@ -509,7 +510,7 @@ int wsc_handshake_response(wsc_span key, wsc_span protocol, wsc_span extensions,
         return wsc__seterr(err, WSC_EINVAL, "subprotocol is not a valid token");
     if ((!extensions.ptr && extensions.len) || !value_ok(extensions))
         return wsc__seterr(err, WSC_EINVAL, "invalid character in Sec-WebSocket-Extensions");
-    int rc = check_extra_headers(headers, n_headers, owned, NULL, err);
+    int rc = check_extra_headers(headers, n_headers, owned, NULL, 1, err);
     if (rc) return rc;
     char accept[29];
     if (wsc_handshake_accept(key.ptr, key.len, accept))
@@ -562,7 +563,7 @@ int wsc_http_error_response(int status, const char *reason, const char *body,
     if (status < 200 || status > 599) return wsc__seterr(err, WSC_EINVAL, "bad HTTP status %d", status);
     wsc_span rs = wsc_span_str(reason ? reason : reason_for(status));
     if (!value_ok(rs)) return wsc__seterr(err, WSC_EINVAL, "invalid character in reason phrase");
-    int rc = check_extra_headers(headers, n_headers, owned, NULL, err);
+    int rc = check_extra_headers(headers, n_headers, owned, NULL, 0, err);
     if (rc) return rc;
     wsc_span b = wsc_span_str(body ? body : "");
     char line[96];
