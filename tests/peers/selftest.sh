@@ -4,6 +4,7 @@
 # node_server <- py_client), plus the CONNECT proxy and the test PKI. One line
 # per check, then "N passed, M failed"; exit 0 when nothing failed. Everything
 # runs on 127.0.0.1 / Unix sockets and every process started here is stopped.
+# shellcheck disable=SC2086  # unquoted $C / ports / URLs: command names and numbers
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
@@ -37,13 +38,13 @@ fi
 # start NAME CMD... : start a peer, wait (5 s at most) for its LISTENING line,
 # leave the port (or socket path) in $LISTEN.
 start() {
-  local name=$1 i line
+  local name=$1 _ line
   shift
   "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   pids+=($!)
   LASTPID=$!
   LISTEN=
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     line=$(head -n1 "$tmp/$name.out" 2>/dev/null)
     case $line in
       "LISTENING "*) LISTEN=${line#LISTENING }; return 0 ;;
@@ -180,8 +181,8 @@ for side in py node; do
     $C "$u/record?token=t0k&x=1" --send "hé" --expect "hé" --send-binary 0102ff --expect-binary 0102ff \
       --send __dump__ --expect-match '"path": ?"/record", ?"query": ?"token=t0k&x=1"' \
       --send __dump__ --expect-match '"messages": ?\[\{"type": ?"text", ?"len": ?3, ?"data": ?"hé"\}, ?\{"type": ?"binary", ?"len": ?3, ?"sha256": ?"[0-9a-f]{64}", ?"hex": ?"0102ff"\}\]'
-  grep -q '"Cookie", *"sid=abc; csrf=xyz"' "$tmp/$side.log" && ok "$t /record logs the headers (JSON lines)" \
-    || { cp "$tmp/$side.log" "$tmp/check.out"; bad "$t /record logs the headers (JSON lines)"; }
+  if grep -q '"Cookie", *"sid=abc; csrf=xyz"' "$tmp/$side.log"; then ok "$t /record logs the headers (JSON lines)"
+  else cp "$tmp/$side.log" "$tmp/check.out"; bad "$t /record logs the headers (JSON lines)"; fi
   check "$t /ping?n=3: pongs p0..p2 reported" \
     $C "$u/ping?n=3" --send x --expect x --send __dump__ --expect-match '"pongs": ?\["p0", ?"p1", ?"p2"\]'
   check "$t pings from the client are answered" $C $u/echo --ping hello --send a --expect a
@@ -287,16 +288,16 @@ check "proxy --refuse: 502 (node_client)" \
 # --- lifetimes and signals ------------------------------------------------------
 exits_by_itself() {  # CMD... : starts with --lifetime 1, must be gone within 4 s with status 0
   "$@" --lifetime 1 >/dev/null 2>&1 &
-  local p=$! i
-  pids+=($p)
-  for i in $(seq 40); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+  local p=$! _
+  pids+=("$p")
+  for _ in $(seq 40); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
   if kill -0 $p 2>/dev/null; then echo "still running" >"$tmp/check.out"; return 1; fi
   wait $p
 }
 sigterm_exits() {  # NAME : SIGTERM must end the peer within 3 s with status 0
-  local name=$1 p=$2 i
+  local p=$2 _
   kill -TERM $p
-  for i in $(seq 30); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 30); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
   if kill -0 $p 2>/dev/null; then echo "still running" >"$tmp/check.out"; return 1; fi
   wait $p
 }
@@ -305,9 +306,9 @@ if exits_by_itself "$NODE" "$here/node_server.js" --port 0; then ok "node_server
 if exits_by_itself "$PY" "$here/connect_proxy.py" --port 0; then ok "connect_proxy exits by itself after --lifetime"; else bad "connect_proxy exits by itself after --lifetime"; fi
 # SIGTERM with a connection open (a silent one: the hardest to close).
 "$PY" "$here/py_client.py" ws://127.0.0.1:$PY_PORT/silent --expect x --timeout 20 >/dev/null 2>&1 &
-c1=$!; pids+=($c1)
+pids+=("$!")
 "$NODE" "$here/node_client.js" ws://127.0.0.1:$NODE_PORT/silent --expect x --timeout 20 >/dev/null 2>&1 &
-c2=$!; pids+=($c2)
+pids+=("$!")
 sleep 0.5
 if sigterm_exits py "$PY_PID"; then ok "py_server exits with 0 on SIGTERM (connection open)"; else bad "py_server exits with 0 on SIGTERM (connection open)"; fi
 if sigterm_exits node "$NODE_PID"; then ok "node_server exits with 0 on SIGTERM (connection open)"; else bad "node_server exits with 0 on SIGTERM (connection open)"; fi
