@@ -689,6 +689,7 @@ static void start_proxy(wsc_connector *c) {
         EVP_EncodeBlock(b64, (const unsigned char *)c->proxy_auth, (int)alen);
         int rc = wsc_buf_append(&c->pbuf, "Proxy-Authorization: Basic ", 27);
         if (!rc) rc = wsc_buf_append(&c->pbuf, b64, strlen((char *)b64));
+        if (!rc) rc = wsc_buf_append(&c->pbuf, "\r\n", 2);
         OPENSSL_cleanse(b64, blen);
         wsc__free(b64);
         if (rc) {

@@ -74,3 +74,125 @@ uint8_t *tu_read_file(const char *path, size_t *len) {
     if (buf) *len = (size_t)sz;
     return buf;
 }
+
+/* ---- peers ---- */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+int tu_peer_start(tu_peer *p, char *const argv[]) {
+    memset(p, 0, sizeof *p);
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        setpgid(0, 0);
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        if (!getenv("WSC_TEST_VERBOSE")) {
+            int dn = open("/dev/null", O_WRONLY);
+            if (dn >= 0) dup2(dn, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    close(fds[1]);
+    p->pid = pid;
+    char line[512];
+    size_t n = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms > 15000) break;
+        struct pollfd pf = {fds[0], POLLIN, 0};
+        if (poll(&pf, 1, 200) <= 0) continue;
+        ssize_t r = read(fds[0], line + n, 1);
+        if (r <= 0) break;
+        if (line[n] == '\n' || n + 2 >= sizeof line) {
+            line[n] = 0;
+            if (strncmp(line, "LISTENING ", 10) == 0) {
+                snprintf(p->where, sizeof p->where, "%.*s", (int)(sizeof p->where - 1), line + 10);
+                p->port = atoi(line + 10);
+                /* Keep the pipe open (the peer may print more); the read end
+                   is closed here: a peer writing later gets SIGPIPE only if it
+                   writes to stdout, which the peers do not after this line. */
+                close(fds[0]);
+                return 0;
+            }
+            n = 0;
+            continue;
+        }
+        n++;
+    }
+    close(fds[0]);
+    tu_peer_stop(p);
+    return -1;
+}
+
+void tu_peer_stop(tu_peer *p) {
+    if (p->pid <= 0) return;
+    kill(-p->pid, SIGTERM);
+    for (int i = 0; i < 300; i++) {
+        int st;
+        pid_t r = waitpid(p->pid, &st, WNOHANG);
+        if (r == p->pid || (r < 0 && errno == ECHILD)) {
+            kill(-p->pid, SIGKILL); /* any grandchildren */
+            p->pid = 0;
+            return;
+        }
+        usleep(10000);
+    }
+    kill(-p->pid, SIGKILL);
+    waitpid(p->pid, NULL, 0);
+    p->pid = 0;
+}
+
+const char *tu_source_dir(void) {
+    const char *s = getenv("WSC_SOURCE_DIR");
+    return s && *s ? s : ".";
+}
+const char *tu_python(void) {
+    const char *s = getenv("WSC_PYTHON");
+    return s && *s ? s : "/usr/bin/python3";
+}
+const char *tu_node(void) {
+    const char *s = getenv("WSC_NODE");
+    return s && *s ? s : "node";
+}
+const char *tu_peer_script(const char *name) {
+    static char buf[4][1024];
+    static int k;
+    char *b = buf[k++ % 4];
+    snprintf(b, 1024, "%s/tests/peers/%s", tu_source_dir(), name);
+    return b;
+}
+
+char *tu_tmpdir(void) {
+    const char *base = getenv("TMPDIR");
+    char tmpl[512];
+    snprintf(tmpl, sizeof tmpl, "%s/wsc-test.XXXXXX", base && *base ? base : "/tmp");
+    char *d = mkdtemp(tmpl);
+    return d ? strdup(d) : NULL;
+}
+
+int tu_system(const char *cmd) {
+    int st = system(cmd);
+    if (st == -1 || !WIFEXITED(st)) return -1;
+    return WEXITSTATUS(st);
+}
+
+void tu_rmtree(const char *path) {
+    if (!path || strlen(path) < 8) return;
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    (void)tu_system(cmd);
+}

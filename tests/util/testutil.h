@@ -27,3 +27,36 @@ size_t tu_unhex(const char *hex, uint8_t *out, size_t cap);
 uint8_t *tu_read_file(const char *path, size_t *len);
 
 #endif
+
+/* ---- real peers (servers, proxies) started by a test ---- */
+
+#include <sys/types.h>
+
+typedef struct tu_peer {
+    pid_t pid;
+    int port;            /* from "LISTENING <port>" (0 for Unix sockets) */
+    char where[256];     /* what followed LISTENING */
+} tu_peer;
+
+/*
+ * Starts argv[0] with argv (NULL-terminated) in its own process group,
+ * stdout piped, stderr to /dev/null unless WSC_TEST_VERBOSE is set, and waits
+ * at most 15 s for its first stdout line "LISTENING <x>". Returns 0, or -1
+ * (the process is killed) on failure.
+ */
+int tu_peer_start(tu_peer *p, char *const argv[]);
+/* SIGTERM, then SIGKILL after 3 s; reaps the process group. */
+void tu_peer_stop(tu_peer *p);
+
+/* The source tree (WSC_SOURCE_DIR), Python with websockets (WSC_PYTHON),
+   and node (WSC_NODE) as set by CTest, with fallbacks. */
+const char *tu_source_dir(void);
+const char *tu_python(void);
+const char *tu_node(void);
+/* Builds "<source>/tests/peers/<name>" into a static buffer. */
+const char *tu_peer_script(const char *name);
+/* A fresh temporary directory (removed by tu_rmtree). */
+char *tu_tmpdir(void);
+void tu_rmtree(const char *path);
+/* Runs a shell command line; returns its exit status (or -1). */
+int tu_system(const char *cmd);

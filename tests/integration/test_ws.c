@@ -1,0 +1,902 @@
+/* test_ws.c - the connection (ws.h) against real peers on 127.0.0.1:
+ * Python `websockets` and node `ws` servers, a CONNECT proxy, TLS with a
+ * test PKI made by openssl at test time, Unix sockets. */
+#define _DEFAULT_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "wsc/loop.h"
+#include "wsc/ws.h"
+
+/* ---------------- recording events ---------------- */
+
+#define MAXMSG 64
+typedef struct {
+    int opens, errors, closes, pings, pongs;
+    int nmsg;
+    uint8_t *msg[MAXMSG];
+    size_t msglen[MAXMSG];
+    int msgbin[MAXMSG];
+    int last_error;
+    char error_msg[256];
+    int http_status;
+    char location[256];
+    unsigned close_code;
+    char close_reason[128];
+    int was_clean;
+    int state_at_open, state_at_close;
+    char origin[128];
+    int order[16];
+    int norder;
+    /* behaviours */
+    int free_on_message, close_on_message, free_on_open, close_on_open;
+    wsc_ws **self;
+} rec;
+
+static void rec_reset(rec *r) {
+    for (int i = 0; i < r->nmsg; i++) free(r->msg[i]);
+    memset(r, 0, sizeof *r);
+}
+
+static void on_event(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
+    rec *r = user;
+    if (r->norder < 16) r->order[r->norder++] = ev->type;
+    switch (ev->type) {
+    case WSC_WS_OPEN:
+        r->opens++;
+        r->state_at_open = wsc_ws_ready_state(ws);
+        if (r->free_on_open) {
+            wsc_ws_free(ws);
+            *r->self = NULL;
+        } else if (r->close_on_open) {
+            wsc_ws_close(ws, 4000, "from open");
+        }
+        break;
+    case WSC_WS_MESSAGE:
+        if (r->nmsg < MAXMSG) {
+            r->msg[r->nmsg] = malloc(ev->len + 1);
+            memcpy(r->msg[r->nmsg], ev->data, ev->len);
+            r->msg[r->nmsg][ev->len] = 0;
+            r->msglen[r->nmsg] = ev->len;
+            r->msgbin[r->nmsg] = ev->binary;
+            r->nmsg++;
+        }
+        snprintf(r->origin, sizeof r->origin, "%s", ev->origin);
+        if (r->free_on_message) {
+            wsc_ws_free(ws);
+            *r->self = NULL;
+        } else if (r->close_on_message) {
+            wsc_ws_close(ws, 1000, "from message");
+        }
+        break;
+    case WSC_WS_ERROR:
+        r->errors++;
+        r->last_error = ev->error;
+        snprintf(r->error_msg, sizeof r->error_msg, "%s", ev->message);
+        r->http_status = ev->http_status;
+        snprintf(r->location, sizeof r->location, "%s", ev->location ? ev->location : "");
+        break;
+    case WSC_WS_CLOSE:
+        r->closes++;
+        r->close_code = ev->code;
+        snprintf(r->close_reason, sizeof r->close_reason, "%s", ev->reason);
+        r->was_clean = ev->was_clean;
+        r->state_at_close = wsc_ws_ready_state(ws);
+        break;
+    case WSC_WS_PING: r->pings++; break;
+    case WSC_WS_PONG: r->pongs++; break;
+    }
+}
+
+static wsc_ws_options opts_for(rec *r) {
+    wsc_ws_options o = {0};
+    o.on_open = o.on_message = o.on_error = o.on_close = on_event;
+    o.user = r;
+    return o;
+}
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Runs the loop until *flag >= want or ms elapse. */
+static void run_until(wsc_loop *loop, const int *flag, int want, int ms) {
+    uint64_t end = now_ms() + (uint64_t)ms;
+    while (*flag < want && now_ms() < end) wsc_loop_run_once(loop, 20);
+}
+
+/* ---------------- servers ---------------- */
+
+typedef struct {
+    const char *kind; /* "py" or "node" */
+    tu_peer peer;
+    wsc_loop *loop;
+    char base[128]; /* ws://127.0.0.1:PORT */
+} env;
+
+static int start_server(env *e, const char *kind, const char *extra1, const char *extra2) {
+    e->kind = kind;
+    char *argv[16];
+    int i = 0;
+    if (!strcmp(kind, "py")) {
+        argv[i++] = (char *)tu_python();
+        argv[i++] = (char *)tu_peer_script("py_server.py");
+    } else {
+        argv[i++] = (char *)tu_node();
+        argv[i++] = (char *)tu_peer_script("node_server.js");
+    }
+    argv[i++] = "--port";
+    argv[i++] = "0";
+    argv[i++] = "--lifetime";
+    argv[i++] = "300";
+    if (extra1) argv[i++] = (char *)extra1;
+    if (extra2) argv[i++] = (char *)extra2;
+    argv[i] = NULL;
+    if (tu_peer_start(&e->peer, argv) != 0) return -1;
+    snprintf(e->base, sizeof e->base, "ws://127.0.0.1:%d", e->peer.port);
+    return 0;
+}
+
+static int setup_kind(void **state, const char *kind) {
+    env *e = calloc(1, sizeof *e);
+    if (start_server(e, kind, "--protocols", "chat,superchat") != 0) {
+        free(e);
+        return -1;
+    }
+    e->loop = wsc_loop_new(NULL);
+    *state = e;
+    return 0;
+}
+static int setup_py(void **state) { return setup_kind(state, "py"); }
+static int setup_node(void **state) { return setup_kind(state, "node"); }
+static int teardown(void **state) {
+    env *e = *state;
+    tu_peer_stop(&e->peer);
+    wsc_loop_free(e->loop);
+    free(e);
+    return 0;
+}
+
+static wsc_ws *connect_to(env *e, rec *r, const char *path, wsc_ws_options *o) {
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", e->base, path);
+    wsc_error err;
+    wsc_ws *ws = wsc_ws_new(e->loop, url, o, &err);
+    assert_non_null(ws);
+    assert_int_equal(wsc_ws_ready_state(ws), WSC_CONNECTING);
+    /* Ping and Pong are listener-only events (not in the browser API). */
+    assert_true(wsc_ws_add_listener(ws, WSC_WS_PING, on_event, r) > 0);
+    assert_true(wsc_ws_add_listener(ws, WSC_WS_PONG, on_event, r) > 0);
+    run_until(e->loop, &r->opens, 1, 10000);
+    assert_int_equal(r->opens, 1);
+    assert_int_equal(r->state_at_open, WSC_OPEN);
+    return ws;
+}
+
+static void close_and_wait(env *e, wsc_ws *ws, rec *r) {
+    assert_int_equal(wsc_ws_close(ws, 1000, "bye"), WSC_OK);
+    assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSING);
+    run_until(e->loop, &r->closes, 1, 10000);
+    assert_int_equal(r->closes, 1);
+    assert_int_equal(r->close_code, 1000);
+    assert_int_equal(r->was_clean, 1);
+    assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSED);
+}
+
+/* ---------------- tests run against both servers ---------------- */
+
+static char *make_payload(size_t n, int text, unsigned seed) {
+    char *p = malloc(n + 1);
+    for (size_t i = 0; i < n; i++) p[i] = text ? (char)('a' + (i * 7 + seed) % 26) : (char)((i * 31 + seed) & 0xff);
+    if (text && n >= 8) memcpy(p + n / 2 - 2, "\xce\xba\xcf\x83", 4); /* some UTF-8 */
+    p[n] = 0;
+    return p;
+}
+
+static void test_echo_sizes(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    wsc_ws *ws = connect_to(e, &r, "/echo", &o);
+    assert_int_equal(strncmp(wsc_ws_extensions(ws), "permessage-deflate", 18), 0); /* offered by default */
+    size_t sizes[] = {0, 1, 125, 126, 127, 65535, 65536, 65537, 1u << 20, 5u << 20};
+    int n = 0;
+    for (int text = 0; text < 2; text++)
+        for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+            char *p = make_payload(sizes[i], text, (unsigned)i);
+            int rc = text ? wsc_ws_send_text(ws, p, sizes[i]) : wsc_ws_send_binary(ws, p, sizes[i]);
+            assert_int_equal(rc, WSC_OK);
+            free(p);
+            n++;
+        }
+    run_until(e->loop, &r.nmsg, n, 30000);
+    assert_int_equal(r.nmsg, n);
+    int k = 0;
+    for (int text = 0; text < 2; text++)
+        for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++, k++) {
+            char *p = make_payload(sizes[i], text, (unsigned)i);
+            assert_int_equal(r.msglen[k], sizes[i]);
+            assert_int_equal(r.msgbin[k], !text);
+            assert_memory_equal(r.msg[k], p, sizes[i]);
+            free(p);
+        }
+    char want[160];
+    snprintf(want, sizeof want, "ws://127.0.0.1:%d", e->peer.port);
+    assert_string_equal(r.origin, want); /* MessageEvent.origin */
+    assert_int_equal(wsc_ws_buffered_amount(ws), 0);
+    close_and_wait(e, ws, &r);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+static void test_no_deflate(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    o.no_deflate = 1;
+    wsc_ws *ws = connect_to(e, &r, "/echo", &o);
+    assert_string_equal(wsc_ws_extensions(ws), "");
+    assert_int_equal(wsc_ws_send_text(ws, "plain", 5), WSC_OK);
+    run_until(e->loop, &r.nmsg, 1, 5000);
+    assert_string_equal((char *)r.msg[0], "plain");
+    close_and_wait(e, ws, &r);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+static void test_subprotocol(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    const char *protos[] = {"superchat", "chat", NULL};
+    o.protocols = protos;
+    wsc_ws *ws = connect_to(e, &r, "/echo", &o);
+    assert_string_equal(wsc_ws_protocol(ws), "superchat");
+    close_and_wait(e, ws, &r);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+    /* nothing in common: no subprotocol selected, the connection opens */
+    const char *other[] = {"mqtt", NULL};
+    o = opts_for(&r);
+    o.protocols = other;
+    ws = connect_to(e, &r, "/echo", &o);
+    assert_string_equal(wsc_ws_protocol(ws), "");
+    close_and_wait(e, ws, &r);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+    /* duplicates are refused at creation, as browsers do */
+    const char *dup[] = {"chat", "chat", NULL};
+    o.protocols = dup;
+    wsc_error err;
+    assert_null(wsc_ws_new(e->loop, e->base, &o, &err));
+    assert_int_equal(err.code, WSC_EINVAL);
+}
+
+static void test_server_close(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    wsc_ws *ws = connect_to(e, &r, "/close?code=4001&reason=server%20says%20bye&after=1", &o);
+    assert_int_equal(wsc_ws_send_text(ws, "x", 1), WSC_OK);
+    run_until(e->loop, &r.closes, 1, 10000);
+    assert_int_equal(r.closes, 1);
+    assert_int_equal(r.close_code, 4001);
+    assert_string_equal(r.close_reason, "server says bye");
+    assert_int_equal(r.was_clean, 1);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.state_at_close, WSC_CLOSED);
+    assert_int_equal(wsc_ws_send_text(ws, "late", 4), WSC_ECLOSED);
+    /* close is always the last event */
+    assert_int_equal(r.order[r.norder - 1], WSC_WS_CLOSE);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+static void test_client_close(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    wsc_ws *ws = connect_to(e, &r, "/echo", &o);
+    /* the browser's rules: nothing sent, still OPEN */
+    assert_int_equal(wsc_ws_close(ws, 1001, NULL), WSC_EINVAL);
+    assert_int_equal(wsc_ws_close(ws, 2999, NULL), WSC_EINVAL);
+    assert_int_equal(wsc_ws_close(ws, 5000, NULL), WSC_EINVAL);
+    assert_int_equal(wsc_ws_close(ws, 0, "reason without code"), WSC_EINVAL);
+    char longr[125];
+    memset(longr, 'r', 124);
+    longr[124] = 0;
+    assert_int_equal(wsc_ws_close(ws, 1000, longr), WSC_EINVAL);
+    assert_int_equal(wsc_ws_close(ws, 1000, "\xc0\xaf"), WSC_EUTF8);
+    assert_int_equal(wsc_ws_ready_state(ws), WSC_OPEN);
+    longr[123] = 0; /* exactly 123 bytes is fine */
+    assert_int_equal(wsc_ws_close(ws, 3000, longr), WSC_OK);
+    assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSING);
+    assert_int_equal(wsc_ws_send_text(ws, "x", 1), WSC_ECLOSED);
+    assert_int_equal(wsc_ws_close(ws, 1000, NULL), WSC_OK); /* already closing: no-op */
+    run_until(e->loop, &r.closes, 1, 10000);
+    assert_int_equal(r.close_code, 3000);
+    assert_int_equal(r.was_clean, 1);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+    /* no code: a Close without status; the server's reply reports 1005 */
+    o = opts_for(&r);
+    ws = connect_to(e, &r, "/echo", &o);
+    assert_int_equal(wsc_ws_close(ws, 0, NULL), WSC_OK);
+    run_until(e->loop, &r.closes, 1, 10000);
+    assert_int_equal(r.close_code, 1005);
+    assert_int_equal(r.was_clean, 1);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+static void test_ping_pong(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    wsc_ws *ws = connect_to(e, &r, "/ping?n=3", &o);
+    run_until(e->loop, &r.pings, 3, 5000);
+    assert_int_equal(r.pings, 3); /* answered automatically */
+    assert_int_equal(wsc_ws_ping(ws, "abc", 3), WSC_OK);
+    uint8_t big[126] = {0};
+    assert_int_equal(wsc_ws_ping(ws, big, 126), WSC_EINVAL);
+    run_until(e->loop, &r.pongs, 1, 5000);
+    assert_int_equal(r.pongs, 1);
+    /* the connection still echoes afterwards */
+    assert_int_equal(wsc_ws_send_text(ws, "after", 5), WSC_OK);
+    run_until(e->loop, &r.nmsg, 1, 5000);
+    assert_string_equal((char *)r.msg[0], "after");
+    close_and_wait(e, ws, &r);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+static void test_drop_is_1006(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    wsc_ws *ws = connect_to(e, &r, "/drop?after=1", &o);
+    assert_int_equal(wsc_ws_send_text(ws, "x", 1), WSC_OK);
+    run_until(e->loop, &r.closes, 1, 10000);
+    assert_int_equal(r.closes, 1);
+    assert_int_equal(r.close_code, 1006);
+    assert_int_equal(r.was_clean, 0);
+    assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSED);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+static void test_http_status(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    char url[200];
+    snprintf(url, sizeof url, "%s/status/403", e->base);
+    wsc_ws *ws = wsc_ws_new(e->loop, url, &o, NULL);
+    assert_non_null(ws);
+    run_until(e->loop, &r.closes, 1, 10000);
+    assert_int_equal(r.opens, 0);
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.last_error, WSC_EHTTP);
+    assert_int_equal(r.http_status, 403);
+    assert_non_null(strstr(r.error_msg, "403"));
+    assert_int_equal(r.close_code, 1006);
+    assert_int_equal(r.order[0], WSC_WS_ERROR);
+    assert_int_equal(r.order[1], WSC_WS_CLOSE);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+    o = opts_for(&r);
+    snprintf(url, sizeof url, "%s/status/301", e->base);
+    ws = wsc_ws_new(e->loop, url, &o, NULL);
+    run_until(e->loop, &r.closes, 1, 10000);
+    assert_int_equal(r.http_status, 301);
+    assert_non_null(strstr(r.location, "/echo"));
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+static void test_message_too_big(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    o.max_message_size = 1000;
+    o.no_deflate = 1;
+    wsc_ws *ws = connect_to(e, &r, "/big?bytes=2000", &o);
+    run_until(e->loop, &r.closes, 1, 10000);
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.last_error, WSC_ETOOBIG);
+    assert_non_null(strstr(r.error_msg, "1009"));
+    assert_int_equal(r.close_code, 1006); /* the browser reports a failed connection as 1006 */
+    assert_int_equal(r.nmsg, 0);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+static void test_send_states_and_buffered(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    wsc_ws *ws = wsc_ws_new(e->loop, e->base, &o, NULL);
+    assert_int_equal(wsc_ws_send_text(ws, "early", 5), WSC_ESTATE); /* CONNECTING */
+    run_until(e->loop, &r.opens, 1, 10000);
+    assert_int_equal(wsc_ws_send_text(ws, "\xff", 1), WSC_EUTF8);
+    assert_int_equal(wsc_ws_buffered_amount(ws), 0);
+    /* bufferedAmount counts accepted bytes until they are written */
+    assert_int_equal(wsc_ws_send_text(ws, "hello", 5), WSC_OK);
+    assert_int_equal(wsc_ws_send_binary(ws, "\x01\x02\x03", 3), WSC_OK);
+    assert_int_equal(wsc_ws_buffered_amount(ws), 8);
+    run_until(e->loop, &r.nmsg, 2, 5000);
+    assert_int_equal(wsc_ws_buffered_amount(ws), 0);
+    close_and_wait(e, ws, &r);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+    /* the send-buffer ceiling */
+    o = opts_for(&r);
+    o.max_buffered = 100;
+    ws = connect_to(e, &r, "/echo", &o);
+    char blob[101] = {0};
+    assert_int_equal(wsc_ws_send_binary(ws, blob, 101), WSC_ETOOBIG);
+    assert_int_equal(wsc_ws_send_binary(ws, blob, 100), WSC_OK);
+    assert_int_equal(wsc_ws_send_binary(ws, blob, 1), WSC_ETOOBIG);
+    close_and_wait(e, ws, &r);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+/* Callbacks may close or free their own connection. */
+static void test_free_and_close_in_callbacks(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws *ws = NULL;
+    wsc_ws_options o = opts_for(&r);
+    r.free_on_open = 1;
+    r.self = &ws;
+    ws = wsc_ws_new(e->loop, e->base, &o, NULL);
+    run_until(e->loop, &r.opens, 1, 10000);
+    assert_null(ws);
+    for (int i = 0; i < 5; i++) wsc_loop_run_once(e->loop, 10);
+    assert_int_equal(r.closes, 0); /* freed: no more callbacks */
+    rec_reset(&r);
+
+    o = opts_for(&r);
+    r.free_on_message = 1;
+    r.self = &ws;
+    ws = connect_to(e, &r, "/echo", &o);
+    wsc_ws_send_text(ws, "one", 3);
+    wsc_ws_send_text(ws, "two", 3);
+    run_until(e->loop, &r.nmsg, 1, 5000);
+    for (int i = 0; i < 10; i++) wsc_loop_run_once(e->loop, 10);
+    assert_null(ws);
+    assert_int_equal(r.nmsg, 1); /* nothing after the free */
+    rec_reset(&r);
+
+    o = opts_for(&r);
+    r.close_on_message = 1;
+    ws = connect_to(e, &r, "/echo", &o);
+    wsc_ws_send_text(ws, "one", 3);
+    wsc_ws_send_text(ws, "two", 3);
+    run_until(e->loop, &r.closes, 1, 10000);
+    assert_int_equal(r.nmsg, 1); /* "two" arrives while CLOSING: dropped, as browsers do */
+    assert_int_equal(r.close_code, 1000);
+    assert_int_equal(r.was_clean, 1);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+
+    /* close() while CONNECTING: error then close 1006 */
+    o = opts_for(&r);
+    ws = wsc_ws_new(e->loop, e->base, &o, NULL);
+    assert_int_equal(wsc_ws_close(ws, 1000, NULL), WSC_OK);
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.closes, 1);
+    assert_int_equal(r.close_code, 1006);
+    assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSED);
+    for (int i = 0; i < 5; i++) wsc_loop_run_once(e->loop, 10);
+    assert_int_equal(r.opens, 0);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+static int lcount[3];
+static void l0(wsc_ws *ws, const wsc_ws_event *ev, void *u) { (void)ws; (void)ev; (void)u; lcount[0]++; }
+static void l1(wsc_ws *ws, const wsc_ws_event *ev, void *u) {
+    (void)ws; (void)ev;
+    lcount[1]++;
+    *(int *)u = lcount[0]; /* order: l0 ran before l1 */
+}
+static void l2(wsc_ws *ws, const wsc_ws_event *ev, void *u) { (void)ws; (void)ev; (void)u; lcount[2]++; }
+
+static void test_listeners(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    memset(lcount, 0, sizeof lcount);
+    wsc_ws *ws = wsc_ws_new(e->loop, e->base, &o, NULL);
+    int seen = -1;
+    int a = wsc_ws_add_listener(ws, WSC_WS_MESSAGE, l0, NULL);
+    int b = wsc_ws_add_listener(ws, WSC_WS_MESSAGE, l1, &seen);
+    int c = wsc_ws_add_listener(ws, WSC_WS_OPEN, l2, NULL);
+    assert_true(a > 0 && b > a && c > b);
+    assert_int_equal(wsc_ws_add_listener(ws, 99, l0, NULL), WSC_EINVAL);
+    run_until(e->loop, &r.opens, 1, 10000);
+    assert_int_equal(lcount[2], 1);
+    wsc_ws_send_text(ws, "m1", 2);
+    run_until(e->loop, &r.nmsg, 1, 5000);
+    assert_int_equal(lcount[0], 1);
+    assert_int_equal(lcount[1], 1);
+    assert_int_equal(seen, 1);
+    assert_int_equal(wsc_ws_remove_listener(ws, a), WSC_OK);
+    assert_int_equal(wsc_ws_remove_listener(ws, a), WSC_EINVAL);
+    wsc_ws_send_text(ws, "m2", 2);
+    run_until(e->loop, &r.nmsg, 2, 5000);
+    assert_int_equal(lcount[0], 1);
+    assert_int_equal(lcount[1], 2);
+    close_and_wait(e, ws, &r);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
+/* ---------------- single-server tests ---------------- */
+
+static void test_refused(void **state) {
+    (void)state;
+    /* a port nobody listens on: bind one, close it */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, (struct sockaddr *)&a, sizeof a);
+    socklen_t al = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &al);
+    close(s);
+    char url[100];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", ntohs(a.sin_port));
+    wsc_loop *loop = wsc_loop_new(NULL);
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    wsc_ws *ws = wsc_ws_new(loop, url, &o, NULL);
+    assert_non_null(ws);
+    assert_int_equal(r.errors, 0); /* never reported from inside wsc_ws_new */
+    run_until(loop, &r.closes, 1, 10000);
+    assert_int_equal(r.last_error, WSC_ECONNREFUSED);
+    assert_non_null(strstr(r.error_msg, "refused"));
+    assert_int_equal(r.close_code, 1006);
+    assert_int_equal(r.was_clean, 0);
+    wsc_ws_free(ws);
+    wsc_loop_free(loop);
+    rec_reset(&r);
+}
+
+static void test_bad_urls(void **state) {
+    (void)state;
+    wsc_loop *loop = wsc_loop_new(NULL);
+    const char *bad[] = {"ftp://x/", "ws://", "ws://h:99999/", "ws://h/#frag", "ws://h/\r\nX: y"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        wsc_error err;
+        assert_null(wsc_ws_new(loop, bad[i], NULL, &err));
+        assert_int_equal(err.code, WSC_EURL);
+    }
+    wsc_ws_options o = {0};
+    wsc_ws_header h = {"X-Bad", "a\r\nInjected: 1"};
+    o.headers = &h;
+    o.nheaders = 1;
+    wsc_error err;
+    assert_null(wsc_ws_new(loop, "ws://127.0.0.1:1/", &o, &err));
+    assert_int_equal(err.code, WSC_EINVAL);
+    wsc_loop_free(loop);
+}
+
+/* A server that accepts TCP and never answers the upgrade. */
+static void test_handshake_timeout(void **state) {
+    (void)state;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, (struct sockaddr *)&a, sizeof a);
+    listen(s, 4);
+    socklen_t al = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &al);
+    char url[100];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", ntohs(a.sin_port));
+    wsc_loop *loop = wsc_loop_new(NULL);
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    o.handshake_timeout_ms = 200;
+    wsc_ws *ws = wsc_ws_new(loop, url, &o, NULL);
+    run_until(loop, &r.closes, 1, 10000);
+    assert_int_equal(r.last_error, WSC_ETIMEDOUT);
+    assert_int_equal(r.close_code, 1006);
+    wsc_ws_free(ws);
+    wsc_loop_free(loop);
+    close(s);
+    rec_reset(&r);
+}
+
+static void test_unix_socket(void **state) {
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[300], url[400];
+    snprintf(path, sizeof path, "%s/ws.sock", dir);
+    char *argv[] = {(char *)tu_python(), (char *)tu_peer_script("py_server.py"), "--unix", path, "--lifetime", "60", NULL};
+    tu_peer peer;
+    assert_int_equal(tu_peer_start(&peer, argv), 0);
+    snprintf(url, sizeof url, "ws+unix:%s:/echo", path);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    wsc_ws *ws = wsc_ws_new(loop, url, &o, NULL);
+    assert_non_null(ws);
+    run_until(loop, &r.opens, 1, 10000);
+    assert_int_equal(r.opens, 1);
+    wsc_ws_send_text(ws, "over unix", 9);
+    run_until(loop, &r.nmsg, 1, 5000);
+    assert_string_equal((char *)r.msg[0], "over unix");
+    wsc_ws_close(ws, 1000, NULL);
+    run_until(loop, &r.closes, 1, 5000);
+    assert_int_equal(r.was_clean, 1);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+    /* a socket path nobody listens on */
+    snprintf(url, sizeof url, "ws+unix:%s/none.sock:/", dir);
+    o = opts_for(&r);
+    ws = wsc_ws_new(loop, url, &o, NULL);
+    run_until(loop, &r.closes, 1, 5000);
+    assert_int_equal(r.errors, 1);
+    assert_int_equal(r.close_code, 1006);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+    wsc_loop_free(loop);
+    tu_peer_stop(&peer);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+/* ---------------- TLS ---------------- */
+
+typedef struct {
+    char *dir;
+    char ca[300];
+} pki;
+
+static void make_pki(pki *k) {
+    k->dir = tu_tmpdir();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "bash '%s' '%s'", tu_peer_script("mkcerts.sh"), k->dir);
+    assert_int_equal(tu_system(cmd), 0);
+    snprintf(k->ca, sizeof k->ca, "%s/ca.pem", k->dir);
+}
+
+static int start_tls_server(tu_peer *p, pki *k, const char *name, const char *extra1, const char *extra2) {
+    char cert[300], key[300];
+    snprintf(cert, sizeof cert, "%s/%s.pem", k->dir, name);
+    snprintf(key, sizeof key, "%s/%s.key", k->dir, name);
+    char *argv[] = {(char *)tu_python(), (char *)tu_peer_script("py_server.py"), "--port", "0", "--tls-cert", cert,
+                    "--tls-key", key, "--lifetime", "60", (char *)extra1, (char *)extra2, NULL};
+    return tu_peer_start(p, argv);
+}
+
+static void tls_case(pki *k, const char *host, int port, wsc_ws_options *o, rec *r, int expect_open) {
+    wsc_loop *loop = wsc_loop_new(NULL);
+    char url[200];
+    snprintf(url, sizeof url, "wss://%s:%d/echo", host, port);
+    wsc_ws *ws = wsc_ws_new(loop, url, o, NULL);
+    assert_non_null(ws);
+    run_until(loop, expect_open ? &r->opens : &r->closes, 1, 10000);
+    if (expect_open) {
+        assert_int_equal(r->opens, 1);
+        wsc_ws_send_text(ws, "secret", 6);
+        run_until(loop, &r->nmsg, 1, 5000);
+        assert_string_equal((char *)r->msg[0], "secret");
+        wsc_ws_close(ws, 1000, NULL);
+        run_until(loop, &r->closes, 1, 5000);
+        assert_int_equal(r->was_clean, 1);
+    } else {
+        assert_int_equal(r->opens, 0);
+        assert_int_equal(r->errors, 1);
+        assert_int_equal(r->close_code, 1015); /* TLS failure */
+    }
+    (void)k;
+    wsc_ws_free(ws);
+    wsc_loop_free(loop);
+}
+
+static void test_tls(void **state) {
+    (void)state;
+    pki k;
+    make_pki(&k);
+    tu_peer good, wrong, expired;
+    assert_int_equal(start_tls_server(&good, &k, "server", NULL, NULL), 0);
+    assert_int_equal(start_tls_server(&wrong, &k, "wrong-host", NULL, NULL), 0);
+    assert_int_equal(start_tls_server(&expired, &k, "expired", NULL, NULL), 0);
+    rec r = {0};
+    wsc_ws_options o;
+
+    /* refused by default: the test CA is not in the system store */
+    o = opts_for(&r);
+    tls_case(&k, "localhost", good.port, &o, &r, 0);
+    assert_int_equal(r.last_error, WSC_ETLSVERIFY);
+    assert_non_null(strstr(r.error_msg, "verification failed for 'localhost'"));
+    rec_reset(&r);
+    /* accepted with the CA file, by name and by IP address (SAN IP) */
+    o = opts_for(&r);
+    o.ca_file = k.ca;
+    tls_case(&k, "localhost", good.port, &o, &r, 1);
+    rec_reset(&r);
+    o = opts_for(&r);
+    o.ca_file = k.ca;
+    tls_case(&k, "127.0.0.1", good.port, &o, &r, 1);
+    rec_reset(&r);
+    /* host-name mismatch refused; accepted only with the explicit option */
+    o = opts_for(&r);
+    o.ca_file = k.ca;
+    tls_case(&k, "localhost", wrong.port, &o, &r, 0);
+    assert_int_equal(r.last_error, WSC_ETLSVERIFY);
+    assert_non_null(strstr(r.error_msg, "not valid for this host name"));
+    rec_reset(&r);
+    o = opts_for(&r);
+    o.ca_file = k.ca;
+    o.insecure_skip_hostname = 1;
+    tls_case(&k, "localhost", wrong.port, &o, &r, 1);
+    rec_reset(&r);
+    /* expired refused, in words */
+    o = opts_for(&r);
+    o.ca_file = k.ca;
+    tls_case(&k, "localhost", expired.port, &o, &r, 0);
+    assert_non_null(strstr(r.error_msg, "expired"));
+    rec_reset(&r);
+    /* skip verification entirely */
+    o = opts_for(&r);
+    o.insecure_skip_verify = 1;
+    tls_case(&k, "localhost", expired.port, &o, &r, 1);
+    rec_reset(&r);
+
+    tu_peer_stop(&good);
+    tu_peer_stop(&wrong);
+    tu_peer_stop(&expired);
+
+    /* mutual TLS */
+    tu_peer mtls;
+    char ca[300];
+    snprintf(ca, sizeof ca, "%s", k.ca);
+    assert_int_equal(start_tls_server(&mtls, &k, "server", "--require-client-cert", ca), 0);
+    char cert[300], key[300];
+    snprintf(cert, sizeof cert, "%s/client.pem", k.dir);
+    snprintf(key, sizeof key, "%s/client.key", k.dir);
+    o = opts_for(&r);
+    o.ca_file = k.ca;
+    o.cert_file = cert;
+    o.key_file = key;
+    tls_case(&k, "localhost", mtls.port, &o, &r, 1);
+    rec_reset(&r);
+    tu_peer_stop(&mtls);
+    tu_rmtree(k.dir);
+    free(k.dir);
+}
+
+/* ---------------- HTTP CONNECT proxy ---------------- */
+
+static void proxy_case(const char *proxy, const char *target, rec *r, int expect_open, const char *ca) {
+    wsc_loop *loop = wsc_loop_new(NULL);
+    wsc_ws_options o = opts_for(r);
+    o.proxy = proxy;
+    o.ca_file = ca;
+    wsc_ws *ws = wsc_ws_new(loop, target, &o, NULL);
+    assert_non_null(ws);
+    run_until(loop, expect_open ? &r->opens : &r->closes, 1, 10000);
+    if (expect_open) {
+        if (r->opens != 1) fprintf(stderr, "proxy %s to %s: %s\n", proxy, target, r->error_msg);
+        assert_int_equal(r->opens, 1);
+        wsc_ws_send_text(ws, "tunnelled", 9);
+        run_until(loop, &r->nmsg, 1, 5000);
+        assert_string_equal((char *)r->msg[0], "tunnelled");
+        wsc_ws_close(ws, 1000, NULL);
+        run_until(loop, &r->closes, 1, 5000);
+    } else {
+        assert_int_equal(r->errors, 1);
+        assert_int_equal(r->last_error, WSC_EPROXY);
+    }
+    wsc_ws_free(ws);
+    wsc_loop_free(loop);
+}
+
+static void test_proxy(void **state) {
+    (void)state;
+    pki k;
+    make_pki(&k);
+    char *dir = k.dir;
+    char log1[300], log2[300];
+    snprintf(log1, sizeof log1, "%s/proxy1.log", dir);
+    snprintf(log2, sizeof log2, "%s/proxy2.log", dir);
+    tu_peer srv, tls_srv, px, pxa;
+    char *sargv[] = {(char *)tu_python(), (char *)tu_peer_script("py_server.py"), "--port", "0", "--lifetime", "60", NULL};
+    assert_int_equal(tu_peer_start(&srv, sargv), 0);
+    assert_int_equal(start_tls_server(&tls_srv, &k, "server", NULL, NULL), 0);
+    char *pargv[] = {(char *)tu_python(), (char *)tu_peer_script("connect_proxy.py"), "--port", "0", "--log", log1,
+                     "--lifetime", "60", NULL};
+    assert_int_equal(tu_peer_start(&px, pargv), 0);
+    char *aargv[] = {(char *)tu_python(), (char *)tu_peer_script("connect_proxy.py"), "--port", "0", "--log", log2,
+                     "--auth", "alice:s3cr%t", "--lifetime", "60", NULL};
+    assert_int_equal(tu_peer_start(&pxa, aargv), 0);
+
+    char proxy[200], target[200], tls_target[200];
+    snprintf(target, sizeof target, "ws://127.0.0.1:%d/echo", srv.port);
+    snprintf(tls_target, sizeof tls_target, "wss://localhost:%d/echo", tls_srv.port);
+    rec r = {0};
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", px.port);
+    proxy_case(proxy, target, &r, 1, NULL);
+    rec_reset(&r);
+    proxy_case(proxy, tls_target, &r, 1, k.ca); /* TLS through the tunnel */
+    rec_reset(&r);
+    /* the proxy saw both targets */
+    size_t n;
+    uint8_t *log = tu_read_file(log1, &n);
+    assert_non_null(log);
+    char want[100];
+    snprintf(want, sizeof want, "127.0.0.1:%d", srv.port);
+    assert_non_null(strstr((char *)log, want));
+    snprintf(want, sizeof want, "localhost:%d", tls_srv.port);
+    assert_non_null(strstr((char *)log, want));
+    free(log);
+    /* Basic auth, percent-encoded in the URL as curl accepts it */
+    snprintf(proxy, sizeof proxy, "http://alice:s3cr%%25t@127.0.0.1:%d", pxa.port);
+    proxy_case(proxy, target, &r, 1, NULL);
+    rec_reset(&r);
+    snprintf(proxy, sizeof proxy, "http://alice:wrong@127.0.0.1:%d", pxa.port);
+    proxy_case(proxy, target, &r, 0, NULL);
+    assert_non_null(strstr(r.error_msg, "407"));
+    assert_null(strstr(r.error_msg, "wrong")); /* credentials never in messages */
+    rec_reset(&r);
+    /* "" means no proxy, even with one in the environment */
+    setenv("http_proxy", "http://127.0.0.1:9/", 1);
+    proxy_case("", target, &r, 1, NULL);
+    rec_reset(&r);
+    unsetenv("http_proxy");
+
+    tu_peer_stop(&srv);
+    tu_peer_stop(&tls_srv);
+    tu_peer_stop(&px);
+    tu_peer_stop(&pxa);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest both[] = {
+        cmocka_unit_test(test_echo_sizes),
+        cmocka_unit_test(test_no_deflate),
+        cmocka_unit_test(test_subprotocol),
+        cmocka_unit_test(test_server_close),
+        cmocka_unit_test(test_client_close),
+        cmocka_unit_test(test_ping_pong),
+        cmocka_unit_test(test_drop_is_1006),
+        cmocka_unit_test(test_http_status),
+        cmocka_unit_test(test_message_too_big),
+        cmocka_unit_test(test_send_states_and_buffered),
+        cmocka_unit_test(test_free_and_close_in_callbacks),
+        cmocka_unit_test(test_listeners),
+    };
+    const struct CMUnitTest single[] = {
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_bad_urls),
+        cmocka_unit_test(test_handshake_timeout),
+        cmocka_unit_test(test_unix_socket),
+        cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_proxy),
+    };
+    int fails = 0;
+    const char *only = getenv("WSC_TEST_GROUP");
+    if (!only || !strcmp(only, "py")) fails += cmocka_run_group_tests_name("python-websockets", both, setup_py, teardown);
+    if (!only || !strcmp(only, "node")) fails += cmocka_run_group_tests_name("node-ws", both, setup_node, teardown);
+    if (!only || !strcmp(only, "single")) fails += cmocka_run_group_tests_name("single", single, NULL, NULL);
+    return fails ? 1 : 0;
+}
