@@ -15,9 +15,9 @@ passed=0
 failed=0
 
 cleanup() {
-  local p i
+  local p _
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for i in $(seq 30); do
+  for _ in $(seq 30); do
     local alive=0
     for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
     [ $alive = 0 ] && break
