@@ -200,34 +200,38 @@ async function connect() {
 
   return new Promise((resolve, reject) => {
     ws = new WebSocket(address, args.protocol, opts);
+    // Listeners go on before 'open': frames that came with the 101 response
+    // are delivered (process.nextTick) before a promise continuation runs.
+    ws.on('message', (data, isBinary) => {
+      if (args.echo && echoing) { ws.send(data, { binary: isBinary }); return; }
+      inbox.push([data, isBinary]);
+      if (wake) wake();
+    });
+    ws.on('pong', (data) => { pongs.push(data.toString('utf8')); if (wake) wake(); });
+    ws.on('close', (code, reason) => {
+      closed = [code, reason.toString('utf8')];
+      reject(new Failure('connection closed during the handshake'));
+      if (wake) wake();
+    });
     ws.on('unexpected-response', (req, res) => {
       res.resume();
       reject(new HandshakeStatus(res.statusCode, 'server'));
       req.destroy();
     });
     ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-    ws.once('close', () => reject(new Failure('connection closed during the handshake')));
+    ws.on('error', reject); // after 'open': a no-op, reported through 'close'
   });
 }
 
+// Connection state, filled by the listeners set up in connect().
+const inbox = [];
+const pongs = [];
+let echoing = false;
+let closed = null;
+let wake = null;
+
 async function main() {
   await connect();
-  ws.removeAllListeners('error');
-  ws.on('error', () => {}); // reported through 'close'
-
-  const inbox = [];
-  let echoing = false;
-  let closed = null;
-  let wake = null;
-  const pongs = [];
-  ws.on('message', (data, isBinary) => {
-    if (args.echo && echoing) { ws.send(data, { binary: isBinary }); return; }
-    inbox.push([data, isBinary]);
-    if (wake) wake();
-  });
-  ws.on('pong', (data) => { pongs.push(data.toString('utf8')); if (wake) wake(); });
-  ws.on('close', (code, reason) => { closed = [code, reason.toString('utf8')]; if (wake) wake(); });
 
   const waitFor = (pred) => new Promise((resolve) => {
     const check = () => { const v = pred(); if (v) { wake = null; resolve(v); } else wake = check; };
