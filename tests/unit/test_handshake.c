@@ -776,7 +776,7 @@ static void test_server_failures(void **unused) {
         {"GET / HTTP/1.1", NULL, "Sec-WebSocket-Key: " RFC_KEY "\r\n", 400, "several Sec-WebSocket-Key"},
     };
     static const char *const good_headers[] = {"Host: example.com", "Upgrade: websocket",
-                                               "Connection: Upgrade", "Sec-WebSocket-Key: " RFC_KEY,
+                                               "Connection: Upgrade", ("Sec-WebSocket-Key: " RFC_KEY),
                                                "Sec-WebSocket-Version: 13"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct server_case *c = &cases[i];
