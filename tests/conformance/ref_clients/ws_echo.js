@@ -22,7 +22,8 @@ if (process.argv.length !== 3) {
   console.error('usage: ws_echo.js URL');
   process.exit(2);
 }
-const ws = new WebSocket(process.argv[2], { maxPayload: 0 });
+// no payload or fragment limits: 9.x sends 16 MiB messages and 65536 fragments
+const ws = new WebSocket(process.argv[2], { maxPayload: 0, maxFragments: 0 });
 let status = 1;
 ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
 ws.on('close', (code) => { status = 0; });
