@@ -32,6 +32,7 @@
 #include "wsc/http.h"
 #include "wsc/proto.h"
 #include "wsc/ws.h"
+#include "ws_internal.h"
 
 #define DEFAULT_CONNECT_TIMEOUT 10000u
 #define DEFAULT_HANDSHAKE_TIMEOUT 10000u
@@ -400,6 +401,17 @@ int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason) {
     rc = record_out(ws, before, 0, 0);
     start_closing(ws);
     return rc;
+}
+
+int wsc_ws_terminate(wsc_ws *ws) {
+    if (!ws) return WSC_EINVAL;
+    if (ws->phase == PH_DONE) return WSC_OK;
+    ws->depth++;
+    ws->failed = 1;
+    finish(ws, 1006, 0);
+    ws->depth--;
+    if (ws->depth == 0 && ws->freed) really_free(ws);
+    return WSC_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -855,7 +867,9 @@ static char *basic_auth(const wsc_url *u) {
     return out;
 }
 
-wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err) {
+/* Creates a connection; with `dry` set, stops just before connecting (every
+   option has been checked and the request built) and frees it again. */
+static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err, int dry) {
     static const wsc_ws_options defaults;
     if (!opts) opts = &defaults;
     if (!loop || !url) {
@@ -1018,6 +1032,12 @@ wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, 
         cr.proxy_host = proxy_host;
         cr.proxy_auth = proxy_auth[0] ? proxy_auth : NULL;
     }
+    if (dry) {
+        OPENSSL_cleanse(proxy_auth, sizeof proxy_auth);
+        really_free(ws);
+        wsc__seterr(err, WSC_OK, "options are valid");
+        return NULL;
+    }
     hs->connector = wsc__connect(loop, &cr, on_connected, ws, err);
     OPENSSL_cleanse(proxy_auth, sizeof proxy_auth);
     if (!hs->connector) goto fail;
@@ -1032,6 +1052,17 @@ fail:
     wsc_buf_free(&ext);
     really_free(ws);
     return NULL;
+}
+
+wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err) {
+    return ws_create(loop, url, opts, err, 0);
+}
+
+int wsc__ws_validate(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err) {
+    wsc_error e;
+    if (!err) err = &e;
+    ws_create(loop, url, opts, err, 1);
+    return err->code;
 }
 
 /* ------------------------------------------------------------------ */

@@ -198,6 +198,15 @@ int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len);
  */
 int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason);
 
+/*
+ * Drops the connection at once, without a closing handshake (node ws's
+ * terminate()): the socket is closed and the close event fires with 1006,
+ * wasClean false, before this returns (or after the current callback if
+ * called inside one). For a peer that stopped answering. WSC_OK; nothing
+ * happens if already CLOSED.
+ */
+int wsc_ws_terminate(wsc_ws *ws);
+
 /* Adds a listener (addEventListener) for one event type; any number per
    type, called in the order added, after the callback from the options.
    Returns an id > 0, or WSC_EINVAL / WSC_ENOMEM. */

@@ -1,0 +1,992 @@
+/*
+ * client.c - the seed's reconnecting JSON client with the CSRF double token
+ * (client.h), on top of one connection at a time (ws.h).
+ *
+ * Life of a client:
+ *   new ──(0 ms timer)──> connect ──open──> OPEN ──close/fail──┐
+ *     ^                                                         │
+ *     └── retry timer (timeout_ms, backoff) <── reconnect? ─────┘
+ *                                        └── no: CLOSED (stopped)
+ * Every connect re-reads the token and rebuilds the URL (csrf=...) and the
+ * Cookie header. The queue holds what is sent while not OPEN; it is flushed
+ * in order on open, before the application hears "open".
+ */
+#define _GNU_SOURCE
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "io/loop_internal.h"
+#include "io/transport.h"
+#include "wsc/client.h"
+#include "wsc/http.h"
+#include "wsc/proto.h"
+#include "wsc/store.h"
+#include "ws_internal.h"
+
+#define DEFAULT_TIMEOUT 1000u
+#define DEFAULT_BACKOFF_MAX 30000u
+#define DEFAULT_QUEUE_MESSAGES 1024u
+#define DEFAULT_QUEUE_BYTES ((size_t)16 * 1024 * 1024)
+#define DEFAULT_PING_INTERVAL 20000u
+#define DEFAULT_PING_TIMEOUT 20000u
+
+enum qkind { Q_TEXT = 1, Q_BINARY = 2, Q_JSON = 3 };
+
+typedef struct qitem {
+    struct qitem *next;
+    uint8_t kind;
+    json_t *json; /* Q_JSON: serialised (with the token) when sent */
+    size_t len;   /* payload bytes (Q_JSON: serialised size when queued) */
+    uint8_t data[];
+} qitem;
+
+typedef struct clistener {
+    int id;
+    int type; /* 0: removed */
+    wsc_client_cb cb;
+    void *user;
+} clistener;
+
+struct wsc_client {
+    wsc_loop *loop;
+    wsc_ws *ws;          /* current connection, or NULL */
+    wsc_timer retry;     /* reconnect delay (also the first, 0 ms connect) */
+    wsc_timer ping;      /* next heartbeat ping */
+    wsc_timer pong;      /* pong deadline */
+
+    /* configuration (deep copies) */
+    char *url;           /* as given */
+    wsc_url u;           /* parsed, spans into url */
+    char *origin;        /* store key */
+    wsc_client_options o;
+    char **protocols;
+    wsc_ws_header *headers;
+    char *cookie, *origin_hdr, *user_agent, *ca_file, *ca_dir, *cert_file, *key_file, *proxy;
+    char *token_key, *cookie_name, *query_param, *json_property, *store_path;
+
+    /* state */
+    uint8_t stopped;       /* CLOSED for good until connect()/reconnect() */
+    uint8_t app_closing;   /* the application called close() */
+    uint8_t reconnect_now; /* reconnect() asked: go again at once */
+    uint8_t initial;       /* the next connect is not a re-connect */
+    uint8_t depth;
+    uint8_t freed;
+    unsigned attempts;     /* reconnect attempts since the last open */
+    unsigned delay;        /* the delay being waited */
+    int cause;             /* why the last connection ended */
+    int cause_http;
+    unsigned cause_code;
+    char cause_msg[256];
+
+    /* token */
+    char *token_mem;       /* in-memory token (options or set_csrf) */
+    char *token_cur;       /* the token of the current connection */
+    wsc_store *store;
+
+    /* queue */
+    qitem *qhead, *qtail;
+    size_t qn, qbytes;
+
+    clistener *ls;
+    int nls, capls, next_id;
+};
+
+static void start_connection(wsc_client *c);
+static void really_free(wsc_client *c);
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+static void wipe_free(char *s) {
+    if (s) {
+        OPENSSL_cleanse(s, strlen(s));
+        wsc__free(s);
+    }
+}
+
+static int dupz(char **dst, const char *src) {
+    *dst = NULL;
+    if (!src) return 0;
+    *dst = wsc__strdup(src);
+    return *dst ? 0 : -1;
+}
+
+/* Calls the option callback and the listeners of ev->type. Returns non-zero
+   if the client was freed meanwhile. */
+static int emit(wsc_client *c, wsc_client_event *ev) {
+    wsc_client_cb main_cb = NULL;
+    switch (ev->type) {
+    case WSC_CLIENT_OPEN: main_cb = c->o.on_open; break;
+    case WSC_CLIENT_MESSAGE: main_cb = c->o.on_message; break;
+    case WSC_CLIENT_ERROR: main_cb = c->o.on_error; break;
+    case WSC_CLIENT_CLOSE: main_cb = c->o.on_close; break;
+    case WSC_CLIENT_RECONNECT: main_cb = c->o.on_reconnect; break;
+    case WSC_CLIENT_MAXIMUM: main_cb = c->o.on_maximum; break;
+    }
+    if (!ev->message) ev->message = "";
+    if (!ev->reason) ev->reason = "";
+    if (!ev->cause_message) ev->cause_message = "";
+    c->depth++;
+    if (main_cb) main_cb(c, ev, c->o.user);
+    int n = c->nls;
+    for (int i = 0; i < n && !c->freed; i++)
+        if (c->ls[i].type == ev->type) c->ls[i].cb(c, ev, c->ls[i].user);
+    c->depth--;
+    return c->freed;
+}
+
+static int emit_error(wsc_client *c, int code, const char *msg) {
+    wsc_client_event ev = {0};
+    ev.type = WSC_CLIENT_ERROR;
+    ev.error = code;
+    ev.message = msg;
+    return emit(c, &ev);
+}
+
+static void enter(wsc_client *c) { c->depth++; }
+static void leave(wsc_client *c) {
+    if (--c->depth == 0 && c->freed) really_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* The token                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Reads the token for the next connection into c->token_cur (or NULL).
+   Store failures are reported and the connection goes ahead without one.
+   Returns non-zero if the client was freed by a callback. */
+static int load_token(wsc_client *c) {
+    wipe_free(c->token_cur);
+    c->token_cur = NULL;
+    if (c->token_mem) {
+        c->token_cur = wsc__strdup(c->token_mem);
+        return 0;
+    }
+    if (c->o.no_store) return 0;
+    wsc_error err;
+    if (!c->store) {
+        c->store = wsc_store_open(c->store_path, &err);
+        if (!c->store) return emit_error(c, WSC_ESTORE, err.message);
+    }
+    char *v = NULL;
+    if (wsc_store_get(c->store, c->origin, c->token_key, &v, &err) != WSC_OK) {
+        /* The handle may be unusable after some failures: reopen next time. */
+        wsc_store_close(c->store);
+        c->store = NULL;
+        return emit_error(c, WSC_ESTORE, err.message);
+    }
+    if (v && !wsc_token_valid(v, strlen(v))) {
+        wsc_store_free(v);
+        return emit_error(c, WSC_EINVAL, "the stored CSRF token contains characters that cannot be sent in a "
+                                         "cookie; connecting without it");
+    }
+    if (v) {
+        c->token_cur = wsc__strdup(v);
+        wsc_store_free(v);
+    }
+    return 0;
+}
+
+/* URL with csrf=<token> added or replaced, other parameters kept. */
+static char *url_with_token(const wsc_client *c, const char *token) {
+    if (!token) return wsc__strdup(c->url);
+    size_t base = c->u.query.ptr ? (size_t)(c->u.query.ptr - c->url) - 1 : strlen(c->url);
+    wsc_buf q = {0};
+    if (wsc_query_set(c->u.query.ptr, c->u.query.len, c->query_param, token, &q) != WSC_OK) {
+        wsc_buf_free(&q);
+        return NULL;
+    }
+    char *out = wsc__malloc(base + 1 + q.len + 1);
+    if (out) {
+        memcpy(out, c->url, base);
+        out[base] = '?';
+        memcpy(out + base + 1, q.data, q.len);
+        out[base + 1 + q.len] = 0;
+    }
+    OPENSSL_cleanse(q.data, q.len);
+    wsc_buf_free(&q);
+    return out;
+}
+
+/* The program's cookies with ours merged in (a same-named one is replaced). */
+static char *cookie_with_token(const wsc_client *c, const char *token) {
+    const char *prog = c->cookie ? c->cookie : "";
+    size_t cap = strlen(prog) + (token ? strlen(c->cookie_name) + strlen(token) + 4 : 0) + 1;
+    char *out = wsc__malloc(cap);
+    if (!out) return NULL;
+    size_t o = 0;
+    size_t nl = strlen(c->cookie_name);
+    const char *p = prog;
+    while (*p) {
+        while (*p == ' ' || *p == ';') p++;
+        const char *e = strchr(p, ';');
+        if (!e) e = p + strlen(p);
+        const char *t = e;
+        while (t > p && t[-1] == ' ') t--;
+        if (t > p) {
+            int same = (size_t)(t - p) > nl && strncmp(p, c->cookie_name, nl) == 0 && p[nl] == '=';
+            if (!same || !token) {
+                if (o) {
+                    memcpy(out + o, "; ", 2);
+                    o += 2;
+                }
+                memcpy(out + o, p, (size_t)(t - p));
+                o += (size_t)(t - p);
+            }
+        }
+        p = e;
+    }
+    if (token) {
+        if (o) {
+            memcpy(out + o, "; ", 2);
+            o += 2;
+        }
+        o += (size_t)sprintf(out + o, "%s=%s", c->cookie_name, token);
+    }
+    out[o] = 0;
+    return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queue and sending                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Serialises a JSON value with the current token. *out is malloc'd by
+   jansson (free with free()). */
+static int json_text(wsc_client *c, json_t *v, const char *token, char **out) {
+    json_t *send = v;
+    if (token) {
+        if (!json_is_object(v)) return WSC_EINVAL;
+        send = json_copy(v);
+        if (!send || json_object_set_new(send, c->json_property, json_string(token)) != 0) {
+            json_decref(send);
+            return WSC_ENOMEM;
+        }
+    }
+    *out = json_dumps(send, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (send != v) {
+        /* Drop the copy holding the token. */
+        json_object_del(send, c->json_property);
+        json_decref(send);
+    }
+    return *out ? WSC_OK : WSC_EJSON;
+}
+
+static int ws_open(const wsc_client *c) { return c->ws && wsc_ws_ready_state(c->ws) == WSC_OPEN; }
+
+static int send_now(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
+    if (kind == Q_TEXT) return wsc_ws_send_text(c->ws, data, len);
+    if (kind == Q_BINARY) return wsc_ws_send_binary(c->ws, data, len);
+    char *txt = NULL;
+    int rc = json_text(c, json, c->token_cur, &txt);
+    if (rc) return rc;
+    rc = wsc_ws_send_text(c->ws, txt, strlen(txt));
+    OPENSSL_cleanse(txt, strlen(txt));
+    free(txt);
+    return rc;
+}
+
+static int enqueue(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
+    size_t maxn = c->o.queue_max_messages ? c->o.queue_max_messages : DEFAULT_QUEUE_MESSAGES;
+    size_t maxb = c->o.queue_max_bytes ? c->o.queue_max_bytes : DEFAULT_QUEUE_BYTES;
+    if (c->qn + 1 > maxn || c->qbytes + len > maxb || len > maxb) return WSC_EQUEUEFULL;
+    qitem *q = wsc__malloc(sizeof *q + (kind == Q_JSON ? 0 : len));
+    if (!q) return WSC_ENOMEM;
+    q->next = NULL;
+    q->kind = (uint8_t)kind;
+    q->len = len;
+    q->json = NULL;
+    if (kind == Q_JSON) q->json = json_incref(json);
+    else if (len) memcpy(q->data, data, len);
+    if (c->qtail) c->qtail->next = q;
+    else c->qhead = q;
+    c->qtail = q;
+    c->qn++;
+    c->qbytes += len;
+    return WSC_OK;
+}
+
+static void qfree(qitem *q) {
+    if (q->json) json_decref(q->json);
+    wsc__free(q);
+}
+
+/* Discards the queue, reporting it (never silently). Returns freed. */
+static int drop_queue(wsc_client *c, const char *why) {
+    size_t n = c->qn;
+    while (c->qhead) {
+        qitem *q = c->qhead;
+        c->qhead = q->next;
+        qfree(q);
+    }
+    c->qtail = NULL;
+    c->qn = c->qbytes = 0;
+    if (!n) return 0;
+    char msg[200];
+    snprintf(msg, sizeof msg, "%zu queued message%s discarded: %s", n, n == 1 ? "" : "s", why);
+    return emit_error(c, WSC_ECLOSED, msg);
+}
+
+/* Sends the queue in order on the fresh connection. Returns freed. */
+static int flush_queue(wsc_client *c) {
+    while (c->qhead && ws_open(c)) {
+        qitem *q = c->qhead;
+        c->qhead = q->next;
+        if (!c->qhead) c->qtail = NULL;
+        c->qn--;
+        c->qbytes -= q->len;
+        int rc = send_now(c, q->kind, q->data, q->len, q->json);
+        qfree(q);
+        if (rc) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "a queued message could not be sent: %s", wsc_strerror(rc));
+            if (emit_error(c, rc, msg)) return 1;
+        }
+    }
+    return 0;
+}
+
+static int client_send(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
+    if (!c || (len && !data && kind != Q_JSON)) return WSC_EINVAL;
+    if (kind == Q_TEXT && !wsc_utf8_valid(data, len)) return WSC_EUTF8;
+    if (c->stopped || c->app_closing) return WSC_ECLOSED;
+    if (ws_open(c)) return send_now(c, kind, data, len, json);
+    if (c->o.no_queue) return WSC_ESTATE;
+    if (kind == Q_JSON) {
+        /* Check now what can be checked (serialisable; object if a token
+           is expected), and count its size for bufferedAmount. */
+        const char *tok = c->token_mem ? c->token_mem : c->token_cur;
+        char *txt = NULL;
+        int rc = json_text(c, json, tok, &txt);
+        if (rc) return rc;
+        len = strlen(txt);
+        OPENSSL_cleanse(txt, len);
+        free(txt);
+    }
+    return enqueue(c, kind, data, len, json);
+}
+
+int wsc_client_send_text(wsc_client *c, const char *data, size_t len) { return client_send(c, Q_TEXT, data, len, NULL); }
+int wsc_client_send_binary(wsc_client *c, const void *data, size_t len) {
+    return client_send(c, Q_BINARY, data, len, NULL);
+}
+int wsc_client_send_json(wsc_client *c, json_t *value) {
+    if (!value) return WSC_EINVAL;
+    return client_send(c, Q_JSON, NULL, 0, value);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reconnection                                                        */
+/* ------------------------------------------------------------------ */
+
+static int is_final(const wsc_client *c) {
+    switch (c->cause) {
+    case WSC_ETLSVERIFY:
+    case WSC_EEXTENSION: return 1;
+    case WSC_EHTTP:
+        if (c->cause_http >= 300 && c->cause_http < 400) return 1;
+        if (c->cause_http >= 400 && c->cause_http < 500 && c->cause_http != 408 && c->cause_http != 429) return 1;
+        return 0;
+    case WSC_EPROXY: return strstr(c->cause_msg, "(proxy authentication required)") != NULL;
+    default: return 0;
+    }
+}
+
+static unsigned next_delay(wsc_client *c) {
+    uint64_t d = c->o.timeout_ms ? c->o.timeout_ms : DEFAULT_TIMEOUT;
+    if (c->o.backoff) {
+        uint64_t cap = c->o.backoff_max_ms ? c->o.backoff_max_ms : DEFAULT_BACKOFF_MAX;
+        for (unsigned i = 1; i < c->attempts && d < cap; i++) d *= 2;
+        if (d > cap) d = cap;
+    }
+    if (c->o.jitter_pct) {
+        unsigned pct = c->o.jitter_pct > 100 ? 100 : c->o.jitter_pct;
+        uint32_t r = 0;
+        wsc__random(NULL, &r, sizeof r);
+        uint64_t span = d * pct / 100;
+        if (span) d = d - span + (r % (2 * span + 1));
+    }
+    return d > 0xffffffffu ? 0xffffffffu : (unsigned)d;
+}
+
+static void stop_heartbeat(wsc_client *c) {
+    wsc_timer_stop(&c->ping);
+    wsc_timer_stop(&c->pong);
+}
+
+/* The current connection ended. Decides: reconnect, maximum, or stop.
+   Fills the close event's reconnect fields. Returns freed. */
+static int connection_ended(wsc_client *c, const wsc_ws_event *cev) {
+    stop_heartbeat(c);
+    if (c->ws) {
+        wsc_ws_free(c->ws); /* deferred: we are inside its callback */
+        c->ws = NULL;
+    }
+    if (!c->cause) {
+        /* No error event came first: the close itself is the cause. */
+        c->cause = cev->code == 1006 ? WSC_ECONNRESET : WSC_ECLOSED;
+        if (cev->code == 1006) snprintf(c->cause_msg, sizeof c->cause_msg, "connection lost (1006)");
+        else
+            snprintf(c->cause_msg, sizeof c->cause_msg, "server closed the connection with %u%s%.100s%s", cev->code,
+                     cev->reason[0] ? " '" : "", cev->reason, cev->reason[0] ? "'" : "");
+    }
+    c->cause_code = cev->code;
+
+    wsc_client_event ev = {0};
+    ev.type = WSC_CLIENT_CLOSE;
+    ev.ws_event = cev;
+    ev.code = cev->code;
+    ev.reason = cev->reason;
+    ev.was_clean = cev->was_clean;
+
+    int reconnect = 0, maximum = 0;
+    if (c->reconnect_now) {
+        reconnect = 1;
+    } else if (c->app_closing || c->stopped) {
+        reconnect = 0;
+    } else if (cev->was_clean && (cev->code == 1000 || cev->code == 1001 || cev->code == 1005)) {
+        reconnect = 0;
+    } else if (is_final(c) || c->o.no_reconnect) {
+        reconnect = 0;
+    } else if (c->o.max_attempts && c->attempts >= c->o.max_attempts) {
+        maximum = 1;
+    } else {
+        reconnect = 1;
+    }
+    if (reconnect) {
+        if (c->reconnect_now) {
+            /* reconnect(): go again at once; it is attempt 1 of a new series. */
+            c->reconnect_now = 0;
+            c->attempts = 1;
+            c->delay = 0;
+            c->cause = WSC_OK;
+            snprintf(c->cause_msg, sizeof c->cause_msg, "reconnect requested by the application");
+        } else {
+            c->attempts++;
+            c->delay = next_delay(c);
+        }
+        ev.will_reconnect = 1;
+        ev.reconnect_delay_ms = c->delay;
+        ev.attempt = c->attempts;
+        wsc_timer_start(&c->retry, c->delay);
+    } else {
+        c->stopped = 1;
+    }
+    if (emit(c, &ev)) return 1;
+    if (maximum) {
+        wsc_client_event mev = {0};
+        mev.type = WSC_CLIENT_MAXIMUM;
+        mev.attempt = c->attempts;
+        mev.cause = c->cause;
+        mev.cause_message = c->cause_msg;
+        if (emit(c, &mev)) return 1;
+    }
+    if (c->stopped && c->qn) {
+        return drop_queue(c, maximum ? "the maximum number of reconnect attempts was reached"
+                             : c->app_closing ? "the client was closed"
+                                              : "the connection ended and will not be reopened");
+    }
+    return 0;
+}
+
+static void on_retry(wsc_loop *loop, wsc_timer *t, void *user) {
+    (void)loop;
+    (void)t;
+    wsc_client *c = user;
+    enter(c);
+    if (!c->initial) {
+        wsc_client_event ev = {0};
+        ev.type = WSC_CLIENT_RECONNECT;
+        ev.attempt = c->attempts;
+        ev.delay_ms = c->delay;
+        ev.cause = c->cause;
+        ev.code = c->cause_code;
+        ev.cause_message = c->cause_msg;
+        if (emit(c, &ev) || c->stopped || c->ws) {
+            leave(c);
+            return;
+        }
+    }
+    c->initial = 0;
+    start_connection(c);
+    leave(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Heartbeat                                                           */
+/* ------------------------------------------------------------------ */
+
+static unsigned ping_interval(const wsc_client *c) {
+    return c->o.ping_interval_ms ? c->o.ping_interval_ms : DEFAULT_PING_INTERVAL;
+}
+
+static void on_ping_timer(wsc_loop *loop, wsc_timer *t, void *user) {
+    (void)loop;
+    (void)t;
+    wsc_client *c = user;
+    if (!ws_open(c)) return;
+    if (wsc_ws_ping(c->ws, "wsc", 3) == WSC_OK && !wsc_timer_active(&c->pong))
+        wsc_timer_start(&c->pong, c->o.ping_timeout_ms ? c->o.ping_timeout_ms : DEFAULT_PING_TIMEOUT);
+    wsc_timer_start(&c->ping, ping_interval(c));
+}
+
+static void on_pong_deadline(wsc_loop *loop, wsc_timer *t, void *user) {
+    (void)loop;
+    (void)t;
+    wsc_client *c = user;
+    if (!c->ws) return;
+    enter(c);
+    c->cause = WSC_ETIMEDOUT;
+    snprintf(c->cause_msg, sizeof c->cause_msg, "no pong within %u ms: the connection is dead",
+             c->o.ping_timeout_ms ? c->o.ping_timeout_ms : DEFAULT_PING_TIMEOUT);
+    if (!emit_error(c, WSC_ETIMEDOUT, c->cause_msg)) wsc_ws_terminate(c->ws); /* fires close 1006 */
+    leave(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection callbacks                                                */
+/* ------------------------------------------------------------------ */
+
+static void ws_event(wsc_ws *ws, const wsc_ws_event *e, void *user) {
+    wsc_client *c = user;
+    if (ws != c->ws) return; /* an old connection's late event */
+    enter(c);
+    wsc_client_event ev = {0};
+    ev.ws_event = e;
+    switch (e->type) {
+    case WSC_WS_OPEN:
+        c->attempts = 0;
+        c->cause = 0;
+        c->cause_http = 0;
+        c->cause_msg[0] = 0;
+        if (!c->o.no_heartbeat) wsc_timer_start(&c->ping, ping_interval(c));
+        if (flush_queue(c)) break;
+        ev.type = WSC_CLIENT_OPEN;
+        emit(c, &ev);
+        break;
+    case WSC_WS_MESSAGE:
+        ev.type = WSC_CLIENT_MESSAGE;
+        ev.data = e->data;
+        ev.len = e->len;
+        ev.binary = e->binary;
+        if (!c->o.no_json && (!e->binary || c->o.json_binary)) {
+            json_error_t jerr;
+            json_t *j = json_loadb((const char *)e->data, e->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+            if (!j) {
+                wsc_client_event er = {0};
+                er.type = WSC_CLIENT_ERROR;
+                er.ws_event = e;
+                er.error = WSC_EJSON;
+                er.data = e->data;
+                er.len = e->len;
+                er.binary = e->binary;
+                er.json_line = jerr.line;
+                er.json_column = jerr.column;
+                char msg[256];
+                snprintf(msg, sizeof msg, "message is not valid JSON (line %d, column %d): %s", jerr.line,
+                         jerr.column, jerr.text);
+                er.message = msg;
+                emit(c, &er);
+                break;
+            }
+            ev.json = j;
+            emit(c, &ev);
+            json_decref(j);
+            break;
+        }
+        emit(c, &ev);
+        break;
+    case WSC_WS_ERROR:
+        c->cause = e->error;
+        c->cause_http = e->http_status;
+        snprintf(c->cause_msg, sizeof c->cause_msg, "%s", e->message);
+        ev.type = WSC_CLIENT_ERROR;
+        ev.error = e->error;
+        ev.message = e->message;
+        emit(c, &ev);
+        break;
+    case WSC_WS_CLOSE:
+        connection_ended(c, e);
+        break;
+    case WSC_WS_PONG:
+        wsc_timer_stop(&c->pong);
+        break;
+    }
+    leave(c);
+}
+
+static void start_connection(wsc_client *c) {
+    if (load_token(c)) return;
+    if (c->stopped || c->ws) return;
+    char *url = url_with_token(c, c->token_cur);
+    char *cookie = cookie_with_token(c, c->token_cur);
+    if (!url || !cookie) {
+        wipe_free(url);
+        wipe_free(cookie);
+        c->cause = WSC_ENOMEM;
+        snprintf(c->cause_msg, sizeof c->cause_msg, "out of memory");
+        wsc_ws_event fake = {0};
+        fake.type = WSC_WS_CLOSE;
+        fake.code = 1006;
+        fake.reason = "";
+        connection_ended(c, &fake);
+        return;
+    }
+    wsc_ws_options wo = c->o.ws;
+    wo.protocols = (const char *const *)c->protocols;
+    wo.headers = c->headers;
+    wo.cookie = cookie[0] ? cookie : NULL;
+    wo.origin = c->origin_hdr;
+    wo.user_agent = c->user_agent;
+    wo.ca_file = c->ca_file;
+    wo.ca_dir = c->ca_dir;
+    wo.cert_file = c->cert_file;
+    wo.key_file = c->key_file;
+    wo.proxy = c->proxy;
+    wo.on_open = wo.on_message = wo.on_error = wo.on_close = ws_event;
+    wo.user = c;
+    wsc_error err;
+    wsc_ws *ws = wsc_ws_new(c->loop, url, &wo, &err);
+    wipe_free(url);
+    wipe_free(cookie);
+    if (!ws) {
+        /* Options were validated at creation, so this is rare (ENOMEM). */
+        c->cause = err.code;
+        snprintf(c->cause_msg, sizeof c->cause_msg, "%s", err.message);
+        if (err.code == WSC_EINVAL || err.code == WSC_EURL) c->stopped = 1; /* cannot heal */
+        if (emit_error(c, err.code, err.message)) return;
+        wsc_ws_event fake = {0};
+        fake.type = WSC_WS_CLOSE;
+        fake.code = 1006;
+        fake.reason = "";
+        connection_ended(c, &fake);
+        return;
+    }
+    c->ws = ws;
+    wsc_ws_add_listener(ws, WSC_WS_PONG, ws_event, c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Creation, control, destruction                                      */
+/* ------------------------------------------------------------------ */
+
+static void free_config(wsc_client *c) {
+    wsc__free(c->url);
+    wsc__free(c->origin);
+    if (c->protocols) {
+        for (char **p = c->protocols; *p; p++) wsc__free(*p);
+        wsc__free(c->protocols);
+    }
+    if (c->headers) {
+        for (size_t i = 0; i < c->o.ws.nheaders; i++) {
+            wsc__free((char *)c->headers[i].name);
+            wsc__free((char *)c->headers[i].value);
+        }
+        wsc__free(c->headers);
+    }
+    char **strs[] = {&c->cookie, &c->origin_hdr, &c->user_agent, &c->ca_file, &c->ca_dir, &c->cert_file,
+                     &c->key_file, &c->proxy, &c->token_key, &c->cookie_name, &c->query_param,
+                     &c->json_property, &c->store_path};
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) wipe_free(*strs[i]);
+}
+
+static int copy_config(wsc_client *c, const wsc_client_options *o) {
+    const wsc_ws_options *w = &o->ws;
+    if (w->protocols) {
+        size_t n = 0;
+        while (w->protocols[n]) n++;
+        c->protocols = wsc__calloc(n + 1, sizeof *c->protocols);
+        if (!c->protocols) return -1;
+        for (size_t i = 0; i < n; i++)
+            if (dupz(&c->protocols[i], w->protocols[i])) return -1;
+    }
+    if (w->nheaders) {
+        if (!w->headers) return -2;
+        c->headers = wsc__calloc(w->nheaders, sizeof *c->headers);
+        if (!c->headers) return -1;
+        for (size_t i = 0; i < w->nheaders; i++) {
+            char *n = NULL, *v = NULL;
+            if (!w->headers[i].name || !w->headers[i].value) return -2;
+            if (dupz(&n, w->headers[i].name) || dupz(&v, w->headers[i].value)) {
+                wsc__free(n);
+                wsc__free(v);
+                return -1;
+            }
+            c->headers[i].name = n;
+            c->headers[i].value = v;
+        }
+    }
+    if (dupz(&c->cookie, w->cookie) || dupz(&c->origin_hdr, w->origin) || dupz(&c->user_agent, w->user_agent) ||
+        dupz(&c->ca_file, w->ca_file) || dupz(&c->ca_dir, w->ca_dir) || dupz(&c->cert_file, w->cert_file) ||
+        dupz(&c->key_file, w->key_file) || dupz(&c->proxy, w->proxy) ||
+        dupz(&c->token_key, o->token_key ? o->token_key : WSC_STORE_DEFAULT_KEY) ||
+        dupz(&c->cookie_name, o->cookie_name ? o->cookie_name : "csrf_token") ||
+        dupz(&c->query_param, o->query_param ? o->query_param : "csrf") ||
+        dupz(&c->json_property, o->json_property ? o->json_property : "csrf") ||
+        dupz(&c->store_path, o->store_path))
+        return -1;
+    return 0;
+}
+
+wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_options *opts, wsc_error *err) {
+    static const wsc_client_options defaults;
+    if (!opts) opts = &defaults;
+    if (!loop || !url) {
+        wsc__seterr(err, WSC_EINVAL, "wsc_client_new: loop and url are required");
+        return NULL;
+    }
+    wsc_client *c = wsc__calloc(1, sizeof *c);
+    if (!c) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    c->loop = loop;
+    c->o = *opts;
+    c->next_id = 1;
+    c->initial = 1;
+    wsc__timer_init(&c->retry, loop, on_retry, c);
+    wsc__timer_init(&c->ping, loop, on_ping_timer, c);
+    wsc__timer_init(&c->pong, loop, on_pong_deadline, c);
+    int rc = copy_config(c, opts);
+    if (rc) {
+        wsc__seterr(err, rc == -2 ? WSC_EINVAL : WSC_ENOMEM,
+                    rc == -2 ? "extra headers: a NULL name or value" : "out of memory");
+        goto fail;
+    }
+    if (!(c->url = wsc__strdup(url))) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (wsc_url_parse(c->url, strlen(c->url), &c->u, err)) goto fail;
+    char origin[WSC_URL_ORIGIN_MAX];
+    if (wsc_url_origin(&c->u, origin, sizeof origin) < 0 || !(c->origin = wsc__strdup(origin))) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (!wsc_http_is_token(c->cookie_name, strlen(c->cookie_name)) || !c->query_param[0] || !c->json_property[0]) {
+        wsc__seterr(err, WSC_EINVAL, "cookie_name must be a token; query_param and json_property must not be empty");
+        goto fail;
+    }
+    if (opts->token) {
+        if (!wsc_token_valid(opts->token, strlen(opts->token))) {
+            wsc__seterr(err, WSC_EINVAL, "the CSRF token contains characters that cannot be sent in a cookie");
+            goto fail;
+        }
+        if (!(c->token_mem = wsc__strdup(opts->token))) {
+            wsc__seterr(err, WSC_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    c->o.token = NULL; /* never keep the caller's pointer */
+    /* Every connection option is checked now (a dry run of the connection,
+       token included), so that a mistake fails here instead of turning into
+       endless reconnects. */
+    {
+        char *u2 = url_with_token(c, c->token_mem);
+        char *ck = cookie_with_token(c, c->token_mem);
+        wsc_ws_options wo = c->o.ws;
+        wo.cookie = ck && ck[0] ? ck : NULL;
+        rc = u2 && ck ? wsc__ws_validate(loop, u2, &wo, err) : wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        wipe_free(u2);
+        wipe_free(ck);
+        if (rc) goto fail;
+    }
+    /* Connect from the loop (never fire events from inside new()). */
+    wsc_timer_start(&c->retry, 0);
+    return c;
+fail:
+    really_free(c);
+    return NULL;
+}
+
+static void really_free(wsc_client *c) {
+    wsc_timer_stop(&c->retry);
+    stop_heartbeat(c);
+    if (c->ws) {
+        wsc_ws_free(c->ws);
+        c->ws = NULL;
+    }
+    while (c->qhead) {
+        qitem *q = c->qhead;
+        c->qhead = q->next;
+        qfree(q);
+    }
+    if (c->store) wsc_store_close(c->store);
+    wipe_free(c->token_mem);
+    wipe_free(c->token_cur);
+    free_config(c);
+    wsc__free(c->ls);
+    wsc__free(c);
+}
+
+void wsc_client_free(wsc_client *c) {
+    if (!c) return;
+    if (c->depth) {
+        c->freed = 1;
+        c->stopped = 1;
+        wsc_timer_stop(&c->retry);
+        stop_heartbeat(c);
+        if (c->ws) {
+            wsc_ws_free(c->ws);
+            c->ws = NULL;
+        }
+        return;
+    }
+    really_free(c);
+}
+
+int wsc_client_connect(wsc_client *c) {
+    if (!c) return WSC_EINVAL;
+    if (!c->stopped) return WSC_OK;
+    c->stopped = 0;
+    c->app_closing = 0;
+    c->attempts = 0;
+    c->initial = 1;
+    c->cause = 0;
+    c->cause_msg[0] = 0;
+    if (!c->ws) wsc_timer_start(&c->retry, 0);
+    return WSC_OK;
+}
+
+int wsc_client_reconnect(wsc_client *c) {
+    if (!c) return WSC_EINVAL;
+    if (c->stopped && !c->ws) return wsc_client_connect(c);
+    c->stopped = 0;
+    c->app_closing = 0;
+    c->attempts = 0;
+    if (c->ws) {
+        c->reconnect_now = 1;
+        int st = wsc_ws_ready_state(c->ws);
+        if (st == WSC_OPEN) return wsc_ws_close(c->ws, 1000, "reconnect");
+        if (st == WSC_CONNECTING) return wsc_ws_terminate(c->ws);
+        return WSC_OK; /* closing: reconnects when closed */
+    }
+    /* Waiting between attempts: go now. */
+    c->attempts = 1;
+    c->delay = 0;
+    c->cause = WSC_OK;
+    snprintf(c->cause_msg, sizeof c->cause_msg, "reconnect requested by the application");
+    wsc_timer_start(&c->retry, 0);
+    return WSC_OK;
+}
+
+int wsc_client_close(wsc_client *c, unsigned code, const char *reason) {
+    if (!c) return WSC_EINVAL;
+    size_t rlen = reason ? strlen(reason) : 0;
+    if (code && !wsc_close_code_app_ok(code)) return WSC_EINVAL;
+    if (rlen > WSC_CLOSE_REASON_MAX || (!code && rlen)) return WSC_EINVAL;
+    if (rlen && !wsc_utf8_valid(reason, rlen)) return WSC_EUTF8;
+    c->app_closing = 1;
+    c->reconnect_now = 0;
+    wsc_timer_stop(&c->retry);
+    stop_heartbeat(c);
+    if (c->ws) return wsc_ws_close(c->ws, code, reason); /* close event follows */
+    /* Between connections: stopped at once. */
+    c->stopped = 1;
+    enter(c);
+    drop_queue(c, "the client was closed");
+    leave(c);
+    return WSC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Token API, listeners, accessors                                     */
+/* ------------------------------------------------------------------ */
+
+const char *wsc_client_csrf(wsc_client *c) {
+    if (!c) return NULL;
+    if (c->token_mem) return c->token_mem;
+    if (!c->o.no_store && !c->ws) {
+        /* Not connected: read what the next connection would use. */
+        enter(c);
+        load_token(c);
+        leave(c);
+    }
+    return c->token_cur;
+}
+
+int wsc_client_set_csrf(wsc_client *c, const char *token, wsc_error *err) {
+    if (!c) return WSC_EINVAL;
+    if (token && !wsc_token_valid(token, strlen(token)))
+        return wsc__seterr(err, WSC_EINVAL, "the CSRF token contains characters that cannot be sent in a cookie");
+    if (c->token_mem || c->o.no_store) {
+        char *t = NULL;
+        if (token && !(t = wsc__strdup(token))) return wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        wipe_free(c->token_mem);
+        c->token_mem = t;
+        wipe_free(c->token_cur);
+        c->token_cur = t ? wsc__strdup(t) : NULL;
+        return WSC_OK;
+    }
+    if (!c->store) {
+        c->store = wsc_store_open(c->store_path, err);
+        if (!c->store) return WSC_ESTORE;
+    }
+    int rc = token ? wsc_store_set(c->store, c->origin, c->token_key, token, err)
+                   : wsc_store_delete(c->store, c->origin, c->token_key, err);
+    if (rc) return rc;
+    wipe_free(c->token_cur);
+    c->token_cur = token ? wsc__strdup(token) : NULL;
+    return WSC_OK;
+}
+
+int wsc_client_on(wsc_client *c, int type, wsc_client_cb cb, void *user) {
+    if (!c || !cb || type < WSC_CLIENT_OPEN || type > WSC_CLIENT_MAXIMUM) return WSC_EINVAL;
+    if (c->nls == c->capls) {
+        int ncap = c->capls ? c->capls * 2 : 4;
+        clistener *nl = wsc__realloc(c->ls, (size_t)ncap * sizeof *nl);
+        if (!nl) return WSC_ENOMEM;
+        c->ls = nl;
+        c->capls = ncap;
+    }
+    clistener *l = &c->ls[c->nls++];
+    l->id = c->next_id++;
+    l->type = type;
+    l->cb = cb;
+    l->user = user;
+    return l->id;
+}
+
+int wsc_client_off(wsc_client *c, int id) {
+    if (!c) return WSC_EINVAL;
+    for (int i = 0; i < c->nls; i++) {
+        if (c->ls[i].id == id && c->ls[i].type) {
+            if (c->depth) c->ls[i].type = 0;
+            else {
+                memmove(&c->ls[i], &c->ls[i + 1], (size_t)(c->nls - i - 1) * sizeof *c->ls);
+                c->nls--;
+            }
+            return WSC_OK;
+        }
+    }
+    return WSC_EINVAL;
+}
+
+int wsc_client_ready_state(const wsc_client *c) {
+    if (!c || c->stopped) return WSC_CLOSED;
+    if (!c->ws) return WSC_CONNECTING; /* waiting to (re)connect */
+    int st = wsc_ws_ready_state(c->ws);
+    return st == WSC_CLOSED ? WSC_CONNECTING : st;
+}
+int wsc_client_is_connecting(const wsc_client *c) { return wsc_client_ready_state(c) == WSC_CONNECTING; }
+int wsc_client_is_connected(const wsc_client *c) { return wsc_client_ready_state(c) == WSC_OPEN; }
+int wsc_client_is_closing(const wsc_client *c) { return wsc_client_ready_state(c) == WSC_CLOSING; }
+int wsc_client_is_closed(const wsc_client *c) { return wsc_client_ready_state(c) == WSC_CLOSED; }
+
+wsc_ws *wsc_client_socket(const wsc_client *c) { return c ? c->ws : NULL; }
+const char *wsc_client_url(const wsc_client *c) { return c->url; }
+const char *wsc_client_protocol(const wsc_client *c) { return c->ws ? wsc_ws_protocol(c->ws) : ""; }
+const char *wsc_client_extensions(const wsc_client *c) { return c->ws ? wsc_ws_extensions(c->ws) : ""; }
+const char *wsc_client_binary_type(const wsc_client *c) {
+    (void)c;
+    return "arraybuffer";
+}
+uint64_t wsc_client_buffered_amount(const wsc_client *c) {
+    return (c->ws ? wsc_ws_buffered_amount(c->ws) : 0) + c->qbytes;
+}
+unsigned wsc_client_attempts(const wsc_client *c) { return c->attempts; }
+size_t wsc_client_queued(const wsc_client *c) { return c->qn; }

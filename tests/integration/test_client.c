@@ -1,0 +1,850 @@
+/* test_client.c - the reconnecting JSON client with the CSRF double token
+ * (client.h), against a scripted server on 127.0.0.1 (script_server.py)
+ * that records every handshake (Cookie, query) and message.
+ * Counts and order of callbacks are asserted, never wall-clock times. */
+#define _DEFAULT_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "wsc/client.h"
+#include "wsc/store.h"
+
+/* ---------------- the scripted server ---------------- */
+
+typedef struct {
+    tu_peer peer;
+    char *dir;
+    char log[512];
+    char url[256];
+} srv;
+
+static void srv_start(srv *s, const char *script, const char *query) {
+    memset(s, 0, sizeof *s);
+    s->dir = tu_tmpdir();
+    snprintf(s->log, sizeof s->log, "%s/server.log", s->dir);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/integration/script_server.py", tu_source_dir());
+    char *argv[] = {(char *)tu_python(), path, "--port", "0", "--log", s->log, "--script", (char *)script,
+                    "--lifetime", "120", NULL};
+    assert_int_equal(tu_peer_start(&s->peer, argv), 0);
+    snprintf(s->url, sizeof s->url, "ws://127.0.0.1:%d/feed%s", s->peer.port, query ? query : "");
+}
+
+static void srv_stop(srv *s) {
+    tu_peer_stop(&s->peer);
+    tu_rmtree(s->dir);
+    free(s->dir);
+}
+
+/* The server's log as an array of JSON objects. */
+static json_t *srv_log(srv *s) {
+    json_t *arr = json_array();
+    FILE *f = fopen(s->log, "r");
+    if (!f) return arr;
+    char line[65536];
+    while (fgets(line, sizeof line, f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        if (j) json_array_append_new(arr, j);
+    }
+    fclose(f);
+    return arr;
+}
+
+static int count_events(json_t *log, const char *event) {
+    int n = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(log, i, v) if (!strcmp(json_string_value(json_object_get(v, "event")), event)) n++;
+    return n;
+}
+
+/* The k-th (0-based) record with this event, or NULL. */
+static json_t *nth_event(json_t *log, const char *event, int k) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(log, i, v) if (!strcmp(json_string_value(json_object_get(v, "event")), event) && k-- == 0) return v;
+    return NULL;
+}
+
+/* ---------------- recording client events ---------------- */
+
+typedef struct {
+    int n[8];           /* per event type */
+    int seq[256];       /* order of event types */
+    int nseq;
+    unsigned attempts[64]; /* attempt numbers of RECONNECT events */
+    unsigned delays[64];
+    int nrec;
+    unsigned close_codes[256];
+    int will_reconnect[256];
+    int ncl;
+    int errors[64];
+    char error_msgs[64][256];
+    int nerr;
+    int json_line, json_col;
+    char raw[256];
+    json_t *last_json;
+    int binary_msgs;
+    unsigned maximum_attempt;
+    /* behaviours */
+    int send_on_close;   /* queue this many messages at each reconnecting close */
+    int next_seq;
+    wsc_client *self;
+} crec;
+
+static void crec_free(crec *r) {
+    if (r->last_json) json_decref(r->last_json);
+}
+
+static void queue_some(wsc_client *c, crec *r, int n) {
+    for (int i = 0; i < n; i++) {
+        char m[32];
+        int len = snprintf(m, sizeof m, "m%05d", r->next_seq++);
+        assert_int_equal(wsc_client_send_text(c, m, (size_t)len), WSC_OK);
+    }
+}
+
+static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
+    crec *r = user;
+    r->n[ev->type]++;
+    if (r->nseq < 256) r->seq[r->nseq++] = ev->type;
+    switch (ev->type) {
+    case WSC_CLIENT_RECONNECT:
+        if (r->nrec < 64) {
+            r->attempts[r->nrec] = ev->attempt;
+            r->delays[r->nrec] = ev->delay_ms;
+            r->nrec++;
+        }
+        break;
+    case WSC_CLIENT_CLOSE:
+        if (r->ncl < 256) {
+            r->close_codes[r->ncl] = ev->code;
+            r->will_reconnect[r->ncl] = ev->will_reconnect;
+            r->ncl++;
+        }
+        if (ev->will_reconnect && r->send_on_close) {
+            /* Not OPEN now: these wait in the queue for the next connection. */
+            assert_int_equal(wsc_client_is_connecting(c), 1);
+            queue_some(c, r, r->send_on_close);
+        }
+        break;
+    case WSC_CLIENT_ERROR:
+        if (r->nerr < 64) {
+            r->errors[r->nerr] = ev->error;
+            snprintf(r->error_msgs[r->nerr], 256, "%s", ev->message);
+            r->nerr++;
+        }
+        if (ev->error == WSC_EJSON) {
+            r->json_line = ev->json_line;
+            r->json_col = ev->json_column;
+            snprintf(r->raw, sizeof r->raw, "%.*s", (int)ev->len, (const char *)ev->data);
+        }
+        break;
+    case WSC_CLIENT_MESSAGE:
+        if (ev->json) {
+            if (r->last_json) json_decref(r->last_json);
+            r->last_json = json_incref(ev->json);
+        }
+        if (ev->binary) r->binary_msgs++;
+        break;
+    case WSC_CLIENT_MAXIMUM: r->maximum_attempt = ev->attempt; break;
+    }
+}
+
+static wsc_client_options copts(crec *r) {
+    wsc_client_options o = {0};
+    o.on_open = o.on_message = o.on_error = o.on_close = o.on_reconnect = o.on_maximum = on_cev;
+    o.user = r;
+    o.timeout_ms = 10;
+    o.no_store = 1;
+    return o;
+}
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void run_until(wsc_loop *loop, const int *flag, int want, int ms) {
+    uint64_t end = now_ms() + (uint64_t)ms;
+    while (*flag < want && now_ms() < end) wsc_loop_run_once(loop, 20);
+}
+
+static void run_for(wsc_loop *loop, int ms) {
+    uint64_t end = now_ms() + (uint64_t)ms;
+    while (now_ms() < end) wsc_loop_run_once(loop, 10);
+}
+
+/* ---------------- reconnection ---------------- */
+
+/* max_attempts N: initial connection + N reconnects, then "maximum". */
+static void test_max_attempts(void **state) {
+    (void)state;
+    for (unsigned max = 1; max <= 3; max++) {
+        /* exactly max + 1 refusals, then the server accepts */
+        char script[200] = "";
+        for (unsigned i = 0; i <= max; i++) strcat(script, "http:503,");
+        srv s;
+        srv_start(&s, script, NULL);
+        wsc_loop *loop = wsc_loop_new(NULL);
+        crec r = {0};
+        wsc_client_options o = copts(&r);
+        o.max_attempts = max;
+        wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+        assert_non_null(c);
+        assert_true(wsc_client_is_connecting(c));
+        run_until(loop, &r.n[WSC_CLIENT_MAXIMUM], 1, 15000);
+        run_for(loop, 100); /* nothing more may happen */
+        assert_int_equal(r.n[WSC_CLIENT_MAXIMUM], 1);
+        assert_int_equal(r.maximum_attempt, max);
+        assert_int_equal(r.n[WSC_CLIENT_RECONNECT], (int)max);
+        for (unsigned i = 0; i < max; i++) assert_int_equal(r.attempts[i], i + 1);
+        assert_int_equal(r.n[WSC_CLIENT_OPEN], 0);
+        assert_int_equal(r.n[WSC_CLIENT_CLOSE], (int)max + 1);
+        /* order: (error, close, reconnect) x max, then error, close, maximum */
+        int k = 0;
+        for (unsigned i = 0; i < max; i++) {
+            assert_int_equal(r.seq[k++], WSC_CLIENT_ERROR);
+            assert_int_equal(r.seq[k++], WSC_CLIENT_CLOSE);
+            assert_int_equal(r.seq[k++], WSC_CLIENT_RECONNECT);
+        }
+        assert_int_equal(r.seq[k++], WSC_CLIENT_ERROR);
+        assert_int_equal(r.seq[k++], WSC_CLIENT_CLOSE);
+        assert_int_equal(r.seq[k++], WSC_CLIENT_MAXIMUM);
+        assert_int_equal(r.nseq, k);
+        assert_int_equal(r.will_reconnect[max], 0);
+        assert_true(wsc_client_is_closed(c));
+        assert_null(wsc_client_socket(c));
+        json_t *log = srv_log(&s);
+        assert_int_equal(count_events(log, "handshake"), (int)max + 1);
+        json_decref(log);
+        /* connect() starts it again, with a fresh count */
+        assert_int_equal(wsc_client_connect(c), WSC_OK);
+        assert_true(wsc_client_is_connecting(c));
+        run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+        assert_int_equal(r.n[WSC_CLIENT_OPEN], 1);
+        assert_int_equal(wsc_client_attempts(c), 0);
+        wsc_client_free(c);
+        wsc_loop_free(loop);
+        crec_free(&r);
+        srv_stop(&s);
+    }
+}
+
+/* A successful open resets the count of consecutive failures. */
+static void test_attempts_reset_on_open(void **state) {
+    (void)state;
+    srv s;
+    /* c1 503, c2 503, c3 open (4001), c4 503, c5 open (4002), c6 503, c7 503:
+       without the reset the count would reach 2 already at c4 */
+    srv_start(&s, "http:503,http:503,close:4001,http:503,close:4002,http:503,http:503", "");
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    o.max_attempts = 2;
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    run_until(loop, &r.n[WSC_CLIENT_MAXIMUM], 1, 15000);
+    assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
+    /* attempts: 1 2 (open) 1 2 (open) 1 2 -> maximum */
+    unsigned want[] = {1, 2, 1, 2, 1, 2};
+    assert_int_equal(r.nrec, 6);
+    for (int i = 0; i < 6; i++) assert_int_equal(r.attempts[i], want[i]);
+    assert_int_equal(r.maximum_attempt, 2);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+/* No reconnect after 1000, 1001, 1005 from the server; reconnect after others. */
+static void test_no_reconnect_codes(void **state) {
+    (void)state;
+    const char *scripts[] = {"close:1000:done", "close:1001:going", "close:0", "close:4001:x", "close:1011:oops"};
+    unsigned codes[] = {1000, 1001, 1005, 4001, 1011};
+    int reconnects[] = {0, 0, 0, 1, 1};
+    for (int i = 0; i < 5; i++) {
+        srv s;
+        srv_start(&s, scripts[i], NULL);
+        wsc_loop *loop = wsc_loop_new(NULL);
+        crec r = {0};
+        wsc_client_options o = copts(&r);
+        wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+        run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
+        assert_int_equal(r.close_codes[0], codes[i]);
+        assert_int_equal(r.will_reconnect[0], reconnects[i]);
+        if (reconnects[i]) {
+            run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
+            assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 1);
+            assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
+            assert_true(wsc_client_is_connected(c));
+        } else {
+            run_for(loop, 100);
+            assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 0);
+            assert_true(wsc_client_is_closed(c));
+        }
+        wsc_client_free(c);
+        wsc_loop_free(loop);
+        crec_free(&r);
+        srv_stop(&s);
+    }
+}
+
+/* close() by the application stops reconnecting until connect(). */
+static void test_app_close_stops(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "", NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    assert_true(wsc_client_is_connected(c));
+    assert_non_null(wsc_client_socket(c));
+    assert_int_equal(wsc_client_close(c, 1001, NULL), WSC_EINVAL); /* browser rule */
+    assert_int_equal(wsc_client_close(c, 4000, "bye"), WSC_OK);
+    assert_true(wsc_client_is_closing(c));
+    assert_int_equal(wsc_client_send_text(c, "x", 1), WSC_ECLOSED);
+    run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
+    run_for(loop, 100);
+    assert_int_equal(r.close_codes[0], 4000);
+    assert_int_equal(r.will_reconnect[0], 0);
+    assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 0);
+    assert_true(wsc_client_is_closed(c));
+    /* reconnect() brings it back */
+    assert_int_equal(wsc_client_reconnect(c), WSC_OK);
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
+    assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
+    /* reconnect() while open: drops and reopens, firing "reconnect" */
+    assert_int_equal(wsc_client_reconnect(c), WSC_OK);
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 3, 10000);
+    assert_int_equal(r.n[WSC_CLIENT_OPEN], 3);
+    assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 1);
+    assert_int_equal(r.attempts[0], 1);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+/* Failures that cannot heal are final; 408/429/5xx are not. */
+static void test_final_failures(void **state) {
+    (void)state;
+    const char *steps[] = {"http:403", "http:404", "http:301", "http:429", "http:408", "http:500"};
+    int final[] = {1, 1, 1, 0, 0, 0};
+    for (int i = 0; i < 6; i++) {
+        srv s;
+        srv_start(&s, steps[i], NULL);
+        wsc_loop *loop = wsc_loop_new(NULL);
+        crec r = {0};
+        wsc_client_options o = copts(&r);
+        wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+        run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
+        assert_int_equal(r.errors[0], WSC_EHTTP);
+        if (final[i]) {
+            run_for(loop, 100);
+            assert_int_equal(r.will_reconnect[0], 0);
+            assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 0);
+            assert_int_equal(r.n[WSC_CLIENT_MAXIMUM], 0);
+            assert_true(wsc_client_is_closed(c));
+        } else {
+            run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+            assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 1);
+            assert_int_equal(r.n[WSC_CLIENT_OPEN], 1);
+        }
+        wsc_client_free(c);
+        wsc_loop_free(loop);
+        crec_free(&r);
+        srv_stop(&s);
+    }
+}
+
+/* Exponential backoff with a cap: the delays reported, not measured. */
+static void test_backoff(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "http:503,http:503,http:503,http:503,http:503", NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    o.timeout_ms = 5;
+    o.backoff = 1;
+    o.backoff_max_ms = 30;
+    o.max_attempts = 4;
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    run_until(loop, &r.n[WSC_CLIENT_MAXIMUM], 1, 10000);
+    unsigned want[] = {5, 10, 20, 30};
+    assert_int_equal(r.nrec, 4);
+    for (int i = 0; i < 4; i++) assert_int_equal(r.delays[i], want[i]);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+/* ---------------- the queue ---------------- */
+
+/* 100 forced drops: every message queued while reconnecting arrives, in order. */
+static void test_queue_100_drops(void **state) {
+    (void)state;
+    char script[2000] = "";
+    for (int i = 0; i < 100; i++) strcat(script, "drop:3,");
+    srv s;
+    srv_start(&s, script, NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    o.timeout_ms = 1;
+    r.send_on_close = 3;
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    queue_some(c, &r, 3); /* before the first open: queued */
+    assert_int_equal(wsc_client_queued(c), 3);
+    assert_int_equal(wsc_client_buffered_amount(c), 18); /* queued bytes count */
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 101, 60000);
+    assert_int_equal(r.n[WSC_CLIENT_OPEN], 101);
+    /* send the last three on the final (echo) connection, wait for them */
+    for (int i = 0; i < 100 && wsc_client_queued(c); i++) wsc_loop_run_once(loop, 10);
+    run_for(loop, 200);
+    json_t *log = srv_log(&s);
+    int nmsg = count_events(log, "message");
+    assert_int_equal(nmsg, r.next_seq);
+    for (int i = 0; i < nmsg; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "m%05d", i);
+        assert_string_equal(json_string_value(json_object_get(nth_event(log, "message", i), "text")), want);
+    }
+    assert_true(nmsg >= 303);
+    json_decref(log);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+static void test_queue_limits(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "http:503", NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    o.queue_max_messages = 2;
+    o.queue_max_bytes = 10;
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    assert_int_equal(wsc_client_send_text(c, "12345", 5), WSC_OK);
+    assert_int_equal(wsc_client_send_text(c, "123456", 6), WSC_EQUEUEFULL); /* bytes */
+    assert_int_equal(wsc_client_send_text(c, "1234", 4), WSC_OK);
+    assert_int_equal(wsc_client_send_text(c, "1", 1), WSC_EQUEUEFULL); /* messages */
+    assert_int_equal(wsc_client_send_text(c, "\xc0\x80", 2), WSC_EUTF8);
+    assert_int_equal(wsc_client_queued(c), 2);
+    /* they go out in order on the second connection (the first is refused) */
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    run_for(loop, 200);
+    json_t *log = srv_log(&s);
+    assert_int_equal(count_events(log, "message"), 2);
+    assert_string_equal(json_string_value(json_object_get(nth_event(log, "message", 0), "text")), "12345");
+    assert_string_equal(json_string_value(json_object_get(nth_event(log, "message", 1), "text")), "1234");
+    json_decref(log);
+    /* closing for good with a non-empty queue reports what was discarded */
+    wsc_client_close(c, 1000, NULL);
+    run_until(loop, &r.n[WSC_CLIENT_CLOSE], 2, 5000);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+
+    /* queue off: sending while not open fails */
+    srv_start(&s, "", NULL);
+    loop = wsc_loop_new(NULL);
+    memset(&r, 0, sizeof r);
+    o = copts(&r);
+    o.no_queue = 1;
+    c = wsc_client_new(loop, s.url, &o, NULL);
+    assert_int_equal(wsc_client_send_text(c, "x", 1), WSC_ESTATE);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    srv_stop(&s);
+}
+
+static void test_queue_discard_reported(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "http:403", NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    assert_int_equal(wsc_client_send_text(c, "lost?", 5), WSC_OK);
+    run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
+    run_for(loop, 50);
+    /* 403 is final: the queued message is reported, not silently dropped */
+    assert_int_equal(r.errors[r.nerr - 1], WSC_ECLOSED);
+    assert_non_null(strstr(r.error_msgs[r.nerr - 1], "1 queued message discarded"));
+    assert_int_equal(wsc_client_queued(c), 0);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+/* ---------------- the CSRF double token ---------------- */
+
+static void test_token_cookie_query_json(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "", "?x=1&csrf=old&y=a%20b");
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    o.token = "tok-123_ABC.xyz";
+    o.ws.cookie = "session=s1; csrf_token=stale; theme=dark";
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    assert_string_equal(wsc_client_csrf(c), "tok-123_ABC.xyz");
+    json_t *obj = json_pack("{s:i,s:s}", "op", 7, "who", "me");
+    assert_int_equal(wsc_client_send_json(c, obj), WSC_OK); /* queued */
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    assert_int_equal(wsc_client_send_json(c, obj), WSC_OK); /* direct */
+    /* the caller's object is not modified */
+    assert_null(json_object_get(obj, "csrf"));
+    json_t *str = json_string("not an object");
+    assert_int_equal(wsc_client_send_json(c, str), WSC_EINVAL); /* would lose the token */
+    json_decref(str);
+    run_for(loop, 300);
+    json_t *log = srv_log(&s);
+    json_t *hs = nth_event(log, "handshake", 0);
+    assert_string_equal(json_string_value(json_object_get(hs, "query")), "x=1&csrf=tok-123_ABC.xyz&y=a%20b");
+    assert_string_equal(json_string_value(json_object_get(hs, "cookie")), "session=s1; theme=dark; csrf_token=tok-123_ABC.xyz");
+    for (int i = 0; i < 2; i++) {
+        json_t *m = json_loads(json_string_value(json_object_get(nth_event(log, "message", i), "text")), 0, NULL);
+        assert_non_null(m);
+        assert_string_equal(json_string_value(json_object_get(m, "csrf")), "tok-123_ABC.xyz");
+        assert_int_equal(json_integer_value(json_object_get(m, "op")), 7);
+        json_decref(m);
+    }
+    /* the echo comes back parsed */
+    assert_non_null(r.last_json);
+    assert_string_equal(json_string_value(json_object_get(r.last_json, "who")), "me");
+    json_decref(log);
+    json_decref(obj);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+static void test_no_token(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "", "?keep=1");
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    assert_null(wsc_client_csrf(c));
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    json_t *str = json_string("some message"); /* the seed's ws.json("some message") */
+    assert_int_equal(wsc_client_send_json(c, str), WSC_OK);
+    json_decref(str);
+    run_for(loop, 200);
+    json_t *log = srv_log(&s);
+    json_t *hs = nth_event(log, "handshake", 0);
+    assert_string_equal(json_string_value(json_object_get(hs, "query")), "keep=1");
+    assert_string_equal(json_string_value(json_object_get(hs, "cookie")), "");
+    assert_string_equal(json_string_value(json_object_get(nth_event(log, "message", 0), "text")), "\"some message\"");
+    json_decref(log);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+static void test_invalid_tokens_refused(void **state) {
+    (void)state;
+    wsc_loop *loop = wsc_loop_new(NULL);
+    const char *bad[] = {"has space", "semi;colon", "com,ma", "quo\"te", "back\\slash", "new\nline", "\xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        wsc_client_options o = {0};
+        o.token = bad[i];
+        wsc_error err;
+        assert_null(wsc_client_new(loop, "ws://127.0.0.1:1/", &o, &err));
+        assert_int_equal(err.code, WSC_EINVAL);
+        assert_null(strstr(err.message, bad[i])); /* never echoed */
+    }
+    /* a bad option fails at creation, not at every reconnect */
+    wsc_client_options o = {0};
+    const char *dup[] = {"a", "a", NULL};
+    o.ws.protocols = dup;
+    wsc_error err;
+    assert_null(wsc_client_new(loop, "ws://127.0.0.1:1/", &o, &err));
+    assert_int_equal(err.code, WSC_EINVAL);
+    wsc_loop_free(loop);
+}
+
+/* The persistent store: a token set by one process is used by another. */
+static void test_store_across_processes(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "", NULL);
+    char db[600];
+    snprintf(db, sizeof db, "%s/state/wsc/tokens.db", s.dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        wsc_loop *loop = wsc_loop_new(NULL);
+        wsc_client_options o = {0};
+        o.store_path = db;
+        o.no_heartbeat = 1;
+        wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+        wsc_error err;
+        int rc = c ? wsc_client_set_csrf(c, "persisted-token", &err) : -1;
+        wsc_client_free(c);
+        wsc_loop_free(loop);
+        _exit(rc == WSC_OK ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    /* file 0600, directory 0700 */
+    struct stat sb;
+    assert_int_equal(stat(db, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/state/wsc", s.dir);
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    o.no_store = 0;
+    o.store_path = db;
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    assert_string_equal(wsc_client_csrf(c), "persisted-token");
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    run_for(loop, 100);
+    json_t *log = srv_log(&s);
+    json_t *hs = nth_event(log, "handshake", 0);
+    assert_string_equal(json_string_value(json_object_get(hs, "query")), "csrf=persisted-token");
+    assert_string_equal(json_string_value(json_object_get(hs, "cookie")), "csrf_token=persisted-token");
+    json_decref(log);
+    /* the token is re-read at every reconnect */
+    wsc_store *st2 = wsc_store_open(db, NULL);
+    assert_int_equal(wsc_store_set(st2, "ws://127.0.0.1:0", "csrf_token", "other-origin", NULL), WSC_OK);
+    char origin[100];
+    snprintf(origin, sizeof origin, "ws://127.0.0.1:%d", s.peer.port);
+    assert_int_equal(wsc_store_set(st2, origin, "csrf_token", "rotated", NULL), WSC_OK);
+    wsc_store_close(st2);
+    wsc_client_reconnect(c);
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
+    run_for(loop, 100);
+    log = srv_log(&s);
+    hs = nth_event(log, "handshake", 1);
+    assert_string_equal(json_string_value(json_object_get(hs, "query")), "csrf=rotated");
+    json_decref(log);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+/* A corrupt store: a clear error, no crash, the connection goes on. */
+static void test_corrupt_store(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "", NULL);
+    char db[600];
+    snprintf(db, sizeof db, "%s/tokens.db", s.dir);
+    int fd = open(db, O_CREAT | O_WRONLY, 0600);
+    for (int i = 0; i < 200; i++) assert_int_equal(write(fd, "this is not a database ", 23), 23);
+    close(fd);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    o.no_store = 0;
+    o.store_path = db;
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    assert_int_equal(r.n[WSC_CLIENT_OPEN], 1);
+    assert_int_equal(r.errors[0], WSC_ESTORE);
+    assert_non_null(strstr(r.error_msgs[0], db));
+    wsc_error err;
+    assert_int_equal(wsc_client_set_csrf(c, "x", &err), WSC_ESTORE);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+/* ---------------- messages ---------------- */
+
+static void test_json_messages(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "send:{\"hello\": [1]}", NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    run_until(loop, &r.n[WSC_CLIENT_MESSAGE], 1, 10000);
+    assert_non_null(r.last_json);
+    assert_int_equal(json_array_size(json_object_get(r.last_json, "hello")), 1);
+    /* invalid JSON reaches the error callback with the raw text and position */
+    assert_int_equal(wsc_client_send_text(c, "{\"a\": 1,\n \"b\": }", 16), WSC_OK);
+    run_until(loop, &r.nerr, 1, 5000);
+    assert_int_equal(r.errors[0], WSC_EJSON);
+    assert_string_equal(r.raw, "{\"a\": 1,\n \"b\": }");
+    assert_int_equal(r.json_line, 2);
+    assert_true(r.json_col > 0);
+    assert_int_equal(r.n[WSC_CLIENT_MESSAGE], 1); /* not delivered as a message */
+    /* binary comes as bytes */
+    assert_int_equal(wsc_client_send_binary(c, "\x00\x01\x02", 3), WSC_OK);
+    run_until(loop, &r.binary_msgs, 1, 5000);
+    assert_int_equal(r.binary_msgs, 1);
+    assert_true(wsc_client_is_connected(c)); /* a bad message is not a reason to close */
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+/* Listeners belong to the client: they survive reconnects. */
+static int lmsgs;
+static void count_msg(wsc_client *c, const wsc_client_event *ev, void *u) {
+    (void)c;
+    (void)ev;
+    (void)u;
+    lmsgs++;
+}
+
+static void test_listeners_survive(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "closeafter:1:4001", NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    lmsgs = 0;
+    int id = wsc_client_on(c, WSC_CLIENT_MESSAGE, count_msg, NULL);
+    assert_true(id > 0);
+    assert_int_equal(wsc_client_send_text(c, "1", 1), WSC_OK);
+    run_until(loop, &lmsgs, 1, 10000);
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000); /* after the 4001 close */
+    assert_int_equal(wsc_client_send_text(c, "2", 1), WSC_OK);
+    run_until(loop, &lmsgs, 2, 10000);
+    assert_int_equal(lmsgs, 2);
+    assert_int_equal(wsc_client_off(c, id), WSC_OK);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+/* ---------------- heartbeat ---------------- */
+
+static void test_heartbeat_dead_peer(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "silent", NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    o.ping_interval_ms = 50;
+    o.ping_timeout_ms = 100;
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 15000);
+    assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
+    assert_int_equal(r.close_codes[0], 1006);
+    assert_int_equal(r.will_reconnect[0], 1);
+    int found = 0;
+    for (int i = 0; i < r.nerr; i++)
+        if (r.errors[i] == WSC_ETIMEDOUT && strstr(r.error_msgs[i], "no pong")) found = 1;
+    assert_true(found);
+    /* the echo server after it answers pings: stays open */
+    run_for(loop, 400);
+    assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
+    assert_true(wsc_client_is_connected(c));
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+/* The token never appears in an error message. */
+static void test_token_not_in_errors(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "http:500,http:403", NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    o.token = "SUPERSECRETTOKEN";
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    run_until(loop, &r.n[WSC_CLIENT_CLOSE], 2, 10000);
+    assert_true(r.nerr >= 2);
+    for (int i = 0; i < r.nerr; i++) assert_null(strstr(r.error_msgs[i], "SUPERSECRETTOKEN"));
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(&r);
+    srv_stop(&s);
+}
+
+/* Callbacks may free the client. */
+static void free_on_open(wsc_client *c, const wsc_client_event *ev, void *u) {
+    (void)ev;
+    *(int *)u += 1;
+    wsc_client_free(c);
+}
+
+static void test_free_in_callback(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "", NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    int opened = 0;
+    wsc_client_options o = {0};
+    o.no_store = 1;
+    o.on_open = free_on_open;
+    o.user = &opened;
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    assert_non_null(c);
+    run_until(loop, &opened, 1, 10000);
+    run_for(loop, 100);
+    assert_int_equal(opened, 1);
+    wsc_loop_free(loop);
+    srv_stop(&s);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_max_attempts),
+        cmocka_unit_test(test_attempts_reset_on_open),
+        cmocka_unit_test(test_no_reconnect_codes),
+        cmocka_unit_test(test_app_close_stops),
+        cmocka_unit_test(test_final_failures),
+        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_queue_100_drops),
+        cmocka_unit_test(test_queue_limits),
+        cmocka_unit_test(test_queue_discard_reported),
+        cmocka_unit_test(test_token_cookie_query_json),
+        cmocka_unit_test(test_no_token),
+        cmocka_unit_test(test_invalid_tokens_refused),
+        cmocka_unit_test(test_store_across_processes),
+        cmocka_unit_test(test_corrupt_store),
+        cmocka_unit_test(test_json_messages),
+        cmocka_unit_test(test_listeners_survive),
+        cmocka_unit_test(test_heartbeat_dead_peer),
+        cmocka_unit_test(test_token_not_in_errors),
+        cmocka_unit_test(test_free_in_callback),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
