@@ -9,7 +9,8 @@
  *     parses again inside a URL, from which wsc_query_get returns the value
  *     exactly, and setting again is idempotent;
  *   - the handshake request built from it is accepted, parses as an HTTP
- *     request and passes the server's check.
+ *     request and passes the server's check;
+ *   - with user information, the Basic credentials are well-formed base64.
  * Also exercises wsc_query_get and wsc_cookie_get on the raw input.
  */
 #include <stdint.h>
@@ -138,6 +139,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         span_in_input(u.socket_path);
         if (!u.path.len || u.path.ptr[0] != '/') abort();
         if (u.host_kind != WSC_HOST_NONE && (!u.port || !u.host.len)) abort();
+        if (u.userinfo.ptr) {
+            wsc_buf a = {0};
+            if (wsc_url_basic_auth(&u, &a) != WSC_OK || a.len < 10 || (a.len - 6) % 4 ||
+                memcmp(a.data, "Basic ", 6) != 0)
+                abort();
+            for (size_t i = 6; i < a.len; i++)
+                if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", a.data[i]) || !a.data[i])
+                    abort();
+            wsc_buf_free(&a);
+        }
         check_origin(&u);
         check_query(&u);
         check_request(&u);

@@ -178,6 +178,17 @@ int wsc_url_parse(const char *url, size_t len, wsc_url *u, wsc_error *err);
 int wsc_url_origin(const wsc_url *u, char *out, size_t cap);
 
 /*
+ * Appends the Authorization header value for the URL's user information,
+ * as curl sends it: "Basic " and the base64 of user ":" password, each
+ * percent-decoded (%XX; a malformed escape stands for itself; '+' is not
+ * decoded). A URL with "user@" and no password sends "user:".
+ * Returns WSC_OK, WSC_EINVAL (u is NULL or has no user information;
+ * nothing appended), WSC_ENOMEM or WSC_ETOOBIG (nothing appended).
+ * The value is a credential: never log it.
+ */
+int wsc_url_basic_auth(const wsc_url *u, wsc_buf *out);
+
+/*
  * Appends to out a copy of query[0..qlen) (a query string without '?',
  * query may be NULL when qlen is 0) in which the parameter `name` has the
  * value `value`: the first parameter whose decoded name equals `name` is
@@ -210,9 +221,10 @@ int wsc_query_get(const char *query, size_t qlen, const char *name, char *out, s
 /*
  * Looks up the cookie `name` (case-sensitive) in a Cookie header value
  * (RFC 6265 section 4.2: "name=value" pairs separated by ';', whitespace
- * around names and values ignored). A value in double quotes is returned
- * without them. On success *value points into hdr.
- * Returns 1 if found (the first occurrence wins), 0 if not.
+ * around names and values ignored; pairs without '=' skipped). A value in
+ * double quotes is returned without them. On success *value points into
+ * hdr. Returns 1 if found (the first occurrence wins), 0 if not (or if an
+ * argument is NULL).
  */
 int wsc_cookie_get(const char *hdr, size_t len, const char *name, const char **value,
                    size_t *value_len);
@@ -301,7 +313,8 @@ void wsc_handshake_key(const uint8_t raw[16], char out[25]);
 /*
  * Writes base64(SHA-1(key + GUID)) (28 characters and a NUL) into out: the
  * Sec-WebSocket-Accept answering key[0..key_len).
- * Returns WSC_OK, or WSC_ENOMEM if libcrypto fails (out is then "").
+ * Returns WSC_OK, WSC_EINVAL (key NULL with key_len > 0) or WSC_ENOMEM if
+ * libcrypto fails (out is "" after a failure).
  */
 int wsc_handshake_accept(const char *key, size_t key_len, char out[29]);
 
@@ -346,7 +359,9 @@ void wsc_handshake_req_from_url(wsc_handshake_req *req, const wsc_url *u);
  * percent-encoded; everything else is written as given.
  *
  * Refused with WSC_EINVAL and a message naming the field (never its value):
- *   - a missing key or host, a host with characters other than letters,
+ *   - a key that is not 16 bytes in base64 (22 characters and "=="),
+ *     show_port with port 0,
+ *   - a missing host, a host with characters other than letters,
  *     digits, '-', '.', '_' (and ':' for IPv6), a path not starting with
  *     '/', a '#' or control character in path or query;
  *   - a subprotocol that is not an RFC 7230 token, or listed twice

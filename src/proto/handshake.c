@@ -222,6 +222,7 @@ int wsc_handshake_request(const wsc_handshake_req *req, wsc_buf *out, wsc_error 
     int bracketed, ipv6;
     if (!host_ok(req->host, &bracketed, &ipv6))
         return wsc__seterr(err, WSC_EINVAL, req->host.len ? "invalid character in host" : "missing host");
+    if (req->show_port && !req->port) return wsc__seterr(err, WSC_EINVAL, "port 0 in Host");
     wsc_span path = req->path.ptr ? req->path : wsc_span_str("/");
     if (!path.len || path.ptr[0] != '/')
         return wsc__seterr(err, WSC_EINVAL, "request path must start with '/'");

@@ -320,6 +320,71 @@ toobig:
     return WSC_ETOOBIG;
 }
 
+/* ---- Basic authentication ------------------------------------------ */
+
+/* A streaming base64 encoder writing into reserved space. */
+typedef struct b64_state {
+    uint8_t in[3];
+    size_t n;
+    char *o;
+} b64_state;
+
+static void b64_flush(b64_state *st, int final) {
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (st->n == 3 || (final && st->n)) {
+        uint32_t v = (uint32_t)st->in[0] << 16 | (uint32_t)(st->n > 1 ? st->in[1] : 0) << 8 |
+                     (uint32_t)(st->n > 2 ? st->in[2] : 0);
+        st->o[0] = tab[v >> 18];
+        st->o[1] = tab[(v >> 12) & 63];
+        st->o[2] = st->n > 1 ? tab[(v >> 6) & 63] : '=';
+        st->o[3] = st->n > 2 ? tab[v & 63] : '=';
+        st->o += 4;
+        st->n = 0;
+    }
+}
+
+static void b64_byte(b64_state *st, uint8_t c) {
+    st->in[st->n++] = c;
+    b64_flush(st, 0);
+}
+
+/* Bytes s[0..n) decode to (percent escapes only). */
+static size_t pct_decoded_len(const char *s, size_t n) {
+    size_t out = 0;
+    for (size_t i = 0; i < n; out++)
+        i += (s[i] == '%' && i + 2 < n && is_hex((unsigned char)s[i + 1]) && is_hex((unsigned char)s[i + 2])) ? 3 : 1;
+    return out;
+}
+
+static void b64_pct(b64_state *st, const char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '%' && i + 2 < n && is_hex((unsigned char)s[i + 1]) && is_hex((unsigned char)s[i + 2])) {
+            b64_byte(st, (uint8_t)(hex_val((unsigned char)s[i + 1]) << 4 | hex_val((unsigned char)s[i + 2])));
+            i += 3;
+        } else {
+            b64_byte(st, (uint8_t)s[i++]);
+        }
+    }
+}
+
+int wsc_url_basic_auth(const wsc_url *u, wsc_buf *out) {
+    if (!u || !out || !u->userinfo.ptr || !u->user.ptr) return WSC_EINVAL;
+    size_t raw = pct_decoded_len(u->user.ptr, u->user.len) + 1 +
+                 (u->password.ptr ? pct_decoded_len(u->password.ptr, u->password.len) : 0);
+    size_t need = 6 + (raw + 2) / 3 * 4;
+    int rc = wsc_buf_reserve(out, need);
+    if (rc) return rc;
+    char *start = (char *)out->data + out->len;
+    memcpy(start, "Basic ", 6);
+    b64_state st = {{0, 0, 0}, 0, start + 6};
+    b64_pct(&st, u->user.ptr, u->user.len);
+    b64_byte(&st, ':');
+    if (u->password.ptr) b64_pct(&st, u->password.ptr, u->password.len);
+    b64_flush(&st, 1);
+    out->len += (size_t)(st.o - start);
+    return WSC_OK;
+}
+
 /* ---- query strings ------------------------------------------------- */
 
 static int unreserved(unsigned char c) {

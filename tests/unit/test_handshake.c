@@ -273,6 +273,9 @@ static void test_request_injection(void **unused) {
     r = base_req();
     r.host = (wsc_span){NULL, 0};
     expect_refused(&r, "missing host", NULL);
+    r = base_req();
+    r.show_port = 1;
+    expect_refused(&r, "port 0", NULL);
     /* the key */
     r = base_req();
     r.key = NULL;

@@ -279,6 +279,36 @@ static void test_origin(void **unused) {
     assert_int_equal(wsc_url_origin(&u, out, sizeof out), 6 + 255 + 6);
 }
 
+static void check_auth(const char *url, const char *want) {
+    wsc_url u;
+    assert_int_equal(wsc_url_parse(url, strlen(url), &u, NULL), WSC_OK);
+    wsc_buf b = {0};
+    assert_int_equal(wsc_buf_append(&b, "A: ", 3), WSC_OK);
+    assert_int_equal(wsc_url_basic_auth(&u, &b), WSC_OK);
+    if (b.len != 3 + strlen(want) || memcmp(b.data + 3, want, b.len - 3) != 0)
+        fail_msg("%s: '%.*s', want '%s'", url, (int)b.len - 3, (const char *)b.data + 3, want);
+    wsc_buf_free(&b);
+}
+
+static void test_basic_auth(void **unused) {
+    check_auth("ws://Aladdin:open%20sesame@h/", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+    check_auth("ws://user:pa%40ss@h", "Basic dXNlcjpwYUBzcw==");
+    check_auth("ws://user@h", "Basic dXNlcjo=");
+    check_auth("ws://:@h", "Basic Og==");
+    check_auth("ws://a+b:%zz@h", "Basic YStiOiV6eg==");
+    check_auth("ws://%E9:%00x@h", "Basic 6ToAeA==");
+    wsc_url u;
+    wsc_buf b = {0};
+    assert_int_equal(wsc_url_parse("ws://h/", 7, &u, NULL), WSC_OK);
+    assert_int_equal(wsc_url_basic_auth(&u, &b), WSC_EINVAL);
+    assert_int_equal(wsc_url_basic_auth(NULL, &b), WSC_EINVAL);
+    assert_int_equal(wsc_url_parse("ws://u:p@h/", 11, &u, NULL), WSC_OK);
+    b.max = 8;
+    assert_int_equal(wsc_url_basic_auth(&u, &b), WSC_ETOOBIG);
+    assert_int_equal(b.len, 0);
+    wsc_buf_free(&b);
+}
+
 /* wsc_query_set appending to a buffer that already holds "prefix:". */
 static void check_set(const char *query, const char *name, const char *value, const char *want) {
     wsc_buf b = {0};
@@ -422,6 +452,7 @@ int main(void) {
         cmocka_unit_test(test_limits_and_secrets), cmocka_unit_test(test_length_bound),
         cmocka_unit_test(test_origin),         cmocka_unit_test(test_query_set),
         cmocka_unit_test(test_query_get),      cmocka_unit_test(test_cookie_get),
+        cmocka_unit_test(test_basic_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
