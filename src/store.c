@@ -4,9 +4,9 @@
  * Opening is done in two steps. wsc first walks the directories of the path
  * with openat() (creating missing ones 0700) and opens the file itself with
  * O_NOFOLLOW, creating it 0600, so that permissions never depend on the umask
- * or on SQLite's defaults. Only then does SQLite open the file (without
- * SQLITE_OPEN_CREATE, with SQLITE_OPEN_NOFOLLOW), and wsc checks it is the
- * same inode. wsc's own descriptor is closed before SQLite takes any lock:
+ * or on SQLite's defaults. Only then does SQLite open the file, by its
+ * resolved name (without SQLITE_OPEN_CREATE, with SQLITE_OPEN_NOFOLLOW), and
+ * wsc checks it is the same inode. wsc's own descriptor is closed before SQLite takes any lock:
  * closing a second descriptor of a file would drop SQLite's POSIX locks.
  */
 #define _XOPEN_SOURCE 700
@@ -228,8 +228,12 @@ static int open_dir(char *dir, int absolute, wsc_error *err) {
                             oserr(e, eb, sizeof eb));
             }
         } else if (mkdirat(dfd, p, 0700) == 0) {
-            /* Ours: open it without following links and set 0700 exactly. */
-            nfd = openat(dfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            /* Ours: set 0700 exactly (the umask may have removed even our own
+               bits, and a mode-000 directory cannot be opened), then open it
+               without following links and set it again on what was opened. */
+            nfd = -1;
+            if (fchmodat(dfd, p, 0700, 0) == 0)
+                nfd = openat(dfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (nfd < 0 || fchmod(nfd, 0700) != 0) {
                 int e = errno;
                 wsc__seterr(err, WSC_ESTORE, "cannot set the permissions of directory %s: %s",
