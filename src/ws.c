@@ -113,6 +113,7 @@ struct wsc_ws {
 
     wsc_ws_cb cb_open, cb_message, cb_error, cb_close;
     void *user;
+    void (*trace)(void *user, int outgoing, const char *head, size_t len);
     listener *ls;
     int nls, capls, next_id;
 };
@@ -639,6 +640,7 @@ static void handshake_io(wsc_ws *ws, unsigned events) {
             fail_open(ws, hl == WSC_ETOOBIG ? WSC_ETOOBIG : WSC_EHANDSHAKE, msg, 0, NULL);
             return;
         }
+        if (ws->trace) ws->trace(ws->user, 0, (const char *)hs->resp.data, (size_t)hl);
         handshake_done(ws, (size_t)hl);
         return;
     }
@@ -657,6 +659,7 @@ static void on_connected(void *user, int rc, wsc_tx *tx, const wsc_error *err) {
     }
     ws->tx = *tx;
     ws->phase = PH_HANDSHAKE;
+    if (ws->trace) ws->trace(ws->user, 1, (const char *)ws->hs->req.data, ws->hs->req.len);
     wsc_timer_start(&ws->timer, ws->handshake_timeout);
     if (wsc__watch_start(&ws->watch, ws->tx.fd, WSC_READABLE | WSC_WRITABLE) != WSC_OK) {
         fail_open(ws, WSC_EIO, "cannot watch the socket", 0, NULL);
@@ -906,6 +909,7 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
     ws->cb_error = opts->on_error;
     ws->cb_close = opts->on_close;
     ws->user = opts->user;
+    ws->trace = opts->trace;
 
     char *auth = NULL;
     wsc_header *extra = NULL;

@@ -144,6 +144,12 @@ typedef struct wsc_ws_options {
     size_t deflate_threshold;       /* send messages shorter than this uncompressed; default 64 */
     int deflate_mem_level;          /* zlib memLevel 1-9; default 8 */
 
+    /* Optional trace of the opening handshake (for a verbose mode): called
+       with the request head as sent (outgoing = 1) and the response head as
+       received (outgoing = 0), CRLFs included. The request carries the
+       Cookie and any token in the URL: mask them before showing them. */
+    void (*trace)(void *user, int outgoing, const char *head, size_t len);
+
     /* Callbacks (the browser's onopen, onmessage, onerror, onclose), each
        may be NULL; `user` is passed to them. */
     wsc_ws_cb on_open;
