@@ -180,12 +180,17 @@ static int parse_headers(const char *p, const char *end, wsc_header *hs, size_t 
     return WSC_OK;
 }
 
-/* Common framing: find the head's end within the limit. Returns the head
-   length, or a negative code with *error set. */
+/* The effective limit: 0 means the default; at most INT_MAX (the length is
+   returned as an int). */
+static size_t eff_max(size_t max) {
+    if (!max) return WSC_HTTP_DEFAULT_MAX_HEADER_BYTES;
+    return max > (size_t)0x7fffffff ? (size_t)0x7fffffff : max;
+}
+
+/* Common framing: find the head's end within the limit `max` (see
+   eff_max). Returns the head length, or a negative code with *error set. */
 static int head_length(const char *buf, size_t len, size_t last_len, size_t max,
                        const char **error) {
-    if (!max) max = WSC_HTTP_DEFAULT_MAX_HEADER_BYTES;
-    if (max > (size_t)0x7fffffff) max = 0x7fffffff;
     size_t scan = len < max ? len : max;
     size_t hl = find_head_end(buf, scan, last_len);
     if (hl) return (int)hl;
@@ -204,14 +209,18 @@ int wsc_http_parse_response(const char *buf, size_t len, size_t last_len, wsc_ht
         r->error = "NULL buffer";
         return WSC_EINVAL;
     }
-    /* Early rejection: what does not start like a status line never will. */
+    /* Early rejection: what does not start like a status line never will.
+       Only bytes within the limit are looked at, so that the answer for a
+       head that is too long does not depend on how it was split. */
+    size_t max = eff_max(max_header_bytes);
     static const char pfx[] = "HTTP/";
     size_t k = len < 5 ? len : 5;
+    if (k > max) k = max;
     if (memcmp(buf, pfx, k) != 0) {
         r->error = "not an HTTP response";
         return WSC_EHANDSHAKE;
     }
-    int hl = head_length(buf, len, last_len, max_header_bytes, &r->error);
+    int hl = head_length(buf, len, last_len, max, &r->error);
     if (hl < 0) return hl;
     const char *p = buf, *end = buf + hl;
     /* status-line = HTTP-version SP status-code SP reason-phrase CRLF */
@@ -260,14 +269,16 @@ int wsc_http_parse_request(const char *buf, size_t len, size_t last_len, wsc_htt
         r->error = "NULL buffer";
         return WSC_EINVAL;
     }
-    /* Early rejection: the method is a token followed by one space. */
-    size_t i = 0;
-    while (i < len && is_tchar((unsigned char)buf[i])) i++;
-    if ((i < len && (i == 0 || buf[i] != ' '))) {
+    /* Early rejection: the method is a token followed by one space (looked
+       for within the limit only, as in wsc_http_parse_response). */
+    size_t max = eff_max(max_header_bytes);
+    size_t i = 0, early = len < max ? len : max;
+    while (i < early && is_tchar((unsigned char)buf[i])) i++;
+    if (i < early && (i == 0 || buf[i] != ' ')) {
         r->error = "malformed request line";
         return WSC_EHANDSHAKE;
     }
-    int hl = head_length(buf, len, last_len, max_header_bytes, &r->error);
+    int hl = head_length(buf, len, last_len, max, &r->error);
     if (hl < 0) return hl;
     const char *p = buf, *end = buf + hl;
     r->method = (wsc_span){p, i};

@@ -248,6 +248,17 @@ static void test_limits(void **unused) {
     assert_int_equal(parse_req(buf, n, &q, 0), (int)n);
     n = build_head(buf, sizeof buf, "GET / HTTP/1.1", 0, 30000);
     assert_int_equal(parse_req(buf, n, &q, 32768), (int)n);
+
+    /* a flaw beyond the limit is not looked at: the answer is WSC_ETOOBIG
+       however the bytes are split (found by fuzz_request) */
+    memset(buf, 'U', 300);
+    memcpy(buf + 300, "( / HTTP/1.1\r\n\r\n", 16);
+    assert_int_equal(parse_req(buf, 316, &q, 200), WSC_ETOOBIG);
+    assert_int_equal(parse_req(buf, 250, &q, 200), WSC_ETOOBIG);
+    assert_int_equal(parse_req(buf, 316, &q, 400), WSC_EHANDSHAKE);
+    assert_int_equal(parse_resp("HTTQ/1.1 101\r\n\r\n", 18, &r, 3), WSC_ETOOBIG);
+    assert_int_equal(parse_resp("HTTQ/1.1 101\r\n\r\n", 3, &r, 3), WSC_ETOOBIG);
+    assert_int_equal(parse_resp("HTTQ/1.1 101\r\n\r\n", 18, &r, 4), WSC_EHANDSHAKE);
 }
 
 /* Chrome's request (with a fixed key). */
