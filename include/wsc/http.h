@@ -198,7 +198,8 @@ int wsc_url_basic_auth(const wsc_url *u, wsc_buf *out);
  * non-empty and does not already end with one). Name and value are
  * percent-encoded except for RFC 3986 unreserved characters
  * (A-Z a-z 0-9 - . _ ~). Names in the query are compared after decoding
- * (%XX, and '+' as a space, as HTML forms encode it).
+ * (%XX, and '+' as a space, as HTML forms encode it). query must not point
+ * into out (growing out may move it). Costs O(qlen).
  * Returns WSC_OK, or WSC_EINVAL (NULL name or value), WSC_ENOMEM or
  * WSC_ETOOBIG (nothing appended).
  */
@@ -414,7 +415,8 @@ int wsc_pmd_offer_format(const wsc_pmd_offer *offer, wsc_buf *out);
 int wsc_pmd_check_response(const char *value, size_t len, const wsc_pmd_offer *offer,
                            wsc_pmd_params *out, wsc_error *err);
 
-/* What wsc_handshake_check_response() found. Spans point into the response. */
+/* What wsc_handshake_check_response() found. Spans point into the buffer the
+   response was parsed from, and `response` must outlive the result. */
 typedef struct wsc_handshake_result {
     int status;          /* the HTTP status */
     wsc_span reason;     /* its reason phrase */
