@@ -1,0 +1,799 @@
+/*
+ * server.c - the server role (server.h).
+ *
+ * A connection goes: [TLS accept] -> read the request head -> RFC 6455
+ * checks (http.h) -> accept hook -> 101 -> OPEN (the sans-I/O core in the
+ * server role) -> closing handshake, after which the server closes TCP
+ * first (RFC 6455 7.1.1). Reads go through the loop's shared scratch buffer
+ * and writes are coalesced once per loop iteration, as in ws.c, so a server
+ * connection at rest costs its struct and its protocol endpoint only.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "io/loop_internal.h"
+#include "io/transport.h"
+#include "wsc/http.h"
+#include "wsc/proto.h"
+#include "wsc/server.h"
+#include "wsc/ws.h"
+
+enum sphase { S_TLS, S_HTTP, S_REJECT, S_OPEN, S_CLOSING, S_DONE };
+
+struct wsc_sconn {
+    wsc_server *srv;
+    wsc_sconn *prev, *next;
+    wsc_watch watch;
+    wsc_timer timer;
+    wsc__defer flush;
+    wsc_tx tx;
+    wsc_proto *proto;
+    wsc_buf in;  /* request head (handshake only) */
+    wsc_buf out;
+    size_t last_len;
+    uint64_t buffered;
+    uint8_t phase;
+    uint8_t depth;
+    uint8_t freed;
+    uint8_t got_close;
+    uint8_t failed;
+    uint8_t counted; /* included in the server's open count */
+    unsigned close_code;
+    char *close_reason;
+    char *protocol;
+    char *extensions;
+    char peer[64];
+    void *user;
+};
+
+struct wsc_server {
+    wsc_loop *loop;
+    wsc_watch lwatch;
+    int lfd;
+    uint16_t port;
+    char *unix_path;
+    SSL_CTX *tls;
+    wsc_server_options o;
+    char **protocols;
+    wsc_sconn *conns;
+    size_t nconns, nopen;
+    int depth;
+    int freed;
+};
+
+static void conn_finish(wsc_sconn *c, unsigned code, int clean);
+static void conn_really_free(wsc_sconn *c);
+static void conn_update(wsc_sconn *c);
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+/* ------------------------------------------------------------------ */
+
+static int emit(wsc_sconn *c, wsc_server_event *ev) {
+    wsc_server *s = c->srv;
+    wsc_server_cb cb = NULL;
+    switch (ev->type) {
+    case WSC_SRV_OPEN: cb = s->o.on_open; break;
+    case WSC_SRV_MESSAGE: cb = s->o.on_message; break;
+    case WSC_SRV_CLOSE: cb = s->o.on_close; break;
+    case WSC_SRV_ERROR: cb = s->o.on_error; break;
+    case WSC_SRV_PONG: cb = s->o.on_pong; break;
+    }
+    if (!ev->reason) ev->reason = "";
+    if (!ev->message) ev->message = "";
+    if (cb) {
+        c->depth++;
+        s->depth++;
+        cb(s, c, ev, s->o.user);
+        s->depth--;
+        c->depth--;
+    }
+    return c->freed || s->freed;
+}
+
+static void enter(wsc_sconn *c) {
+    c->depth++;
+    c->srv->depth++;
+}
+
+static void server_really_free(wsc_server *s);
+
+static void leave(wsc_sconn *c) {
+    wsc_server *s = c->srv;
+    c->depth--;
+    s->depth--;
+    if (c->depth == 0 && c->freed) conn_really_free(c);
+    if (s->depth == 0 && s->freed) server_really_free(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+/* ------------------------------------------------------------------ */
+
+static void conn_write(wsc_sconn *c) {
+    while (wsc_buf_pending(&c->out)) {
+        wsc_error err;
+        long n = wsc__tx_write(&c->tx, c->out.data + c->out.off, wsc_buf_pending(&c->out), &err);
+        if (n == WSC_EAGAIN) break;
+        if (n < 0) {
+            c->failed = 1;
+            conn_finish(c, 1006, 0);
+            return;
+        }
+        wsc_buf_consume(&c->out, (size_t)n);
+        c->buffered = (uint64_t)n >= c->buffered ? 0 : c->buffered - (uint64_t)n;
+    }
+    if (!wsc_buf_pending(&c->out)) {
+        wsc_buf_free(&c->out);
+        c->buffered = 0;
+        /* A refusal, a failure, or a finished closing handshake: all said,
+           the server closes TCP first. */
+        if (c->phase == S_REJECT || (c->phase == S_CLOSING && (c->failed || c->got_close))) {
+            int clean = c->got_close && !c->failed && c->proto && wsc_proto_state(c->proto) == WSC_PS_CLOSED;
+            conn_finish(c, c->got_close ? c->close_code : 1006, clean);
+            return;
+        }
+    }
+    conn_update(c);
+}
+
+static void on_flush(wsc__defer *d) {
+    wsc_sconn *c = (wsc_sconn *)((char *)d - offsetof(wsc_sconn, flush));
+    enter(c);
+    if (c->phase != S_DONE) conn_write(c);
+    leave(c);
+}
+
+static void schedule(wsc_sconn *c) {
+    if (c->phase != S_DONE) wsc__defer_queue(c->srv->loop, &c->flush);
+}
+
+static void conn_update(wsc_sconn *c) {
+    if (c->phase == S_DONE || c->tx.fd < 0) return;
+    int reading = c->phase != S_REJECT;
+    wsc_watch_set(&c->watch, wsc__tx_interest(&c->tx, reading, wsc_buf_pending(&c->out) != 0));
+}
+
+static int flush_proto(wsc_sconn *c) {
+    if (!wsc_proto_want_flush(c->proto)) return WSC_OK;
+    int rc = wsc_proto_flush(c->proto, &c->out);
+    if (rc == WSC_OK) schedule(c);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Closing                                                             */
+/* ------------------------------------------------------------------ */
+
+static void conn_finish(wsc_sconn *c, unsigned code, int clean) {
+    if (c->phase == S_DONE) return;
+    int was_open = c->counted;
+    c->phase = S_DONE;
+    wsc_timer_stop(&c->timer);
+    wsc__defer_cancel(c->srv->loop, &c->flush);
+    wsc__watch_stop(&c->watch);
+    wsc__tx_close(&c->tx);
+    if (c->counted) {
+        c->srv->nopen--;
+        c->counted = 0;
+    }
+    if (was_open) {
+        wsc_server_event ev = {0};
+        ev.type = WSC_SRV_CLOSE;
+        ev.code = code;
+        ev.reason = c->close_reason ? c->close_reason : "";
+        ev.was_clean = clean;
+        emit(c, &ev);
+    }
+    /* The connection is done: free it once no callback is running on it. */
+    c->freed = 1;
+}
+
+static void start_closing(wsc_sconn *c) {
+    if (c->phase == S_OPEN) {
+        c->phase = S_CLOSING;
+        wsc_timer_start(&c->timer, c->srv->o.close_timeout_ms ? c->srv->o.close_timeout_ms : 5000);
+    }
+}
+
+static void on_timer(wsc_loop *loop, wsc_timer *t, void *user) {
+    (void)loop;
+    (void)t;
+    wsc_sconn *c = user;
+    enter(c);
+    /* Handshake or closing handshake took too long. */
+    conn_finish(c, c->got_close ? c->close_code : 1006, 0);
+    leave(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* The open connection                                                 */
+/* ------------------------------------------------------------------ */
+
+static int fail(wsc_sconn *c, int rc) {
+    c->failed = 1;
+    flush_proto(c); /* the Close with 1002/1007/1009 */
+    start_closing(c);
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s (closing with %u)", wsc_proto_errmsg(c->proto), wsc_proto_fail_code(c->proto));
+    wsc_server_event ev = {0};
+    ev.type = WSC_SRV_ERROR;
+    ev.error = rc;
+    ev.message = msg;
+    return emit(c, &ev);
+}
+
+/* Returns non-zero if the connection or server went away. */
+static int feed(wsc_sconn *c, uint8_t *data, size_t len) {
+    size_t pos = 0;
+    while (pos < len) {
+        wsc_event ev;
+        size_t used = 0;
+        int rc = wsc_proto_recv(c->proto, data + pos, len - pos, &used, &ev);
+        pos += used;
+        if (rc == WSC_ESTATE) return 0;
+        if (rc) return fail(c, rc) || c->phase == S_DONE;
+        if (ev.type == WSC_EV_NONE) break;
+        wsc_server_event e = {0};
+        switch (ev.type) {
+        case WSC_EV_TEXT:
+        case WSC_EV_BINARY:
+            if (c->phase != S_OPEN) break;
+            e.type = WSC_SRV_MESSAGE;
+            e.binary = ev.type == WSC_EV_BINARY;
+            e.data = ev.data;
+            e.len = ev.len;
+            if (emit(c, &e)) return 1;
+            break;
+        case WSC_EV_PING: flush_proto(c); break;
+        case WSC_EV_PONG:
+            e.type = WSC_SRV_PONG;
+            e.data = ev.data;
+            e.len = ev.len;
+            if (emit(c, &e)) return 1;
+            break;
+        case WSC_EV_CLOSE:
+            c->got_close = 1;
+            c->close_code = ev.close_code;
+            wsc__free(c->close_reason);
+            c->close_reason = wsc__strndup((const char *)ev.data, ev.len);
+            flush_proto(c); /* our reply; TCP closes once it is written */
+            start_closing(c);
+            break;
+        }
+        if (c->phase == S_DONE) return 1;
+    }
+    return 0;
+}
+
+static void read_open(wsc_sconn *c) {
+    uint8_t *buf = wsc__loop_scratch(c->srv->loop);
+    if (!buf) {
+        conn_finish(c, 1006, 0);
+        return;
+    }
+    for (int i = 0; i < 4; i++) {
+        wsc_error err;
+        long n = wsc__tx_read(&c->tx, buf, WSC_LOOP_SCRATCH, &err);
+        if (n == WSC_EAGAIN) return;
+        if (n <= 0) {
+            /* End of stream or error: clean only after a closing handshake. */
+            int clean = c->got_close && !c->failed && wsc_proto_state(c->proto) == WSC_PS_CLOSED;
+            conn_finish(c, c->got_close ? c->close_code : 1006, clean);
+            return;
+        }
+        if (feed(c, buf, (size_t)n)) return;
+        if ((size_t)n < WSC_LOOP_SCRATCH) return;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The handshake                                                       */
+/* ------------------------------------------------------------------ */
+
+static void reject(wsc_sconn *c, int status, const char *body, const wsc_header *extra, size_t nextra) {
+    wsc_buf_free(&c->out);
+    if (wsc_http_error_response(status, NULL, body, extra, nextra, &c->out, NULL) != WSC_OK) {
+        conn_finish(c, 1006, 0);
+        return;
+    }
+    wsc_buf_free(&c->in);
+    c->phase = S_REJECT;
+    conn_write(c);
+}
+
+static char *spandup(wsc_span sp) { return wsc__strndup(sp.ptr ? sp.ptr : "", sp.ptr ? sp.len : 0); }
+
+static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
+    wsc_server *s = c->srv;
+    wsc_ws_request_info info;
+    wsc_error err;
+    if (wsc_handshake_check_request(rq, &info, &err) != WSC_OK) {
+        wsc_header h[1];
+        size_t nh = 0;
+        if (info.status == 426) {
+            h[0].name = wsc_span_str("Sec-WebSocket-Version");
+            h[0].value = wsc_span_str("13");
+            nh = 1;
+        } else if (info.status == 405) {
+            h[0].name = wsc_span_str("Allow");
+            h[0].value = wsc_span_str("GET");
+            nh = 1;
+        }
+        reject(c, info.status ? info.status : 400, err.message, h, nh);
+        return;
+    }
+    if (s->o.max_connections && s->nopen >= s->o.max_connections) {
+        reject(c, 503, "too many connections", NULL, 0);
+        return;
+    }
+    /* Subprotocol: the first the client offers that we support. */
+    wsc_span chosen = {NULL, 0};
+    if (s->protocols) {
+        wsc_list_iter it;
+        memset(&it, 0, sizeof it);
+        wsc_span p;
+        while (!chosen.ptr && wsc_ws_request_next_protocol(&info, &it, &p)) {
+            for (char **q = s->protocols; *q; q++)
+                if (strlen(*q) == p.len && memcmp(*q, p.ptr, p.len) == 0) {
+                    chosen = p;
+                    break;
+                }
+        }
+    }
+    /* permessage-deflate */
+    wsc_pmd_params pmd = {0};
+    wsc_buf extv = {0};
+    if (!s->o.no_deflate) {
+        wsc_pmd_server_config pc;
+        memset(&pc, 0, sizeof pc);
+        pc.server_no_context_takeover = s->o.deflate_no_context_takeover;
+        if (wsc_pmd_negotiate_request(rq, &pc, &pmd, &extv) == WSC_EHANDSHAKE) {
+            wsc_buf_free(&extv);
+            reject(c, 400, "malformed Sec-WebSocket-Extensions", NULL, 0);
+            return;
+        }
+    }
+    /* The application's say (e.g. the CSRF double-submit check). */
+    if (s->o.on_accept) {
+        char *target = spandup((wsc_span){rq->target.ptr, rq->target.len});
+        char *path = spandup(info.path), *query = spandup(info.query), *cookie = spandup(info.cookie);
+        char *origin = spandup(info.origin);
+        char *protos = NULL;
+        {
+            /* The raw Sec-WebSocket-Protocol value(s), comma-joined. */
+            wsc_buf pb = {0};
+            for (size_t i = 0; i < rq->n_headers; i++) {
+                const wsc_header *h = &rq->headers[i];
+                if (h->name.len == 22 && strncasecmp(h->name.ptr, "Sec-WebSocket-Protocol", 22) == 0) {
+                    if (pb.len) wsc_buf_append(&pb, ", ", 2);
+                    wsc_buf_append(&pb, h->value.ptr, h->value.len);
+                }
+            }
+            protos = wsc__strndup(pb.data ? (const char *)pb.data : "", pb.len);
+            wsc_buf_free(&pb);
+        }
+        int st = 500;
+        char reason[200] = "";
+        if (target && path && query && cookie && origin && protos) {
+            wsc_server_request req = {target, path, query, cookie, origin, protos, c->peer};
+            c->depth++;
+            s->depth++;
+            st = s->o.on_accept(s, c, &req, s->o.user, reason, sizeof reason);
+            s->depth--;
+            c->depth--;
+        }
+        wsc__free(target);
+        wsc__free(path);
+        wsc__free(query);
+        wsc__free(cookie);
+        wsc__free(origin);
+        wsc__free(protos);
+        if (c->freed || s->freed) {
+            wsc_buf_free(&extv);
+            return;
+        }
+        if (st) {
+            wsc_buf_free(&extv);
+            reject(c, st < 400 || st > 599 ? 403 : st, reason[0] ? reason : NULL, NULL, 0);
+            return;
+        }
+    }
+    wsc_proto_config pc = {0};
+    pc.role = WSC_ROLE_SERVER;
+    pc.max_message_size = s->o.max_message_size;
+    pc.deflate = pmd.enabled ? &pmd : NULL;
+    pc.deflate_threshold = s->o.deflate_threshold;
+    pc.deflate_mem_level = s->o.deflate_mem_level;
+    c->proto = wsc_proto_new(&pc, &err);
+    c->protocol = spandup(chosen);
+    c->extensions = wsc__strndup(extv.data ? (const char *)extv.data : "", extv.len);
+    if (!c->proto || !c->protocol || !c->extensions ||
+        wsc_handshake_response(info.key, chosen, (wsc_span){(const char *)extv.data, extv.len}, NULL, 0, &c->out,
+                               &err) != WSC_OK) {
+        wsc_buf_free(&extv);
+        reject(c, 500, "internal error", NULL, 0);
+        return;
+    }
+    wsc_buf_free(&extv);
+    /* Bytes after the head (early frames) stay for the protocol. */
+    wsc_timer_stop(&c->timer);
+    c->phase = S_OPEN;
+    c->counted = 1;
+    s->nopen++;
+    schedule(c);
+    wsc_server_event ev = {0};
+    ev.type = WSC_SRV_OPEN;
+    if (emit(c, &ev)) return;
+}
+
+static void read_http(wsc_sconn *c) {
+    size_t maxh = c->srv->o.max_header_size ? c->srv->o.max_header_size : WSC_HTTP_DEFAULT_MAX_HEADER_BYTES;
+    for (;;) {
+        if (wsc_buf_reserve(&c->in, 2048)) {
+            conn_finish(c, 1006, 0);
+            return;
+        }
+        wsc_error err;
+        long n = wsc__tx_read(&c->tx, c->in.data + c->in.len, c->in.cap - c->in.len, &err);
+        if (n == WSC_EAGAIN) return;
+        if (n <= 0) {
+            conn_finish(c, 1006, 0);
+            return;
+        }
+        c->in.len += (size_t)n;
+        wsc_http_request rq;
+        int hl = wsc_http_parse_request((const char *)c->in.data, c->in.len, c->last_len, &rq, maxh);
+        c->last_len = c->in.len;
+        if (hl == WSC_EAGAIN) continue;
+        if (hl < 0) {
+            reject(c, hl == WSC_ETOOBIG ? 431 : 400, rq.error ? rq.error : "malformed request", NULL, 0);
+            return;
+        }
+        handshake(c, &rq);
+        if (c->freed || c->phase != S_OPEN) return;
+        size_t extra = c->in.len - (size_t)hl;
+        if (extra) {
+            /* Frames sent right behind the request. */
+            if (feed(c, c->in.data + hl, extra)) return;
+        }
+        wsc_buf_free(&c->in);
+        conn_update(c);
+        return;
+    }
+}
+
+static void on_conn_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, void *user) {
+    (void)loop;
+    (void)w;
+    (void)fd;
+    wsc_sconn *c = user;
+    enter(c);
+    if (c->phase == S_TLS) {
+        wsc_error err;
+        int rc = wsc__tx_tls_accept(&c->tx, c->srv->tls, &err);
+        if (rc == WSC_OK) {
+            c->phase = S_HTTP;
+            read_http(c);
+        } else if (rc == WSC_EAGAIN) {
+            wsc_watch_set(&c->watch, c->tx.read_wants_write ? WSC_WRITABLE : WSC_READABLE);
+        } else {
+            conn_finish(c, 1015, 0);
+        }
+    } else if (c->phase == S_HTTP) {
+        read_http(c);
+    } else if (c->phase == S_REJECT) {
+        conn_write(c);
+    } else if (c->phase == S_OPEN || c->phase == S_CLOSING) {
+        if ((events & WSC_READABLE) || c->tx.read_wants_write) read_open(c);
+        if (!c->freed && c->phase != S_DONE && wsc_buf_pending(&c->out)) conn_write(c);
+        else if (!c->freed && c->phase != S_DONE) conn_update(c);
+    }
+    leave(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Accepting                                                           */
+/* ------------------------------------------------------------------ */
+
+static void conn_really_free(wsc_sconn *c) {
+    wsc_server *s = c->srv;
+    wsc_timer_stop(&c->timer);
+    wsc__defer_cancel(s->loop, &c->flush);
+    wsc__watch_stop(&c->watch);
+    wsc__tx_close(&c->tx);
+    if (c->counted) s->nopen--;
+    if (c->prev) c->prev->next = c->next;
+    else s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nconns--;
+    wsc_proto_free(c->proto);
+    wsc_buf_free(&c->in);
+    wsc_buf_free(&c->out);
+    wsc__free(c->close_reason);
+    wsc__free(c->protocol);
+    wsc__free(c->extensions);
+    wsc__free(c);
+}
+
+static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, void *user) {
+    (void)loop;
+    (void)w;
+    (void)events;
+    wsc_server *s = user;
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return; /* EAGAIN, or a transient error (EMFILE...): retry on the next event */
+        wsc_sconn *c = wsc__calloc(1, sizeof *c);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->srv = s;
+        c->tx.fd = fd;
+        c->flush.fn = on_flush;
+        if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            char host[INET6_ADDRSTRLEN] = "?";
+            unsigned port = 0;
+            if (ss.ss_family == AF_INET) {
+                struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+                inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+                port = ntohs(a->sin_port);
+                snprintf(c->peer, sizeof c->peer, "%s:%u", host, port);
+            } else {
+                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+                inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+                port = ntohs(a->sin6_port);
+                snprintf(c->peer, sizeof c->peer, "[%s]:%u", host, port);
+            }
+        } else {
+            snprintf(c->peer, sizeof c->peer, "unix");
+        }
+        wsc__watch_init(&c->watch, s->loop, on_conn_io, c);
+        wsc__timer_init(&c->timer, s->loop, on_timer, c);
+        c->phase = s->tls ? S_TLS : S_HTTP;
+        if (wsc__watch_start(&c->watch, fd, WSC_READABLE) != WSC_OK) {
+            close(fd);
+            wsc__free(c);
+            continue;
+        }
+        wsc_timer_start(&c->timer, s->o.handshake_timeout_ms ? s->o.handshake_timeout_ms : 10000);
+        c->next = s->conns;
+        if (s->conns) s->conns->prev = c;
+        s->conns = c;
+        s->nconns++;
+    }
+}
+
+static int dupv(char ***dst, const char *const *src) {
+    if (!src) return 0;
+    size_t n = 0;
+    while (src[n]) n++;
+    *dst = wsc__calloc(n + 1, sizeof **dst);
+    if (!*dst) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!((*dst)[i] = wsc__strdup(src[i]))) return -1;
+    return 0;
+}
+
+static void server_really_free(wsc_server *s) {
+    while (s->conns) {
+        wsc_sconn *c = s->conns;
+        c->counted = 0;
+        conn_really_free(c);
+    }
+    wsc__watch_stop(&s->lwatch);
+    if (s->lfd >= 0) close(s->lfd);
+    if (s->unix_path) {
+        unlink(s->unix_path);
+        wsc__free(s->unix_path);
+    }
+    if (s->tls) SSL_CTX_free(s->tls);
+    if (s->protocols) {
+        for (char **p = s->protocols; *p; p++) wsc__free(*p);
+        wsc__free(s->protocols);
+    }
+    wsc__free(s);
+}
+
+wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_error *err) {
+    static const wsc_server_options defaults;
+    if (!opts) opts = &defaults;
+    if (!loop) {
+        wsc__seterr(err, WSC_EINVAL, "wsc_server_new: a loop is required");
+        return NULL;
+    }
+    wsc_server *s = wsc__calloc(1, sizeof *s);
+    if (!s) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->loop = loop;
+    s->o = *opts;
+    s->lfd = -1;
+    if (dupv(&s->protocols, opts->protocols)) {
+        wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (opts->tls_cert || opts->tls_key) {
+        if (!opts->tls_cert || !opts->tls_key) {
+            wsc__seterr(err, WSC_EINVAL, "TLS needs both a certificate and a key");
+            goto fail;
+        }
+        s->tls = wsc__tls_server_ctx(opts->tls_cert, opts->tls_key, err);
+        if (!s->tls) goto fail;
+    }
+    if (opts->unix_path) {
+        struct sockaddr_un sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sun_family = AF_UNIX;
+        if (strlen(opts->unix_path) >= sizeof sa.sun_path) {
+            wsc__seterr(err, WSC_EINVAL, "Unix socket path too long");
+            goto fail;
+        }
+        strcpy(sa.sun_path, opts->unix_path);
+        s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        unlink(opts->unix_path);
+        if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+            wsc__seterr(err, WSC_EIO, "cannot listen on %s: %s", opts->unix_path, strerror(errno));
+            goto fail;
+        }
+        s->unix_path = wsc__strdup(opts->unix_path);
+    } else {
+        const char *host = opts->host ? opts->host : "127.0.0.1";
+        struct addrinfo hints, *res = NULL;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+        char port[8];
+        snprintf(port, sizeof port, "%u", opts->port);
+        int gai = getaddrinfo(host, port, &hints, &res);
+        if (gai) {
+            wsc__seterr(err, WSC_EDNS, "cannot resolve listen address '%s': %s", host, gai_strerror(gai));
+            goto fail;
+        }
+        s->lfd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int one = 1;
+        if (s->lfd >= 0) setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (s->lfd < 0 || bind(s->lfd, res->ai_addr, res->ai_addrlen) != 0) {
+            int e = errno;
+            freeaddrinfo(res);
+            wsc__seterr(err, WSC_EIO, "cannot listen on %s port %u: %s", host, opts->port, strerror(e));
+            goto fail;
+        }
+        freeaddrinfo(res);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        getsockname(s->lfd, (struct sockaddr *)&ss, &sl);
+        s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                                : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    if (listen(s->lfd, opts->backlog ? opts->backlog : 4096) != 0) {
+        wsc__seterr(err, WSC_EIO, "listen: %s", strerror(errno));
+        goto fail;
+    }
+    wsc__watch_init(&s->lwatch, loop, on_accept, s);
+    if (wsc__watch_start(&s->lwatch, s->lfd, WSC_READABLE) != WSC_OK) {
+        wsc__seterr(err, WSC_EIO, "cannot watch the listening socket");
+        goto fail;
+    }
+    return s;
+fail:
+    wsc__watch_init(&s->lwatch, loop, on_accept, s);
+    server_really_free(s);
+    return NULL;
+}
+
+void wsc_server_free(wsc_server *s) {
+    if (!s) return;
+    if (s->depth) {
+        s->freed = 1;
+        wsc_server_stop_listening(s);
+        for (wsc_sconn *c = s->conns; c; c = c->next) {
+            wsc_timer_stop(&c->timer);
+            wsc__defer_cancel(s->loop, &c->flush);
+            wsc__watch_stop(&c->watch);
+            c->phase = S_DONE;
+        }
+        return;
+    }
+    server_really_free(s);
+}
+
+void wsc_server_stop_listening(wsc_server *s) {
+    wsc__watch_stop(&s->lwatch);
+    if (s->lfd >= 0) {
+        close(s->lfd);
+        s->lfd = -1;
+    }
+}
+
+uint16_t wsc_server_port(const wsc_server *s) { return s->port; }
+size_t wsc_server_connections(const wsc_server *s) { return s->nopen; }
+
+void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *arg), void *arg) {
+    s->depth++;
+    for (wsc_sconn *c = s->conns; c; c = c->next)
+        if (c->phase == S_OPEN && !c->freed) fn(c, arg);
+    s->depth--;
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-connection API                                                  */
+/* ------------------------------------------------------------------ */
+
+static int sconn_send(wsc_sconn *c, unsigned op, const void *data, size_t len) {
+    if (!c || (len && !data)) return WSC_EINVAL;
+    if (c->phase != S_OPEN) return op == WSC_OP_TEXT && !wsc_utf8_valid(data, len) ? WSC_EUTF8 : WSC_ECLOSED;
+    size_t maxb = c->srv->o.max_buffered ? c->srv->o.max_buffered : (size_t)256 * 1024 * 1024;
+    if (c->buffered + len > maxb) return WSC_ETOOBIG;
+    size_t before = c->out.len;
+    int rc = wsc_proto_send(c->proto, op, data, len, &c->out);
+    if (rc) return rc;
+    c->buffered += c->out.len - before;
+    schedule(c);
+    return WSC_OK;
+}
+
+int wsc_sconn_send_text(wsc_sconn *c, const char *data, size_t len) { return sconn_send(c, WSC_OP_TEXT, data, len); }
+int wsc_sconn_send_binary(wsc_sconn *c, const void *data, size_t len) {
+    return sconn_send(c, WSC_OP_BINARY, data, len);
+}
+
+int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len) {
+    if (!c || c->phase != S_OPEN) return WSC_ECLOSED;
+    int rc = wsc_proto_ping(c->proto, data, len, &c->out);
+    if (rc == WSC_OK) schedule(c);
+    return rc;
+}
+
+int wsc_sconn_close(wsc_sconn *c, unsigned code, const char *reason) {
+    if (!c) return WSC_EINVAL;
+    if (c->phase != S_OPEN) return WSC_OK;
+    int rc = wsc_proto_close(c->proto, code, reason, reason ? strlen(reason) : 0, &c->out);
+    if (rc) return rc;
+    start_closing(c);
+    schedule(c);
+    return WSC_OK;
+}
+
+void wsc_sconn_terminate(wsc_sconn *c) {
+    if (!c || c->phase == S_DONE) return;
+    enter(c);
+    c->failed = 1;
+    conn_finish(c, 1006, 0);
+    leave(c);
+}
+
+void wsc_sconn_set_user(wsc_sconn *c, void *user) { c->user = user; }
+void *wsc_sconn_get_user(const wsc_sconn *c) { return c->user; }
+const char *wsc_sconn_protocol(const wsc_sconn *c) { return c->protocol ? c->protocol : ""; }
+const char *wsc_sconn_extensions(const wsc_sconn *c) { return c->extensions ? c->extensions : ""; }
+const char *wsc_sconn_peer(const wsc_sconn *c) { return c->peer; }
+uint64_t wsc_sconn_buffered_amount(const wsc_sconn *c) { return c->buffered; }
+int wsc_sconn_ready_state(const wsc_sconn *c) {
+    switch (c->phase) {
+    case S_OPEN: return WSC_OPEN;
+    case S_CLOSING: return WSC_CLOSING;
+    case S_DONE: return WSC_CLOSED;
+    default: return WSC_CONNECTING;
+    }
+}
