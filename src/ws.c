@@ -68,8 +68,14 @@ typedef struct handshake {
     char **protocols;  /* NULL-terminated copy of the offer */
     wsc_pmd_offer pmd_offer;
     int offer_pmd;
-    wsc_http_response response; /* parsed; valid during the open callback */
-    int response_ok;
+    /* the parsed response (on handshake_io's stack): valid during "open" */
+    const wsc_http_response *response;
+    /* settings needed only to set up the protocol endpoint */
+    uint64_t max_message;
+    size_t fragment_size;
+    size_t deflate_threshold;
+    int deflate_mem_level;
+    unsigned handshake_timeout;
 } handshake;
 
 struct wsc_ws {
@@ -91,7 +97,7 @@ struct wsc_ws {
     uint8_t freed;     /* wsc_ws_free() called inside a callback */
     uint8_t failed;    /* we failed the connection: close code 1006 */
     uint8_t got_close; /* the server's Close frame arrived */
-    uint8_t shut_wr;   /* our side of TCP is shut down */
+    uint8_t want_write; /* a write would block: wait for writability */
     uint8_t tls_failed;
 
     unsigned close_code;
@@ -99,12 +105,7 @@ struct wsc_ws {
 
     /* settings kept after the handshake */
     unsigned close_timeout;
-    unsigned handshake_timeout;
     size_t max_buffered;
-    uint64_t max_message;
-    size_t fragment_size;
-    size_t deflate_threshold;
-    int deflate_mem_level;
 
     char *url;
     char *origin;
@@ -246,7 +247,10 @@ static int write_out(wsc_ws *ws) {
     while (wsc_buf_pending(&ws->out)) {
         wsc_error err;
         long n = wsc__tx_write(&ws->tx, ws->out.data + ws->out.off, wsc_buf_pending(&ws->out), &err);
-        if (n == WSC_EAGAIN) break;
+        if (n == WSC_EAGAIN) {
+            ws->want_write = 1; /* the kernel buffer is full: poll for room */
+            break;
+        }
         if (n < 0) {
             ws->failed = 1;
             if (emit_error(ws, (int)n, err.message, 0, NULL)) return (int)n;
@@ -259,6 +263,7 @@ static int write_out(wsc_ws *ws) {
     if (!wsc_buf_pending(&ws->out)) {
         /* Drained: give the memory back; an idle connection holds none. */
         wsc_buf_free(&ws->out);
+        ws->want_write = 0;
     }
     return 0;
 }
@@ -539,22 +544,22 @@ static void fail_open(wsc_ws *ws, int code, const char *msg, int status, const c
 static int start_proto(wsc_ws *ws, const wsc_pmd_params *pmd, wsc_error *err) {
     wsc_proto_config pc = {0};
     pc.role = WSC_ROLE_CLIENT;
-    pc.max_message_size = ws->max_message;
-    pc.fragment_size = ws->fragment_size;
+    pc.max_message_size = ws->hs->max_message;
+    pc.fragment_size = ws->hs->fragment_size;
     pc.random = wsc__random;
     pc.deflate = pmd && pmd->enabled ? pmd : NULL;
-    pc.deflate_threshold = ws->deflate_threshold;
-    pc.deflate_mem_level = ws->deflate_mem_level;
+    pc.deflate_threshold = ws->hs->deflate_threshold;
+    pc.deflate_mem_level = ws->hs->deflate_mem_level;
     ws->proto = wsc_proto_new(&pc, err);
     return ws->proto ? WSC_OK : err->code;
 }
 
-/* The response head is complete at hs->resp[0..hl). */
-static void handshake_done(wsc_ws *ws, size_t hl) {
+/* The response head is complete at hs->resp[0..hl), parsed into *response. */
+static void handshake_done(wsc_ws *ws, size_t hl, wsc_http_response *response) {
     handshake *hs = ws->hs;
     wsc_handshake_result res;
     wsc_error err;
-    int rc = wsc_handshake_check_response(&hs->response, hs->key, (const char *const *)hs->protocols,
+    int rc = wsc_handshake_check_response(response, hs->key, (const char *const *)hs->protocols,
                                           hs->offer_pmd ? &hs->pmd_offer : NULL, &res, &err);
     if (rc) {
         char loc[512] = "";
@@ -566,9 +571,10 @@ static void handshake_done(wsc_ws *ws, size_t hl) {
         fail_open(ws, err.code, err.message, 0, NULL);
         return;
     }
-    ws->protocol = wsc__strndup(res.protocol.ptr ? res.protocol.ptr : "", res.protocol.len);
-    ws->extensions = wsc__strndup(res.extensions.ptr ? res.extensions.ptr : "", res.extensions.len);
-    if (!ws->protocol || !ws->extensions) {
+    /* Empty attributes cost no allocation (the accessors return ""). */
+    ws->protocol = res.protocol.len ? wsc__strndup(res.protocol.ptr, res.protocol.len) : NULL;
+    ws->extensions = res.extensions.len ? wsc__strndup(res.extensions.ptr, res.extensions.len) : NULL;
+    if ((res.protocol.len && !ws->protocol) || (res.extensions.len && !ws->extensions)) {
         fail_open(ws, WSC_ENOMEM, "out of memory", 0, NULL);
         return;
     }
@@ -578,18 +584,18 @@ static void handshake_done(wsc_ws *ws, size_t hl) {
     /* The check is done: terminate each header value in place (the byte
        after a trimmed value is whitespace or the CR of its line), so that
        wsc_ws_response_header() can hand out C strings during "open". */
-    for (size_t i = 0; i < hs->response.n_headers; i++) {
-        wsc_header *h = &hs->response.headers[i];
+    for (size_t i = 0; i < response->n_headers; i++) {
+        wsc_header *h = &response->headers[i];
         if (h->value.ptr) ((char *)hs->resp.data)[h->value.ptr - (const char *)hs->resp.data + h->value.len] = 0;
         else h->value.ptr = "";
     }
-    hs->response_ok = 1;
+    hs->response = response;
     wsc_ws_event ev = {0};
     ev.type = WSC_WS_OPEN;
     if (emit(ws, &ev)) return;
     /* Frames that came with the response head. */
     size_t extra = hs->resp.len - hl;
-    hs->response_ok = 0;
+    if (ws->hs) ws->hs->response = NULL;
     if (extra && ws->phase != PH_DONE) {
         /* Keep the handshake buffer while feeding: the events point into it. */
         if (feed(ws, hs->resp.data + hl, extra)) return;
@@ -612,13 +618,15 @@ static void handshake_io(wsc_ws *ws, unsigned events) {
         if (n > 0) wsc_buf_consume(&hs->req, (size_t)n);
         if (!wsc_buf_pending(&hs->req)) wsc_buf_free(&hs->req);
     }
+    uint8_t *buf = wsc__loop_scratch(ws->loop);
+    if (!buf) {
+        fail_open(ws, WSC_ENOMEM, "out of memory for the receive buffer", 0, NULL);
+        return;
+    }
     for (;;) {
-        if (wsc_buf_reserve(&hs->resp, 4096)) {
-            fail_open(ws, WSC_ENOMEM, "out of memory reading the handshake response", 0, NULL);
-            return;
-        }
-        size_t room = hs->resp.cap - hs->resp.len;
-        long n = wsc__tx_read(&ws->tx, hs->resp.data + hs->resp.len, room, &err);
+        /* Read into the loop's buffer and keep only what arrived: the
+           response head is a few hundred bytes, so is its buffer. */
+        long n = wsc__tx_read(&ws->tx, buf, WSC_LOOP_SCRATCH, &err);
         if (n == WSC_EAGAIN) break;
         if (n < 0) {
             fail_open(ws, (int)n, err.message, 0, NULL);
@@ -628,20 +636,27 @@ static void handshake_io(wsc_ws *ws, unsigned events) {
             fail_open(ws, WSC_EHANDSHAKE, "the server closed the connection during the handshake", 0, NULL);
             return;
         }
-        hs->resp.len += (size_t)n;
-        int hl = wsc_http_parse_response((const char *)hs->resp.data, hs->resp.len, hs->last_len, &hs->response,
+        if (hs->resp.len + (size_t)n > hs->max_header + WSC_LOOP_SCRATCH) {
+            fail_open(ws, WSC_ETOOBIG, "invalid handshake response: header block too large", 0, NULL);
+            return;
+        }
+        if (wsc_buf_append(&hs->resp, buf, (size_t)n)) {
+            fail_open(ws, WSC_ENOMEM, "out of memory reading the handshake response", 0, NULL);
+            return;
+        }
+        wsc_http_response response;
+        int hl = wsc_http_parse_response((const char *)hs->resp.data, hs->resp.len, hs->last_len, &response,
                                          hs->max_header);
         hs->last_len = hs->resp.len;
         if (hl == WSC_EAGAIN) continue;
         if (hl < 0) {
             char msg[200];
-            snprintf(msg, sizeof msg, "invalid handshake response: %s",
-                     hs->response.error ? hs->response.error : "malformed");
+            snprintf(msg, sizeof msg, "invalid handshake response: %s", response.error ? response.error : "malformed");
             fail_open(ws, hl == WSC_ETOOBIG ? WSC_ETOOBIG : WSC_EHANDSHAKE, msg, 0, NULL);
             return;
         }
         if (ws->trace) ws->trace(ws->user, 0, (const char *)hs->resp.data, (size_t)hl);
-        handshake_done(ws, (size_t)hl);
+        handshake_done(ws, (size_t)hl, &response);
         return;
     }
     (void)events;
@@ -660,7 +675,7 @@ static void on_connected(void *user, int rc, wsc_tx *tx, const wsc_error *err) {
     ws->tx = *tx;
     ws->phase = PH_HANDSHAKE;
     if (ws->trace) ws->trace(ws->user, 1, (const char *)ws->hs->req.data, ws->hs->req.len);
-    wsc_timer_start(&ws->timer, ws->handshake_timeout);
+    wsc_timer_start(&ws->timer, ws->hs->handshake_timeout);
     if (wsc__watch_start(&ws->watch, ws->tx.fd, WSC_READABLE | WSC_WRITABLE) != WSC_OK) {
         fail_open(ws, WSC_EIO, "cannot watch the socket", 0, NULL);
         leave(ws);
@@ -673,9 +688,12 @@ static void on_connected(void *user, int rc, wsc_tx *tx, const wsc_error *err) {
 /* The loop's view                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Readable always; writable only while a write would block (new data is
+   written by the deferred flush first, so a round trip costs no epoll_ctl). */
 static void update_interest(wsc_ws *ws) {
     if (ws->tx.fd < 0 || ws->phase == PH_DONE) return;
-    int have_out = ws->phase == PH_HANDSHAKE ? wsc_buf_pending(&ws->hs->req) != 0 : wsc_buf_pending(&ws->out) != 0;
+    int have_out = ws->phase == PH_HANDSHAKE ? wsc_buf_pending(&ws->hs->req) != 0
+                                             : ws->want_write && wsc_buf_pending(&ws->out) != 0;
     wsc_watch_set(&ws->watch, wsc__tx_interest(&ws->tx, 1, have_out));
 }
 
@@ -897,12 +915,12 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
     wsc__timer_init(&ws->timer, loop, on_timer, ws);
     ws->flush.fn = on_flush;
     ws->close_timeout = opts->close_timeout_ms ? opts->close_timeout_ms : DEFAULT_CLOSE_TIMEOUT;
-    ws->handshake_timeout = opts->handshake_timeout_ms ? opts->handshake_timeout_ms : DEFAULT_HANDSHAKE_TIMEOUT;
+    hs->handshake_timeout = opts->handshake_timeout_ms ? opts->handshake_timeout_ms : DEFAULT_HANDSHAKE_TIMEOUT;
     ws->max_buffered = opts->max_buffered ? opts->max_buffered : DEFAULT_MAX_BUFFERED;
-    ws->max_message = opts->max_message_size ? opts->max_message_size : WSC_DEFAULT_MAX_MESSAGE;
-    ws->fragment_size = opts->fragment_size;
-    ws->deflate_threshold = opts->deflate_threshold;
-    ws->deflate_mem_level = opts->deflate_mem_level;
+    hs->max_message = opts->max_message_size ? opts->max_message_size : WSC_DEFAULT_MAX_MESSAGE;
+    hs->fragment_size = opts->fragment_size;
+    hs->deflate_threshold = opts->deflate_threshold;
+    hs->deflate_mem_level = opts->deflate_mem_level;
     hs->max_header = opts->max_header_size ? opts->max_header_size : WSC_HTTP_DEFAULT_MAX_HEADER_BYTES;
     ws->cb_open = opts->on_open;
     ws->cb_message = opts->on_message;
@@ -1118,8 +1136,8 @@ const char *wsc_ws_binary_type(const wsc_ws *ws) {
 const char *wsc_ws_origin(const wsc_ws *ws) { return ws->origin; }
 
 const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index) {
-    if (!ws || !name || index < 0 || !ws->hs || !ws->hs->response_ok) return NULL;
-    const wsc_http_response *r = &ws->hs->response;
+    if (!ws || !name || index < 0 || !ws->hs || !ws->hs->response) return NULL;
+    const wsc_http_response *r = ws->hs->response;
     size_t nl = strlen(name);
     for (size_t i = 0; i < r->n_headers; i++) {
         const wsc_header *h = &r->headers[i];

@@ -27,6 +27,16 @@ extern "C" {
 const char *wsc_version(void);
 
 /*
+ * Optional one-time initialisation of what wsc's dependencies otherwise set
+ * up lazily on first use (OpenSSL's library context, random generator and
+ * digests, the TLS library): call it at start-up so the first connection
+ * does not pay for it (about 2 MB of OpenSSL state and a few milliseconds).
+ * Thread-safe and idempotent; never required. Returns WSC_OK or WSC_EIO.
+ * (Part of libwsc, not of the sans-I/O core.)
+ */
+int wsc_global_init(void);
+
+/*
  * Error codes. Stable: new codes are only ever appended.
  * The text returned by wsc_strerror() for each is listed in docs/errors.md,
  * and a test keeps that table equal to this enum.

@@ -37,9 +37,9 @@
 /* Randomness                                                          */
 /* ------------------------------------------------------------------ */
 
-/* Frame masks need 4 random bytes per frame; RAND_bytes costs a lock and a
-   DRBG step, so draw 256 bytes at a time per thread (64 frames). */
-static _Thread_local uint8_t rnd_pool[256];
+/* Frame masks need 4 random bytes per frame; RAND_bytes costs a lock, a
+   DRBG step and a getpid(), so draw 1 KiB at a time per thread (256 frames). */
+static _Thread_local uint8_t rnd_pool[1024];
 static _Thread_local size_t rnd_left;
 
 int wsc__random(void *user, void *buf, size_t len) {
@@ -59,6 +59,14 @@ int wsc__random(void *user, void *buf, size_t len) {
         len -= n;
     }
     return 0;
+}
+
+int wsc_global_init(void) {
+    if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL) != 1) return WSC_EIO;
+    uint8_t b[4];
+    if (wsc__random(NULL, b, sizeof b)) return WSC_EIO;
+    char accept[29];
+    return wsc_handshake_accept("wsc", 3, accept) == WSC_OK ? WSC_OK : WSC_EIO;
 }
 
 /* ------------------------------------------------------------------ */

@@ -24,7 +24,10 @@ struct wsc_pmd {
     uint8_t def_reset, inf_reset; /* no context takeover in that direction */
     int8_t def_bits, inf_bits;
     int8_t mem_level;
+    wsc_buf scratch;
 };
+
+wsc_buf *wsc__pmd_scratch(wsc_pmd *z) { return &z->scratch; }
 
 static voidpf z_alloc(voidpf opaque, uInt items, uInt size) {
     (void)opaque;
@@ -66,6 +69,7 @@ void wsc__pmd_free(wsc_pmd *z) {
     if (!z) return;
     if (z->def_ready) deflateEnd(&z->def);
     if (z->inf_ready) inflateEnd(&z->inf);
+    wsc_buf_free(&z->scratch);
     wsc__free(z);
 }
 

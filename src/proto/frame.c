@@ -125,7 +125,9 @@ struct wsc_proto {
     uint8_t msg_compressed;
     uint8_t msg_delivered; /* msg was handed out; release it on the next call */
     uint8_t ctl_len;
-    uint8_t ctl[125];     /* control frame payload being assembled */
+    uint8_t ctl_delivered; /* ctl was handed out; release it on the next call */
+    uint8_t *ctl;         /* a control frame's payload split across reads
+                             (allocated then, 125 bytes; usually never) */
 
     /* closing handshake and pending control output */
     uint8_t role;
@@ -137,14 +139,13 @@ struct wsc_proto {
     uint16_t close_out_code; /* 0: Close without status */
     uint16_t fail_code;
     const char *close_out_reason; /* static string or NULL */
-    uint8_t pong[125];
+    uint8_t *pong;        /* payload of the Pong to send (allocated per Ping) */
 
     /* send side: a message fragmented by the caller (wsc_proto_send_frame) */
     uint8_t send_op;
     wsc_utf8 send_utf8;
-    wsc_buf zbuf; /* compression scratch */
 
-    char errmsg[96];
+    const char *errmsg; /* a static string (the failures' texts are constant) */
 };
 
 static const uint8_t empty_payload[1] = {0};
@@ -192,8 +193,9 @@ wsc_proto *wsc_proto_new(const wsc_proto_config *cfg, wsc_error *err) {
 void wsc_proto_free(wsc_proto *p) {
     if (!p) return;
     wsc_buf_free(&p->msg);
-    wsc_buf_free(&p->zbuf);
     if (p->pmd) wsc__pmd_free(p->pmd);
+    wsc__free(p->ctl);
+    wsc__free(p->pong);
     wsc__free(p);
 }
 
@@ -206,23 +208,26 @@ int wsc_proto_state(const wsc_proto *p) {
 }
 
 unsigned wsc_proto_fail_code(const wsc_proto *p) { return p->fail_code; }
-const char *wsc_proto_errmsg(const wsc_proto *p) { return p->errmsg; }
+const char *wsc_proto_errmsg(const wsc_proto *p) { return p->errmsg ? p->errmsg : ""; }
 int wsc_proto_want_flush(const wsc_proto *p) { return p->close_pending || (p->pong_pending && !p->close_sent); }
+
+static void drop_pong(wsc_proto *p) {
+    wsc__free(p->pong);
+    p->pong = NULL;
+    p->pong_pending = 0;
+}
 
 /* Fails the connection: a Close frame with `code` becomes pending and every
    later call reports WSC_ESTATE. Returns the error code for the caller. */
 static int fail(wsc_proto *p, unsigned code, const char *why) {
     p->fail_code = (uint16_t)code;
-    size_t n = strlen(why);
-    if (n >= sizeof p->errmsg) n = sizeof p->errmsg - 1;
-    memcpy(p->errmsg, why, n);
-    p->errmsg[n] = '\0';
+    p->errmsg = why;
     if (!p->close_sent) {
         p->close_pending = 1;
         p->close_out_code = (uint16_t)code;
         p->close_out_reason = NULL;
     }
-    p->pong_pending = 0;
+    drop_pong(p);
     switch (code) {
     case 1007: return WSC_EUTF8;
     case 1009: return WSC_ETOOBIG;
@@ -277,15 +282,21 @@ static int validate_new_text(wsc_proto *p) {
     return WSC_OK;
 }
 
-/* A complete control frame's payload is in p->ctl. */
-static int handle_control(wsc_proto *p, wsc_event *ev) {
+/* A complete control frame's payload is data[0..len) (in the input, or in
+   p->ctl when it arrived in pieces). */
+static int handle_control(wsc_proto *p, wsc_event *ev, const uint8_t *data, size_t len) {
     unsigned op = p->fh.opcode;
-    ev->data = p->ctl;
-    ev->len = p->ctl_len;
+    ev->data = data;
+    ev->len = len;
     ev->compressed = 0;
     if (op == WSC_OP_PING) {
-        memcpy(p->pong, p->ctl, p->ctl_len);
-        p->pong_len = p->ctl_len;
+        /* Only the latest Ping needs an answer (RFC 6455 5.5.3). */
+        uint8_t *copy = wsc__malloc(len ? len : 1);
+        if (!copy) return fail(p, 1011, "out of memory for a pong");
+        if (len) memcpy(copy, data, len);
+        wsc__free(p->pong);
+        p->pong = copy;
+        p->pong_len = (uint8_t)len;
         p->pong_pending = 1;
         ev->type = WSC_EV_PING;
         return WSC_OK;
@@ -296,13 +307,13 @@ static int handle_control(wsc_proto *p, wsc_event *ev) {
     }
     /* Close */
     unsigned code = 1005;
-    if (p->ctl_len == 1) return fail(p, 1002, "close frame with a 1-byte payload");
-    if (p->ctl_len >= 2) {
-        code = (unsigned)p->ctl[0] << 8 | p->ctl[1];
+    if (len == 1) return fail(p, 1002, "close frame with a 1-byte payload");
+    if (len >= 2) {
+        code = (unsigned)data[0] << 8 | data[1];
         if (!wsc_close_code_valid(code)) return fail(p, 1002, "invalid close code");
-        if (!wsc_utf8_valid(p->ctl + 2, p->ctl_len - 2u)) return fail(p, 1007, "close reason is not valid UTF-8");
-        ev->data = p->ctl + 2;
-        ev->len = p->ctl_len - 2u;
+        if (!wsc_utf8_valid(data + 2, len - 2u)) return fail(p, 1007, "close reason is not valid UTF-8");
+        ev->data = data + 2;
+        ev->len = len - 2u;
     }
     p->close_received = 1;
     if (!p->close_sent) {
@@ -311,7 +322,7 @@ static int handle_control(wsc_proto *p, wsc_event *ev) {
         p->close_out_code = (uint16_t)(code == 1005 ? 0 : code);
         p->close_out_reason = NULL;
     }
-    p->pong_pending = 0;
+    drop_pong(p);
     reset_message(p);
     ev->type = WSC_EV_CLOSE;
     ev->close_code = code;
@@ -396,6 +407,11 @@ int wsc_proto_recv(wsc_proto *p, uint8_t *in, size_t len, size_t *consumed, wsc_
         wsc_buf_free(&p->msg);
         reset_message(p);
     }
+    if (p->ctl_delivered) {
+        p->ctl_delivered = 0;
+        wsc__free(p->ctl);
+        p->ctl = NULL;
+    }
     if (p->close_received) {
         *consumed = len; /* nothing may follow the peer's Close */
         return WSC_OK;
@@ -431,6 +447,16 @@ int wsc_proto_recv(wsc_proto *p, uint8_t *in, size_t len, size_t *consumed, wsc_
             }
             if ((rc = check_header(p, &p->fh)) != WSC_OK) break;
             start_frame(p);
+            /* A whole control frame in the input: handled in place. */
+            if (p->fh.opcode >= 8 && p->remaining <= len - pos) {
+                size_t n = (size_t)p->remaining;
+                uint8_t *data = in + pos;
+                if (p->fh.masked) wsc_mask(data, data, n, p->fh.mask, 0);
+                pos += n;
+                p->rstate = R_HEADER;
+                rc = handle_control(p, ev, data, n);
+                break;
+            }
             /* Fast path: a whole unfragmented, uncompressed message that is
                contiguous in the input is handed out in place. */
             if (p->fh.fin && p->fh.opcode != WSC_OP_CONTINUATION && p->fh.opcode < 8 &&
@@ -455,6 +481,10 @@ int wsc_proto_recv(wsc_proto *p, uint8_t *in, size_t len, size_t *consumed, wsc_
             size_t n = len - pos;
             if (n > p->remaining) n = (size_t)p->remaining;
             if (p->fh.opcode >= 8) {
+                if (!p->ctl && !(p->ctl = wsc__malloc(125))) {
+                    rc = fail(p, 1011, "out of memory for a control frame");
+                    break;
+                }
                 uint8_t *dst = p->ctl + p->ctl_len;
                 if (p->fh.masked) wsc_mask(dst, in + pos, n, p->fh.mask, p->ctl_len);
                 else memcpy(dst, in + pos, n);
@@ -481,7 +511,10 @@ int wsc_proto_recv(wsc_proto *p, uint8_t *in, size_t len, size_t *consumed, wsc_
         /* The frame's payload is complete. */
         p->rstate = R_HEADER;
         if (p->fh.opcode >= 8) {
-            rc = handle_control(p, ev);
+            /* Only a split control frame gets here: its payload is in ctl
+               (or it is empty). Released on the next call. */
+            p->ctl_delivered = 1;
+            rc = handle_control(p, ev, p->ctl ? p->ctl : empty_payload, p->ctl_len);
             break;
         }
         if (p->fh.fin) {
@@ -552,12 +585,13 @@ int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size_t len, 
     if (!can_send_data(p) || p->send_op) return WSC_ESTATE;
     if (opcode == WSC_OP_TEXT && !wsc_utf8_valid(data, len)) return WSC_EUTF8;
     if (p->pmd && len >= p->deflate_threshold && wsc__pmd_can_compress(p->pmd)) {
-        p->zbuf.off = p->zbuf.len = 0;
-        int rc = wsc__pmd_deflate(p->pmd, data, len, &p->zbuf);
+        wsc_buf *z = wsc__pmd_scratch(p->pmd);
+        z->off = z->len = 0;
+        int rc = wsc__pmd_deflate(p->pmd, data, len, z);
         if (rc) return rc;
-        rc = put_message(p, opcode, WSC_RSV1, p->zbuf.data, p->zbuf.len, out);
+        rc = put_message(p, opcode, WSC_RSV1, z->data, z->len, out);
         /* Keep a small scratch buffer; drop a large one. */
-        if (p->zbuf.cap > 65536) wsc_buf_free(&p->zbuf);
+        if (z->cap > 65536) wsc_buf_free(z);
         return rc;
     }
     return put_message(p, opcode, 0, data, len, out);
@@ -621,7 +655,7 @@ static int put_close(wsc_proto *p, unsigned code, const char *reason, size_t rle
     if (rc) return rc;
     p->close_sent = 1;
     p->close_pending = 0;
-    p->pong_pending = 0;
+    drop_pong(p);
     return WSC_OK;
 }
 
@@ -638,7 +672,7 @@ int wsc_proto_flush(wsc_proto *p, wsc_buf *out) {
     if (p->pong_pending && !p->close_sent && !p->close_pending) {
         int rc = put_control(p, WSC_OP_PONG, p->pong, p->pong_len, out);
         if (rc) return rc;
-        p->pong_pending = 0;
+        drop_pong(p);
     }
     if (p->close_pending && !p->close_sent) {
         const char *r = p->close_out_reason;

