@@ -531,6 +531,7 @@ static int iterate(wsc_loop *loop, int timeout) {
     }
     int t = next_timeout(loop, loop->now);
     if (t >= 0 && (timeout < 0 || t < timeout)) timeout = t;
+    if (pre) timeout = 0; /* work was done: look for events, do not block */
     if (timeout < 0 && !alive(loop)) timeout = 0; /* nothing could wake us */
     int n = epoll_wait(loop->epfd, loop->ev, MAX_EVENTS, timeout);
     if (n < 0) {

@@ -1014,6 +1014,98 @@ static void test_out_of_memory(void **state) {
     wsc_loop_free(loop);
 }
 
+/* ---- deferred work (wsc__defer): the connection layer's coalesced flush ---- */
+
+typedef struct {
+    wsc__defer d;
+    int *log;
+    int *n;
+    int id;
+    wsc_loop *loop;
+    wsc__defer *requeue; /* queued again from inside fn */
+    wsc__defer *cancel;  /* cancelled from inside fn */
+} dtest;
+
+static void defer_fn(wsc__defer *d) {
+    dtest *t = (dtest *)d;
+    t->log[(*t->n)++] = t->id;
+    if (t->requeue) wsc__defer_queue(t->loop, t->requeue);
+    if (t->cancel) wsc__defer_cancel(t->loop, t->cancel);
+}
+
+static void never_cb(wsc_loop *l, wsc_watch *w, int fd, unsigned ev, void *u) {
+    (void)l, (void)w, (void)fd, (void)ev, (void)u;
+    fail_msg("the silent pipe fired");
+}
+
+static void test_defer(void **state) {
+    (void)state;
+    wsc_loop *loop = wsc_loop_new(NULL);
+    int log[16], n = 0;
+    dtest a = {{0}, log, &n, 1, loop, NULL, NULL}, b = {{0}, log, &n, 2, loop, NULL, NULL},
+          c = {{0}, log, &n, 3, loop, NULL, NULL};
+    a.d.fn = b.d.fn = c.d.fn = defer_fn;
+    /* nothing queued: no timeout forced */
+    assert_int_equal(wsc_loop_next_timeout(loop), -1);
+    wsc__defer_queue(loop, &a.d);
+    wsc__defer_queue(loop, &b.d);
+    wsc__defer_queue(loop, &a.d); /* twice: still once */
+    wsc__defer_queue(loop, &c.d);
+    wsc__defer_cancel(loop, &c.d);
+    /* queued work makes a foreign loop come back at once */
+    assert_int_equal(wsc_loop_next_timeout(loop), 0);
+    /* run_once(-1) with a silent fd registered must not block once the
+       defers ran (if it did, the alarm kills the test) */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    wsc_watch *w = wsc_watch_new(loop, fds[0], WSC_READABLE, never_cb, NULL, NULL);
+    assert_non_null(w);
+    alarm(10);
+    assert_true(wsc_loop_run_once(loop, -1) >= 2);
+    alarm(0);
+    wsc_watch_free(w);
+    close(fds[0]);
+    close(fds[1]);
+    assert_int_equal(n, 2);
+    assert_int_equal(log[0], 1); /* FIFO */
+    assert_int_equal(log[1], 2);
+    assert_int_equal(wsc_loop_next_timeout(loop), -1);
+    /* work queued by a defer runs on a later pass, not in the same one */
+    n = 0;
+    a.requeue = &b.d;
+    wsc__defer_queue(loop, &a.d);
+    wsc_loop_process(loop);
+    assert_int_equal(n, 2); /* a at the start of the iteration, b at its end */
+    assert_int_equal(log[1], 2);
+    /* a defer may cancel another queued one */
+    n = 0;
+    a.requeue = NULL;
+    a.cancel = &b.d;
+    wsc__defer_queue(loop, &a.d);
+    wsc__defer_queue(loop, &b.d);
+    wsc_loop_process(loop);
+    assert_int_equal(n, 1);
+    /* run() does not return while work is queued, and returns after it */
+    n = 0;
+    a.cancel = NULL;
+    wsc__defer_queue(loop, &a.d);
+    assert_int_equal(wsc_loop_run(loop), WSC_OK);
+    assert_int_equal(n, 1);
+    wsc_loop_free(loop);
+}
+
+/* The shared receive buffer: allocated once, same pointer every time. */
+static void test_scratch(void **state) {
+    (void)state;
+    wsc_loop *loop = wsc_loop_new(NULL);
+    uint8_t *a = wsc__loop_scratch(loop);
+    assert_non_null(a);
+    a[0] = 1;
+    a[WSC_LOOP_SCRATCH - 1] = 2; /* the whole size is usable (ASan checks) */
+    assert_ptr_equal(wsc__loop_scratch(loop), a);
+    wsc_loop_free(loop);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipe_readable),
@@ -1042,6 +1134,8 @@ int main(void) {
         cmocka_unit_test(test_now_monotonic),
         cmocka_unit_test(test_embedded_sizes),
         cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_defer),
+        cmocka_unit_test(test_scratch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
