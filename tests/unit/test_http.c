@@ -256,9 +256,9 @@ static void test_limits(void **unused) {
     assert_int_equal(parse_req(buf, 316, &q, 200), WSC_ETOOBIG);
     assert_int_equal(parse_req(buf, 250, &q, 200), WSC_ETOOBIG);
     assert_int_equal(parse_req(buf, 316, &q, 400), WSC_EHANDSHAKE);
-    assert_int_equal(parse_resp("HTTQ/1.1 101\r\n\r\n", 18, &r, 3), WSC_ETOOBIG);
+    assert_int_equal(parse_resp("HTTQ/1.1 101\r\n\r\n", 16, &r, 3), WSC_ETOOBIG);
     assert_int_equal(parse_resp("HTTQ/1.1 101\r\n\r\n", 3, &r, 3), WSC_ETOOBIG);
-    assert_int_equal(parse_resp("HTTQ/1.1 101\r\n\r\n", 18, &r, 4), WSC_EHANDSHAKE);
+    assert_int_equal(parse_resp("HTTQ/1.1 101\r\n\r\n", 16, &r, 4), WSC_EHANDSHAKE);
 }
 
 /* Chrome's request (with a fixed key). */
