@@ -22,7 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <time.h>
 
 #define MAX_IN_FLIGHT 64
@@ -116,6 +119,22 @@ static int check_chunk(struct lws *wsi, const uint8_t *p, size_t len) {
 
 static void start_conn(struct lws_context *ctx);
 
+/* Every wait is bounded: no progress for 30 s fails the run. Checked by a
+   5-second interval timer, so no system call per message. */
+static volatile sig_atomic_t progress;
+static void watchdog(int sig) {
+    (void)sig;
+    static sig_atomic_t last = -1;
+    static int idle;
+    idle = progress == last ? idle + 5 : 0;
+    last = progress;
+    if (idle >= 30) {
+        static const char msg[] = "lws_client: timed out waiting for the server\n";
+        (void)!write(2, msg, sizeof msg - 1);
+        _exit(1);
+    }
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
     (void)user;
     switch (reason) {
@@ -126,6 +145,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         break;
 
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        progress++;
         if (b.mode == M_CONNS) {
             b.opened++;
             if (b.started < b.count) start_conn(lws_get_context(wsi));
@@ -169,6 +189,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_RECEIVE:
         if (b.mode == M_CONNS || b.done) break;
         if (check_chunk(wsi, in, len)) {
+            progress++;
             b.received++;
             if (b.received == b.count) {
                 b.t1 = now_s();
@@ -275,6 +296,14 @@ int main(int argc, char **argv) {
         for (size_t j = 8; j < b.size; j++)
             b.expect[j] = b.mode == M_LATENCY ? (uint8_t)('a' + j % 26) : (uint8_t)((j * 31 + 7) & 0xff);
     }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = watchdog;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{5, 0}, {5, 0}};
+    setitimer(ITIMER_REAL, &it, NULL);
 
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;

@@ -47,13 +47,29 @@ def connect(url, deflate):
     )
 
 
+progress = 0  # echoes received so far, for the watchdog
+
+
+async def watchdog():
+    """Every wait is bounded: no echo for 30 s fails the run (one check per
+    5 s, not a timer per message)."""
+    last, idle = -1, 0
+    while True:
+        await asyncio.sleep(5)
+        idle = idle + 5 if progress == last else 0
+        last = progress
+        if idle >= 30:
+            die("timed out waiting for an echo")
+
+
 async def recv(ws):
+    global progress
     try:
-        return await asyncio.wait_for(ws.recv(), 30)
+        m = await ws.recv()
     except websockets.ConnectionClosed:
         die("the server closed the connection early")
-    except asyncio.TimeoutError:
-        die("timed out waiting for an echo")
+    progress += 1
+    return m
 
 
 async def latency(url, deflate, count, size):
@@ -115,8 +131,10 @@ async def conns(url, deflate, n):
     opened = []
 
     async def one():
+        global progress
         async with gate:
             opened.append(await connect(url, deflate))
+            progress += 1
 
     base = rss_kb()
     t0 = time.perf_counter()
@@ -151,8 +169,15 @@ def main():
         coro = conns(url, deflate, *nums)
     else:
         die(f"bad arguments for mode '{mode}'", 2)
+    async def guarded():
+        dog = asyncio.create_task(watchdog())
+        try:
+            return await coro
+        finally:
+            dog.cancel()
+
     try:
-        line = asyncio.run(coro)
+        line = asyncio.run(guarded())
     except (OSError, websockets.WebSocketException, asyncio.TimeoutError) as e:
         die(f"{type(e).__name__}: {e}")
     if line:

@@ -40,6 +40,17 @@ function num(s) {
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
+// Every wait is bounded: no echo for 30 s fails the run (checked every 5 s).
+let progress = 0;
+{
+  let last = -1, idle = 0;
+  setInterval(() => {
+    idle = progress === last ? idle + 5 : 0;
+    last = progress;
+    if (idle >= 30) die('timed out waiting for the server');
+  }, 5000).unref();
+}
+
 const args = process.argv.slice(2);
 let deflate = false;
 if (args[0] === '--deflate') { deflate = true; args.shift(); }
@@ -82,6 +93,7 @@ function latency(count, size) {
     ws.on('message', (data, isBinary) => {
       if (isBinary) die('echo has the wrong type');
       if (data.length !== size || data.toString() !== expected) die('echo mismatch');
+      progress++;
       i++;
       if (i < count) sendNext();
       else finish(ws, `RESULT latency msgs=${count} bytes=${count * size} seconds=${(now() - t0).toFixed(6)}`);
@@ -114,6 +126,7 @@ function throughput(total, size) {
       if (data.length !== size) die('echo has the wrong length');
       if (data.readBigUInt64LE(0) !== BigInt(received) || !data.subarray(8).equals(tail)) die('echo mismatch');
       received++;
+      progress++;
       if (received === count) {
         finish(ws, `RESULT throughput msgs=${count} bytes=${count * size} seconds=${(now() - t0).toFixed(6)}`);
       } else pump();
@@ -134,6 +147,7 @@ function conns(n) {
     started++;
     all.push(open(() => {
       opened++;
+      progress++;
       if (started < n) startOne();
       if (opened === n) {
         const t = now() - t0;
