@@ -4,9 +4,9 @@ conformance suite (a suite that cannot catch these is no suite).
 
   broken_client.py [--ignore-rsv] [--echo-invalid-utf8] [--no-close-reply] [--unmasked] URL
 
-Without flags it is a plain, strict echo client (it passes categories 1-7
-except the NON-STRICT 6.4.3/6.4.4: it validates UTF-8 per frame, not per
-chop).  Each flag breaks one rule:
+Without flags it is a plain, strict echo client that passes categories 1-7
+and 10 strictly (it validates UTF-8 as payload octets arrive, so 6.4.x fail
+fast).  Each flag breaks one rule:
   --ignore-rsv         accept (and echo) frames with reserved bits set
   --echo-invalid-utf8  do not validate UTF-8 (text messages, close reasons)
   --no-close-reply     never answer the server's close frame
@@ -43,6 +43,7 @@ class Client:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
         self.close_sent = False
+        self.frame_left = 0
         self.handshake(u)
 
     # -- I/O
@@ -104,16 +105,21 @@ class Client:
     def fail(self, code):
         """Fail the connection: close frame, then wait for the server to end it."""
         self.send_close(code)
+        self.sock.settimeout(5)
         try:
+            self.recv_exact(self.frame_left)      # the rest of the current frame
             while True:
                 op, _, _, _ = self.read_frame(raw=True)
                 if op == 8:
                     break
-        except Closed:
+        except (Closed, OSError):
             pass
         raise SystemExit(1)
 
-    def read_frame(self, raw=False):
+    def read_frame(self, raw=False, on_chunk=None):
+        """One frame; with on_chunk, payload octets are handed over as they
+        arrive (so invalid UTF-8 is caught before the frame is complete)."""
+        self.frame_left = 0
         b0, b1 = self.recv_exact(2)
         fin, rsv, opcode = bool(b0 & 0x80), (b0 >> 4) & 7, b0 & 0x0F
         masked, n = bool(b1 & 0x80), b1 & 0x7F
@@ -122,9 +128,8 @@ class Client:
         elif n == 127:
             n = struct.unpack("!Q", self.recv_exact(8))[0]
         mask = self.recv_exact(4) if masked else None
-        payload = self.recv_exact(n)
         if raw:
-            return opcode, fin, rsv, payload
+            return opcode, fin, rsv, self.recv_exact(n)
         if rsv and not self.args.ignore_rsv:
             self.fail(1002)
         if masked:
@@ -133,12 +138,45 @@ class Client:
             self.fail(1002)
         if opcode >= 8 and (not fin or n > 125):
             self.fail(1002)
-        return opcode, fin, rsv, payload
+        if on_chunk is None or opcode >= 8:
+            return opcode, fin, rsv, self.recv_exact(n)
+        parts = []
+        self.frame_left = n
+        first = True
+        while self.frame_left:
+            if not self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise Closed()
+                self.buf = chunk
+            piece, self.buf = self.buf[:self.frame_left], self.buf[self.frame_left:]
+            self.frame_left -= len(piece)
+            on_chunk(opcode, piece, first)
+            first = False
+            parts.append(piece)
+        return opcode, fin, rsv, b"".join(parts)
 
     def run(self):
-        msg_op, parts, dec = None, [], None
+        state = {"op": None, "dec": None}
+        parts = []
+
+        def on_chunk(opcode, piece, first):
+            if first and opcode == 0 and state["op"] is None:
+                self.fail(1002)
+            if first and opcode != 0 and state["op"] is not None:
+                self.fail(1002)
+            if first and opcode != 0:
+                state["op"] = opcode
+                del parts[:]
+                state["dec"] = codecs.getincrementaldecoder("utf-8")() if opcode == 1 else None
+            if state["dec"] is not None and not self.args.echo_invalid_utf8:
+                try:
+                    state["dec"].decode(piece, False)
+                except UnicodeDecodeError:
+                    self.fail(1007)
+
         while True:
-            opcode, fin, rsv, payload = self.read_frame()
+            opcode, fin, rsv, payload = self.read_frame(on_chunk=on_chunk)
             if opcode == 9:
                 if not self.close_sent:
                     self.send_frame(10, payload)
@@ -148,23 +186,19 @@ class Client:
                 self.on_close(payload)
                 return
             else:
-                if opcode == 0 and msg_op is None:
-                    self.fail(1002)
-                if opcode != 0 and msg_op is not None:
-                    self.fail(1002)
-                if opcode != 0:
-                    msg_op, parts = opcode, []
-                    dec = codecs.getincrementaldecoder("utf-8")() if opcode == 1 else None
-                if dec is not None and not self.args.echo_invalid_utf8:
-                    try:
-                        dec.decode(payload, fin)
-                    except UnicodeDecodeError:
-                        self.fail(1007)
+                if len(payload) == 0:
+                    on_chunk(opcode, b"", True)
                 parts.append(payload)
                 if fin:
+                    if state["dec"] is not None and not self.args.echo_invalid_utf8:
+                        try:
+                            state["dec"].decode(b"", True)
+                        except UnicodeDecodeError:
+                            self.fail(1007)
                     if not self.close_sent:
-                        self.send_frame(msg_op, b"".join(parts))
-                    msg_op, parts, dec = None, [], None
+                        self.send_frame(state["op"], b"".join(parts))
+                    state["op"], state["dec"] = None, None
+                    del parts[:]
 
     def on_close(self, payload):
         code, reason = None, b""

@@ -991,6 +991,9 @@ class FuzzingServer:
             if not conn.agent:
                 return "need agent to run case"
             conn.case = conn.case_cls(conn)
+            if conn.case_cls.HEAVY:
+                # (Autobahn turns its wire log off in these cases)
+                conn.wirelog.head, conn.wirelog.tail = 40, 20
             if self.verbose:
                 print("Running test case ID %s for agent %s from peer %s" % (conn.case_cls.ID, conn.agent,
                                                                                conn.peer), flush=True)

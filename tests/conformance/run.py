@@ -39,6 +39,8 @@ import fuzzingserver as FS  # noqa: E402
 
 VERDICT_ORDER = ["OK", "INFORMATIONAL", "NON-STRICT", "UNIMPLEMENTED", "WRONG CODE", "UNCLEAN", "FAILED"]
 RUNNING = {}        # pid -> process (client process groups to clean up)
+CONNECT_LIMIT = 10.0        # s from spawning the client to a completed opening handshake
+GIVE_UP_AFTER = 10          # consecutive cases without a connection: stop running the client
 
 
 def verdict_of(behavior, behavior_close):
@@ -74,6 +76,7 @@ class Runner:
         self.server = FS.FuzzingServer(ids)
         self.results = {}
         self.done = 0
+        self.no_connect_streak = 0
 
     def url(self, index):
         return "ws://127.0.0.1:%d/runCase?case=%d&agent=%s" % (self.port, index,
@@ -83,6 +86,13 @@ class Runner:
         cls = C.by_id(cid)
         index = self.ids.index(cid) + 1
         agent = self.args.agent
+        if self.no_connect_streak >= GIVE_UP_AFTER:
+            return self.record(cid, {
+                "id": cid, "case": index, "agent": agent, "description": cls.DESCRIPTION,
+                "expectation": cls.EXPECTATION, "behavior": C.FAILED, "behaviorClose": C.FAILED,
+                "result": "not run: the client opened no connection in %d cases in a row" % GIVE_UP_AFTER,
+                "resultClose": "", "expected": {}, "expectedClose": {}, "received": [], "remoteCloseCode": None,
+                "connectionWasOpen": False}, {"command": None})
         fut = self.server.expect(agent, index)
         url = self.url(index)
         cmd = self.args.client_cmd.replace("{url}", shlex.quote(url))
@@ -96,12 +106,22 @@ class Runner:
         limit = (FS.OPEN_HANDSHAKE_TIMEOUT + cls.MAX_DURATION + FS.CLOSE_HANDSHAKE_TIMEOUT +
                  FS.GRACEFUL_CLOSE_LIMIT + 5) * self.args.timeout_scale
         deadline = t0 + limit
+        # a client that has not completed the opening handshake by then never will
+        connect_deadline = t0 + CONNECT_LIMIT * self.args.timeout_scale
         proc_wait = asyncio.ensure_future(proc.wait())
         res, note = None, None
         try:
             while res is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                now = time.monotonic()
+                remaining = deadline - now
+                if (agent, index) not in self.server.started:
+                    if now >= connect_deadline:
+                        note = "client did not complete the opening handshake within %.0f s" % (
+                            CONNECT_LIMIT * self.args.timeout_scale)
+                        self.server.abort_case(agent, index)
+                        break
+                    remaining = min(remaining, connect_deadline - now)
+                if deadline - now <= 0:
                     note = "case did not finish within %.0f s: connection aborted" % limit
                     self.server.abort_case(agent, index)
                     try:
@@ -109,7 +129,8 @@ class Runner:
                     except asyncio.TimeoutError:
                         pass
                     break
-                await asyncio.wait({fut, proc_wait}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({fut, proc_wait}, timeout=max(0.01, remaining),
+                                   return_when=asyncio.FIRST_COMPLETED)
                 if fut.done():
                     res = fut.result()
                 elif proc_wait.done() and (agent, index) not in self.server.started:
@@ -134,12 +155,14 @@ class Runner:
             res["note"] = note
         # the client must exit once the connection is over
         client = {"command": cmd}
+        # a client whose connection never opened gets no grace period
+        grace = self.args.exit_grace if (agent, index) in self.server.started else 0.2
         try:
-            await asyncio.wait_for(asyncio.shield(proc_wait), self.args.exit_grace)
+            await asyncio.wait_for(asyncio.shield(proc_wait), grace)
             client["exit"] = proc.returncode
         except asyncio.TimeoutError:
             client["exit"] = None
-            client["killed"] = "still running %.1f s after the connection ended" % self.args.exit_grace
+            client["killed"] = "still running %.1f s after the connection ended" % grace
             kill_group(proc, signal.SIGTERM)
             try:
                 await asyncio.wait_for(asyncio.shield(proc_wait), 2)
@@ -154,6 +177,13 @@ class Runner:
         log.seek(max(0, size - 4096))
         client["output_tail"] = log.read().decode("utf-8", "replace")
         log.close()
+        if res.get("connectionWasOpen") or (agent, index) in self.server.started:
+            self.no_connect_streak = 0
+        else:
+            self.no_connect_streak += 1
+        return self.record(cid, res, client)
+
+    def record(self, cid, res, client):
         res["client"] = client
         res["verdict"] = verdict_of(res["behavior"], res["behaviorClose"])
         self.results[cid] = res
