@@ -877,17 +877,6 @@ static int dup_protocols(handshake *hs, const char *const *protocols) {
     return WSC_OK;
 }
 
-/* Base64 of "user:pass" for Authorization: Basic (userinfo in the URL). */
-static char *basic_auth(const wsc_url *u) {
-    size_t n = u->userinfo.len;
-    size_t cap = 6 + 4 * ((n + 2) / 3) + 1;
-    char *out = wsc__malloc(cap);
-    if (!out) return NULL;
-    memcpy(out, "Basic ", 6);
-    EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)u->userinfo.ptr, (int)n);
-    return out;
-}
-
 /* Creates a connection; with `dry` set, stops just before connecting (every
    option has been checked and the request built) and frees it again. */
 static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err, int dry) {
@@ -979,10 +968,17 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
     rq.cookie = wsc_span_str(opts->cookie);
     rq.user_agent = wsc_span_str(opts->user_agent);
     if (u.userinfo.ptr) {
-        if (!(auth = basic_auth(&u))) {
+        /* Credentials in the URL become Basic auth, percent-decoded first
+           (as curl and node ws do). */
+        wsc_buf ab = {0};
+        if (wsc_url_basic_auth(&u, &ab) != WSC_OK || !(auth = wsc__strndup((const char *)ab.data, ab.len))) {
+            if (ab.data) OPENSSL_cleanse(ab.data, ab.len);
+            wsc_buf_free(&ab);
             wsc__seterr(err, WSC_ENOMEM, "out of memory");
             goto fail;
         }
+        OPENSSL_cleanse(ab.data, ab.len);
+        wsc_buf_free(&ab);
         rq.authorization = wsc_span_str(auth);
     }
     if (opts->nheaders) {

@@ -544,6 +544,26 @@ static void test_listeners(void **state) {
     rec_reset(&r);
 }
 
+/* Credentials in the URL travel as Basic auth, percent-decoded first. */
+static void test_basic_auth(void **state) {
+    env *e = *state;
+    rec r = {0};
+    wsc_ws_options o = opts_for(&r);
+    char url[256];
+    snprintf(url, sizeof url, "ws://alice:open%%20sesame@127.0.0.1:%d/record", e->peer.port);
+    wsc_ws *ws = wsc_ws_new(e->loop, url, &o, NULL);
+    assert_non_null(ws);
+    run_until(e->loop, &r.opens, 1, 10000);
+    assert_int_equal(wsc_ws_send_text(ws, "__dump__", 8), WSC_OK);
+    run_until(e->loop, &r.nmsg, 1, 5000);
+    assert_int_equal(r.nmsg, 1);
+    /* base64("alice:open sesame") */
+    assert_non_null(strstr((char *)r.msg[0], "Basic YWxpY2U6b3BlbiBzZXNhbWU="));
+    close_and_wait(e, ws, &r);
+    wsc_ws_free(ws);
+    rec_reset(&r);
+}
+
 /* ---------------- single-server tests ---------------- */
 
 static void test_refused(void **state) {
@@ -884,6 +904,7 @@ int main(void) {
         cmocka_unit_test(test_send_states_and_buffered),
         cmocka_unit_test(test_free_and_close_in_callbacks),
         cmocka_unit_test(test_listeners),
+        cmocka_unit_test(test_basic_auth),
     };
     const struct CMUnitTest single[] = {
         cmocka_unit_test(test_refused),
