@@ -275,6 +275,8 @@ class FuzzConn(asyncio.Protocol):
         self.ctrl_data = []
         self.send_queue = []
         self.sending = False
+        self.pending = []
+        self.flush_scheduled = False
         self.pmce = None
         self.auto_fragment_size = 0
         self.tx_frame_stats = {}
@@ -335,11 +337,25 @@ class FuzzConn(asyncio.Protocol):
         return h
 
     def _write(self, data, sync=False):
+        # Like a Twisted transport, writes made in one turn of the event loop
+        # leave together (one send); chopped and "sync" writes are spread over
+        # separate turns by send_data().
         if self.transport is None or self.transport.is_closing():
             return
-        self.transport.write(data)
         if self.state == STATE_OPEN:
             self.traffic["outgoingOctetsWireLevel"] += len(data)
+        self.pending.append(data)
+        if not self.flush_scheduled:
+            self.flush_scheduled = True
+            self.loop.call_soon(self._flush)
+
+    def _flush(self):
+        self.flush_scheduled = False
+        if self.pending:
+            data = b"".join(self.pending)
+            self.pending = []
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.write(data)
 
     def send_data(self, data, sync=False, chopsize=None):
         """Write octets; chopped and "sync" writes each re-enter the loop, and
@@ -611,8 +627,10 @@ class FuzzConn(asyncio.Protocol):
         if self.transport is None:
             return
         if abort:
+            self.pending = []           # unsent octets are discarded
             self.transport.abort()
         else:
+            self._flush()
             self.transport.close()
             # a peer that never reads would keep a graceful close pending
             self.loop.call_later(GRACEFUL_CLOSE_LIMIT, self._abort_if_open)
