@@ -190,7 +190,9 @@ def build(args):
     if os.access(wsc, os.X_OK):
         for sub in caps:
             rc, out, err, _ = run([wsc, sub, "--help"], 20)
-            caps[sub] = rc == 0 and (sub != "serve" or b"--lean" in out + err)
+            text = out + err  # a CLI without the command may answer with its general usage
+            caps[sub] = rc == 0 and (b"--lean" in text if sub == "serve" else
+                                     b"throughput" in text and b"conns" in text)
     log(f"wsc: {wsc} (serve --lean: {'yes' if caps['serve'] else 'NO'}, bench: {'yes' if caps['bench'] else 'NO'})")
 
     # the C clients, each with plain cc
@@ -252,6 +254,8 @@ class Bench:
         self.caps = caps
         self.certs = certs
         self.data = {}  # key -> list of run records
+        self.work = {}  # (test key, client) -> work factor (calibrate())
+        self.conns_actual = {}  # N asked for -> N measured (descriptor limit)
         self.notes = []
 
     def label(self, c):
@@ -403,13 +407,33 @@ def tests(args):
     ]
 
 
-def scaled(args, c, mode, nums):
-    """Slow interpreted clients get proportionally less work (their rate is what counts)."""
-    f = args.python_work if c == "python" else args.node_work if c == "node" else 1.0
+def scaled(B, c, mode, nums, key):
+    """The work one run of client c does. Calibrated (see calibrate()) so that
+    each run takes about --target-seconds; before that, or without
+    calibration, the slow interpreted clients get a fixed fraction. The rate
+    is per second either way, so the figures stay comparable."""
+    args = B.args
+    f = B.work.get((key, c))
+    if f is None:
+        f = args.python_work if c == "python" else args.node_work if c == "node" else 1.0
     a, b = nums
-    if f != 1.0:
-        a = max(b * 64 if mode == "throughput" else 64, int(a * f))
+    if mode == "throughput":
+        a = max(b * 8, int(a * f) // b * b)
+    else:
+        a = max(64, int(a * f))
     return (a, b)
+
+
+def calibrate(B, c, key, mode, nums, srv, pin, target):
+    """One run at the base work, then a factor so that a run takes ~target s."""
+    if not target or (key, c) in B.work:
+        return
+    n = scaled(B, c, mode, nums, key)
+    rec = B.run_client(c, mode, srv.url, n, pin=pin, server=srv, expect_msgs=expected_msgs(mode, n))
+    if "error" in rec or rec.get("seconds", 0) <= 0:
+        return
+    f0 = n[0] / nums[0]
+    B.work[(key, c)] = f0 * min(64.0, max(1 / 16, target / rec["seconds"]))
 
 
 def expected_msgs(mode, nums):
@@ -422,12 +446,15 @@ def section_matrix(B, clients, pinned):
     ws = B.start("lean", pinned)
     raw = B.start("raw", pinned)
     try:
+        for key, title, mode, nums, unit in tests(args):
+            for c in clients:
+                calibrate(B, c, key, mode, nums, raw if c == "raw" else ws, pinned, args.target_seconds)
         for rep in range(args.reps):
             for key, title, mode, nums, unit in tests(args):
                 for c in clients:
                     srv = raw if c == "raw" else ws
                     url = srv.url
-                    n = scaled(args, c, mode, nums)
+                    n = scaled(B, c, mode, nums, key)
                     rec = B.run_client(c, mode, url, n, pin=pinned, server=srv, expect_msgs=expected_msgs(mode, n))
                     B.add((name, key, c), rec)
                 log(f"  {name} rep {rep + 1}/{args.reps} {key}: " + ", ".join(
@@ -507,8 +534,20 @@ def section_syscalls(B, clients):
         raw.stop()
 
 
+def fd_cap():
+    """The most connections one process can hold here: the descriptor limit
+    less a margin for the process's other descriptors."""
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0] - 64
+
+
 def section_conns(B, clients, ns, kind="lean", tag="conns"):
-    for n in ns:
+    for n0 in ns:
+        n = min(n0, fd_cap())
+        if n != n0:
+            B.notes.append(f"N={n0} connections asked for, {n} measured: the descriptor limit here is "
+                           f"{resource.getrlimit(resource.RLIMIT_NOFILE)[1]} and cannot be raised (no "
+                           "CAP_SYS_RESOURCE); every process needs a few descriptors besides its sockets.")
+            B.conns_actual[n0] = n
         for c in clients:
             srv = B.start("raw" if c == "raw" else kind, False)
             try:
@@ -516,7 +555,7 @@ def section_conns(B, clients, ns, kind="lean", tag="conns"):
                                    tls=(kind == "tls"), expect_msgs=0, timeout=max(120, n / 50))
             finally:
                 srv.stop()
-            B.add((tag, n, c), rec)
+            B.add((tag, n0, c), rec)
             log(f"  {tag} N={n} {c}: {fmt(rec.get('bytes_per_conn'))} bytes per connection")
 
 
@@ -534,12 +573,16 @@ def section_sweep(B, clients):
     ws = B.start("lean", True)
     raw = B.start("raw", True)
     try:
+        for size in sweep_sizes(args):
+            for c in clients:
+                calibrate(B, c, ("sweep", size), "throughput", (sweep_total(args, size), size),
+                          raw if c == "raw" else ws, True, args.sweep_target)
         for rep in range(args.sweep_reps):
             for size in sweep_sizes(args):
                 total = sweep_total(args, size)
                 for c in clients:
                     srv = raw if c == "raw" else ws
-                    n = scaled(args, c, "throughput", (total, size))
+                    n = scaled(B, c, "throughput", (total, size), ("sweep", size))
                     rec = B.run_client(c, "throughput", srv.url, n, pin=True, server=srv,
                                        expect_msgs=expected_msgs("throughput", n))
                     B.add(("sweep", size, c), rec)
@@ -558,7 +601,7 @@ def section_tls(B, clients):
         for rep in range(args.side_reps):
             for key, title, mode, nums, unit in tests(args)[1:]:
                 for c in clients:
-                    n = scaled(args, c, mode, nums)
+                    n = scaled(B, c, mode, nums, key)
                     for tls, srv in ((False, ws), (True, wss)):
                         url = srv.url
                         rec = B.run_client(c, mode, url, n, pin=True, server=srv, tls=tls,
@@ -583,7 +626,7 @@ def section_deflate(B, clients):
                         # deflate connection (RFC 7692 allows them; wsc's server sends
                         # messages under 64 bytes uncompressed): the run would only time out.
                         continue
-                    n = scaled(args, c, mode, nums)
+                    n = scaled(B, c, mode, nums, key)
                     for defl, srv in ((False, ws), (True, dws)):
                         rec = B.run_client(c, mode, srv.url, n, pin=True, server=srv, deflate=defl,
                                            expect_msgs=expected_msgs(mode, n))
@@ -661,7 +704,13 @@ def report(B, clients, sections, started, machine):
         w("")
         w("**wsc rows are empty: this build of `wsc` has no `bench` command yet. Run the script again once it has.**")
     notes = []
-    if args.python_work != 1.0 or args.node_work != 1.0:
+    if args.target_seconds:
+        notes.append(f"Each client's work per run was calibrated once (one run at the base work, not counted) so "
+                     f"that a run takes about {args.target_seconds:g} s (sweep: {args.sweep_target:g} s); the base "
+                     f"work is COUNT={args.latency_count}, {size_name(args.large_total)} and "
+                     f"{size_name(args.small_total)}; the work each client did is in the table below. Rates are "
+                     "per second of exchange, so they compare across different amounts of work.")
+    elif args.python_work != 1.0 or args.node_work != 1.0:
         notes.append(f"Python did {args.python_work:g}x and node {args.node_work:g}x the work of the others "
                      "(counts/totals scaled; rates are per second, so comparable).")
     T = tests(args)
@@ -686,7 +735,7 @@ def report(B, clients, sections, started, machine):
         if sc:
             hdr.append("system calls per round trip")
         if cn:
-            hdr += [f"bytes per idle connection ({n} open)" for n in args.conns]
+            hdr += [f"bytes per idle connection ({B.conns_actual.get(n, n)} open)" for n in args.conns]
         rows = []
         for c in clients:
             r = [B.label(c)]
@@ -767,7 +816,8 @@ def report(B, clients, sections, started, machine):
         w("")
         hdr = ["client"]
         for n in args.conns:
-            hdr += [f"N={n}: bytes per connection", "RSS before → after (KiB)", "time to open (s)"]
+            hdr += [f"N={B.conns_actual.get(n, n)}: bytes per connection", "RSS before → after (KiB)",
+                    "time to open (s)"]
         rows = []
         for c in clients:
             r = [B.label(c)]
@@ -867,10 +917,31 @@ def report(B, clients, sections, started, machine):
             rows.append([B.label(c)] + [f"{'detected' if ok else '**NOT detected**'} (exit {rc}{': ' + e[0][:60] if e else ''})"
                                         for m, rc, ok, e in outcome])
         w(table(["client", "latency", "throughput"], rows))
+    notes += B.notes
     if notes:
         w("")
         for n in notes:
             w(f"- {n}")
+    if modes:
+        w("")
+        w("Work per run (COUNT, or TOTAL_BYTES) and the median duration of the exchange, "
+          + " / ".join(modes) + ":")
+        w("")
+        hdr = ["client"] + [t[1] for t in T]
+        rows = []
+        for c in clients:
+            r = [B.label(c)]
+            for key, title, mode, nums, unit in T:
+                parts = []
+                for m in modes:
+                    recs = D.get((m, key, c), [])
+                    if recs:
+                        work = recs[0]["nums"][0]
+                        wtxt = f"{work:,}" if mode == "latency" else f"{work / MiB:,.0f} MiB"
+                        parts.append(f"{wtxt}: {fmt(med([x.get('seconds') for x in recs if 'error' not in x]), 2)} s")
+                r.append(" / ".join(parts) if parts else "–")
+            rows.append(r)
+        w(table(hdr, rows))
     if ERRORS:
         w("")
         w("### Errors")
@@ -985,8 +1056,11 @@ def main():
     ap.add_argument("--large-total", type=size_arg, help="bytes per large-message run (default 256 MiB)")
     ap.add_argument("--small-size", type=size_arg, default=1024)
     ap.add_argument("--small-total", type=size_arg, help="bytes per small-message run (default 64 MiB)")
-    ap.add_argument("--python-work", type=float, help="work factor for Python (default 0.25)")
-    ap.add_argument("--node-work", type=float, help="work factor for node (default 0.5)")
+    ap.add_argument("--target-seconds", type=float,
+                    help="calibrate each client's work so one run takes about this long (default 1; 0: no calibration)")
+    ap.add_argument("--sweep-target", type=float, help="the same for the sweep (default 0.5)")
+    ap.add_argument("--python-work", type=float, help="work factor for Python without calibration (default 0.25)")
+    ap.add_argument("--node-work", type=float, help="work factor for node without calibration (default 0.5)")
     ap.add_argument("--cg-counts", help="two round-trip counts for callgrind/strace differencing (default 1000,2000)")
     ap.add_argument("--conns", help="connection counts for idle memory (default 2000,20000)")
     ap.add_argument("--side-conns", type=int, help="N for the TLS and deflate memory figures (default 2000)")
@@ -1006,6 +1080,8 @@ def main():
     dflt = lambda v, full, quick: v if v is not None else (quick if q else full)  # noqa: E731
     args.reps = dflt(args.reps, 5, 1)
     args.timeout = dflt(args.timeout, 180, 60)
+    args.target_seconds = dflt(args.target_seconds, 1.0, 0)
+    args.sweep_target = dflt(args.sweep_target, 0.5, 0)
     args.latency_count = dflt(args.latency_count, 20000, 2000)
     args.large_total = dflt(args.large_total, 256 * MiB, 16 * MiB)
     args.small_total = dflt(args.small_total, 64 * MiB, 4 * MiB)
