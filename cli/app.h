@@ -1,0 +1,99 @@
+/*
+ * app.h - the state of the client modes of wsc (client.c), shared with the
+ * interactive line editor (interactive.c).
+ */
+#ifndef WSC_CLI_APP_H
+#define WSC_CLI_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "options.h"
+#include "wsc/client.h"
+#include "wsc/loop.h"
+
+typedef struct term term;
+
+/* How a line of input is sent. */
+enum { SEND_TEXT = 0, SEND_JSON = 1, SEND_BINARY = 2 };
+
+typedef struct app {
+    cli_opts *o;
+    wsc_loop *loop;
+    wsc_client *client;
+    int interactive; /* the line editor drives input */
+    int execute;     /* -x / --file: stdin is not read */
+    int send_kind;   /* SEND_* for input lines */
+
+    /* stdin, line by line (scripted mode) */
+    wsc_watch *in_watch; /* NULL when stdin cannot be polled (a regular file) */
+    wsc_timer *in_timer; /* reads a non-pollable stdin, or polls while paused */
+    int in_paused, in_eof;
+    wsc_buf line;
+    int line_too_long;
+    unsigned long lineno;
+
+    /* connection life */
+    int ever_opened;  /* some connection opened */
+    int conn_open;    /* the current connection opened */
+    int proto_error;  /* the current connection failed on a protocol error */
+    char last_error[300];
+
+    /* the end */
+    int input_done;   /* everything to send has been handed to the client */
+    int waiting;      /* the -w wait has started */
+    int closing;      /* we closed the client for good (app_finish) */
+    int user_closed;  /* /close in interactive mode: stay at the prompt */
+    int done;         /* the exit status is decided */
+    int exit_code;
+    char final_msg[600]; /* printed as "wsc: ..." when exiting non-zero */
+    int signals;      /* SIGINT/SIGTERM/SIGHUP received */
+    unsigned long long received;
+    wsc_timer *wait_timer, *drain_timer;
+
+    /* --file */
+    uint8_t *file_data;
+    size_t file_size;
+    wsc_timer *progress_timer;
+    int progress_on;
+
+    /* /ping */
+    unsigned user_pings;
+    uint64_t ping_sent_ms;
+
+    /* signals (signalfd) */
+    int sigfd;
+    wsc_watch *sig_watch;
+
+    term *term;
+} app;
+
+/* Sends one message from input (a line, -x, /json, /binary); problems are
+   reported on stderr with `where` ("line 3", "-x 2"; NULL: none) and the
+   message is not sent. Returns 0 if it was handed to the client. */
+int app_send(app *a, int kind, const char *data, size_t len, const char *where);
+
+/* Ends the session: closes the connection cleanly (1000) and exits with
+   code once it is closed (or at once if there is no connection). */
+void app_finish(app *a, int code);
+
+/* The input (stdin or the terminal) has ended: exit once what was sent is
+   written and the -w wait is over (interactive: at once). */
+void app_input_done(app *a);
+
+/* --- interactive.c --------------------------------------------------- */
+
+/* Sets up the line editor on the terminal (stdin) and watches stdin.
+   Returns NULL (with a message printed) if it cannot. */
+term *term_new(app *a);
+/* Saves the history, restores the terminal, frees. NULL is fine. */
+void term_free(term *t);
+/* Ctrl-C: clears the line being typed and returns 1, or returns 0 if it
+   was empty (the caller then ends the session). */
+int term_interrupt(term *t);
+/* SIGWINCH */
+void term_resize(term *t);
+/* SIGTSTP: give the terminal back, stop, and take it again when continued. */
+void term_suspend(term *t);
+
+#endif /* WSC_CLI_APP_H */

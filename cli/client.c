@@ -1,0 +1,789 @@
+/*
+ * client.c - `wsc [options] URL`: the reconnecting JSON client of the
+ * library (client.h) driven from the command line.
+ *
+ * Modes (options.h, wsc(1)):
+ *   interactive  stdin is a terminal: the line editor (interactive.c)
+ *   scripted     stdin is not a terminal: one message per input line
+ *   execute      -x / --file: those messages, stdin not read
+ *   echo         --echo: echo.c, on the connection layer alone
+ *
+ * The end of a session is decided in the close event (on_close) from what
+ * we asked (app_finish), whether the connection ever opened, protocol
+ * errors and the close code; see the exit statuses in util.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "commands.h"
+#include "output.h"
+#include "util.h"
+#include "wsc/client.h"
+
+#define LINE_MAX_BYTES ((size_t)64 << 20)
+#define FLOW_MAX_QUEUED 512u
+#define FLOW_MAX_BUFFERED ((uint64_t)8 << 20)
+#define PROGRESS_MIN_BYTES ((size_t)1 << 20)
+#define DUMP_MAX_BYTES 4096u
+
+/* The trace hook of the connection gets the client as its `user` (the
+   client passes itself), so the application is found here. */
+static app *g_app;
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+/* An error that does not end the session: "wsc: ..." on stderr, shown
+   even with -q. */
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report(const char *fmt, ...) {
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    out_status(ST_ERROR, "wsc: %s", msg);
+}
+
+static void set_final(app *a, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_final(app *a, int code, const char *fmt, ...) {
+    a->exit_code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->final_msg, sizeof a->final_msg, fmt, ap);
+    va_end(ap);
+}
+
+static void stop(app *a) {
+    a->done = 1;
+    wsc_loop_stop(a->loop);
+}
+
+/* A reason or other server text made safe for one status line. */
+static void safe_text(char *dst, size_t cap, const char *s) {
+    wsc_buf b = {0};
+    fmt_text_safe(&b, (const uint8_t *)s, strlen(s), 0);
+    size_t n = b.len < cap - 1 ? b.len : cap - 1;
+    if (n) memcpy(dst, b.data, n);
+    dst[n] = 0;
+    for (size_t i = 0; i < n; i++)
+        if (dst[i] == '\n' || dst[i] == '\t') dst[i] = ' ';
+    wsc_buf_free(&b);
+}
+
+static int is_protocol_code(unsigned code) { return code == 1002 || code == 1007 || code == 1009; }
+
+static const char *code_name(unsigned code) {
+    switch (code) {
+    case 1002: return "protocol error";
+    case 1007: return "invalid message data";
+    case 1009: return "message too big";
+    default: return "";
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Showing messages                                                    */
+/* ------------------------------------------------------------------ */
+
+static void show_message(app *a, const uint8_t *data, size_t len, int binary, int is_json) {
+    int col = g_colors.out;
+    wsc_buf b = {0}, body = {0};
+    if (a->interactive) {
+        const char *first = col ? C_CYAN "< " C_RESET : "< ";
+        if (binary) {
+            buf_printf(&b, "%s%sbinary message, %zu byte%s%s\n", first, col ? C_DIM : "", len, len == 1 ? "" : "s",
+                       col ? C_RESET : "");
+            if (a->o->base64) {
+                fmt_base64(&body, data, len);
+                if (body.len) buf_prefix_lines(&b, (const char *)body.data, body.len, "  ", "  ");
+            } else if (len) {
+                fmt_hexdump(&body, data, len, DUMP_MAX_BYTES, col);
+                buf_prefix_lines(&b, (const char *)body.data, body.len - 1, "  ", "  ");
+            }
+        } else {
+            if (is_json) fmt_json(&body, (const char *)data, len, 2, col);
+            else fmt_text_safe(&body, data, len, col);
+            buf_prefix_lines(&b, (const char *)body.data, body.len, first, "  ");
+        }
+    } else {
+        if (binary) {
+            if (a->o->base64) fmt_base64(&b, data, len);
+            else fmt_hex(&b, data, len);
+        } else if (is_json) {
+            fmt_json(&b, (const char *)data, len, a->o->pretty ? 2 : 0, col);
+        } else if (isatty(STDOUT_FILENO)) {
+            fmt_text_safe(&b, data, len, col);
+        } else {
+            wsc_buf_append(&b, data, len);
+        }
+        buf_puts(&b, "\n");
+    }
+    wsc_buf_free(&body);
+    if (out_print(STDOUT_FILENO, (const char *)b.data, b.len) < 0 && !a->closing) {
+        /* stdout is gone (e.g. `wsc URL | head -1`): end quietly. */
+        app_finish(a, EXIT_OK);
+    }
+    wsc_buf_free(&b);
+}
+
+static void got_message(app *a, const uint8_t *data, size_t len, int binary, int is_json) {
+    if (a->done) return;
+    if (a->o->count && a->received >= a->o->count) return;
+    a->received++;
+    show_message(a, data, len, binary, is_json);
+    if (a->o->count && a->received == a->o->count) app_finish(a, EXIT_OK);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                             */
+/* ------------------------------------------------------------------ */
+
+int app_send(app *a, int kind, const char *data, size_t len, const char *where) {
+    char pfx[80] = "";
+    if (where) snprintf(pfx, sizeof pfx, "%s: ", where);
+    int rc;
+    if (kind == SEND_JSON) {
+        json_error_t je;
+        json_t *v = json_loadb(data, len, JSON_DECODE_ANY, &je);
+        if (!v) {
+            if (where && strncmp(where, "line ", 5) == 0)
+                report("%s, column %d: invalid JSON: %s (not sent)", where, je.column, je.text);
+            else
+                report("%sinvalid JSON at line %d, column %d: %s (not sent)", pfx, je.line, je.column, je.text);
+            return -1;
+        }
+        rc = wsc_client_send_json(a->client, v);
+        json_decref(v);
+    } else if (kind == SEND_BINARY) {
+        rc = wsc_client_send_binary(a->client, data, len);
+    } else {
+        rc = wsc_client_send_text(a->client, data, len);
+    }
+    if (rc == WSC_OK) return 0;
+    const char *why;
+    switch (rc) {
+    case WSC_EUTF8: why = "not valid UTF-8 (--binary sends bytes)"; break;
+    case WSC_EINVAL:
+        why = kind == SEND_JSON ? "not a JSON object: the CSRF token can only be added to an object"
+                                : "invalid message";
+        break;
+    case WSC_EQUEUEFULL: why = "too many messages waiting for the connection"; break;
+    case WSC_ECLOSED:
+    case WSC_ESTATE: why = a->interactive ? "not connected (use /reconnect)" : "not connected"; break;
+    case WSC_EJSON: why = "cannot be written as JSON"; break;
+    case WSC_ETOOBIG: why = "too big for the send buffer"; break;
+    default: why = wsc_strerror(rc); break;
+    }
+    report("%s%s; not sent", pfx, why);
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The end: draining, waiting, closing                                 */
+/* ------------------------------------------------------------------ */
+
+static void stop_input(app *a) {
+    if (a->in_watch) {
+        wsc_watch_free(a->in_watch);
+        a->in_watch = NULL;
+    }
+    wsc_timer_stop(a->in_timer);
+}
+
+void app_finish(app *a, int code) {
+    if (a->done || a->closing) return;
+    a->closing = 1;
+    a->exit_code = code;
+    stop_input(a);
+    wsc_timer_stop(a->wait_timer);
+    wsc_timer_stop(a->drain_timer);
+    if (wsc_client_is_closed(a->client) || wsc_client_close(a->client, 1000, NULL) != WSC_OK) {
+        stop(a);
+        return;
+    }
+    /* Between two attempts the client stops at once, without a close event. */
+    if (!a->done && wsc_client_is_closed(a->client) && !wsc_client_socket(a->client)) stop(a);
+}
+
+static void check_drain(app *a) {
+    if (!a->input_done || a->waiting || a->closing || a->done) return;
+    if (wsc_client_is_connected(a->client) && wsc_client_queued(a->client) == 0 &&
+        wsc_client_buffered_amount(a->client) == 0) {
+        a->waiting = 1;
+        if (a->o->wait_ms == WAIT_FOREVER) return;
+        if (a->o->wait_ms == 0) app_finish(a, EXIT_OK);
+        else wsc_timer_start(a->wait_timer, a->o->wait_ms);
+        return;
+    }
+    wsc_timer_start(a->drain_timer, 10);
+}
+
+void app_input_done(app *a) {
+    if (a->input_done) return;
+    a->input_done = 1;
+    if (a->interactive) app_finish(a, EXIT_OK);
+    else check_drain(a);
+}
+
+static void on_drain_timer(wsc_loop *l, wsc_timer *t, void *user) {
+    (void)l;
+    (void)t;
+    check_drain(user);
+}
+
+static void on_wait_timer(wsc_loop *l, wsc_timer *t, void *user) {
+    (void)l;
+    (void)t;
+    app_finish(user, EXIT_OK);
+}
+
+/* ------------------------------------------------------------------ */
+/* stdin, one message per line                                         */
+/* ------------------------------------------------------------------ */
+
+static int flow_ok(const app *a) {
+    return wsc_client_queued(a->client) < FLOW_MAX_QUEUED && wsc_client_buffered_amount(a->client) < FLOW_MAX_BUFFERED;
+}
+
+static void send_line(app *a, const char *s, size_t n) {
+    if (n && s[n - 1] == '\r') n--;
+    if (a->send_kind == SEND_JSON) {
+        size_t i = 0;
+        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+        if (i == n) return; /* blank lines carry no JSON */
+    }
+    char where[40];
+    snprintf(where, sizeof where, "line %lu", a->lineno);
+    app_send(a, a->send_kind, s, n, where);
+}
+
+static void feed_lines(app *a, const char *p, size_t n) {
+    while (n) {
+        const char *nl = memchr(p, '\n', n);
+        size_t chunk = nl ? (size_t)(nl - p) : n;
+        if (!a->line_too_long) {
+            if (a->line.len - a->line.off + chunk > LINE_MAX_BYTES) {
+                a->line_too_long = 1;
+                wsc_buf_free(&a->line);
+            } else if (wsc_buf_append(&a->line, p, chunk) != WSC_OK) {
+                a->line_too_long = 1;
+                wsc_buf_free(&a->line);
+            }
+        }
+        if (!nl) return;
+        a->lineno++;
+        if (a->line_too_long) {
+            report("line %lu: longer than %zu MiB; not sent", a->lineno, LINE_MAX_BYTES >> 20);
+            a->line_too_long = 0;
+        } else {
+            send_line(a, (const char *)a->line.data + a->line.off, a->line.len - a->line.off);
+        }
+        a->line.off = a->line.len = 0;
+        p = nl + 1;
+        n -= chunk + 1;
+        if (a->closing || a->done) return;
+    }
+}
+
+static void stdin_eof(app *a) {
+    if (a->in_eof) return;
+    a->in_eof = 1;
+    if (a->line_too_long || a->line.len > a->line.off) feed_lines(a, "\n", 1);
+    wsc_buf_free(&a->line);
+    stop_input(a);
+    app_input_done(a);
+}
+
+static void stdin_read(app *a) {
+    if (a->in_eof || a->closing || a->done) return;
+    if (!flow_ok(a)) {
+        /* Let the connection catch up (the queue is bounded). */
+        if (a->in_watch) wsc_watch_set(a->in_watch, 0);
+        a->in_paused = 1;
+        wsc_timer_start(a->in_timer, 10);
+        return;
+    }
+    char buf[65536];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        if (!a->in_watch) wsc_timer_start(a->in_timer, 0);
+        return;
+    }
+    if (n < 0) report("cannot read standard input: %s", strerror(errno));
+    if (n <= 0) {
+        stdin_eof(a);
+        return;
+    }
+    feed_lines(a, buf, (size_t)n);
+    if (!a->in_watch && !a->in_eof && !a->closing && !a->done) wsc_timer_start(a->in_timer, 0);
+}
+
+static void on_stdin(wsc_loop *l, wsc_watch *w, int fd, unsigned events, void *user) {
+    (void)l;
+    (void)w;
+    (void)fd;
+    (void)events;
+    stdin_read(user);
+}
+
+static void on_in_timer(wsc_loop *l, wsc_timer *t, void *user) {
+    (void)l;
+    (void)t;
+    app *a = user;
+    if (a->in_watch) {
+        /* Paused: resume watching once the connection caught up. */
+        if (flow_ok(a)) {
+            a->in_paused = 0;
+            wsc_watch_set(a->in_watch, WSC_READABLE);
+        } else {
+            wsc_timer_start(a->in_timer, 10);
+        }
+        return;
+    }
+    stdin_read(a);
+}
+
+static void stdin_start(app *a) {
+    wsc_error err;
+    a->in_watch = wsc_watch_new(a->loop, STDIN_FILENO, WSC_READABLE, on_stdin, a, &err);
+    /* A regular file or /dev/null cannot be polled: read it from a timer. */
+    if (!a->in_watch) wsc_timer_start(a->in_timer, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* --file and its progress bar                                         */
+/* ------------------------------------------------------------------ */
+
+static int read_file(app *a, const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) cap = (size_t)st.st_size + 1;
+    uint8_t *data = xmalloc(cap);
+    for (;;) {
+        if (len == cap) data = xrealloc(data, cap *= 2);
+        ssize_t n = read(fd, data + len, cap - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            cli_error("cannot read %s: %s", path, strerror(errno));
+            free(data);
+            close(fd);
+            return -1;
+        }
+        if (n == 0) break;
+        len += (size_t)n;
+    }
+    close(fd);
+    a->file_data = data;
+    a->file_size = len;
+    return 0;
+}
+
+static void progress_draw(app *a, int final) {
+    uint64_t buffered = wsc_client_buffered_amount(a->client);
+    size_t done = 0;
+    if (wsc_client_is_connected(a->client)) done = buffered >= a->file_size ? 0 : a->file_size - (size_t)buffered;
+    if (final) done = a->file_size;
+    unsigned pct = a->file_size ? (unsigned)((double)done * 100.0 / (double)a->file_size) : 100;
+    char bar[31];
+    unsigned fill = pct * 30 / 100;
+    for (unsigned i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+    bar[30] = 0;
+    fprintf(stderr, "\rsending %3u%% [%s] %.1f / %.1f MiB\033[K%s", pct, bar, (double)done / 1048576.0,
+            (double)a->file_size / 1048576.0, final ? "\n" : "");
+    fflush(stderr);
+}
+
+static void progress_hide(void *user) {
+    (void)user;
+    fputs("\r\033[K", stderr);
+}
+
+static void progress_show(void *user) { progress_draw(user, 0); }
+
+static void on_progress(wsc_loop *l, wsc_timer *t, void *user) {
+    (void)l;
+    (void)t;
+    app *a = user;
+    if (!a->progress_on) return;
+    if (wsc_client_is_connected(a->client) && wsc_client_buffered_amount(a->client) == 0) {
+        out_set_editor(NULL, NULL, NULL);
+        a->progress_on = 0;
+        progress_draw(a, 1);
+        return;
+    }
+    progress_draw(a, 0);
+    wsc_timer_start(a->progress_timer, 100);
+}
+
+static void progress_stop(app *a) {
+    if (!a->progress_on) return;
+    a->progress_on = 0;
+    out_set_editor(NULL, NULL, NULL);
+    progress_hide(a);
+    fflush(stderr);
+}
+
+/* ------------------------------------------------------------------ */
+/* Client events                                                       */
+/* ------------------------------------------------------------------ */
+
+static void on_pong(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
+    (void)ws;
+    app *a = user;
+    if (!a->user_pings) return; /* a heartbeat pong */
+    a->user_pings--;
+    char data[400];
+    char raw[126];
+    size_t n = ev->len < sizeof raw - 1 ? ev->len : sizeof raw - 1;
+    memcpy(raw, ev->data, n);
+    raw[n] = 0;
+    safe_text(data, sizeof data, raw);
+    uint64_t ms = wsc_loop_now(a->loop) - a->ping_sent_ms;
+    out_status(ST_INFO, "pong%s%s (%llu ms)", n ? ": " : "", data, (unsigned long long)ms);
+}
+
+static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
+    (void)ev;
+    app *a = user;
+    int first = !a->ever_opened;
+    a->ever_opened = a->conn_open = 1;
+    a->proto_error = 0;
+    a->last_error[0] = 0;
+    wsc_ws *ws = wsc_client_socket(c);
+    if (ws) wsc_ws_add_listener(ws, WSC_WS_PONG, on_pong, a);
+    const char *proto = wsc_client_protocol(c), *ext = wsc_client_extensions(c);
+    char details[400] = "";
+    if (*proto || *ext) {
+        char p[160], e[200];
+        safe_text(p, sizeof p, proto);
+        safe_text(e, sizeof e, ext);
+        snprintf(details, sizeof details, " (%s%s%s%s%s)", *proto ? "protocol: " : "", p, *proto && *ext ? ", " : "",
+                 *ext ? "extensions: " : "", e);
+    }
+    out_status(ST_GOOD, "connected%s%s", details, first && a->interactive ? "; type /help for commands" : "");
+    check_drain(a);
+}
+
+static void on_message(wsc_client *c, const wsc_client_event *ev, void *user) {
+    (void)c;
+    got_message(user, ev->data, ev->len, ev->binary, ev->json != NULL);
+}
+
+static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
+    (void)c;
+    app *a = user;
+    if (ev->error == WSC_EJSON && ev->ws_event && ev->ws_event->type == WSC_WS_MESSAGE) {
+        /* Text that is not JSON is shown as it is. */
+        got_message(a, ev->data, ev->len, ev->binary, 0);
+        return;
+    }
+    if ((ev->ws_event && ev->ws_event->type == WSC_WS_ERROR) || ev->error == WSC_ETIMEDOUT) {
+        /* A connection failure: reported with the close that follows. */
+        safe_text(a->last_error, sizeof a->last_error, ev->message);
+        if (a->conn_open && (ev->error == WSC_EPROTO || ev->error == WSC_EUTF8 || ev->error == WSC_ETOOBIG))
+            a->proto_error = 1;
+        return;
+    }
+    if (a->done || a->closing) return;
+    char msg[300];
+    safe_text(msg, sizeof msg, ev->message);
+    if (ev->error == WSC_ECLOSED) out_status(ST_WARN, "%s", msg); /* queued messages discarded */
+    else report("%s", msg);                                         /* token store problems */
+}
+
+static void closed_line(app *a, const wsc_client_event *ev, const char *extra) {
+    (void)a;
+    char reason[300];
+    safe_text(reason, sizeof reason, ev->reason);
+    out_status(ev->was_clean ? ST_INFO : ST_WARN, "closed: %u%s%s (%s)%s", ev->code, reason[0] ? " " : "", reason,
+               ev->was_clean ? "clean" : "not clean", extra ? extra : "");
+}
+
+static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
+    (void)c;
+    app *a = user;
+    int opened = a->conn_open;
+    a->conn_open = 0;
+    a->user_pings = 0;
+    if (a->done) return;
+    const char *err = a->last_error[0] ? a->last_error : "connection failed";
+
+    if (a->closing) {
+        /* The end we asked for. */
+        if (opened && (a->proto_error || is_protocol_code(ev->code))) {
+            set_final(a, EXIT_PROTOCOL, "protocol error: %s", a->proto_error ? err : code_name(ev->code));
+        } else if (opened && ev->code == 1006 && !ev->was_clean) {
+            set_final(a, EXIT_ABNORMAL, "the connection was lost before the closing handshake completed (1006)");
+        } else if (opened) {
+            closed_line(a, ev, NULL);
+        }
+        stop(a);
+        return;
+    }
+    if (a->user_closed && !ev->will_reconnect) {
+        /* /close: stay at the prompt. */
+        closed_line(a, ev, "; /reconnect to connect again, Ctrl-D to quit");
+        return;
+    }
+    if (ev->will_reconnect) {
+        if (!a->ever_opened && !a->o->retry_connect) {
+            /* The first connection failed: that is an error, not a reason to
+               retry (the seed's connect() throws); --retry-connect retries. */
+            set_final(a, EXIT_CONNECT, "%s", err);
+            stop(a);
+            return;
+        }
+        if (opened) closed_line(a, ev, NULL);
+        else out_status(ST_ERROR, "error: %s", err);
+        char of[40] = "";
+        if (a->o->max_attempts) snprintf(of, sizeof of, " of %u", a->o->max_attempts);
+        out_status(ST_WARN, "reconnecting in %u ms (attempt %u%s)", ev->reconnect_delay_ms, ev->attempt, of);
+        a->last_error[0] = 0;
+        return;
+    }
+    /* Stopped for good (the maximum event may follow). */
+    if (!opened) {
+        set_final(a, EXIT_CONNECT, "%s", err);
+    } else if (a->proto_error || is_protocol_code(ev->code)) {
+        if (a->proto_error) set_final(a, EXIT_PROTOCOL, "protocol error: %s", err);
+        else
+            set_final(a, EXIT_PROTOCOL, "the server closed the connection with %u (%s)", ev->code, code_name(ev->code));
+    } else if (ev->code == 1006) {
+        set_final(a, EXIT_ABNORMAL, "connection lost (1006)%s%s", a->last_error[0] ? ": " : "", a->last_error);
+    } else {
+        closed_line(a, ev, NULL);
+        a->exit_code = EXIT_OK;
+    }
+    stop(a);
+}
+
+static void on_maximum(wsc_client *c, const wsc_client_event *ev, void *user) {
+    (void)c;
+    app *a = user;
+    char cause[300];
+    safe_text(cause, sizeof cause, ev->cause_message);
+    set_final(a, EXIT_MAXIMUM, "giving up after %u failed attempt%s%s%s", ev->attempt, ev->attempt == 1 ? "" : "s",
+              cause[0] ? ": " : "", cause);
+    stop(a);
+}
+
+static void trace_hook(void *user, int outgoing, const char *head, size_t len) {
+    (void)user;
+    app *a = g_app;
+    char *token = NULL;
+    if (a && a->client) {
+        const char *t = wsc_client_csrf(a->client);
+        if (t) token = xstrdup(t);
+    }
+    if (!token && a && a->o->token) token = xstrdup(a->o->token);
+    out_trace(outgoing, head, len, token, a && a->o->csrf_param ? a->o->csrf_param : "csrf");
+    cli_free_secret(token);
+}
+
+/* ------------------------------------------------------------------ */
+/* Signals                                                             */
+/* ------------------------------------------------------------------ */
+
+static void on_signal(wsc_loop *l, wsc_watch *w, int fd, unsigned events, void *user) {
+    (void)l;
+    (void)w;
+    (void)events;
+    app *a = user;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        int sig = (int)si.ssi_signo;
+        if (sig == SIGWINCH) {
+            if (a->term) term_resize(a->term);
+            continue;
+        }
+        if (sig == SIGTSTP) {
+            if (a->term) term_suspend(a->term);
+            continue;
+        }
+        if (sig == SIGINT && a->term && !a->closing && term_interrupt(a->term)) continue;
+        if (a->done) continue;
+        if (a->signals++ || a->closing) {
+            /* Asked twice: leave now. */
+            a->exit_code = 128 + sig;
+            a->final_msg[0] = 0;
+            stop(a);
+            return;
+        }
+        app_finish(a, EXIT_OK);
+    }
+}
+
+static sigset_t g_oldmask;
+
+static int signals_start(app *a) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    if (a->interactive) {
+        sigaddset(&set, SIGWINCH);
+        sigaddset(&set, SIGTSTP);
+    }
+    if (sigprocmask(SIG_BLOCK, &set, &g_oldmask) != 0) return -1;
+    a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (a->sigfd < 0) return -1;
+    a->sig_watch = wsc_watch_new(a->loop, a->sigfd, WSC_READABLE, on_signal, a, NULL);
+    return a->sig_watch ? 0 : -1;
+}
+
+static void signals_stop(app *a) {
+    wsc_watch_free(a->sig_watch);
+    a->sig_watch = NULL;
+    if (a->sigfd >= 0) close(a->sigfd);
+    a->sigfd = -1;
+    sigprocmask(SIG_SETMASK, &g_oldmask, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* The command                                                         */
+/* ------------------------------------------------------------------ */
+
+static int client_run(cli_opts *o) {
+    app A;
+    memset(&A, 0, sizeof A);
+    app *a = &A;
+    a->o = o;
+    a->sigfd = -1;
+    a->exit_code = EXIT_OK;
+    a->send_kind = o->json ? SEND_JSON : o->binary ? SEND_BINARY : SEND_TEXT;
+    a->execute = o->nexecute || o->file;
+    a->interactive = !a->execute && isatty(STDIN_FILENO) && (isatty(STDOUT_FILENO) || isatty(STDERR_FILENO));
+    g_app = a;
+    int rc = EXIT_OK;
+    wsc_error err;
+
+    if (o->file && read_file(a, o->file)) return EXIT_USAGE;
+    a->loop = wsc_loop_new(&err);
+    if (!a->loop) {
+        cli_error("%s", err.message);
+        free(a->file_data);
+        return EXIT_CONNECT;
+    }
+    out_init(a->loop);
+
+    wsc_client_options co;
+    cli_opts_client(o, &co);
+    co.on_open = on_open;
+    co.on_message = on_message;
+    co.on_error = on_error;
+    co.on_close = on_close;
+    co.on_maximum = on_maximum;
+    co.user = a;
+    if (o->verbose) co.ws.trace = trace_hook;
+    if (a->file_data) {
+        /* Room for the whole file in the send buffer and in the queue. */
+        size_t need = a->file_size + ((size_t)1 << 20);
+        if (need > ((size_t)256 << 20)) co.ws.max_buffered = need;
+        if (need > ((size_t)16 << 20)) co.queue_max_bytes = need;
+    }
+    a->client = wsc_client_new(a->loop, o->url, &co, &err);
+    if (!a->client) {
+        cli_error("%s", err.message);
+        rc = err.code == WSC_EURL || err.code == WSC_EINVAL ? EXIT_USAGE : EXIT_CONNECT;
+        goto out;
+    }
+    a->wait_timer = wsc_timer_new(a->loop, on_wait_timer, a, NULL);
+    a->drain_timer = wsc_timer_new(a->loop, on_drain_timer, a, NULL);
+    a->in_timer = wsc_timer_new(a->loop, on_in_timer, a, NULL);
+    a->progress_timer = wsc_timer_new(a->loop, on_progress, a, NULL);
+    if (!a->wait_timer || !a->drain_timer || !a->in_timer || !a->progress_timer) {
+        cli_error("out of memory");
+        rc = EXIT_CONNECT;
+        goto out;
+    }
+    if (a->interactive) {
+        a->term = term_new(a);
+        if (!a->term) a->interactive = 0;
+    }
+    if (signals_start(a) != 0) {
+        cli_error("cannot set up signal handling: %s", strerror(errno));
+        rc = EXIT_CONNECT;
+        goto out;
+    }
+
+    if (a->execute) {
+        for (size_t i = 0; i < o->nexecute; i++) {
+            char where[32];
+            snprintf(where, sizeof where, "-x %zu", i + 1);
+            app_send(a, a->send_kind, o->execute[i], strlen(o->execute[i]), where);
+        }
+        if (a->file_data) {
+            int sent = app_send(a, SEND_BINARY, (const char *)a->file_data, a->file_size, o->file) == 0;
+            free(a->file_data);
+            a->file_data = NULL;
+            if (sent && a->file_size > PROGRESS_MIN_BYTES && isatty(STDERR_FILENO) && !o->quiet) {
+                a->progress_on = 1;
+                out_set_editor(progress_hide, progress_show, a);
+                wsc_timer_start(a->progress_timer, 100);
+            }
+        }
+        app_input_done(a);
+    } else if (!a->interactive) {
+        stdin_start(a);
+    }
+
+    if (wsc_loop_run(a->loop) != WSC_OK) {
+        cli_error("the event loop failed");
+        a->exit_code = EXIT_CONNECT;
+    }
+    rc = a->exit_code;
+
+out:
+    progress_stop(a);
+    term_free(a->term); /* the terminal back to normal before the last line */
+    a->term = NULL;
+    if (rc && a->final_msg[0]) cli_error("%s", a->final_msg);
+    wsc_client_free(a->client);
+    stop_input(a);
+    signals_stop(a);
+    wsc_timer_free(a->wait_timer);
+    wsc_timer_free(a->drain_timer);
+    wsc_timer_free(a->in_timer);
+    wsc_timer_free(a->progress_timer);
+    out_done();
+    if (out_flush() != 0 && rc == EXIT_OK && !a->closing) rc = EXIT_CONNECT;
+    wsc_loop_free(a->loop);
+    wsc_buf_free(&a->line);
+    free(a->file_data);
+    g_app = NULL;
+    return rc;
+}
+
+int wsc_cmd_client(int argc, char **argv) {
+    cli_colors_init(0);
+    cli_opts o;
+    int rc = cli_opts_parse(&o, argc, argv);
+    if (rc >= 0) {
+        cli_opts_free(&o);
+        return rc;
+    }
+    cli_colors_init(o.no_color);
+    out_set_quiet(o.quiet);
+    rc = o.echo ? cli_echo_run(&o) : client_run(&o);
+    cli_opts_free(&o);
+    return rc;
+}
