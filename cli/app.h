@@ -29,8 +29,8 @@ typedef struct app {
     wsc_watch *in_watch; /* NULL when stdin cannot be polled (a regular file) */
     wsc_timer *in_timer; /* reads a non-pollable stdin, or polls while paused */
     int in_paused, in_eof;
-    wsc_buf line;
-    int line_too_long;
+    wsc_buf inbuf;     /* read, not yet sent as lines */
+    int line_too_long; /* dropping the rest of a line over 64 MiB */
     unsigned long lineno;
 
     /* connection life */

@@ -200,7 +200,7 @@ static void stop_input(app *a) {
         wsc_watch_free(a->in_watch);
         a->in_watch = NULL;
     }
-    wsc_timer_stop(a->in_timer);
+    if (a->in_timer) wsc_timer_stop(a->in_timer);
 }
 
 void app_finish(app *a, int code) {
@@ -218,10 +218,13 @@ void app_finish(app *a, int code) {
     if (!a->done && wsc_client_is_closed(a->client) && !wsc_client_socket(a->client)) stop(a);
 }
 
+static void progress_finish(app *a);
+
 static void check_drain(app *a) {
     if (!a->input_done || a->waiting || a->closing || a->done) return;
     if (wsc_client_is_connected(a->client) && wsc_client_queued(a->client) == 0 &&
         wsc_client_buffered_amount(a->client) == 0) {
+        progress_finish(a);
         a->waiting = 1;
         if (a->o->wait_ms == WAIT_FOREVER) return;
         if (a->o->wait_ms == 0) app_finish(a, EXIT_OK);
@@ -270,65 +273,76 @@ static void send_line(app *a, const char *s, size_t n) {
     app_send(a, a->send_kind, s, n, where);
 }
 
-static void feed_lines(app *a, const char *p, size_t n) {
-    while (n) {
-        const char *nl = memchr(p, '\n', n);
-        size_t chunk = nl ? (size_t)(nl - p) : n;
-        if (!a->line_too_long) {
-            if (a->line.len - a->line.off + chunk > LINE_MAX_BYTES) {
+/* Sends the complete lines read so far, as long as the client keeps up
+   (its queue is bounded). Returns 1 if it had to stop for that. */
+static int process_input(app *a) {
+    while (!a->closing && !a->done) {
+        const char *p = (const char *)a->inbuf.data + a->inbuf.off;
+        size_t n = wsc_buf_pending(&a->inbuf);
+        const char *nl = n ? memchr(p, '\n', n) : NULL;
+        if (!nl) {
+            if (n > LINE_MAX_BYTES || (a->line_too_long && n)) {
+                /* Too long to be a message: dropped up to its end. */
                 a->line_too_long = 1;
-                wsc_buf_free(&a->line);
-            } else if (wsc_buf_append(&a->line, p, chunk) != WSC_OK) {
-                a->line_too_long = 1;
-                wsc_buf_free(&a->line);
+                wsc_buf_consume(&a->inbuf, n);
             }
+            return 0;
         }
-        if (!nl) return;
+        if (!flow_ok(a)) return 1;
+        size_t len = (size_t)(nl - p);
         a->lineno++;
-        if (a->line_too_long) {
+        if (a->line_too_long || len > LINE_MAX_BYTES) {
             report("line %lu: longer than %zu MiB; not sent", a->lineno, LINE_MAX_BYTES >> 20);
             a->line_too_long = 0;
         } else {
-            send_line(a, (const char *)a->line.data + a->line.off, a->line.len - a->line.off);
+            send_line(a, p, len);
         }
-        a->line.off = a->line.len = 0;
-        p = nl + 1;
-        n -= chunk + 1;
-        if (a->closing || a->done) return;
+        wsc_buf_consume(&a->inbuf, len + 1);
     }
+    return 0;
 }
 
-static void stdin_eof(app *a) {
-    if (a->in_eof) return;
-    a->in_eof = 1;
-    if (a->line_too_long || a->line.len > a->line.off) feed_lines(a, "\n", 1);
-    wsc_buf_free(&a->line);
+static void input_finished(app *a) {
+    wsc_buf_free(&a->inbuf);
     stop_input(a);
     app_input_done(a);
 }
 
+static void pause_input(app *a) {
+    if (a->in_watch) wsc_watch_set(a->in_watch, 0);
+    a->in_paused = 1;
+    wsc_timer_start(a->in_timer, 10);
+}
+
+/* Reads what stdin has (called when it is readable, or from a timer for a
+   stdin that cannot be polled) and sends its lines. */
 static void stdin_read(app *a) {
     if (a->in_eof || a->closing || a->done) return;
-    if (!flow_ok(a)) {
-        /* Let the connection catch up (the queue is bounded). */
-        if (a->in_watch) wsc_watch_set(a->in_watch, 0);
-        a->in_paused = 1;
-        wsc_timer_start(a->in_timer, 10);
+    if (wsc_buf_reserve(&a->inbuf, 65536) != WSC_OK) {
+        report("out of memory reading standard input");
+        a->in_eof = 1;
+        input_finished(a);
         return;
     }
-    char buf[65536];
-    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    ssize_t n = read(STDIN_FILENO, a->inbuf.data + a->inbuf.len, a->inbuf.cap - a->inbuf.len);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
         if (!a->in_watch) wsc_timer_start(a->in_timer, 0);
         return;
     }
     if (n < 0) report("cannot read standard input: %s", strerror(errno));
     if (n <= 0) {
-        stdin_eof(a);
+        a->in_eof = 1;
+        /* The last line may have no newline. */
+        if (wsc_buf_pending(&a->inbuf) || a->line_too_long) wsc_buf_append(&a->inbuf, "\n", 1);
+    } else {
+        a->inbuf.len += (size_t)n;
+    }
+    if (process_input(a)) {
+        pause_input(a);
         return;
     }
-    feed_lines(a, buf, (size_t)n);
-    if (!a->in_watch && !a->in_eof && !a->closing && !a->done) wsc_timer_start(a->in_timer, 0);
+    if (a->in_eof) input_finished(a);
+    else if (!a->in_watch && !a->closing && !a->done) wsc_timer_start(a->in_timer, 0);
 }
 
 static void on_stdin(wsc_loop *l, wsc_watch *w, int fd, unsigned events, void *user) {
@@ -343,15 +357,22 @@ static void on_in_timer(wsc_loop *l, wsc_timer *t, void *user) {
     (void)l;
     (void)t;
     app *a = user;
-    if (a->in_watch) {
-        /* Paused: resume watching once the connection caught up. */
-        if (flow_ok(a)) {
-            a->in_paused = 0;
-            wsc_watch_set(a->in_watch, WSC_READABLE);
-        } else {
+    if (a->closing || a->done) return;
+    if (a->in_paused) {
+        /* Waiting for the connection to catch up. */
+        if (process_input(a)) {
             wsc_timer_start(a->in_timer, 10);
+            return;
         }
-        return;
+        a->in_paused = 0;
+        if (a->in_eof) {
+            input_finished(a);
+            return;
+        }
+        if (a->in_watch) {
+            wsc_watch_set(a->in_watch, WSC_READABLE);
+            return;
+        }
     }
     stdin_read(a);
 }
@@ -418,15 +439,22 @@ static void progress_hide(void *user) {
 
 static void progress_show(void *user) { progress_draw(user, 0); }
 
+/* The whole file is written: the bar at 100%, on its own line. */
+static void progress_finish(app *a) {
+    if (!a->progress_on) return;
+    out_set_editor(NULL, NULL, NULL);
+    a->progress_on = 0;
+    wsc_timer_stop(a->progress_timer);
+    progress_draw(a, 1);
+}
+
 static void on_progress(wsc_loop *l, wsc_timer *t, void *user) {
     (void)l;
     (void)t;
     app *a = user;
     if (!a->progress_on) return;
     if (wsc_client_is_connected(a->client) && wsc_client_buffered_amount(a->client) == 0) {
-        out_set_editor(NULL, NULL, NULL);
-        a->progress_on = 0;
-        progress_draw(a, 1);
+        progress_finish(a);
         return;
     }
     progress_draw(a, 0);
@@ -645,12 +673,16 @@ static int signals_start(app *a) {
     }
     if (sigprocmask(SIG_BLOCK, &set, &g_oldmask) != 0) return -1;
     a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (a->sigfd < 0) return -1;
+    if (a->sigfd < 0) {
+        sigprocmask(SIG_SETMASK, &g_oldmask, NULL);
+        return -1;
+    }
     a->sig_watch = wsc_watch_new(a->loop, a->sigfd, WSC_READABLE, on_signal, a, NULL);
     return a->sig_watch ? 0 : -1;
 }
 
 static void signals_stop(app *a) {
+    if (a->sigfd < 0) return;
     wsc_watch_free(a->sig_watch);
     a->sig_watch = NULL;
     if (a->sigfd >= 0) close(a->sigfd);
@@ -767,7 +799,7 @@ out:
     out_done();
     if (out_flush() != 0 && rc == EXIT_OK && !a->closing) rc = EXIT_CONNECT;
     wsc_loop_free(a->loop);
-    wsc_buf_free(&a->line);
+    wsc_buf_free(&a->inbuf);
     free(a->file_data);
     g_app = NULL;
     return rc;

@@ -432,9 +432,10 @@ term *term_new(app *a) {
     el_set(t->el, EL_EDITOR, "emacs");
     el_set(t->el, EL_PROMPT_ESC, prompt_fn, '\1');
     el_set(t->el, EL_HIST, history, t->hist);
-    el_set(t->el, EL_ADDFN, "wsc-eof", "end of input on an empty line", fn_eof);
+    /* el_wset with static strings: el_set(EL_ADDFN) leaks its copies. */
+    el_wset(t->el, EL_ADDFN, L"wsc-eof", L"end of input on an empty line", fn_eof);
     el_set(t->el, EL_BIND, "^D", "wsc-eof", NULL);
-    el_set(t->el, EL_ADDFN, "wsc-complete", "complete a slash command", fn_complete);
+    el_wset(t->el, EL_ADDFN, L"wsc-complete", L"complete a slash command", fn_complete);
     el_set(t->el, EL_BIND, "^I", "wsc-complete", NULL);
     el_set(t->el, EL_BIND, "^R", "em-inc-search-prev", NULL);
     el_source(t->el, NULL); /* ~/.editrc, e.g. "bind -v" */

@@ -115,6 +115,7 @@ int wsc_cmd_token(int argc, char **argv) {
         {NULL, 0, NULL, 0},
     };
     cli_colors_init(0);
+    cli_set_usage_hint(" (see 'wsc token --help')");
     const char *store_path = NULL, *key = NULL;
     int c;
     opterr = 0;
@@ -130,15 +131,15 @@ int wsc_cmd_token(int argc, char **argv) {
     }
     int nargs = argc - optind;
     char **args = argv + optind;
-    if (nargs < 1) return cli_usage_error("wsc token: expected get, set, clear or list");
+    if (nargs < 1) return cli_usage_error("expected get, set, clear or list");
     const char *verb = args[0];
     int is_get = !strcmp(verb, "get"), is_set = !strcmp(verb, "set"), is_clear = !strcmp(verb, "clear"),
         is_list = !strcmp(verb, "list");
     if (!is_get && !is_set && !is_clear && !is_list)
-        return cli_usage_error("wsc token: unknown action '%s' (get, set, clear or list)", verb);
+        return cli_usage_error("unknown action '%s' (get, set, clear or list)", verb);
     int max_args = is_set ? 3 : 2, min_args = is_list ? 1 : 2;
-    if (nargs < min_args) return cli_usage_error("wsc token %s: missing ORIGIN", verb);
-    if (nargs > max_args) return cli_usage_error("wsc token %s: unexpected argument '%s'", verb, args[max_args]);
+    if (nargs < min_args) return cli_usage_error("token %s: missing ORIGIN", verb);
+    if (nargs > max_args) return cli_usage_error("token %s: unexpected argument '%s'", verb, args[max_args]);
     if (key && (!*key || strlen(key) > WSC_STORE_KEY_MAX))
         return cli_usage_error("--key: expected a name of 1 to %d characters", WSC_STORE_KEY_MAX);
 
@@ -155,9 +156,10 @@ int wsc_cmd_token(int argc, char **argv) {
         }
         if (!wsc_token_valid(token, strlen(token))) {
             cli_free_secret(token);
-            return cli_usage_error("this token cannot be sent in a cookie: it must be 1 to %d printable ASCII "
-                                   "characters, without spaces, quotes, commas, semicolons or backslashes",
-                                   WSC_TOKEN_MAX);
+            cli_error("this token cannot be sent in a cookie: it must be 1 to %d printable ASCII characters, "
+                      "without spaces, quotes, commas, semicolons or backslashes",
+                      WSC_TOKEN_MAX);
+            return EXIT_USAGE;
         }
     }
 

@@ -40,10 +40,14 @@ void cli_error(const char *fmt, ...) {
     va_end(ap);
 }
 
+static const char *g_usage_hint = " (see 'wsc --help')";
+
+void cli_set_usage_hint(const char *hint) { g_usage_hint = hint; }
+
 int cli_usage_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    verror(fmt, ap, " (see 'wsc --help')");
+    verror(fmt, ap, g_usage_hint);
     va_end(ap);
     return EXIT_USAGE;
 }

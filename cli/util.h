@@ -47,8 +47,10 @@ void cli_colors_init(int no_color);
 /* Prints "wsc: <message>\n" on stderr (in red when colours are on for it).
    The message must never contain a secret. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The same as a usage error: adds "(try 'wsc --help')" hint. Returns EXIT_USAGE. */
+/* The same for a usage error, with a hint "(see 'wsc --help')". Returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Replaces that hint, e.g. " (see 'wsc token --help')". */
+void cli_set_usage_hint(const char *hint);
 
 /* Memory: these print "wsc: out of memory" and exit(1) on failure. */
 void *xmalloc(size_t n);
