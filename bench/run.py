@@ -753,6 +753,39 @@ def report(B, clients, sections, started, machine):
                                       if "error" not in x])))
             rows.append(r)
         w(table(hdr, rows))
+    if modes and B.usable("wsc") and "wsc" in clients:
+        m0 = "pinned" if "pinned" in modes else modes[0]
+        w("")
+        w(f"### wsc against its targets ({m0})")
+        w("")
+        rows = []
+
+        def verdict(ok):
+            return "–" if ok is None else ("yes" if ok else "**no**")
+
+        for (key, title, mode, nums, unit), goal in zip(T, (0.95, 0.7, 0.5)):
+            a, b = cell(m0, key, "wsc", unit), cell(m0, key, "raw", unit)
+            r = a / b if a is not None and b else None
+            rows.append([f"{title}: at least {goal}x raw", ratio(a, b), verdict(None if r is None else r >= goal)])
+        if cg:
+            per = D.get(("callgrind", "wsc"), [{}])[0].get("per_rt")
+            rows.append(["instructions per round trip: at most 2500", fmt(per),
+                         verdict(None if per is None else per <= 2500)])
+        if sc:
+            per = D.get(("syscalls", "wsc"), [{}])[0].get("per_rt")
+            rows.append(["system calls per round trip: at most 3", fmt(per, 2) if per is not None else "–",
+                         verdict(None if per is None else per <= 3.005)])
+        if cn:
+            for n in args.conns:
+                v = med([x.get("bytes_per_conn") for x in D.get(("conns", n, "wsc"), []) if "error" not in x])
+                rows.append([f"memory per idle plain connection ({B.conns_actual.get(n, n)} open): at most 1 KiB",
+                             f"{fmt(v)} B", verdict(None if v is None else v <= 1024)])
+            for t, lbl in (("conns-tls", "wss"), ("conns-deflate", "permessage-deflate")):
+                v = med([x.get("bytes_per_conn") for x in D.get((t, args.side_conns, "wsc"), []) if "error" not in x])
+                if v is not None:
+                    rows.append([f"memory per idle {lbl} connection ({args.side_conns} open): documented",
+                                 f"{fmt(v)} B", "(figure)"])
+        w(table(["target", "measured", "met"], rows))
     for mode in modes:
         w("")
         w(f"### Rates, {'pinned to one CPU (`taskset -c 0` for server and client)' if mode == 'pinned' else 'unpinned'}"
@@ -982,7 +1015,7 @@ set logscale xy 2
 set format x '%.0b%B'
 set xtics ({', '.join(f'"{size_name(s).replace(" ", "")}" {s}' for s in sweep_sizes(args))})
 set grid
-set key top left
+set key bottom right box opaque
 set datafile missing 'NaN'
 plot {', '.join(plots)}
 """
@@ -1057,7 +1090,7 @@ def main():
     ap.add_argument("--small-size", type=size_arg, default=1024)
     ap.add_argument("--small-total", type=size_arg, help="bytes per small-message run (default 64 MiB)")
     ap.add_argument("--target-seconds", type=float,
-                    help="calibrate each client's work so one run takes about this long (default 1; 0: no calibration)")
+                    help="calibrate each client's work so one run takes about this long (default 1.5; 0: no calibration)")
     ap.add_argument("--sweep-target", type=float, help="the same for the sweep (default 0.5)")
     ap.add_argument("--python-work", type=float, help="work factor for Python without calibration (default 0.25)")
     ap.add_argument("--node-work", type=float, help="work factor for node without calibration (default 0.5)")
@@ -1074,13 +1107,19 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.md"))
     ap.add_argument("--chart", default=os.path.join(ROOT, "docs", "perf-throughput.png"))
     ap.add_argument("--update-docs", action="store_true", help="put the tables into docs/PERFORMANCE.md")
+    ap.add_argument("--docs-only", action="store_true",
+                    help="run nothing: put the existing --out report into docs/PERFORMANCE.md")
     args = ap.parse_args()
+    if args.docs_only:
+        with open(args.out) as f:
+            update_docs(f.read())
+        return
 
     q = args.quick
     dflt = lambda v, full, quick: v if v is not None else (quick if q else full)  # noqa: E731
     args.reps = dflt(args.reps, 5, 1)
     args.timeout = dflt(args.timeout, 180, 60)
-    args.target_seconds = dflt(args.target_seconds, 1.0, 0)
+    args.target_seconds = dflt(args.target_seconds, 1.5, 0)
     args.sweep_target = dflt(args.sweep_target, 0.5, 0)
     args.latency_count = dflt(args.latency_count, 20000, 2000)
     args.large_total = dflt(args.large_total, 256 * MiB, 16 * MiB)
