@@ -27,13 +27,10 @@ int wsc_cmd_client(int argc, char **argv);
 /* `wsc token get|set|clear|list ORIGIN [TOKEN]` (token.c). */
 int wsc_cmd_token(int argc, char **argv);
 
-/*
- * Written by the lead in cli/serve.c and cli/bench.c; their dispatch
- * entries are added to the table in main.c with them:
- *   {"serve", wsc_cmd_serve, "run a WebSocket server (echo, broadcast, CSRF check)"},
- *   {"bench", wsc_cmd_bench, "measure throughput and latency"},
- */
+/* `wsc serve ...` (serve.c): the library's server role as a command. */
 int wsc_cmd_serve(int argc, char **argv);
+/* `wsc bench latency|throughput|conns URL ...` (bench.c): the benchmark
+   contract of bench/README.md. */
 int wsc_cmd_bench(int argc, char **argv);
 
 #endif /* WSC_CLI_COMMANDS_H */
