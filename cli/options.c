@@ -197,7 +197,34 @@ static const char help_text[] =
 void cli_print_help(void) {
     fputs(help_text, stdout);
     fputs("\nCommands:\n", stdout);
-    for (const cli_command *c = cli_commands; c->name; c++) printf("  %-18s %s\n", c->name, c->summary);
+    /* Summaries are wrapped at word boundaries to stay within 79 columns. */
+    enum { COL = 21, WIDTH = 79 };
+    for (const cli_command *c = cli_commands; c->name; c++) {
+        printf("  %-18s", c->name);
+        int col = 2 + 18;
+        if ((int)strlen(c->name) > 18) {
+            printf("\n%*s", COL, "");
+        } else {
+            putchar(' ');
+        }
+        col = COL;
+        const char *p = c->summary;
+        while (*p) {
+            size_t w = strcspn(p, " ");
+            if (col > COL && col + 1 + (int)w > WIDTH) {
+                printf("\n%*s", COL, "");
+                col = COL;
+            } else if (col > COL) {
+                putchar(' ');
+                col++;
+            }
+            fwrite(p, 1, w, stdout);
+            col += (int)w;
+            p += w;
+            while (*p == ' ') p++;
+        }
+        putchar('\n');
+    }
     fputs("\nSee wsc(1) for details and examples.\n", stdout);
 }
 
