@@ -13,8 +13,8 @@
 /* Subcommands. One line each; `wsc --help` lists them in this order. */
 const cli_command cli_commands[] = {
     {"token", wsc_cmd_token, "manage the local CSRF token store (wsc token --help)"},
-    {"serve", wsc_cmd_serve, "run a WebSocket server: echo, broadcast, sink, CSRF check (wsc serve --help)"},
-    {"bench", wsc_cmd_bench, "the benchmark contract: latency, throughput, conns (wsc bench --help)"},
+    {"serve", wsc_cmd_serve, "run a server: echo, broadcast, sink, CSRF check"},
+    {"bench", wsc_cmd_bench, "benchmark: latency, throughput, conns"},
     {NULL, NULL, NULL},
 };
 
