@@ -478,8 +478,10 @@ void term_suspend(term *t) {
     el_set(t->el, EL_UNBUFFERED, 0); /* the terminal back to normal */
     fflush(t->out);
     kill(getpid(), SIGSTOP);
-    /* continued */
+    /* Continued: raw mode again (which draws a prompt: erase it), then
+       the line as it was. */
     el_set(t->el, EL_UNBUFFERED, 1);
+    fputs("\r\033[J", t->out);
     if (*saved) el_insertstr(t->el, saved);
     t->hidden = 1;
     t_show(t);

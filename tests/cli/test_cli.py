@@ -62,7 +62,8 @@ class Peer:
         if not line.startswith("LISTENING "):
             self.stop()
             raise RuntimeError("%s did not start: %r" % (name, line))
-        self.port = int(line.split()[1])
+        where = line.split()[1]
+        self.port = int(where) if where.isdigit() else None
 
     def url(self, path="/echo"):
         return "ws://127.0.0.1:%d%s" % (self.port, path)
@@ -567,6 +568,29 @@ class TestInteractive(unittest.TestCase):
         finally:
             t.close()
 
+    def test_suspend_and_resume_keep_the_line(self):
+        t = Pty(["--no-color", peer("py").url()])
+        try:
+            t.expect(r"connected")
+            t.send(b"abc")
+            t.expect(r"abc")
+            t.send(b"\x1a")  # Ctrl-Z
+            deadline = time.monotonic() + 5
+            stopped = False
+            while time.monotonic() < deadline and not stopped:
+                pid, st = os.waitpid(t.pid, os.WNOHANG | os.WUNTRACED)
+                stopped = pid != 0 and os.WIFSTOPPED(st)
+                time.sleep(0.02)
+            self.assertTrue(stopped, "wsc did not stop on Ctrl-Z")
+            os.kill(t.pid, signal.SIGCONT)
+            t.expect(r"> abc")
+            t.send(b"def\r")
+            t.expect(r"< abcdef\n")
+            t.send(b"\x04")
+            self.assertEqual(t.wait(), 0)
+        finally:
+            t.close()
+
     def test_file_progress_bar_on_a_terminal(self):
         path = os.path.join(TMP, "progress.bin")
         with open(path, "wb") as f:
@@ -742,6 +766,95 @@ class TestExitCodes(unittest.TestCase):
         self.assertEqual(lines(r.stderr)[-1], "closed: 4001 bye (clean)")
         r = wsc(peer("py").url("/close?code=1000"), stdin=subprocess.DEVNULL)
         self.assertEqual(r.returncode, 0, r.stderr)
+
+
+# ---------------------------------------------------------------------------
+# Connection options: handshake headers, subprotocols, proxy, mutual TLS, Unix
+# ---------------------------------------------------------------------------
+
+class TestConnection(unittest.TestCase):
+    def test_handshake_options(self):
+        p = Peer([PY, os.path.join(PEERS, "py_server.py"), "--lifetime", "60", "--protocols", "chat,superchat"],
+                 "py_protocols")
+        try:
+            r = wsc("-p", "superchat", "-p", "chat", "-H", "X-Test: yes please", "--origin", "https://o.test",
+                    "--user-agent", "agent/1.0", "--cookie", "a=1; b=2", "--no-store", "--no-deflate",
+                    "-x", "__dump__", "-n", "1", p.url("/record"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(lines(r.stderr)[0], "connected (protocol: superchat)")
+            dump = json.loads(r.stdout)
+            h = dump["headers"]
+            self.assertEqual(dump["subprotocol"], "superchat")
+            self.assertEqual(h["sec-websocket-protocol"], "superchat, chat")
+            self.assertEqual(h["x-test"], "yes please")
+            self.assertEqual(h["origin"], "https://o.test")
+            self.assertEqual(h["user-agent"], "agent/1.0")
+            self.assertEqual(h["cookie"], "a=1; b=2")
+            self.assertNotIn("sec-websocket-extensions", h)
+        finally:
+            p.stop()
+
+    def test_proxy(self):
+        proxy = Peer([PY, os.path.join(PEERS, "connect_proxy.py"), "--lifetime", "60"], "proxy")
+        try:
+            r = wsc("-q", "--proxy", "http://127.0.0.1:%d" % proxy.port, "-x", "via proxy", "-n", "1",
+                    peer("py").url())
+            self.assertEqual((r.returncode, lines(r.stdout)), (0, ["via proxy"]), r.stderr)
+            connects = [e for e in proxy.log_lines() if e.get("event") == "connect"]
+            self.assertEqual([(c["status"], c["target"]) for c in connects],
+                             [(200, "127.0.0.1:%d" % peer("py").port)])
+        finally:
+            proxy.stop()
+        r = wsc("-q", "--proxy", "http://127.0.0.1:1", "-x", "x", peer("py").url())
+        self.assertEqual(r.returncode, 1)
+
+    def test_client_certificate(self):
+        d = pki()
+        p = Peer([PY, os.path.join(PEERS, "py_server.py"), "--lifetime", "60",
+                  "--tls-cert", os.path.join(d, "server.pem"), "--tls-key", os.path.join(d, "server.key"),
+                  "--require-client-cert", os.path.join(d, "ca.pem")], "mtls")
+        try:
+            url = "wss://localhost:%d/echo" % p.port
+            r = wsc("-q", "--ca", os.path.join(d, "ca.pem"), "--cert", os.path.join(d, "client.pem"),
+                    "--key", os.path.join(d, "client.key"), "-x", "mutual", "-n", "1", url)
+            self.assertEqual((r.returncode, lines(r.stdout)), (0, ["mutual"]), r.stderr)
+            capath = os.path.join(TMP, "capath")
+            if not os.path.isdir(capath):
+                os.makedirs(capath)
+                h = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", os.path.join(d, "ca.pem")],
+                                   stdout=subprocess.PIPE, check=True, timeout=10).stdout.decode().strip()
+                shutil.copy(os.path.join(d, "ca.pem"), os.path.join(capath, h + ".0"))
+            r = wsc("-q", "--capath", capath, "--cert", os.path.join(d, "client.pem"),
+                    "--key", os.path.join(d, "client.key"), "-x", "capath", "-n", "1", url)
+            self.assertEqual((r.returncode, lines(r.stdout)), (0, ["capath"]), r.stderr)
+            r = wsc("-q", "--ca", os.path.join(d, "ca.pem"), "-x", "no cert", url)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(len(lines(r.stderr)), 1)
+        finally:
+            p.stop()
+
+    def test_wrong_host_name(self):
+        d = pki()
+        p = Peer([PY, os.path.join(PEERS, "py_server.py"), "--lifetime", "60",
+                  "--tls-cert", os.path.join(d, "wrong-host.pem"), "--tls-key", os.path.join(d, "wrong-host.key")],
+                 "wrong_host")
+        try:
+            url = "wss://127.0.0.1:%d/echo" % p.port
+            r = wsc("-q", "--ca", os.path.join(d, "ca.pem"), "-x", "x", url)
+            self.assertEqual(r.returncode, 1)
+            r = wsc("-q", "--ca", os.path.join(d, "ca.pem"), "--no-check-hostname", "-x", "named", "-n", "1", url)
+            self.assertEqual((r.returncode, lines(r.stdout)), (0, ["named"]), r.stderr)
+        finally:
+            p.stop()
+
+    def test_unix_socket(self):
+        sock = os.path.join(TMP, "wsc-test.sock")
+        p = Peer([PY, os.path.join(PEERS, "py_server.py"), "--lifetime", "60", "--unix", sock], "unix")
+        try:
+            r = wsc("-q", "-x", "over unix", "-n", "1", "ws+unix:%s:/echo" % sock)
+            self.assertEqual((r.returncode, lines(r.stdout)), (0, ["over unix"]), r.stderr)
+        finally:
+            p.stop()
 
 
 # ---------------------------------------------------------------------------
