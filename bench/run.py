@@ -446,15 +446,16 @@ def section_matrix(B, clients, pinned):
     ws = B.start("lean", pinned)
     raw = B.start("raw", pinned)
     try:
+        # calibrated per mode: unpinned round trips can be several times slower (cross-CPU wake-ups)
         for key, title, mode, nums, unit in tests(args):
             for c in clients:
-                calibrate(B, c, key, mode, nums, raw if c == "raw" else ws, pinned, args.target_seconds)
+                calibrate(B, c, (name, key), mode, nums, raw if c == "raw" else ws, pinned, args.target_seconds)
         for rep in range(args.reps):
             for key, title, mode, nums, unit in tests(args):
                 for c in clients:
                     srv = raw if c == "raw" else ws
                     url = srv.url
-                    n = scaled(B, c, mode, nums, key)
+                    n = scaled(B, c, mode, nums, (name, key))
                     rec = B.run_client(c, mode, url, n, pin=pinned, server=srv, expect_msgs=expected_msgs(mode, n))
                     B.add((name, key, c), rec)
                 log(f"  {name} rep {rep + 1}/{args.reps} {key}: " + ", ".join(
@@ -601,7 +602,7 @@ def section_tls(B, clients):
         for rep in range(args.side_reps):
             for key, title, mode, nums, unit in tests(args)[1:]:
                 for c in clients:
-                    n = scaled(B, c, mode, nums, key)
+                    n = scaled(B, c, mode, nums, ("pinned", key))
                     for tls, srv in ((False, ws), (True, wss)):
                         url = srv.url
                         rec = B.run_client(c, mode, url, n, pin=True, server=srv, tls=tls,
@@ -626,7 +627,7 @@ def section_deflate(B, clients):
                         # deflate connection (RFC 7692 allows them; wsc's server sends
                         # messages under 64 bytes uncompressed): the run would only time out.
                         continue
-                    n = scaled(B, c, mode, nums, key)
+                    n = scaled(B, c, mode, nums, ("pinned", key))
                     for defl, srv in ((False, ws), (True, dws)):
                         rec = B.run_client(c, mode, srv.url, n, pin=True, server=srv, deflate=defl,
                                            expect_msgs=expected_msgs(mode, n))
@@ -802,16 +803,20 @@ def report(B, clients, sections, started, machine):
                 r += [fmt(v, 1 if unit == "MB" else 0), ratio(v, cell(mode, key, "raw", unit))]
             rows.append(r)
         w(table(hdr, rows))
-    if modes:
-        mode = "unpinned" if "unpinned" in modes else modes[0]
+    for mode in modes:
         w("")
         w(f"### Is the echo server the bottleneck? CPU per message ({mode}, medians)")
         w("")
-        w("Microseconds of CPU (user + system) per echoed message, for the client process and for the echo "
-          "server during the same run, and the server's CPU time over the exchange's duration (`seconds`; "
-          "the server's count also holds the handshake, so this slightly overstates it). "
-          "A server far from one full core, and cheaper per message than the clients it serves, is not what "
-          "limits them.")
+        if mode == "pinned":
+            w("Pinned, server and client share one CPU: the time of a round trip is the client's CPU plus the "
+              "server's (plus idle time, none here). Microseconds of CPU per echoed message for each, "
+              "and the server's share of the exchange's duration.")
+        else:
+            w("Microseconds of CPU (user + system) per echoed message, for the client process and for the echo "
+              "server during the same run, and the server's CPU time over the exchange's duration (`seconds`; "
+              "the server's count also holds the handshake, so this slightly overstates it). "
+              "A server far from one full core, and cheaper per message than the clients it serves, is not what "
+              "limits them.")
         w("")
         hdr = ["client"]
         for key, title, m, nums, unit in T:
@@ -1019,6 +1024,9 @@ set key bottom right box opaque
 set datafile missing 'NaN'
 plot {', '.join(plots)}
 """
+    if not shutil.which("gnuplot"):
+        ERRORS.append("gnuplot missing: no chart (scripts/bootstrap bench installs gnuplot-nox)")
+        return
     p = subprocess.run(["gnuplot"], input=script.encode(), capture_output=True, timeout=60)
     if p.returncode != 0:
         ERRORS.append("gnuplot failed: " + p.stderr.decode(errors="replace")[-300:])
@@ -1178,6 +1186,17 @@ def main():
         sys.exit(f"{wsc} has no `serve --lean`: the WebSocket echo server is missing")
     if not B.usable("wsc"):
         log("wsc has no `bench` command yet: the wsc rows stay empty")
+    # a section whose tool is missing is left out (with a warning), not fatal
+    needs = {"callgrind": "valgrind", "syscalls": "strace", "pinned": "taskset", "sweep": "taskset",
+             "tls": "taskset", "deflate": "taskset"}
+    for sec, tool in needs.items():
+        if sec in sections and not shutil.which(tool):
+            log(f"warning: {tool} is missing: section {sec} left out (scripts/bootstrap bench installs it)")
+            ERRORS.append(f"{tool} missing: section {sec} not run")
+            sections.remove(sec)
+    if "node" in clients and not shutil.which("node"):
+        log("warning: node is missing: its client left out")
+        clients.remove("node")
     run_clients = [c for c in clients if B.usable(c)]
     log(f"clients: {', '.join(run_clients)}; sections: {', '.join(sections)}")
 
