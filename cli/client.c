@@ -157,7 +157,7 @@ int app_send(app *a, int kind, const char *data, size_t len, const char *where) 
     int rc;
     if (kind == SEND_JSON) {
         json_error_t je;
-        json_t *v = json_loadb(data, len, JSON_DECODE_ANY, &je);
+        json_t *v = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
         if (!v) {
             if (where && strncmp(where, "line ", 5) == 0)
                 report("%s, column %d: invalid JSON: %s (not sent)", where, je.column, je.text);

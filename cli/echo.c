@@ -93,6 +93,9 @@ int cli_echo_run(const cli_opts *o) {
     w.on_close = e_close;
     w.user = &e;
     if (o->verbose) w.trace = e_trace;
+    /* Room to echo the largest message accepted, twice over. */
+    if (o->max_message_size > ((uint64_t)128 << 20) && o->max_message_size < ((uint64_t)1 << 61))
+        w.max_buffered = (size_t)(o->max_message_size * 2 + ((uint64_t)1 << 20));
     e.ws = wsc_ws_new(e.loop, o->url, &w, &err);
     if (!e.ws) {
         cli_error("%s", err.message);
