@@ -9,6 +9,7 @@ CTEST_FLAGS ?= --output-on-failure --timeout 600 -j $(JOBS)
 FUZZ_SECONDS ?= 300
 
 .PHONY: all bootstrap build test test-release test-asan demo fuzz bench conformance clean
+PYTHON ?= /usr/bin/python3
 
 all: build
 
@@ -40,6 +41,16 @@ fuzz: bootstrap
 	    -DWSC_BENCH=OFF -DWSC_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) -R '^fuzz\.' --output-on-failure --timeout 0 -j $(JOBS)
+
+# The whole 517-case conformance suite against `wsc --echo` (about 6 minutes).
+conformance: build
+	$(PYTHON) tests/conformance/run.py --client-cmd '$(CURDIR)/$(BUILD)/wsc --echo {url}' --jobs 2
+
+# Side by side with libwebsockets, wslay, node ws, Python websockets and a
+# raw-TCP floor (about 15 minutes; `make bench BENCH_ARGS=--quick` for < 1).
+bench: build
+	@scripts/bootstrap bench
+	$(PYTHON) bench/run.py --wsc $(BUILD)/wsc $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
