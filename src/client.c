@@ -255,25 +255,133 @@ static char *cookie_with_token(const wsc_client *c, const char *token) {
 /* Queue and sending                                                   */
 /* ------------------------------------------------------------------ */
 
-/* Serialises a JSON value with the current token. *out is malloc'd by
-   jansson (free with free()). */
-static int json_text(wsc_client *c, json_t *v, const char *token, char **out) {
-    json_t *send = v;
-    if (token) {
-        if (!json_is_object(v)) return WSC_EINVAL;
-        send = json_copy(v);
-        if (!send || json_object_set_new(send, c->json_property, json_string(token)) != 0) {
-            json_decref(send);
-            return WSC_ENOMEM;
+/* ------------------------------------------------------------------ */
+/* JSON out                                                            */
+/* ------------------------------------------------------------------ */
+
+/* jansson formats every real of a document with one precision, so one
+   number that needs 17 digits turns 0.1 into 0.10000000000000001 elsewhere.
+   This writer gives each real the shortest precision that reads back to the
+   same double, keeps keys in the object's order and writes compact JSON. */
+static int jw_str(wsc_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    if (wsc_buf_append(b, "\"", 1)) return -1;
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+        if (wsc_buf_append(b, s + run, i - run)) return -1;
+        char esc[6] = {'\\', (char)ch, 0, 0, 0, 0};
+        size_t el = 2;
+        switch (ch) {
+        case '"': case '\\': break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[ch >> 4], esc[5] = hex[ch & 15];
+            el = 6;
         }
+        if (wsc_buf_append(b, esc, el)) return -1;
+        run = i + 1;
     }
-    *out = json_dumps(send, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (send != v) {
-        /* Drop the copy holding the token. */
-        json_object_del(send, c->json_property);
-        json_decref(send);
+    if (wsc_buf_append(b, s + run, n - run)) return -1;
+    return wsc_buf_append(b, "\"", 1) ? -1 : 0;
+}
+
+static int jw_real(wsc_buf *b, double d) {
+    char txt[40];
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(txt, sizeof txt, "%.*g", prec, d);
+        if (strtod(txt, NULL) == d) break;
     }
-    return *out ? WSC_OK : WSC_EJSON;
+    /* Keep it a real when read back: 1 -> 1.0 (as jansson does). */
+    if (!strpbrk(txt, ".eEnN")) {
+        memcpy(txt + n, ".0", 3);
+        n += 2;
+    }
+    return wsc_buf_append(b, txt, (size_t)n) ? -1 : 0;
+}
+
+static int jw_value(wsc_buf *b, json_t *v, int depth) {
+    char num[32];
+    if (depth > 2048) return -1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *val;
+        int first = 1;
+        if (wsc_buf_append(b, "{", 1)) return -1;
+        json_object_foreach(v, key, val) {
+            if ((!first && wsc_buf_append(b, ",", 1)) || jw_str(b, key, strlen(key)) || wsc_buf_append(b, ":", 1) ||
+                jw_value(b, val, depth + 1))
+                return -1;
+            first = 0;
+        }
+        return wsc_buf_append(b, "}", 1) ? -1 : 0;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *val;
+        if (wsc_buf_append(b, "[", 1)) return -1;
+        json_array_foreach(v, i, val) {
+            if ((i && wsc_buf_append(b, ",", 1)) || jw_value(b, val, depth + 1)) return -1;
+        }
+        return wsc_buf_append(b, "]", 1) ? -1 : 0;
+    }
+    case JSON_STRING: return jw_str(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: {
+        int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return wsc_buf_append(b, num, (size_t)n) ? -1 : 0;
+    }
+    case JSON_REAL: return jw_real(b, json_real_value(v));
+    case JSON_TRUE: return wsc_buf_append(b, "true", 4) ? -1 : 0;
+    case JSON_FALSE: return wsc_buf_append(b, "false", 5) ? -1 : 0;
+    case JSON_NULL: return wsc_buf_append(b, "null", 4) ? -1 : 0;
+    }
+    return -1;
+}
+
+/* Serialises a JSON value; with a token the value must be an object and the
+   token goes in as the property json_property (replacing any the object had,
+   never modifying the caller's object). *out gets a NUL-terminated text
+   (free with wipe_free: it may hold the token). */
+static int json_text(wsc_client *c, json_t *v, const char *token, char **out) {
+    *out = NULL;
+    if (token && !json_is_object(v)) return WSC_EINVAL;
+    wsc_buf b = {0};
+    int rc = 0;
+    if (token) {
+        /* The object's members in order, minus a stale csrf, then ours. */
+        const char *key;
+        json_t *val;
+        int first = 1;
+        rc = wsc_buf_append(&b, "{", 1);
+        json_object_foreach(v, key, val) {
+            if (rc) break;
+            if (!strcmp(key, c->json_property)) continue;
+            if ((!first && wsc_buf_append(&b, ",", 1)) || jw_str(&b, key, strlen(key)) ||
+                wsc_buf_append(&b, ":", 1) || jw_value(&b, val, 1))
+                rc = -1;
+            first = 0;
+        }
+        if (!rc && ((!first && wsc_buf_append(&b, ",", 1)) || jw_str(&b, c->json_property, strlen(c->json_property)) ||
+                    wsc_buf_append(&b, ":", 1) || jw_str(&b, token, strlen(token)) || wsc_buf_append(&b, "}", 1)))
+            rc = -1;
+    } else {
+        rc = jw_value(&b, v, 0);
+    }
+    if (!rc) rc = wsc_buf_append(&b, "", 1); /* NUL */
+    if (rc) {
+        if (b.data) OPENSSL_cleanse(b.data, b.len);
+        wsc_buf_free(&b);
+        return WSC_EJSON;
+    }
+    *out = (char *)b.data; /* allocated with wsc's allocator: free with wipe_free */
+    return WSC_OK;
 }
 
 static int ws_open(const wsc_client *c) { return c->ws && wsc_ws_ready_state(c->ws) == WSC_OPEN; }
@@ -285,8 +393,7 @@ static int send_now(wsc_client *c, int kind, const void *data, size_t len, json_
     int rc = json_text(c, json, c->token_cur, &txt);
     if (rc) return rc;
     rc = wsc_ws_send_text(c->ws, txt, strlen(txt));
-    OPENSSL_cleanse(txt, strlen(txt));
-    free(txt);
+    wipe_free(txt);
     return rc;
 }
 
@@ -364,8 +471,7 @@ static int client_send(wsc_client *c, int kind, const void *data, size_t len, js
         int rc = json_text(c, json, tok, &txt);
         if (rc) return rc;
         len = strlen(txt);
-        OPENSSL_cleanse(txt, len);
-        free(txt);
+        wipe_free(txt);
     }
     return enqueue(c, kind, data, len, json);
 }
@@ -619,6 +725,12 @@ static void ws_event(wsc_ws *ws, const wsc_ws_event *e, void *user) {
     leave(c);
 }
 
+/* The handshake trace, with the application's pointer (opts.user). */
+static void client_trace(void *user, int outgoing, const char *head, size_t len) {
+    wsc_client *c = user;
+    c->o.ws.trace(c->o.user, outgoing, head, len);
+}
+
 static void start_connection(wsc_client *c) {
     if (load_token(c)) return;
     if (c->stopped || c->ws) return;
@@ -649,6 +761,7 @@ static void start_connection(wsc_client *c) {
     wo.proxy = c->proxy;
     wo.on_open = wo.on_message = wo.on_error = wo.on_close = ws_event;
     wo.user = c;
+    wo.trace = c->o.ws.trace ? client_trace : NULL;
     wsc_error err;
     wsc_ws *ws = wsc_ws_new(c->loop, url, &wo, &err);
     wipe_free(url);

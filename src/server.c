@@ -296,7 +296,7 @@ static void read_open(wsc_sconn *c) {
             return;
         }
         if (feed(c, buf, (size_t)n)) return;
-        if ((size_t)n < WSC_LOOP_SCRATCH) return;
+        if ((size_t)n < WSC_LOOP_SCRATCH && !c->tx.eof) return;
     }
 }
 

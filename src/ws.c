@@ -511,7 +511,9 @@ static void read_open(wsc_ws *ws) {
             return;
         }
         if (feed(ws, buf, (size_t)n)) return;
-        if ((size_t)n < WSC_LOOP_SCRATCH) return;
+        /* A short read drained the socket, unless the end of the stream
+           came with it (TLS): then go round once more to see it. */
+        if ((size_t)n < WSC_LOOP_SCRATCH && !ws->tx.eof) return;
     }
 }
 

@@ -165,8 +165,9 @@ typedef struct wsc_client_options {
     int no_heartbeat;          /* 1: no pings */
 
     /* The connection: subprotocols, headers, cookies, TLS, proxy, timeouts,
-       limits, deflate (see ws.h). Its callbacks are ignored: use the ones
-       below. Its `cookie` is merged with the token cookie. */
+       limits, deflate (see ws.h). Its callbacks and `user` are ignored: use
+       the ones below; its `trace` is called with `user` below. Its `cookie`
+       is merged with the token cookie. */
     wsc_ws_options ws;
 
     /* Callbacks (each may be NULL), with `user`. */
@@ -222,6 +223,8 @@ int wsc_client_send_binary(wsc_client *c, const void *data, size_t len);
  * set to the token (the caller's object is not modified); a non-object is
  * WSC_EINVAL ("would lose the token"). Without a token any value is sent.
  * A queued JSON message gets the token current when it is actually sent.
+ * Numbers are written with the shortest precision that reads back to the
+ * same value (0.1 is sent as 0.1).
  * Same state rules and errors as send, plus WSC_EJSON (not serialisable,
  * e.g. NaN). The value is not stolen: the caller keeps its reference.
  */

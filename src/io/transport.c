@@ -263,6 +263,7 @@ long wsc__tx_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
             return wsc__seterr(err, errno_to_wsc(errno), "read: %s", strerror(errno));
         }
     }
+    if (tx->eof) return 0; /* the close_notify came with the last data */
     tx->read_wants_write = 0;
     /* Gather several TLS records into one call: fewer trips through the
        WebSocket parser for large messages. */
@@ -275,6 +276,11 @@ long wsc__tx_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
             continue;
         }
         if (got) {
+            /* Hand over the data now; an end of stream found behind it is
+               remembered and reported by the next call. */
+            int e = SSL_get_error(tx->ssl, 0);
+            if (e == SSL_ERROR_ZERO_RETURN) tx->eof = 1;
+            else if (e == SSL_ERROR_WANT_WRITE) tx->read_wants_write = 1;
             ERR_clear_error();
             break;
         }

@@ -778,6 +778,53 @@ static void test_heartbeat_dead_peer(void **state) {
     srv_stop(&s);
 }
 
+/* Numbers go out as written: shortest round-trip precision. And the
+   handshake trace gets the application's pointer. */
+static int traces;
+static void trace_cb(void *user, int outgoing, const char *head, size_t len) {
+    assert_ptr_equal(user, &traces);
+    assert_true(len > 12);
+    assert_int_equal(memcmp(head, outgoing ? "GET " : "HTTP/1.1 101", outgoing ? 4 : 12), 0);
+    traces++;
+}
+
+static void test_json_numbers_and_trace(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "", NULL);
+    wsc_loop *loop = wsc_loop_new(NULL);
+    crec r = {0};
+    wsc_client_options o = copts(&r);
+    o.ws.trace = trace_cb;
+    o.user = &traces; /* the trace's user; events get it too */
+    o.on_open = o.on_message = o.on_error = o.on_close = o.on_reconnect = o.on_maximum = NULL;
+    traces = 0;
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    json_t *v = json_pack("{s:f,s:f,s:f,s:i,s:f,s:s,s:[b,n]}", "a", 0.1, "b", 0.30000000000000004, "c", 1e300, "d", 7,
+                          "e", 2.0, "s", "q\"\\\n\x01é", "l", 1);
+    assert_int_equal(wsc_client_send_json(c, v), WSC_OK);
+    json_decref(v);
+    for (int i = 0; i < 100 && traces < 2; i++) wsc_loop_run_once(loop, 20);
+    run_for(loop, 200);
+    assert_int_equal(traces, 2); /* request and response */
+    json_t *log = srv_log(&s);
+    const char *text = json_string_value(json_object_get(nth_event(log, "message", 0), "text"));
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"a\":0.1,"));
+    assert_non_null(strstr(text, "\"b\":0.30000000000000004,"));
+    assert_non_null(strstr(text, "\"e\":2.0,"));
+    assert_non_null(strstr(text, "\"s\":\"q\\\"\\\\\\n\\u0001é\","));
+    assert_non_null(strstr(text, "\"l\":[true,null]}"));
+    json_t *back = json_loads(text, 0, NULL);
+    assert_true(json_real_value(json_object_get(back, "c")) == 1e300);
+    assert_true(json_is_real(json_object_get(back, "e")));
+    json_decref(back);
+    json_decref(log);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    srv_stop(&s);
+}
+
 /* The token never appears in an error message. */
 static void test_token_not_in_errors(void **state) {
     (void)state;
@@ -844,6 +891,7 @@ int main(void) {
         cmocka_unit_test(test_listeners_survive),
         cmocka_unit_test(test_heartbeat_dead_peer),
         cmocka_unit_test(test_token_not_in_errors),
+        cmocka_unit_test(test_json_numbers_and_trace),
         cmocka_unit_test(test_free_in_callback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
