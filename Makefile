@@ -22,15 +22,18 @@ build: bootstrap
 
 test: bootstrap test-release test-asan
 
+# Every test but the `long` ones, then wsc's full 517-case conformance run
+# (large messages and permessage-deflate, about 5 minutes) once, here.
 test-release: build
-	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
+	ctest --test-dir $(BUILD) $(CTEST_FLAGS) -LE long
+	ctest --test-dir $(BUILD) --output-on-failure --timeout 1200 -R '^conformance\.wsc_full$$'
 
 test-asan: bootstrap
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSC_WERROR=ON \
 	    -DWSC_SANITIZE=ON -DWSC_FUZZ=ON -DWSC_BENCH=OFF >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    ctest --test-dir $(ASAN_BUILD) $(CTEST_FLAGS)
+	    ctest --test-dir $(ASAN_BUILD) $(CTEST_FLAGS) -LE long
 
 demo: build
 	@scripts/demo $(BUILD)
@@ -42,9 +45,11 @@ fuzz: bootstrap
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) -R '^fuzz\.' --output-on-failure --timeout 0 -j $(JOBS)
 
-# The whole 517-case conformance suite against `wsc --echo` (about 6 minutes).
+# The whole 517-case conformance suite against `wsc --echo`, then the
+# suite's own validation with node ws on every case (about 15 minutes).
 conformance: build
 	$(PYTHON) tests/conformance/run.py --client-cmd '$(CURDIR)/$(BUILD)/wsc --echo {url}' --jobs 2
+	ctest --test-dir $(BUILD) --output-on-failure --timeout 1800 -L long
 
 # Side by side with libwebsockets, wslay, node ws, Python websockets and a
 # raw-TCP floor (about 15 minutes; `make bench BENCH_ARGS=--quick` for < 1).
