@@ -780,50 +780,11 @@ void wsc_ws_free(wsc_ws *ws) {
     really_free(ws);
 }
 
-/* Environment proxy for this URL, browser-style: loopback never proxied. */
+/* Environment proxy for this URL (transport.c), browser-style. */
 static const char *env_proxy(const wsc_url *u) {
-    const char *v = NULL;
-    if (u->secure) {
-        v = getenv("https_proxy");
-        if (!v || !*v) v = getenv("HTTPS_PROXY");
-    } else {
-        v = getenv("http_proxy");
-        if (!v || !*v) v = getenv("HTTP_PROXY");
-    }
-    if (!v || !*v) return NULL;
     char host[256];
     snprintf(host, sizeof host, "%.*s", (int)(u->host.len > 255 ? 255 : u->host.len), u->host.ptr);
-    if (!strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1")) return NULL;
-    const char *np = getenv("no_proxy");
-    if (!np || !*np) np = getenv("NO_PROXY");
-    if (np && *np) {
-        size_t hl = strlen(host);
-        const char *p = np;
-        while (*p) {
-            while (*p == ' ' || *p == ',') p++;
-            const char *e = p;
-            while (*e && *e != ',' && *e != ' ') e++;
-            size_t n = (size_t)(e - p);
-            if (n == 1 && *p == '*') return NULL;
-            const char *pat = p;
-            size_t pn = n;
-            if (pn && *pat == '.') {
-                pat++;
-                pn--;
-            }
-            /* Strip a :port suffix from the pattern. */
-            for (size_t k = 0; k < pn; k++)
-                if (pat[k] == ':' && memchr(pat, '.', pn)) {
-                    pn = k;
-                    break;
-                }
-            if (pn && pn <= hl && strncasecmp(host + hl - pn, pat, pn) == 0 &&
-                (pn == hl || host[hl - pn - 1] == '.'))
-                return NULL;
-            p = e;
-        }
-    }
-    return v;
+    return wsc__env_proxy(host, u->secure);
 }
 
 static int hexval(char c) {

@@ -24,7 +24,9 @@
 #include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -67,6 +69,42 @@ int wsc_global_init(void) {
     if (wsc__random(NULL, b, sizeof b)) return WSC_EIO;
     char accept[29];
     return wsc_handshake_accept("wsc", 3, accept) == WSC_OK ? WSC_OK : WSC_EIO;
+}
+
+/* ------------------------------------------------------------------ */
+/* Proxies from the environment                                        */
+/* ------------------------------------------------------------------ */
+
+static const char *getenv2(const char *lower, const char *upper) {
+    const char *v = getenv(lower);
+    if (!v || !*v) v = getenv(upper);
+    return v && *v ? v : NULL;
+}
+
+const char *wsc__env_proxy(const char *host, int secure) {
+    const char *v = secure ? getenv2("https_proxy", "HTTPS_PROXY") : getenv2("http_proxy", "HTTP_PROXY");
+    if (!v) return NULL;
+    if (!strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1")) return NULL;
+    const char *np = getenv2("no_proxy", "NO_PROXY");
+    if (!np) return v;
+    size_t hl = strlen(host);
+    const char *p = np;
+    while (*p) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *e = p;
+        while (*e && *e != ',' && *e != ' ') e++;
+        const char *pat = p;
+        size_t pn = (size_t)(e - p);
+        p = e;
+        if (pn == 1 && *pat == '*') return NULL;
+        if (pn && *pat == '.') pat++, pn--;
+        /* "host:port" patterns: the port is not compared */
+        const char *colon = memchr(pat, ':', pn);
+        if (colon && memchr(pat, '.', pn)) pn = (size_t)(colon - pat);
+        if (pn && pn <= hl && strncasecmp(host + hl - pn, pat, pn) == 0 && (pn == hl || host[hl - pn - 1] == '.'))
+            return NULL;
+    }
+    return v;
 }
 
 /* ------------------------------------------------------------------ */

@@ -81,6 +81,16 @@ SSL_CTX *wsc__tls_server_ctx(const char *cert_file, const char *key_file, wsc_er
 /* Progresses a server-side TLS handshake: WSC_OK when done, WSC_EAGAIN, or an error. */
 int wsc__tx_tls_accept(wsc_tx *tx, SSL_CTX *ctx, wsc_error *err);
 
+/*
+ * The proxy the environment sets for a connection to `host` (no brackets):
+ * https_proxy/HTTPS_PROXY for wss, http_proxy/HTTP_PROXY for ws (lower case
+ * first), unless host matches no_proxy/NO_PROXY ("*", a host name, or a
+ * domain suffix with or without a leading dot, a :port suffix ignored).
+ * Loopback destinations (localhost, 127.0.0.0/8, ::1) never use an
+ * environment proxy, as browsers do. NULL if none.
+ */
+const char *wsc__env_proxy(const char *host, int secure);
+
 /* Fills buf with cryptographically random bytes (OpenSSL's DRBG through a
    small per-thread pool). Returns 0, or -1 if the generator failed. Has the
    signature of wsc_random_fn. */

@@ -875,6 +875,21 @@ static void test_proxy(void **state) {
     assert_non_null(strstr(r.error_msg, "407"));
     assert_null(strstr(r.error_msg, "wrong")); /* credentials never in messages */
     rec_reset(&r);
+    /* A proxy from the environment: a destination that is not loopback
+       goes through it (the proxy refuses it without resolving: 403). */
+    const char *vars[] = {"http_proxy", "HTTP_PROXY"};
+    for (int v = 0; v < 2; v++) {
+        char envp[100];
+        snprintf(envp, sizeof envp, "http://127.0.0.1:%d", px.port);
+        setenv(vars[v], envp, 1);
+        proxy_case(NULL, "ws://wsc-env-proxy-test.invalid:8080/x", &r, 0, NULL);
+        assert_non_null(strstr(r.error_msg, "403"));
+        unsetenv(vars[v]);
+        rec_reset(&r);
+    }
+    log = tu_read_file(log1, &n);
+    assert_non_null(strstr((char *)log, "wsc-env-proxy-test.invalid:8080"));
+    free(log);
     /* "" means no proxy, even with one in the environment */
     setenv("http_proxy", "http://127.0.0.1:9/", 1);
     proxy_case("", target, &r, 1, NULL);
