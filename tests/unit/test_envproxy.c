@@ -1,5 +1,5 @@
-/* test_envproxy.c - which proxy the environment sets for a destination
 #define _POSIX_C_SOURCE 200809L
+/* test_envproxy.c - which proxy the environment sets for a destination
  * (http_proxy/https_proxy, both cases, no_proxy, the loopback bypass). */
 #include <stdlib.h>
 
