@@ -449,15 +449,10 @@ static int feed(wsc_ws *ws, uint8_t *data, size_t len) {
             if (emit(ws, &e)) return 1;
             break;
         case WSC_EV_PING:
-            if (flush_proto(ws) == WSC_OK) schedule_flush(ws);
-            e.type = WSC_WS_PING;
-            e.binary = 1;
-            e.data = ev.data;
-            e.len = ev.len;
-            if (emit(ws, &e)) return 1;
-            break;
         case WSC_EV_PONG:
-            e.type = WSC_WS_PONG;
+            /* A Ping is answered by the protocol; both are reported. */
+            if (ev.type == WSC_EV_PING && flush_proto(ws) == WSC_OK) schedule_flush(ws);
+            e.type = ev.type == WSC_EV_PING ? WSC_WS_PING : WSC_WS_PONG;
             e.binary = 1;
             e.data = ev.data;
             e.len = ev.len;

@@ -132,6 +132,35 @@ static void ssl_errstr(char *buf, size_t cap) {
     ERR_clear_error();
 }
 
+/* A context with the settings every wsc TLS connection uses: TLS 1.2 or
+   later; partial writes from a buffer that may move between retries (our
+   send buffers grow by realloc); record buffers released when idle. */
+static SSL_CTX *new_ctx(const SSL_METHOD *method, wsc_error *err) {
+    SSL_CTX *ctx = SSL_CTX_new(method);
+    if (!ctx) {
+        wsc__seterr(err, WSC_ENOMEM, "cannot create a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    return ctx;
+}
+
+/* Loads a certificate chain and its private key (PEM) into ctx. */
+static int load_cert_key(SSL_CTX *ctx, const char *cert, const char *key, const char *what, wsc_error *err) {
+    char why[200];
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        ssl_errstr(why, sizeof why);
+        return wsc__seterr(err, WSC_ETLS, "cannot load %scertificate %s: %s", what, cert, why);
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        ssl_errstr(why, sizeof why);
+        return wsc__seterr(err, WSC_ETLS, "cannot load %sprivate key %s: %s", what, key, why);
+    }
+    return WSC_OK;
+}
+
 /* A client context for these options, shared and built once. Returns a new
    reference (the caller frees it with SSL_CTX_free once SSL_new has taken its
    own). When the cache is full the oldest entry is dropped: SSL objects
@@ -151,14 +180,8 @@ static SSL_CTX *client_ctx(const wsc_tls_opts *o, wsc_error *err) {
     pthread_mutex_unlock(&tls_lock);
 
     char why[200];
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (!ctx) {
-        wsc__seterr(err, WSC_ENOMEM, "cannot create a TLS context");
-        return NULL;
-    }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX *ctx = new_ctx(TLS_client_method(), err);
+    if (!ctx) return NULL;
     int ok;
     if (o->ca_file || o->ca_dir) ok = SSL_CTX_load_verify_locations(ctx, o->ca_file, o->ca_dir);
     else ok = SSL_CTX_set_default_verify_paths(ctx);
@@ -169,20 +192,9 @@ static SSL_CTX *client_ctx(const wsc_tls_opts *o, wsc_error *err) {
         SSL_CTX_free(ctx);
         return NULL;
     }
-    if (o->cert_file) {
-        if (SSL_CTX_use_certificate_chain_file(ctx, o->cert_file) != 1) {
-            ssl_errstr(why, sizeof why);
-            wsc__seterr(err, WSC_ETLS, "cannot load client certificate %s: %s", o->cert_file, why);
-            SSL_CTX_free(ctx);
-            return NULL;
-        }
-        const char *kf = o->key_file ? o->key_file : o->cert_file;
-        if (SSL_CTX_use_PrivateKey_file(ctx, kf, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-            ssl_errstr(why, sizeof why);
-            wsc__seterr(err, WSC_ETLS, "cannot load client key %s: %s", kf, why);
-            SSL_CTX_free(ctx);
-            return NULL;
-        }
+    if (o->cert_file && load_cert_key(ctx, o->cert_file, o->key_file ? o->key_file : o->cert_file, "client ", err)) {
+        SSL_CTX_free(ctx);
+        return NULL;
     }
     char *k = wsc__strdup(key);
     pthread_mutex_lock(&tls_lock);
@@ -215,26 +227,10 @@ static SSL_CTX *client_ctx(const wsc_tls_opts *o, wsc_error *err) {
 }
 
 SSL_CTX *wsc__tls_server_ctx(const char *cert_file, const char *key_file, wsc_error *err) {
-    char why[200];
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (!ctx) {
-        wsc__seterr(err, WSC_ENOMEM, "cannot create a TLS context");
-        return NULL;
-    }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
-        ssl_errstr(why, sizeof why);
-        wsc__seterr(err, WSC_ETLS, "cannot load certificate %s: %s", cert_file, why);
+    SSL_CTX *ctx = new_ctx(TLS_server_method(), err);
+    if (ctx && load_cert_key(ctx, cert_file, key_file, "", err)) {
         SSL_CTX_free(ctx);
-        return NULL;
-    }
-    if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-        ssl_errstr(why, sizeof why);
-        wsc__seterr(err, WSC_ETLS, "cannot load private key %s: %s", key_file, why);
-        SSL_CTX_free(ctx);
-        return NULL;
+        ctx = NULL;
     }
     return ctx;
 }
