@@ -452,6 +452,10 @@ static void free_connector(wsc_connector *c) {
     wsc__free(c->host);
     wsc__free(c->unix_path);
     wsc__free(c->proxy_host);
+    wsc__free((char *)c->tls_opts.ca_file);
+    wsc__free((char *)c->tls_opts.ca_dir);
+    wsc__free((char *)c->tls_opts.cert_file);
+    wsc__free((char *)c->tls_opts.key_file);
     if (c->proxy_auth) {
         OPENSSL_cleanse(c->proxy_auth, strlen(c->proxy_auth));
         wsc__free(c->proxy_auth);
@@ -472,8 +476,11 @@ static void finish(wsc_connector *c, int rc, const wsc_error *err) {
     c->state = C_DONE;
     wsc_connect_cb cb = c->cb;
     void *user = c->user;
+    /* err may live in the connector (pending_err): keep a copy. */
+    wsc_error e;
+    if (err) e = *err;
     free_connector(c);
-    cb(user, rc, rc == WSC_OK ? &tx : NULL, err);
+    cb(user, rc, rc == WSC_OK ? &tx : NULL, err ? &e : NULL);
 }
 
 static void fail(wsc_connector *c, int code, const char *fmt, const char *a, const char *b) {
@@ -955,9 +962,16 @@ wsc_connector *wsc__connect(wsc_loop *loop, const wsc_connect_req *req, wsc_conn
     c->fd = -1;
     c->port = req->port;
     c->tls = req->tls;
-    c->tls_opts = req->tls_opts;
+    c->tls_opts.skip_verify = req->tls_opts.skip_verify;
+    c->tls_opts.skip_hostname = req->tls_opts.skip_hostname;
     c->proxy_port = req->proxy_port;
     int oom = 0;
+    /* The caller's strings may be gone by the time TLS starts: copy them. */
+    const char *const *src[] = {&req->tls_opts.ca_file, &req->tls_opts.ca_dir, &req->tls_opts.cert_file,
+                                &req->tls_opts.key_file};
+    const char **dst[] = {&c->tls_opts.ca_file, &c->tls_opts.ca_dir, &c->tls_opts.cert_file, &c->tls_opts.key_file};
+    for (int i = 0; i < 4; i++)
+        if (*src[i] && !(*dst[i] = wsc__strdup(*src[i]))) oom = 1;
     if (req->host && !(c->host = wsc__strdup(req->host))) oom = 1;
     if (req->unix_path && !(c->unix_path = wsc__strdup(req->unix_path))) oom = 1;
     if (req->proxy_host && !(c->proxy_host = wsc__strdup(req->proxy_host))) oom = 1;

@@ -746,7 +746,24 @@ static void test_tls(void **state) {
     assert_int_equal(r.last_error, WSC_ETLSVERIFY);
     assert_non_null(strstr(r.error_msg, "verification failed for 'localhost'"));
     rec_reset(&r);
-    /* accepted with the CA file, by name and by IP address (SAN IP) */
+    /* accepted with the CA file, by name and by IP address (SAN IP); the
+       options are copied: the caller's string may go at once (ASan) */
+    o = opts_for(&r);
+    char *ca_copy = strdup(k.ca);
+    o.ca_file = ca_copy;
+    {
+        wsc_loop *loop = wsc_loop_new(NULL);
+        char url[200];
+        snprintf(url, sizeof url, "wss://localhost:%d/echo", good.port);
+        wsc_ws *ws = wsc_ws_new(loop, url, &o, NULL);
+        memset(ca_copy, 'x', strlen(ca_copy));
+        free(ca_copy);
+        run_until(loop, &r.opens, 1, 10000);
+        assert_int_equal(r.opens, 1);
+        wsc_ws_free(ws);
+        wsc_loop_free(loop);
+    }
+    rec_reset(&r);
     o = opts_for(&r);
     o.ca_file = k.ca;
     tls_case(&k, "localhost", good.port, &o, &r, 1);
