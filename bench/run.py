@@ -594,24 +594,45 @@ def section_sweep(B, clients):
         raw.stop()
 
 
+def idle_spin(srv, seconds=0.3):
+    """The fraction of a CPU an echo server uses with no client connected:
+    anything well above 0 is a server stuck in a loop."""
+    c0 = srv.cpu()
+    time.sleep(seconds)
+    return (srv.cpu() - c0) / seconds
+
+
 def section_tls(B, clients):
+    """wss beside ws. The wss server is started afresh for every run and
+    checked for idle CPU afterwards: a server left spinning by one client's
+    closing handshake must neither slow down nor hang the next client."""
     args = B.args
     ws = B.start("lean", True)
-    wss = B.start("tls", True)
+    spun = []
     try:
         for rep in range(args.side_reps):
             for key, title, mode, nums, unit in tests(args)[1:]:
                 for c in clients:
                     n = scaled(B, c, mode, nums, ("pinned", key))
-                    for tls, srv in ((False, ws), (True, wss)):
-                        url = srv.url
-                        rec = B.run_client(c, mode, url, n, pin=True, server=srv, tls=tls,
-                                           expect_msgs=expected_msgs(mode, n))
+                    for tls in (False, True):
+                        srv = B.start("tls", True) if tls else ws
+                        try:
+                            rec = B.run_client(c, mode, srv.url, n, pin=True, server=srv, tls=tls,
+                                               expect_msgs=expected_msgs(mode, n))
+                            if tls and idle_spin(srv) > 0.5:
+                                spun.append(f"{c} {key}")
+                        finally:
+                            if tls:
+                                srv.stop()
                         B.add(("tls", key, c, tls), rec)
             log(f"  tls rep {rep + 1} done")
     finally:
         ws.stop()
-        wss.stop()
+    if spun:
+        B.notes.append(f"The wss echo server kept a CPU busy with no client connected after {len(spun)} of the wss "
+                       f"runs ({', '.join(sorted(set(spun)))}): a server bug, see docs/PERFORMANCE.md. Each wss run "
+                       "has a fresh server, so it did not affect the figures.")
+        log(f"  warning: the wss server spun after {', '.join(spun)}")
 
 
 def section_deflate(B, clients):
