@@ -18,6 +18,7 @@
  * scratch is per loop) and no send buffer (freed when drained).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +58,16 @@ typedef struct pending_msg {
     uint8_t plain;  /* one uncompressed frame: byte-exact accounting */
 } pending_msg;
 
+/* A connect request kept while waiting at the gate (strings owned). */
+typedef struct held_connect {
+    wsc_connect_req cr;
+    char *host, *unix_path, *proxy_host, *proxy_auth, *ca_file, *ca_dir, *cert_file, *key_file;
+} held_connect;
+
 /* State that exists only while connecting. */
 typedef struct handshake {
     wsc_connector *connector;
+    held_connect *held; /* waiting at the gate: the request to start later */
     wsc_buf req;       /* the upgrade request */
     wsc_buf resp;      /* the response head as it arrives (+ early frames) */
     size_t last_len;
@@ -78,8 +86,13 @@ typedef struct handshake {
     unsigned handshake_timeout;
 } handshake;
 
+typedef struct gate gate;
+
 struct wsc_ws {
     wsc_loop *loop;
+    gate *gate;          /* RFC 6455 4.1: the gate for our host and port */
+    wsc_ws *gate_next;   /* next in the gate's waiting list */
+    int start_error;     /* a held connect that could not start (reported by the timer) */
     wsc_watch watch;
     wsc_timer timer;   /* handshake and close deadlines */
     wsc__defer flush;  /* queued when `out` has data */
@@ -513,6 +526,149 @@ static void read_open(wsc_ws *ws) {
 }
 
 /* ------------------------------------------------------------------ */
+/* One connection in CONNECTING per host and port (RFC 6455 4.1)       */
+/* ------------------------------------------------------------------ */
+
+/* RFC 6455 4.1, step 2: "There MUST be no more than one connection in a
+   CONNECTING state": a connection to a host and port that already has one
+   connecting waits until that one opens or fails, then starts. The gates of
+   a loop live in a list (the number of hosts being connected to at once is
+   small); entries exist only while something connects. The key is the host
+   as written (lower-cased) and the port, or the Unix socket path: two names
+   for one address are not recognised. */
+struct gate {
+    gate *next;
+    wsc_ws *active;       /* the connection in CONNECTING */
+    wsc_ws *head, *tail;  /* waiting, in order */
+    char key[];
+};
+
+static void start_connect(wsc_ws *ws);
+static void on_connected(void *user, int rc, wsc_tx *tx, const wsc_error *err);
+
+static gate *gate_get(wsc_loop *loop, const char *key, int create) {
+    gate **reg = (gate **)wsc__loop_ws_registry(loop);
+    for (gate *g = *reg; g; g = g->next)
+        if (!strcmp(g->key, key)) return g;
+    if (!create) return NULL;
+    size_t n = strlen(key);
+    gate *g = wsc__calloc(1, sizeof *g + n + 1);
+    if (!g) return NULL;
+    memcpy(g->key, key, n + 1);
+    g->next = *reg;
+    *reg = g;
+    return g;
+}
+
+static void gate_drop(wsc_loop *loop, gate *g) {
+    gate **reg = (gate **)wsc__loop_ws_registry(loop);
+    for (gate **pp = reg; *pp; pp = &(*pp)->next)
+        if (*pp == g) {
+            *pp = g->next;
+            break;
+        }
+    wsc__free(g);
+}
+
+/* Joins the gate for key: returns 1 if ws must wait, 0 if it may connect
+   now (ENOMEM: connect now rather than fail). */
+static int gate_join(wsc_ws *ws, const char *key) {
+    gate *g = gate_get(ws->loop, key, 1);
+    if (!g) return 0;
+    ws->gate = g;
+    if (!g->active) {
+        g->active = ws;
+        return 0;
+    }
+    ws->gate_next = NULL;
+    if (g->tail) g->tail->gate_next = ws;
+    else g->head = ws;
+    g->tail = ws;
+    return 1;
+}
+
+/* ws left CONNECTING (opened, failed, closed or freed): let the next go. */
+static void gate_leave(wsc_ws *ws) {
+    gate *g = ws->gate;
+    if (!g) return;
+    ws->gate = NULL;
+    if (g->active == ws) {
+        g->active = g->head;
+        if (g->head) {
+            g->head = g->head->gate_next;
+            if (!g->head) g->tail = NULL;
+            start_connect(g->active); /* never fires an event synchronously */
+        }
+    } else {
+        for (wsc_ws **pp = &g->head; *pp; pp = &(*pp)->gate_next)
+            if (*pp == ws) {
+                *pp = ws->gate_next;
+                if (g->tail == ws) {
+                    g->tail = g->head;
+                    while (g->tail && g->tail->gate_next) g->tail = g->tail->gate_next;
+                }
+                break;
+            }
+    }
+    if (!g->active && !g->head) gate_drop(ws->loop, g);
+}
+
+static void free_held(handshake *hs) {
+    held_connect *h = hs->held;
+    if (!h) return;
+    if (h->proxy_auth) OPENSSL_cleanse(h->proxy_auth, strlen(h->proxy_auth));
+    char *strs[] = {h->host, h->unix_path, h->proxy_host, h->proxy_auth, h->ca_file, h->ca_dir, h->cert_file,
+                    h->key_file};
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) wsc__free(strs[i]);
+    wsc__free(h);
+    hs->held = NULL;
+}
+
+/* Keeps a copy of the connect request for a start after waiting. */
+static int hold_connect(handshake *hs, const wsc_connect_req *cr) {
+    held_connect *h = wsc__calloc(1, sizeof *h);
+    if (!h) return WSC_ENOMEM;
+    hs->held = h;
+    h->cr = *cr;
+    struct {
+        const char *src;
+        char **dst;
+        const char **field;
+    } m[] = {{cr->host, &h->host, &h->cr.host},
+             {cr->unix_path, &h->unix_path, &h->cr.unix_path},
+             {cr->proxy_host, &h->proxy_host, &h->cr.proxy_host},
+             {cr->proxy_auth, &h->proxy_auth, &h->cr.proxy_auth},
+             {cr->tls_opts.ca_file, &h->ca_file, &h->cr.tls_opts.ca_file},
+             {cr->tls_opts.ca_dir, &h->ca_dir, &h->cr.tls_opts.ca_dir},
+             {cr->tls_opts.cert_file, &h->cert_file, &h->cr.tls_opts.cert_file},
+             {cr->tls_opts.key_file, &h->key_file, &h->cr.tls_opts.key_file}};
+    for (size_t i = 0; i < sizeof m / sizeof *m; i++) {
+        *m[i].field = NULL;
+        if (m[i].src) {
+            if (!(*m[i].dst = wsc__strdup(m[i].src))) {
+                free_held(hs);
+                return WSC_ENOMEM;
+            }
+            *m[i].field = *m[i].dst;
+        }
+    }
+    return WSC_OK;
+}
+
+/* The gate opened for a waiting connection: start its connect. A failure
+   (out of memory) is reported from the connection's timer, never from here. */
+static void start_connect(wsc_ws *ws) {
+    handshake *hs = ws->hs;
+    wsc_error err;
+    hs->connector = wsc__connect(ws->loop, &hs->held->cr, on_connected, ws, &err);
+    free_held(hs);
+    if (!hs->connector) {
+        ws->start_error = err.code ? err.code : WSC_ENOMEM;
+        wsc_timer_start(&ws->timer, 0);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 /* The handshake                                                       */
 /* ------------------------------------------------------------------ */
 
@@ -520,6 +676,7 @@ static void free_handshake(wsc_ws *ws) {
     handshake *hs = ws->hs;
     if (!hs) return;
     if (hs->connector) wsc__connect_cancel(hs->connector);
+    free_held(hs);
     wsc_buf_free(&hs->req);
     wsc_buf_free(&hs->resp);
     if (hs->protocols) {
@@ -576,6 +733,7 @@ static void handshake_done(wsc_ws *ws, size_t hl, wsc_http_response *response) {
         return;
     }
     wsc_timer_stop(&ws->timer);
+    gate_leave(ws); /* no longer CONNECTING: the next one may start */
     ws->phase = PH_OPEN;
     ws->state = WSC_OPEN;
     /* The check is done: terminate each header value in place (the byte
@@ -716,7 +874,9 @@ static void on_timer(wsc_loop *loop, wsc_timer *t, void *user) {
     (void)t;
     wsc_ws *ws = user;
     ENTER(ws);
-    if (ws->phase == PH_HANDSHAKE) {
+    if (ws->phase == PH_CONNECT && ws->start_error) {
+        fail_open(ws, ws->start_error, "cannot start connecting (out of memory)", 0, NULL);
+    } else if (ws->phase == PH_HANDSHAKE) {
         fail_open(ws, WSC_ETIMEDOUT, "timed out waiting for the handshake response", 0, NULL);
     } else if (ws->phase == PH_CLOSING) {
         /* The server did not finish the closing handshake or did not close
@@ -733,6 +893,7 @@ static void on_timer(wsc_loop *loop, wsc_timer *t, void *user) {
 /* ------------------------------------------------------------------ */
 
 static void teardown_io(wsc_ws *ws) {
+    gate_leave(ws);
     wsc_timer_stop(&ws->timer);
     wsc__defer_cancel(ws->loop, &ws->flush);
     wsc__watch_stop(&ws->watch);
@@ -1013,6 +1174,25 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
         really_free(ws);
         wsc__seterr(err, WSC_OK, "options are valid");
         return NULL;
+    }
+    if (!opts->parallel_connect) {
+        char key[300];
+        if (cr.unix_path) snprintf(key, sizeof key, "unix:%s", cr.unix_path);
+        else {
+            snprintf(key, sizeof key, "%s:%u", cr.host, cr.port);
+            for (char *q = key; *q; q++) *q = (char)tolower((unsigned char)*q);
+        }
+        if (gate_join(ws, key)) {
+            /* Another connection to this host and port is CONNECTING:
+               wait for it (RFC 6455 4.1), keeping the request. */
+            int rc = hold_connect(hs, &cr);
+            OPENSSL_cleanse(proxy_auth, sizeof proxy_auth);
+            if (rc) {
+                wsc__seterr(err, rc, "out of memory");
+                goto fail;
+            }
+            return ws;
+        }
     }
     hs->connector = wsc__connect(loop, &cr, on_connected, ws, err);
     OPENSSL_cleanse(proxy_auth, sizeof proxy_auth);

@@ -122,6 +122,11 @@ typedef struct wsc_ws_options {
        environment proxy (as browsers do). "" : no proxy. */
     const char *proxy;
 
+    /* RFC 6455 4.1: a connection to a host and port that already has one
+       in CONNECTING waits until that one is open or has failed (as
+       browsers do). 1: connect at once (load generators). */
+    int parallel_connect;
+
     /* Timeouts in milliseconds. */
     unsigned connect_timeout_ms;   /* name resolution + TCP (+ proxy) + TLS; default 10000 */
     unsigned handshake_timeout_ms; /* the HTTP upgrade exchange; default 10000 */

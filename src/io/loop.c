@@ -67,6 +67,7 @@ struct wsc_loop {
 
     wsc__defer *dhead, *dtail; /* deferred work, FIFO */
     uint8_t *scratch;          /* shared receive buffer, WSC_LOOP_SCRATCH bytes */
+    void *ws_registry;         /* the connection layer's (ws.c) */
 };
 
 static uint64_t mono_ms(void) {
@@ -122,6 +123,8 @@ void wsc_loop_free(wsc_loop *loop) {
     wsc__free(loop->scratch);
     wsc__free(loop);
 }
+
+void **wsc__loop_ws_registry(wsc_loop *loop) { return &loop->ws_registry; }
 
 uint8_t *wsc__loop_scratch(wsc_loop *loop) {
     if (!loop->scratch) loop->scratch = wsc__malloc(WSC_LOOP_SCRATCH);

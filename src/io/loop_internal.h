@@ -73,6 +73,10 @@ struct wsc__defer {
 void wsc__defer_queue(wsc_loop *loop, wsc__defer *d);
 void wsc__defer_cancel(wsc_loop *loop, wsc__defer *d);
 
+/* A pointer the connection layer keeps per loop (its registry of
+   connections in the CONNECTING state, RFC 6455 4.1). NULL at first. */
+void **wsc__loop_ws_registry(wsc_loop *loop);
+
 /* A receive buffer shared by everything on this loop (one thread): read into
    it, parse, and keep nothing pointing into it after the callback. Allocated
    on first use (WSC_LOOP_SCRATCH bytes), freed with the loop. NULL on ENOMEM. */

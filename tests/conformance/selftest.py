@@ -36,8 +36,12 @@ EXPECTED_COUNTS = {"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37
 
 # ws validates UTF-8 when a message is complete, not per frame: 6.4.x NON-STRICT
 WS_NON_STRICT = "6.4.*"
-# websockets' own compliance notes list exactly these as Non-Strict
-WEBSOCKETS_NON_STRICT = "3.2,3.3,4.1.3,4.1.4,4.2.3,4.2.4,5.15,6.4.3,6.4.4"
+# websockets' own compliance notes list exactly these as Non-Strict; 4.1.5
+# and 4.2.5 (the same reserved-opcode-after-a-message pattern, with a ping)
+# turn Non-Strict too when the machine is loaded: websockets sometimes fails
+# the connection before the echo of the earlier message is written. Seen in
+# a `ctest -j2` run; the strict grading of wsc is not affected by this list.
+WEBSOCKETS_NON_STRICT = "3.2,3.3,4.1.3,4.1.4,4.1.5,4.2.3,4.2.4,4.2.5,5.15,6.4.3,6.4.4"
 
 
 def fail(msg):

@@ -641,6 +641,61 @@ static void test_handshake_timeout(void **state) {
     rec_reset(&r);
 }
 
+/* RFC 6455 4.1: no more than one connection in CONNECTING per host and
+   port. Against a listener that accepts TCP and never answers, the second
+   connection must not even connect until the first has failed. */
+static int accept_all(int lfd) {
+    int n = 0, fd;
+    while ((fd = accept(lfd, NULL, NULL)) >= 0) {
+        close(fd);
+        n++;
+    }
+    return n;
+}
+
+static void test_one_connecting_per_host(void **state) {
+    (void)state;
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(s, (struct sockaddr *)&a, sizeof a);
+    listen(s, 16);
+    socklen_t al = sizeof a;
+    getsockname(s, (struct sockaddr *)&a, &al);
+    char url[100];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", ntohs(a.sin_port));
+    wsc_loop *loop = wsc_loop_new(NULL);
+    rec r1 = {0}, r2 = {0};
+    wsc_ws_options o1 = opts_for(&r1), o2 = opts_for(&r2);
+    o1.handshake_timeout_ms = o2.handshake_timeout_ms = 60000;
+    wsc_ws *w1 = wsc_ws_new(loop, url, &o1, NULL);
+    wsc_ws *w2 = wsc_ws_new(loop, url, &o2, NULL);
+    for (int i = 0; i < 20; i++) wsc_loop_run_once(loop, 10);
+    assert_int_equal(accept_all(s), 1); /* only the first reached TCP */
+    assert_int_equal(wsc_ws_ready_state(w2), WSC_CONNECTING);
+    /* the first gives up: the second starts */
+    wsc_ws_close(w1, 0, NULL);
+    assert_int_equal(r1.closes, 1);
+    for (int i = 0; i < 20; i++) wsc_loop_run_once(loop, 10);
+    assert_int_equal(accept_all(s), 1);
+    /* freeing a waiting connection is fine too */
+    wsc_ws *w3 = wsc_ws_new(loop, url, &o1, NULL);
+    wsc_ws_free(w3);
+    wsc_ws_free(w2);
+    wsc_ws_free(w1);
+    /* parallel_connect: both at once */
+    o1.parallel_connect = o2.parallel_connect = 1;
+    w1 = wsc_ws_new(loop, url, &o1, NULL);
+    w2 = wsc_ws_new(loop, url, &o2, NULL);
+    for (int i = 0; i < 20; i++) wsc_loop_run_once(loop, 10);
+    assert_int_equal(accept_all(s), 2);
+    wsc_ws_free(w1);
+    wsc_ws_free(w2);
+    wsc_loop_free(loop);
+    close(s);
+}
+
 static void test_unix_socket(void **state) {
     (void)state;
     char *dir = tu_tmpdir();
@@ -942,6 +997,7 @@ int main(void) {
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test(test_handshake_timeout),
+        cmocka_unit_test(test_one_connecting_per_host),
         cmocka_unit_test(test_unix_socket),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_proxy),
