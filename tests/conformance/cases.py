@@ -156,6 +156,10 @@ class Case:
                 self.behavior_close = WRONG_CODE
                 self.result_close = "The close code should have been %s or empty" % ",".join(
                     str(c) for c in ec["closeCode"])
+            elif not getattr(p, "IS_SERVER", True) and p.dropped_by_me:
+                # server mode (fuzzingclient.py): the server closes the TCP connection
+                self.behavior_close = FAILED_BY_CLIENT
+                self.result_close = "It is preferred that the server close the TCP connection"
             else:
                 self.behavior_close = OK
                 self.result_close = "Connection was properly closed"
@@ -1216,13 +1220,14 @@ for _j, _key in enumerate(testdata.ORDER_12, 1):
         _cid = "12.%d.%d" % (_j, _i)
         register(type("Case_" + _cid.replace(".", "_"), (_Compression,), dict(
             ID=_cid, LEN=_len, COUNT=_cnt, WAITSECS=_w, AUTOFRAGSIZE=_afs, TESTDATA=_key,
-            ACCEPT=staticmethod(accept1), MAX_DURATION=_w,
+            ACCEPT=staticmethod(accept1), CLIENT_OFFERS=[(False, 0)], MAX_DURATION=_w,
             DESCRIPTION="Send %d compressed messages each of payload size %d, auto-fragment to %s octets. Use "
                         "default permessage-deflate offer." % (_cnt, _len, _afs),
             EXPECTATION="Receive echo'ed messages (with payload as sent). Timeout case after %d secs." % _w)))
 
-# the client offers Autobahn's own client would make in these cases (they
-# only name the cases here: in client mode the server's accept decides)
+# the client offers Autobahn's own client would make in these cases (in
+# client mode they only name the cases, the server's accept decides; in server
+# mode, fuzzingclient.py, they are what the fuzzing client offers)
 _DEFLATE_PARAMS = [
     (accept1, [(False, 0)]), (accept2, [(True, 0)]), (accept3, [(False, 8)]), (accept4, [(False, 15)]),
     (accept5, [(True, 8)]), (accept6, [(True, 15)]), (accept7, [(True, 8), (True, 0), (False, 0)]),
@@ -1237,7 +1242,7 @@ for _j, (_acc, _co) in enumerate(_DEFLATE_PARAMS, 1):
         _cid = "13.%d.%d" % (_j, _i)
         register(type("Case_" + _cid.replace(".", "_"), (_Compression,), dict(
             ID=_cid, LEN=_len, COUNT=_cnt, WAITSECS=_w, AUTOFRAGSIZE=_afs, TESTDATA="json_data1",
-            ACCEPT=staticmethod(_acc), MAX_DURATION=_w,
+            ACCEPT=staticmethod(_acc), CLIENT_OFFERS=list(_co), MAX_DURATION=_w,
             DESCRIPTION="Send %d compressed messages each of payload size %d, auto-fragment to %s octets. Use "
                         "permessage-deflate %s" % (_cnt, _len, _afs, _co_desc),
             EXPECTATION="Receive echo'ed messages (with payload as sent). Timeout case after %d secs." % _w)))

@@ -233,6 +233,7 @@ class FuzzConn(asyncio.Protocol):
 
     STATE_CLOSED, STATE_CONNECTING, STATE_CLOSING, STATE_OPEN = STATE_CLOSED, STATE_CONNECTING, STATE_CLOSING, \
         STATE_OPEN
+    IS_SERVER = True        # the fuzzing client (server mode) subclasses this
 
     def __init__(self, server):
         self.server = server
@@ -717,8 +718,7 @@ class FuzzConn(asyncio.Protocol):
             # on so the closing handshake can complete, as failByDrop=False)
             if rsv != 0 and not (self.pmce is not None and rsv == 4):
                 self.protocol_violation("RSV = %d and no extension negotiated" % rsv)
-            if not masked:
-                self.protocol_violation("unmasked client-to-server frame")
+            self._check_masking(masked)
             if opcode > 7:
                 if not fin:
                     self.protocol_violation("fragmented control frame")
@@ -766,6 +766,12 @@ class FuzzConn(asyncio.Protocol):
         if f.pos == f.length:
             self._frame_end()
         return len(buf) > 0
+
+    def _check_masking(self, masked):
+        # all client-to-server frames must be masked (the fuzzing client of
+        # server mode, fuzzingclient.py, checks the opposite)
+        if not masked:
+            self.protocol_violation("unmasked client-to-server frame")
 
     def _frame_begin(self):
         f = self.cur
