@@ -21,15 +21,27 @@ then a summary by category.  The exit status is non-zero when a case is
 FAILED (also FAILED BY CLIENT: the server left the TCP close to the client),
 WRONG CODE, UNCLEAN or UNIMPLEMENTED, or NON-STRICT unless allowed by
 --allow-non-strict, or when the server exits before it is stopped.
+
+  run_server.py --selftest catalog|ref-ws|ref-websockets|broken [CASES]
+validates the suite itself (CTest runs it; status 77: skipped, a reference
+server is not installed): the case catalog and the client engine's frames,
+the node ws and Python websockets reference echo servers (categories 1-7, 10,
+M and a permessage-deflate sample), the deliberately broken server flag by
+flag (ref_servers/).
 """
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import os
 import re
 import shlex
+import shutil
 import signal
+import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +51,7 @@ sys.path.insert(0, HERE)
 import cases as C  # noqa: E402
 import fuzzingclient as FC  # noqa: E402
 import run as R  # noqa: E402
+from fuzzingserver import WS_MAGIC as FS_MAGIC  # noqa: E402
 
 STARTUP_TIMEOUT = 20.0      # s for the server to print its URL
 STOP_GRACE = 5.0            # s between SIGTERM and SIGKILL
@@ -230,7 +243,249 @@ def summarize(ids, results, allow_ns):
     return bad, total
 
 
+# --------------------------------------------------------------------------
+# selftest: validation of the server-mode suite (CTest runs these)
+PY = sys.executable or "/usr/bin/python3"
+REF = os.path.join(HERE, "ref_servers")
+FAST = "1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*,M.*"
+DEFLATE_SAMPLE = "12.1.1,12.2.1,12.3.1,12.4.1,12.5.1,13.1.1,13.2.1,13.3.1,13.4.1,13.5.1,13.6.1,13.7.1"
+# ws validates UTF-8 when a message is complete, not per frame
+WS_NON_STRICT = "6.4.*"
+# websockets fails the connection before echoing the message that preceded
+# the bad frame (as in client mode; under load the octet-wise 4.x.5 too)
+WEBSOCKETS_NON_STRICT = "3.2,3.3,4.1.3,4.1.4,4.1.5,4.2.3,4.2.4,4.2.5,5.15,6.4.3,6.4.4,M.2"
+# websockets 10.4 cannot compress with server_max_window_bits=8 (zlib >= 1.2.9)
+WEBSOCKETS_DEFLATE_BUG = "13.3.1,13.5.1,13.7.1"
+
+
+def st_fail(msg):
+    print("selftest: FAIL: " + msg)
+    sys.exit(1)
+
+
+def st_catalog():
+    ids = FC.CASE_IDS
+    counts = {}
+    for cid in ids:
+        counts[FC.category_of(cid)] = counts.get(FC.category_of(cid), 0) + 1
+    want = {"1": 16, "2": 11, "3": 7, "4": 10, "5": 20, "6": 145, "7": 37, "9": 54, "10": 1, "12": 90, "13": 126,
+            "M": 6}
+    if counts != want or len(set(ids)) != 523:
+        st_fail("case counts %s != %s" % (counts, want))
+    if FC.select(["*"]) != ids or FC.select(["1.*", "M.*"], ["1.2.*"])[-7:] != ["1.1.8"] + ["M.%d" % i for i in
+                                                                                          range(1, 7)]:
+        st_fail("case patterns")
+    # Autobahn's client offers (PerMessageDeflateOffer strings)
+    base = "permessage-deflate; client_no_context_takeover; client_max_window_bits"
+    offers = {"12.3.4": [base], "13.1.1": [base], "13.2.1": [base + "; server_no_context_takeover"],
+              "13.3.1": [base + "; server_max_window_bits=8"], "13.4.1": [base + "; server_max_window_bits=15"],
+              "13.5.1": [base + "; server_no_context_takeover; server_max_window_bits=8"],
+              "13.7.18": [base + "; server_no_context_takeover; server_max_window_bits=8",
+                          base + "; server_no_context_takeover", base]}
+    for cid, want_offers in offers.items():
+        got = [FC.ClientOffer(*o).extension_string() for o in FC.by_id(cid).CLIENT_OFFERS]
+        if got != want_offers:
+            st_fail("%s offers %s != %s" % (cid, got, want_offers))
+    n = asyncio.run(_st_frames())
+    print("selftest: catalog ok: %d cases %s; %d client frames checked (masked, payloads as the cases send "
+          "them)" % (len(ids), counts, n))
+    print("1 passed, 0 failed")
+
+
+class _FakeTransport:
+    def __init__(self):
+        self.out = bytearray()
+        self.closed = False
+
+    def get_extra_info(self, name):
+        return ("127.0.0.1", 1) if name == "peername" else None
+
+    def write(self, data):
+        self.out += data
+
+    def is_closing(self):
+        return self.closed
+
+    def close(self):
+        self.closed = True
+
+    def abort(self):
+        self.closed = True
+
+
+def _parse_client_frames(data):
+    """Frames a client wrote: [(fin, rsv, opcode, masked, payload, mask)]
+    (payload unmasked; a frame cut short yields its octets so far)."""
+    out, i = [], 0
+    while i + 2 <= len(data):
+        b0, b1 = data[i], data[i + 1]
+        n, i = b1 & 0x7F, i + 2
+        if n == 126:
+            n, i = struct.unpack("!H", data[i:i + 2])[0], i + 2
+        elif n == 127:
+            n, i = struct.unpack("!Q", data[i:i + 8])[0], i + 8
+        mask = data[i:i + 4] if b1 & 0x80 else None
+        i += 4 if mask else 0
+        pl = bytes(data[i:i + n])
+        i += n
+        if mask:
+            pl = bytes(b ^ mask[k % 4] for k, b in enumerate(pl))
+        out.append((bool(b0 & 0x80), (b0 >> 4) & 7, b0 & 0x0F, mask is not None, pl, mask))
+    return out
+
+
+async def _st_frames():
+    """Play a few cases against a fake transport: every frame masked with a
+    key of its own, payloads as sent in client mode, unmasked only in M.x."""
+    client = FC.FuzzingClient("ws://127.0.0.1:9/", "selftest")
+    checks = 0
+    for cid, want in (("1.1.2", [(True, 0, 1, True, b"*" * 125)]),
+                      ("1.2.6", [(True, 0, 2, True, b"\xfe" * 65535)]),
+                      ("3.1", [(True, 1, 1, True, b"Hello, world!")]),
+                      ("6.4.3", [(False, 0, 1, True, C.by_id("6.4.3").PARTS[0])]),
+                      ("M.1", [(True, 0, 1, False, b"Hello, world!")]),
+                      ("M.2", [(True, 0, 1, True, b"Hello, world!"), (True, 0, 1, False, b"Hello, world!"),
+                               (True, 0, 9, True, b"")])):
+        loop = asyncio.get_running_loop()
+        conn = FC.FuzzClientConn(client, FC.by_id(cid), 1, "selftest", "127.0.0.1", 9, "/", loop.create_future())
+        tr = _FakeTransport()
+        conn.connection_made(tr)
+        await asyncio.sleep(0.01)
+        req = bytes(tr.out).decode("ascii")
+        if not req.startswith("GET / HTTP/1.1\r\n") or "Sec-WebSocket-Version: 13\r\n" not in req:
+            st_fail("%s: opening handshake request %r" % (cid, req))
+        tr.out.clear()
+        accept = base64.b64encode(hashlib.sha1(conn.key.encode() + FS_MAGIC).digest()).decode()
+        conn.data_received(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            "Sec-WebSocket-Accept: %s\r\n\r\n" % accept).encode())
+        for _ in range(50):
+            await asyncio.sleep(0.002)
+        frames = _parse_client_frames(bytes(tr.out))
+        keys = [f[5] for f in frames if f[5] is not None]
+        frames = [f[:5] for f in frames]
+        if len(set(keys)) != len(keys):
+            st_fail("%s: mask keys reused: %r" % (cid, keys))
+        if frames != want:
+            st_fail("%s: client frames %r != %r" % (cid, [(f[:4], f[4][:20]) for f in frames],
+                                                    [(f[:4], f[4][:20]) for f in want]))
+        checks += len(frames)
+        conn.connection_lost(None)
+        for h in conn.timers:
+            h.cancel()
+    return checks
+
+
+def st_run(server_cmd, cases, agent, extra=(), report=None):
+    cmd = [PY, os.path.abspath(__file__), "--server-cmd", server_cmd, "--cases", cases, "--agent", agent,
+           "--quiet"] + list(extra)
+    if report:
+        cmd += ["--report", report]
+    print("selftest: " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+    return subprocess.call(cmd)
+
+
+def st_ref_ws(cases):
+    node = shutil.which("node")
+    dirs = [os.path.join(HERE, "..", "peers", "node_modules", "ws"), os.path.join(REF, "node_modules", "ws")]
+    if not node or not any(os.path.isfile(os.path.join(d, "package.json")) for d in dirs):
+        print("selftest: SKIP: node or its ws module is not installed (scripts/bootstrap)")
+        sys.exit(77)
+    server = "%s %s" % (shlex.quote(node), shlex.quote(os.path.join(REF, "ws_echo_server.js")))
+    sys.exit(st_run(server, cases or FAST + "," + DEFLATE_SAMPLE, "ws", ["--allow-non-strict", WS_NON_STRICT]))
+
+
+def st_ref_websockets(cases):
+    try:
+        import websockets  # noqa: F401 (only whether it is there)
+    except ImportError:
+        print("selftest: SKIP: python3-websockets is not installed")
+        sys.exit(77)
+    server = "%s %s" % (shlex.quote(PY), shlex.quote(os.path.join(REF, "py_echo_server.py")))
+    extra = ["--allow-non-strict", WEBSOCKETS_NON_STRICT]
+    if not cases:
+        cases = FAST + "," + DEFLATE_SAMPLE
+        extra += ["--exclude", WEBSOCKETS_DEFLATE_BUG]
+    sys.exit(st_run(server, cases, "websockets", extra))
+
+
+def st_broken():
+    bs = "%s %s" % (shlex.quote(PY), shlex.quote(os.path.join(REF, "broken_server.py")))
+    tmp = tempfile.mkdtemp()
+    failures = []
+    invalid_utf8 = [c.ID for c in C.CASES if c.ID.startswith("6.") and getattr(c, "VALID", True) is False]
+    not_passed = ("FAILED", "UNCLEAN", "WRONG CODE", "NON-STRICT", "UNIMPLEMENTED")
+    # (flag, cases run, {case: required verdict(s)}, cases that must still pass)
+    plan = [
+        ("", FAST, {}, FAST),
+        ("--ignore-rsv", "3.*", dict({c: "FAILED" for c in ("3.1", "3.2", "3.3", "3.4", "3.5", "3.6")},
+                                     **{"3.7": "WRONG CODE"}), None),
+        ("--echo-invalid-utf8", "6.3.*,6.4.*,6.5.*,6.6.*,6.8.*,6.12.*,6.20.*,7.5.1",
+         {c: "FAILED" for c in ["6.3.1", "6.3.2", "6.4.1", "6.4.2", "6.4.3", "6.4.4", "7.5.1"] +
+          [c for c in invalid_utf8 if c.split(".")[1] in ("6", "8", "12", "20")]}, "6.5.*"),
+        # only the M.x cases send unmasked frames (Autobahn's fuzzing client
+        # always masks): they catch it, the rest still passes
+        ("--accept-unmasked", "1.1.1,2.2,3.1,M.*", dict({"M.%d" % i: "FAILED" for i in range(1, 6)},
+                                                        **{"M.6": "WRONG CODE"}), "1.1.1,2.2,3.1"),
+        # the fuzzing client's close goes unanswered: its 1 s closing
+        # handshake timeout, UNCLEAN wherever a clean close is required
+        ("--no-close-reply", "1.1.*,2.1,5.3,6.1.1,7.1.1,7.3.3,7.7.1",
+         {c: "UNCLEAN" for c in ("1.1.1", "1.1.8", "2.1", "5.3", "6.1.1", "7.1.1", "7.3.3", "7.7.1")}, None),
+        # the server must close the TCP connection after the closing
+        # handshake: when the client has to, the server failed (FAILED BY
+        # CLIENT), or the close is unclean (server connection drop timeout)
+        ("--keep-tcp", "1.1.1,1.1.8,2.1,2.5,3.1,6.3.1,7.1.1,7.9.1",
+         dict({c: ("FAILED", "UNCLEAN") for c in ("1.1.1", "1.1.8", "2.1", "7.1.1")},
+              **{c: "FAILED" for c in ("2.5", "3.1", "6.3.1", "7.9.1")}), None),
+        # masked server frames: the client fails the connection
+        ("--mask-frames", "1.1.1,2.1,3.1,7.7.1", {c: not_passed for c in ("1.1.1", "2.1", "3.1", "7.7.1")}, None),
+    ]
+    for flag, cases, want, must_pass in plan:
+        rep = os.path.join(tmp, "broken%s.json" % flag)
+        rc = st_run(bs + (" " + flag if flag else ""), cases, "broken" + flag, [], rep)
+        try:
+            with open(rep) as f:
+                got = {c["id"]: c["verdict"] for c in json.load(f)["cases"]}
+        except (OSError, ValueError) as e:
+            failures.append("%s: no report (%s)" % (flag or "no flag", e))
+            continue
+        if not flag and rc != 0:
+            failures.append("the unbroken server must pass %s strictly (status %d)" % (FAST, rc))
+        if flag and rc == 0:
+            failures.append("%s: the suite passed a broken server" % flag)
+        for cid, verdict in want.items():
+            ok = got.get(cid) in verdict if isinstance(verdict, tuple) else got.get(cid) == verdict
+            if not ok:
+                failures.append("%s: case %s graded %s, expected %s" % (flag, cid, got.get(cid), verdict))
+        if must_pass:
+            for cid in FC.select(must_pass.split(",")):
+                if got.get(cid) not in ("OK", "INFORMATIONAL"):
+                    failures.append("%s: case %s graded %s, must pass" % (flag or "no flag", cid, got.get(cid)))
+    shutil.rmtree(tmp, ignore_errors=True)
+    for f in failures:
+        print("selftest: FAIL: " + f)
+    print("selftest: broken server: %d runs, %d problems" % (len(plan), len(failures)))
+    print("%d passed, %d failed" % (0 if failures else 1, 1 if failures else 0))
+    sys.exit(1 if failures else 0)
+
+
+def selftest(what, cases):
+    if what == "catalog":
+        st_catalog()
+    elif what == "ref-ws":
+        st_ref_ws(cases)
+    elif what == "ref-websockets":
+        st_ref_websockets(cases)
+    elif what == "broken":
+        st_broken()
+    else:
+        sys.exit("unknown selftest %r (catalog, ref-ws, ref-websockets, broken)" % what)
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--selftest":
+        if len(sys.argv) not in (3, 4):
+            sys.exit("usage: run_server.py --selftest catalog|ref-ws|ref-websockets|broken [CASES]")
+        return selftest(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--server-cmd", help="server command line; prints its ws:// URL on the first stdout line")

@@ -4,7 +4,7 @@ server-mode conformance suite (run_server.py): a suite that cannot catch
 these is no suite.
 
   broken_server.py [--ignore-rsv] [--echo-invalid-utf8] [--accept-unmasked]
-                   [--no-close-reply] [--keep-tcp] [--port N]
+                   [--no-close-reply] [--keep-tcp] [--mask-frames] [--port N]
 
 It listens on 127.0.0.1 (a free port unless --port), prints
 ws://127.0.0.1:PORT/ as the first line of stdout and serves each connection
@@ -21,12 +21,14 @@ handshake is over.  Each flag breaks one rule:
   --no-close-reply     never answer the client's close frame
   --keep-tcp           after the closing handshake, leave closing the TCP
                        connection to the client
+  --mask-frames        mask the frames it sends (a server must not)
 """
 
 import argparse
 import base64
 import codecs
 import hashlib
+import os
 import socket
 import struct
 import sys
@@ -116,6 +118,10 @@ class Conn:
             hdr = bytes([0x80 | opcode, 126]) + struct.pack("!H", n)
         else:
             hdr = bytes([0x80 | opcode, 127]) + struct.pack("!Q", n)
+        if self.args.mask_frames:
+            mask = os.urandom(4)
+            hdr = bytes([hdr[0], hdr[1] | 0x80]) + hdr[2:] + mask
+            payload = unmask(payload, mask, 0)
         self.sock.sendall(hdr + payload)
 
     def send_close(self, code):
@@ -282,6 +288,7 @@ def main():
     ap.add_argument("--accept-unmasked", action="store_true")
     ap.add_argument("--no-close-reply", action="store_true")
     ap.add_argument("--keep-tcp", action="store_true")
+    ap.add_argument("--mask-frames", action="store_true")
     args = ap.parse_args()
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -21,8 +21,9 @@ function loadWs() {
 
 const WebSocket = loadWs();
 const port = process.argv.length > 2 ? Number(process.argv[2]) : 0;
-// no payload limit: 9.x sends 16 MiB messages
-const wss = new WebSocket.WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: true, maxPayload: 0 });
+// no payload or fragment limits: 9.x sends 16 MiB messages and 65536 fragments
+const wss = new WebSocket.WebSocketServer({ host: '127.0.0.1', port, perMessageDeflate: true, maxPayload: 0,
+                                            maxFragments: 0 });
 wss.on('listening', () => {
   process.stdout.write('ws://127.0.0.1:' + wss.address().port + '/\n');
 });
