@@ -100,7 +100,9 @@ struct wsc_ws {
     wsc_proto *proto;
     handshake *hs;
     wsc_buf out;
-    pending_msg *pend; /* ring of messages in `out` */
+    pending_msg pend1; /* the first message in `out` (the common case) */
+    uint8_t has_pend1;
+    pending_msg *pend; /* ring of the messages after it */
     uint32_t pend_head, pend_n, pend_cap;
     uint64_t buffered;
 
@@ -189,7 +191,15 @@ static void leave(wsc_ws *ws) {
 /* Sending                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Records one message appended to `out`. The first lives inline (most of
+   the time it is the only one: no allocation); more go to a ring. */
 static int pend_push(wsc_ws *ws, uint64_t wire, uint64_t app, uint32_t hdr, int plain) {
+    pending_msg m = {wire, 0, app, hdr, (uint8_t)plain};
+    if (!ws->has_pend1) {
+        ws->pend1 = m;
+        ws->has_pend1 = 1;
+        return WSC_OK;
+    }
     if (ws->pend_n == ws->pend_cap) {
         uint32_t ncap = ws->pend_cap ? ws->pend_cap * 2 : 8;
         pending_msg *np = wsc__malloc(ncap * sizeof *np);
@@ -200,12 +210,7 @@ static int pend_push(wsc_ws *ws, uint64_t wire, uint64_t app, uint32_t hdr, int 
         ws->pend_cap = ncap;
         ws->pend_head = 0;
     }
-    pending_msg *m = &ws->pend[(ws->pend_head + ws->pend_n) % ws->pend_cap];
-    m->wire = wire;
-    m->done = 0;
-    m->app = app;
-    m->hdr = hdr;
-    m->plain = (uint8_t)plain;
+    ws->pend[(ws->pend_head + ws->pend_n) % ws->pend_cap] = m;
     ws->pend_n++;
     return WSC_OK;
 }
@@ -217,20 +222,25 @@ static uint64_t app_written(const pending_msg *m) {
     return (uint64_t)((double)m->app * (double)m->done / (double)m->wire);
 }
 
-/* n more bytes of `out` were written: advance the message records. Bytes of
-   control frames (pings, pongs, Close) are not in the records: they are
-   accounted as zero-application-byte records. */
+/* n more bytes of `out` were written: advance the message records (the
+   inline one first, then the ring, in order). Control frames are records
+   of zero application bytes. */
 static void pend_advance(wsc_ws *ws, uint64_t n) {
-    while (n && ws->pend_n) {
-        pending_msg *m = &ws->pend[ws->pend_head];
+    while (n && ws->has_pend1) {
+        pending_msg *m = &ws->pend1;
         uint64_t before = app_written(m);
         uint64_t take = m->wire - m->done < n ? m->wire - m->done : n;
         m->done += take;
         n -= take;
         ws->buffered -= app_written(m) - before;
-        if (m->done == m->wire) {
+        if (m->done < m->wire) break;
+        /* the next record moves inline */
+        if (ws->pend_n) {
+            ws->pend1 = ws->pend[ws->pend_head];
             ws->pend_head = (ws->pend_head + 1) % ws->pend_cap;
             ws->pend_n--;
+        } else {
+            ws->has_pend1 = 0;
         }
     }
     if (ws->pend_n == 0 && ws->pend) {
@@ -238,6 +248,25 @@ static void pend_advance(wsc_ws *ws, uint64_t n) {
         ws->pend = NULL;
         ws->pend_cap = ws->pend_head = 0;
     }
+}
+
+/* Room in `out`: an empty one borrows a buffer from the loop's pool. */
+static int out_reserve(wsc_ws *ws) {
+    if (ws->out.data) return WSC_OK;
+    size_t cap;
+    uint8_t *b = wsc__loop_buf_get(ws->loop, &cap);
+    if (!b) return WSC_ENOMEM;
+    ws->out.data = b;
+    ws->out.cap = cap;
+    ws->out.off = ws->out.len = 0;
+    return WSC_OK;
+}
+
+/* `out` drained: the buffer goes back to the pool (or is freed). */
+static void out_release(wsc_ws *ws) {
+    wsc__loop_buf_put(ws->loop, ws->out.data, ws->out.cap);
+    ws->out.data = NULL;
+    ws->out.off = ws->out.len = ws->out.cap = 0;
 }
 
 /* Appends frames produced by fn-style encoders and records them. */
@@ -274,8 +303,8 @@ static int write_out(wsc_ws *ws) {
         pend_advance(ws, (uint64_t)n);
     }
     if (!wsc_buf_pending(&ws->out)) {
-        /* Drained: give the memory back; an idle connection holds none. */
-        wsc_buf_free(&ws->out);
+        /* Drained: the buffer goes back; an idle connection holds none. */
+        out_release(ws);
         ws->want_write = 0;
     }
     return 0;
@@ -316,6 +345,7 @@ static int send_msg(wsc_ws *ws, unsigned op, const void *data, size_t len) {
         return rc;
     }
     if (ws->buffered + len > ws->max_buffered) return WSC_ETOOBIG;
+    if (out_reserve(ws)) return WSC_ENOMEM;
     size_t before = ws->out.len;
     rc = wsc_proto_send(ws->proto, op, data, len, &ws->out);
     if (rc) return rc;
@@ -333,6 +363,7 @@ int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len) {
     if (!ws || len > 125 || (len && !data)) return WSC_EINVAL;
     int rc = check_can_send(ws);
     if (rc) return rc;
+    if (out_reserve(ws)) return WSC_ENOMEM;
     size_t before = ws->out.len;
     rc = wsc_proto_ping(ws->proto, data, len, &ws->out);
     if (rc) return rc;
@@ -342,6 +373,7 @@ int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len) {
 /* Appends the protocol's pending control replies (Pong, Close). */
 static int flush_proto(wsc_ws *ws) {
     if (!ws->proto || !wsc_proto_want_flush(ws->proto)) return WSC_OK;
+    if (out_reserve(ws)) return WSC_ENOMEM;
     size_t before = ws->out.len;
     int rc = wsc_proto_flush(ws->proto, &ws->out);
     if (rc) return rc;
@@ -409,6 +441,7 @@ int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason) {
         if (ws->depth == 0 && ws->freed) really_free(ws);
         return WSC_OK;
     }
+    if (out_reserve(ws)) return WSC_ENOMEM;
     size_t before = ws->out.len;
     int rc = wsc_proto_close(ws->proto, code, reason, rlen, &ws->out);
     if (rc == WSC_ESTATE) {
@@ -913,7 +946,7 @@ static void really_free(wsc_ws *ws) {
     teardown_io(ws);
     free_handshake(ws);
     wsc_proto_free(ws->proto);
-    wsc_buf_free(&ws->out);
+    out_release(ws);
     wsc__free(ws->pend);
     wsc__free(ws->close_reason);
     wsc__free(ws->url);

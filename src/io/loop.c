@@ -68,6 +68,9 @@ struct wsc_loop {
     wsc__defer *dhead, *dtail; /* deferred work, FIFO */
     uint8_t *scratch;          /* shared receive buffer, WSC_LOOP_SCRATCH bytes */
     void *ws_registry;         /* the connection layer's (ws.c) */
+    uint8_t *pool[WSC_LOOP_POOL]; /* idle send buffers */
+    size_t poolcap[WSC_LOOP_POOL];
+    int npool;
 };
 
 static uint64_t mono_ms(void) {
@@ -121,7 +124,29 @@ void wsc_loop_free(wsc_loop *loop) {
     wsc__free(loop->q);
     wsc__free(loop->run);
     wsc__free(loop->scratch);
+    for (int i = 0; i < loop->npool; i++) wsc__free(loop->pool[i]);
     wsc__free(loop);
+}
+
+uint8_t *wsc__loop_buf_get(wsc_loop *loop, size_t *cap) {
+    if (loop->npool) {
+        loop->npool--;
+        *cap = loop->poolcap[loop->npool];
+        return loop->pool[loop->npool];
+    }
+    *cap = WSC_LOOP_POOL_MIN;
+    return wsc__malloc(WSC_LOOP_POOL_MIN);
+}
+
+void wsc__loop_buf_put(wsc_loop *loop, uint8_t *buf, size_t cap) {
+    if (!buf) return;
+    if (loop->npool < WSC_LOOP_POOL && cap <= WSC_LOOP_POOL_MAX) {
+        loop->pool[loop->npool] = buf;
+        loop->poolcap[loop->npool] = cap;
+        loop->npool++;
+        return;
+    }
+    wsc__free(buf);
 }
 
 void **wsc__loop_ws_registry(wsc_loop *loop) { return &loop->ws_registry; }

@@ -73,6 +73,20 @@ struct wsc__defer {
 void wsc__defer_queue(wsc_loop *loop, wsc__defer *d);
 void wsc__defer_cancel(wsc_loop *loop, wsc__defer *d);
 
+/*
+ * A small pool of send buffers shared by the connections of this loop: a
+ * connection borrows one when it has something to send and gives it back
+ * once drained, so an idle connection holds no send buffer and a busy one
+ * does not pay malloc/free per message. At most WSC_LOOP_POOL buffers of at
+ * most WSC_LOOP_POOL_MAX bytes are kept (larger ones are freed).
+ */
+#define WSC_LOOP_POOL 16
+#define WSC_LOOP_POOL_MAX 16384u
+/* A buffer of at least WSC_LOOP_POOL_MIN bytes, or NULL (ENOMEM). */
+#define WSC_LOOP_POOL_MIN 1024u
+uint8_t *wsc__loop_buf_get(wsc_loop *loop, size_t *cap);
+void wsc__loop_buf_put(wsc_loop *loop, uint8_t *buf, size_t cap);
+
 /* A pointer the connection layer keeps per loop (its registry of
    connections in the CONNECTING state, RFC 6455 4.1). NULL at first. */
 void **wsc__loop_ws_registry(wsc_loop *loop);
