@@ -316,6 +316,12 @@ class FuzzClientConn(FS.FuzzConn):
         self.send_data(masked, sync=sync)
 
     # ------------------------------------------------------------ receiving
+    def eof_received(self):
+        # the server closed (its side of) the TCP connection: what we still
+        # have to write (a close reply) goes out before the transport closes
+        self._flush()
+        return False
+
     def _check_masking(self, masked):
         if masked:
             self.protocol_violation("masked server-to-client frame")
