@@ -127,6 +127,11 @@ class ServerProcess:
     async def stop(self):
         if self.proc is None:
             return None
+        # a server that just died: let its exit status arrive before SIGTERM
+        try:
+            await asyncio.wait_for(asyncio.shield(self.proc.wait()), 0.3)
+        except asyncio.TimeoutError:
+            pass
         self.check()
         self.stopping = True
         if self.proc.returncode is None:
