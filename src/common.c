@@ -74,22 +74,17 @@ int wsc__seterr(wsc_error *err, int code, const char *fmt, ...) {
 }
 
 int wsc_buf_reserve(wsc_buf *b, size_t extra) {
+    /* Never moves the data: offsets taken before an append stay valid
+       (compaction happens in wsc_buf_consume, where bytes leave). */
     if (extra <= b->cap - b->len) return WSC_OK;
     size_t pending = b->len - b->off;
-    if (extra > SIZE_MAX - pending) return WSC_ETOOBIG;
-    size_t need = pending + extra;
-    if (b->max && need > b->max) return WSC_ETOOBIG;
-    if (b->off && need <= b->cap && b->off >= pending) {
-        /* Reclaim consumed space instead of growing (cheap: pending is small). */
-        memmove(b->data, b->data + b->off, pending);
-        b->off = 0;
-        b->len = pending;
-        return WSC_OK;
-    }
+    if (extra > SIZE_MAX - b->len) return WSC_ETOOBIG;
+    if (b->max && extra > b->max - (pending < b->max ? pending : b->max)) return WSC_ETOOBIG;
     size_t ncap = b->cap ? b->cap : 256;
     while (ncap < b->len + extra) ncap = ncap > SIZE_MAX / 2 ? b->len + extra : ncap * 2;
     /* Never allocate beyond what the limit lets the buffer hold. */
     if (b->max && ncap - b->off > b->max) ncap = b->off + b->max;
+    if (ncap < b->len + extra) ncap = b->len + extra;
     uint8_t *nd = wsc__realloc(b->data, ncap);
     if (!nd) return WSC_ENOMEM;
     b->data = nd;
@@ -107,7 +102,16 @@ int wsc_buf_append(wsc_buf *b, const void *data, size_t len) {
 
 void wsc_buf_consume(wsc_buf *b, size_t n) {
     b->off += n;
-    if (b->off >= b->len) b->off = b->len = 0;
+    if (b->off >= b->len) {
+        b->off = b->len = 0;
+    } else if (b->off >= b->len - b->off && b->off >= 4096) {
+        /* More consumed than left: move the rest to the front. Each byte is
+           moved at most once per time its own length was consumed before
+           it, so the cost stays O(1) per byte written. */
+        memmove(b->data, b->data + b->off, b->len - b->off);
+        b->len -= b->off;
+        b->off = 0;
+    }
 }
 
 void wsc_buf_free(wsc_buf *b) {

@@ -128,7 +128,7 @@ static void conn_write(wsc_sconn *c) {
         wsc_error err;
         long n = wsc__tx_write(&c->tx, c->out.data + c->out.off, wsc_buf_pending(&c->out), &err);
         if (n == WSC_EAGAIN) break;
-        if (n < 0) {
+        if (n <= 0) { /* 0 cannot happen for a write; never spin on it */
             c->failed = 1;
             conn_finish(c, 1006, 0);
             return;

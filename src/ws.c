@@ -293,11 +293,12 @@ static int write_out(wsc_ws *ws) {
             ws->want_write = 1; /* the kernel buffer is full: poll for room */
             break;
         }
-        if (n < 0) {
+        if (n <= 0) { /* 0 cannot happen for a write; never spin on it */
+            int code = n == 0 ? wsc__seterr(&err, WSC_EIO, "write made no progress") : (int)n;
             ws->failed = 1;
-            if (emit_error(ws, (int)n, err.message, 0, NULL)) return (int)n;
+            if (emit_error(ws, code, err.message, 0, NULL)) return code;
             finish(ws, 1006, 0);
-            return (int)n;
+            return code;
         }
         wsc_buf_consume(&ws->out, (size_t)n);
         pend_advance(ws, (uint64_t)n);

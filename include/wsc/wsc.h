@@ -95,8 +95,10 @@ void wsc_set_allocator(const wsc_allocator *allocator);
 /*
  * A growable byte buffer owned by the caller. The core appends encoded bytes
  * at data[len] (growing it with the allocator hooks); the caller writes out
- * data[off..len) and marks what was written with wsc_buf_consume(), which
- * costs O(1) (the space is reclaimed when the buffer empties or needs room).
+ * data[off..len) and marks what was written with wsc_buf_consume(). Appending
+ * never moves pending bytes within the buffer (len only grows, though data
+ * may be reallocated); wsc_buf_consume() moves them to the front when more
+ * has been consumed than is left (amortised O(1) per byte).
  * A zeroed struct is an empty buffer.
  */
 typedef struct wsc_buf {

@@ -264,15 +264,18 @@ static long ssl_fail(wsc_tx *tx, int ret, int is_read, wsc_error *err) {
         return WSC_EAGAIN;
     case SSL_ERROR_ZERO_RETURN:
         tx->eof = 1;
-        return 0;
+        /* A write never "returns 0 bytes": the peer closed, nothing more
+           can go out (callers would otherwise retry forever). */
+        return is_read ? 0 : wsc__seterr(err, WSC_ECONNRESET, "the peer closed the TLS connection");
     case SSL_ERROR_SYSCALL: {
         int se = errno;
         ERR_clear_error();
         if (ret == 0 || se == 0) {
-            /* EOF without close_notify: treat as end of stream (the
-               WebSocket layer decides whether that was clean). */
+            /* EOF without close_notify: for reads the end of stream (the
+               WebSocket layer decides whether that was clean); for writes
+               the connection is gone. */
             tx->eof = 1;
-            return 0;
+            return is_read ? 0 : wsc__seterr(err, WSC_ECONNRESET, "connection closed by the peer");
         }
         return wsc__seterr(err, errno_to_wsc(se), "%s", strerror(se));
     }
@@ -336,7 +339,8 @@ long wsc__tx_write(wsc_tx *tx, const void *buf, size_t len, wsc_error *err) {
     tx->write_wants_read = 0;
     size_t n = 0;
     int ret = SSL_write_ex(tx->ssl, buf, len, &n);
-    if (ret == 1) return (long)n;
+    if (ret == 1 && n > 0) return (long)n;
+    if (ret == 1) return wsc__seterr(err, WSC_EIO, "TLS write made no progress");
     return ssl_fail(tx, 0, 0, err);
 }
 
