@@ -140,7 +140,19 @@ typedef struct wsc_ws_options {
     size_t fragment_size;      /* split outgoing messages into frames of at most
                                   this payload; default 0: never */
 
-    /* permessage-deflate (RFC 7692): offered by default. */
+    /* permessage-deflate (RFC 7692): offered by default, as
+       "permessage-deflate; client_max_window_bits" (what Chrome offers).
+       Memory, from zlib's formulas, allocated only when first used:
+         compressing: 2^(wbits+2) + 2^(memLevel+9) bytes + ~6 KiB
+                      (our window 15, memLevel 8: ~262 KiB; 10 and 4: ~18 KiB)
+         inflating:   2^wbits + ~7 KiB (the server's window 15: ~40 KiB)
+       A connection that has not yet sent or received a compressed message
+       holds neither. zlib cannot compress with a 256-byte window: if the
+       server limits ours to 8 bits, wsc sends every message uncompressed
+       (RFC 7692 allows it) and still inflates what it receives. Messages
+       shorter than deflate_threshold are sent uncompressed. Inflation is
+       bounded by max_message_size while it runs (a small frame that would
+       inflate to gigabytes fails with 1009 having used at most the limit). */
     int no_deflate;                 /* 1: do not offer it */
     int deflate_server_no_context_takeover; /* ask the server to reset its context */
     int deflate_client_no_context_takeover; /* reset ours after each message */
