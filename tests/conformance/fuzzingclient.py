@@ -381,6 +381,8 @@ class FuzzClientConn(FS.FuzzConn):
     # -------------------------------------------------------------- results
     def case_result(self):
         res = super().case_result()
+        if res["behavior"] == C.UNIMPLEMENTED:
+            res["result"] = "The server did not accept permessage-deflate."
         res["isServer"] = False
         res["wasServerConnectionDropTimeout"] = self.was_server_connection_drop_timeout
         res["serverHeader"] = self.server_header
