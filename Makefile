@@ -22,11 +22,12 @@ build: bootstrap
 
 test: bootstrap test-release test-asan
 
-# Every test but the `long` ones, then wsc's full 517-case conformance run
-# (large messages and permessage-deflate, about 5 minutes) once, here.
+# Every test but the `long` ones, then wsc's full conformance runs once,
+# here: the client's 517 cases and the server's 523 (large messages and
+# permessage-deflate included, about 8 minutes together).
 test-release: build
 	ctest --test-dir $(BUILD) $(CTEST_FLAGS) -LE long
-	ctest --test-dir $(BUILD) --output-on-failure --timeout 1200 -R '^conformance\.wsc_full$$'
+	ctest --test-dir $(BUILD) --output-on-failure --timeout 1200 -R '^conformance\.wsc_(server_)?full$$'
 
 test-asan: bootstrap
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSC_WERROR=ON \
@@ -45,10 +46,12 @@ fuzz: bootstrap
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) -R '^fuzz\.' --output-on-failure --timeout 0 -j $(JOBS)
 
-# The whole 517-case conformance suite against `wsc --echo`, then the
-# suite's own validation with node ws on every case (about 15 minutes).
+# Both full suites against wsc (client: `wsc --echo`, 517 cases; server:
+# `wsc serve --echo`, 523 cases), then the suites' own validation with
+# node ws on every case (about 25 minutes).
 conformance: build
 	$(PYTHON) tests/conformance/run.py --client-cmd '$(CURDIR)/$(BUILD)/wsc --echo {url}' --jobs 2
+	$(PYTHON) tests/conformance/run_server.py --server-cmd '$(CURDIR)/$(BUILD)/wsc serve --port 0 --echo'
 	ctest --test-dir $(BUILD) --output-on-failure --timeout 1800 -L long
 
 # Side by side with libwebsockets, wslay, node ws, Python websockets and a
