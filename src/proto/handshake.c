@@ -300,19 +300,22 @@ int wsc_handshake_request(const wsc_handshake_req *req, wsc_buf *out, wsc_error 
     return WSC_OK;
 }
 
-/* ---- the client's check of the response --------------------------------- */
-
-static int count_headers(const wsc_http_response *r, const char *name, const wsc_header **first) {
+/* How many times a header occurs in a request's or a response's block; the
+   first occurrence in *first (NULL if none). */
+static int count_headers(const wsc_header *headers, size_t n_headers, const char *name,
+                         const wsc_header **first) {
     size_t pos = 0;
     int n = 0;
     const wsc_header *h;
     *first = NULL;
-    while ((h = wsc_http_header_next(r->headers, r->n_headers, name, &pos))) {
+    while ((h = wsc_http_header_next(headers, n_headers, name, &pos))) {
         if (!n) *first = h;
         n++;
     }
     return n;
 }
+
+/* ---- the client's check of the response --------------------------------- */
 
 int wsc_handshake_check_response(const wsc_http_response *r, const char *key,
                                  const char *const *protocols, const wsc_pmd_offer *pmd_offer,
@@ -323,19 +326,19 @@ int wsc_handshake_check_response(const wsc_http_response *r, const char *key,
     res->status = r->status;
     res->reason = r->reason;
     const wsc_header *h;
-    if (count_headers(r, "Location", &h)) res->location = h->value;
+    if (count_headers(r->headers, r->n_headers, "Location", &h)) res->location = h->value;
     if (r->status != 101) {
         int shown = r->reason.len > REASON_QUOTE_MAX ? REASON_QUOTE_MAX : (int)r->reason.len;
         return wsc__seterr(err, WSC_EHTTP, "server answered %d%s%.*s", r->status, shown ? " " : "",
                            shown, r->reason.ptr ? r->reason.ptr : "");
     }
-    int n = count_headers(r, "Upgrade", &h);
+    int n = count_headers(r->headers, r->n_headers, "Upgrade", &h);
     if (n == 0) return wsc__seterr(err, WSC_EHANDSHAKE, "missing Upgrade header");
     if (n > 1) return wsc__seterr(err, WSC_EHANDSHAKE, "several Upgrade headers");
     if (!span_ieq(h->value, "websocket"))
         return wsc__seterr(err, WSC_EHANDSHAKE, "Upgrade header is not 'websocket'");
 
-    if (!count_headers(r, "Connection", &h))
+    if (!count_headers(r->headers, r->n_headers, "Connection", &h))
         return wsc__seterr(err, WSC_EHANDSHAKE, "missing Connection header");
     wsc_list_iter it = {0, 0};
     wsc_span el;
@@ -348,13 +351,13 @@ int wsc_handshake_check_response(const wsc_http_response *r, const char *key,
     char expect[29];
     if (wsc_handshake_accept(key, strlen(key), expect))
         return wsc__seterr(err, WSC_ENOMEM, "SHA-1 failed");
-    n = count_headers(r, "Sec-WebSocket-Accept", &h);
+    n = count_headers(r->headers, r->n_headers, "Sec-WebSocket-Accept", &h);
     if (n == 0) return wsc__seterr(err, WSC_EHANDSHAKE, "missing Sec-WebSocket-Accept header");
     if (n > 1) return wsc__seterr(err, WSC_EHANDSHAKE, "several Sec-WebSocket-Accept headers");
     if (h->value.len != 28 || memcmp(h->value.ptr, expect, 28) != 0)
         return wsc__seterr(err, WSC_EHANDSHAKE, "Sec-WebSocket-Accept mismatch");
 
-    n = count_headers(r, "Sec-WebSocket-Protocol", &h);
+    n = count_headers(r->headers, r->n_headers, "Sec-WebSocket-Protocol", &h);
     if (n > 1)
         return wsc__seterr(err, WSC_EHANDSHAKE, "server selected more than one subprotocol");
     if (n == 1) {
@@ -406,18 +409,6 @@ int wsc_handshake_next_set_cookie(const wsc_handshake_result *res, size_t *pos, 
 
 /* ---- the server's check of a request ------------------------------------ */
 
-static int req_count(const wsc_http_request *r, const char *name, const wsc_header **first) {
-    size_t pos = 0;
-    int n = 0;
-    const wsc_header *h;
-    *first = NULL;
-    while ((h = wsc_http_header_next(r->headers, r->n_headers, name, &pos))) {
-        if (!n) *first = h;
-        n++;
-    }
-    return n;
-}
-
 static int bad_request(wsc_ws_request_info *info, wsc_error *err, int status, const char *msg) {
     info->status = status;
     return wsc__seterr(err, WSC_EHANDSHAKE, "%s", msg);
@@ -449,14 +440,14 @@ int wsc_handshake_check_request(const wsc_http_request *r, wsc_ws_request_info *
     info->path = (wsc_span){r->target.ptr, q ? (size_t)(q - r->target.ptr) : r->target.len};
     if (q) info->query = (wsc_span){q + 1, r->target.len - info->path.len - 1};
 
-    int n = req_count(r, "Host", &h);
+    int n = count_headers(r->headers, r->n_headers, "Host", &h);
     if (n == 0 || !h->value.len) return bad_request(info, err, 400, "missing Host header");
     if (n > 1) return bad_request(info, err, 400, "several Host headers");
     info->host = h->value;
-    n = req_count(r, "Origin", &h);
+    n = count_headers(r->headers, r->n_headers, "Origin", &h);
     if (n > 1) return bad_request(info, err, 400, "several Origin headers");
     if (n) info->origin = h->value;
-    n = req_count(r, "Cookie", &h);
+    n = count_headers(r->headers, r->n_headers, "Cookie", &h);
     if (n > 1) return bad_request(info, err, 400, "several Cookie headers");
     if (n) info->cookie = h->value;
 
@@ -464,10 +455,10 @@ int wsc_handshake_check_request(const wsc_http_request *r, wsc_ws_request_info *
         return bad_request(info, err, 400, "Upgrade header does not contain 'websocket'");
     if (!list_has(r, "Connection", "upgrade"))
         return bad_request(info, err, 400, "Connection header does not contain 'Upgrade'");
-    n = req_count(r, "Sec-WebSocket-Version", &h);
+    n = count_headers(r->headers, r->n_headers, "Sec-WebSocket-Version", &h);
     if (n != 1 || h->value.len != 2 || memcmp(h->value.ptr, "13", 2) != 0)
         return bad_request(info, err, 426, "unsupported Sec-WebSocket-Version (13 is required)");
-    n = req_count(r, "Sec-WebSocket-Key", &h);
+    n = count_headers(r->headers, r->n_headers, "Sec-WebSocket-Key", &h);
     if (n == 0) return bad_request(info, err, 400, "missing Sec-WebSocket-Key header");
     if (n > 1) return bad_request(info, err, 400, "several Sec-WebSocket-Key headers");
     if (!key_valid(h->value))
