@@ -43,13 +43,6 @@ typedef struct qitem {
     uint8_t data[];
 } qitem;
 
-typedef struct clistener {
-    int id;
-    int type; /* 0: removed */
-    wsc_client_cb cb;
-    void *user;
-} clistener;
-
 struct wsc_client {
     wsc_loop *loop;
     wsc_ws *ws;          /* current connection, or NULL */
@@ -90,8 +83,7 @@ struct wsc_client {
     qitem *qhead, *qtail;
     size_t qn, qbytes;
 
-    clistener *ls;
-    int nls, capls, next_id;
+    wsc__listeners ls;
 };
 
 static void start_connection(wsc_client *c);
@@ -132,9 +124,11 @@ static int emit(wsc_client *c, wsc_client_event *ev) {
     if (!ev->cause_message) ev->cause_message = "";
     c->depth++;
     if (main_cb) main_cb(c, ev, c->o.user);
-    int n = c->nls;
-    for (int i = 0; i < n && !c->freed; i++)
-        if (c->ls[i].type == ev->type) c->ls[i].cb(c, ev, c->ls[i].user);
+    int n = c->ls.n;
+    for (int i = 0; i < n && !c->freed; i++) {
+        const wsc__listener *l = &c->ls.v[i];
+        if (l->type == ev->type) ((wsc_client_cb)l->cb)(c, ev, l->user);
+    }
     c->depth--;
     return c->freed;
 }
@@ -731,6 +725,17 @@ static void client_trace(void *user, int outgoing, const char *head, size_t len)
     c->o.ws.trace(c->o.user, outgoing, head, len);
 }
 
+/* An attempt that failed before a connection object existed ends as a
+   connection that closed abnormally would (1006), so that reconnecting,
+   max_attempts and the maximum event follow the same path. */
+static void attempt_failed(wsc_client *c) {
+    wsc_ws_event fake = {0};
+    fake.type = WSC_WS_CLOSE;
+    fake.code = 1006;
+    fake.reason = "";
+    connection_ended(c, &fake);
+}
+
 static void start_connection(wsc_client *c) {
     if (load_token(c)) return;
     if (c->stopped || c->ws) return;
@@ -741,11 +746,7 @@ static void start_connection(wsc_client *c) {
         wipe_free(cookie);
         c->cause = WSC_ENOMEM;
         snprintf(c->cause_msg, sizeof c->cause_msg, "out of memory");
-        wsc_ws_event fake = {0};
-        fake.type = WSC_WS_CLOSE;
-        fake.code = 1006;
-        fake.reason = "";
-        connection_ended(c, &fake);
+        attempt_failed(c);
         return;
     }
     wsc_ws_options wo = c->o.ws;
@@ -772,11 +773,7 @@ static void start_connection(wsc_client *c) {
         snprintf(c->cause_msg, sizeof c->cause_msg, "%s", err.message);
         if (err.code == WSC_EINVAL || err.code == WSC_EURL) c->stopped = 1; /* cannot heal */
         if (emit_error(c, err.code, err.message)) return;
-        wsc_ws_event fake = {0};
-        fake.type = WSC_WS_CLOSE;
-        fake.code = 1006;
-        fake.reason = "";
-        connection_ended(c, &fake);
+        attempt_failed(c);
         return;
     }
     c->ws = ws;
@@ -859,7 +856,6 @@ wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_opt
     }
     c->loop = loop;
     c->o = *opts;
-    c->next_id = 1;
     c->initial = 1;
     wsc__timer_init(&c->retry, loop, on_retry, c);
     wsc__timer_init(&c->ping, loop, on_ping_timer, c);
@@ -932,7 +928,7 @@ static void really_free(wsc_client *c) {
     wipe_free(c->token_mem);
     wipe_free(c->token_cur);
     free_config(c);
-    wsc__free(c->ls);
+    wsc__listeners_free(&c->ls);
     wsc__free(c);
 }
 
@@ -1049,34 +1045,12 @@ int wsc_client_set_csrf(wsc_client *c, const char *token, wsc_error *err) {
 
 int wsc_client_on(wsc_client *c, int type, wsc_client_cb cb, void *user) {
     if (!c || !cb || type < WSC_CLIENT_OPEN || type > WSC_CLIENT_MAXIMUM) return WSC_EINVAL;
-    if (c->nls == c->capls) {
-        int ncap = c->capls ? c->capls * 2 : 4;
-        clistener *nl = wsc__realloc(c->ls, (size_t)ncap * sizeof *nl);
-        if (!nl) return WSC_ENOMEM;
-        c->ls = nl;
-        c->capls = ncap;
-    }
-    clistener *l = &c->ls[c->nls++];
-    l->id = c->next_id++;
-    l->type = type;
-    l->cb = cb;
-    l->user = user;
-    return l->id;
+    return wsc__listeners_add(&c->ls, type, (wsc__fn)cb, user, c->depth);
 }
 
 int wsc_client_off(wsc_client *c, int id) {
     if (!c) return WSC_EINVAL;
-    for (int i = 0; i < c->nls; i++) {
-        if (c->ls[i].id == id && c->ls[i].type) {
-            if (c->depth) c->ls[i].type = 0;
-            else {
-                memmove(&c->ls[i], &c->ls[i + 1], (size_t)(c->nls - i - 1) * sizeof *c->ls);
-                c->nls--;
-            }
-            return WSC_OK;
-        }
-    }
-    return WSC_EINVAL;
+    return wsc__listeners_remove(&c->ls, id, c->depth);
 }
 
 int wsc_client_ready_state(const wsc_client *c) {

@@ -1,4 +1,5 @@
 /* common.c - error strings, allocator hooks, wsc_buf. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +119,49 @@ void wsc_buf_free(wsc_buf *b) {
     wsc__free(b->data);
     b->data = NULL;
     b->off = b->len = b->cap = 0;
+}
+
+/* ---- listeners ---------------------------------------------------------- */
+
+int wsc__listeners_add(wsc__listeners *ls, int type, wsc__fn cb, void *user, int dispatching) {
+    if (!dispatching) {
+        int k = 0;
+        for (int i = 0; i < ls->n; i++)
+            if (ls->v[i].type) ls->v[k++] = ls->v[i];
+        ls->n = k;
+    }
+    if (ls->n == ls->cap) {
+        int ncap = ls->cap ? ls->cap * 2 : 4;
+        wsc__listener *nv = wsc__realloc(ls->v, (size_t)ncap * sizeof *nv);
+        if (!nv) return WSC_ENOMEM;
+        ls->v = nv;
+        ls->cap = ncap;
+    }
+    ls->next_id = ls->next_id == INT_MAX ? 1 : ls->next_id + 1;
+    wsc__listener *l = &ls->v[ls->n++];
+    l->id = ls->next_id;
+    l->type = type;
+    l->cb = cb;
+    l->user = user;
+    return l->id;
+}
+
+int wsc__listeners_remove(wsc__listeners *ls, int id, int dispatching) {
+    for (int i = 0; i < ls->n; i++) {
+        if (ls->v[i].id != id || !ls->v[i].type) continue;
+        if (dispatching) {
+            ls->v[i].type = 0; /* the dispatch loop holds indices: just disable it */
+        } else {
+            memmove(&ls->v[i], &ls->v[i + 1], (size_t)(ls->n - i - 1) * sizeof *ls->v);
+            ls->n--;
+        }
+        return WSC_OK;
+    }
+    return WSC_EINVAL;
+}
+
+void wsc__listeners_free(wsc__listeners *ls) {
+    wsc__free(ls->v);
+    ls->v = NULL;
+    ls->n = ls->cap = 0;
 }

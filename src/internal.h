@@ -23,6 +23,30 @@ int wsc__seterr(wsc_error *err, int code, const char *fmt, ...)
 #endif
     ;
 
+/* The listeners of a connection or a client (the browser's addEventListener),
+   shared by wsc_ws and wsc_client. A callback is kept as a generic function
+   pointer; its owner casts it back to its real type before calling it. A
+   listener removed while events are being dispatched is only disabled
+   (type 0), so that the dispatch loop's indices stay valid; disabled entries
+   are dropped by the next add made outside a dispatch. Ids start at 1. */
+typedef void (*wsc__fn)(void);
+typedef struct {
+    int id;
+    int type; /* 0: removed */
+    wsc__fn cb;
+    void *user;
+} wsc__listener;
+typedef struct {
+    wsc__listener *v;
+    int n, cap, next_id;
+} wsc__listeners;
+
+/* Adds a listener; returns its id (> 0) or WSC_ENOMEM. */
+int wsc__listeners_add(wsc__listeners *ls, int type, wsc__fn cb, void *user, int dispatching);
+/* Removes (or, while dispatching, disables) listener id; WSC_EINVAL if unknown. */
+int wsc__listeners_remove(wsc__listeners *ls, int id, int dispatching);
+void wsc__listeners_free(wsc__listeners *ls);
+
 #define WSC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define WSC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define WSC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -42,13 +42,6 @@
 
 enum phase { PH_CONNECT, PH_HANDSHAKE, PH_OPEN, PH_CLOSING, PH_DONE };
 
-typedef struct listener {
-    int id;
-    int type; /* 0: removed */
-    wsc_ws_cb cb;
-    void *user;
-} listener;
-
 /* One sent message still (partly) in `out`: for bufferedAmount. */
 typedef struct pending_msg {
     uint64_t wire;  /* its bytes on the wire */
@@ -130,8 +123,7 @@ struct wsc_ws {
     wsc_ws_cb cb_open, cb_message, cb_error, cb_close;
     void *user;
     void (*trace)(void *user, int outgoing, const char *head, size_t len);
-    listener *ls;
-    int nls, capls, next_id;
+    wsc__listeners ls;
 };
 
 static void teardown_io(wsc_ws *ws);
@@ -161,10 +153,10 @@ static int emit(wsc_ws *ws, wsc_ws_event *ev) {
     ws->depth++;
     if (main_cb) main_cb(ws, ev, ws->user);
     /* Listeners added during dispatch wait for the next event. */
-    int n = ws->nls;
+    int n = ws->ls.n;
     for (int i = 0; i < n && !ws->freed; i++) {
-        listener *l = &ws->ls[i];
-        if (l->type == ev->type) l->cb(ws, ev, l->user);
+        const wsc__listener *l = &ws->ls.v[i];
+        if (l->type == ev->type) ((wsc_ws_cb)l->cb)(ws, ev, l->user);
     }
     ws->depth--;
     return ws->freed;
@@ -954,7 +946,7 @@ static void really_free(wsc_ws *ws) {
     wsc__free(ws->origin);
     wsc__free(ws->protocol);
     wsc__free(ws->extensions);
-    wsc__free(ws->ls);
+    wsc__listeners_free(&ws->ls);
     wsc__free(ws);
 }
 
@@ -1052,7 +1044,6 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
     ws->tx.fd = -1;
     ws->state = WSC_CONNECTING;
     ws->phase = PH_CONNECT;
-    ws->next_id = 1;
     wsc__watch_init(&ws->watch, loop, on_io, ws);
     wsc__timer_init(&ws->timer, loop, on_timer, ws);
     ws->flush.fn = on_flush;
@@ -1261,35 +1252,12 @@ int wsc__ws_validate(wsc_loop *loop, const char *url, const wsc_ws_options *opts
 
 int wsc_ws_add_listener(wsc_ws *ws, int type, wsc_ws_cb cb, void *user) {
     if (!ws || !cb || type < WSC_WS_OPEN || type > WSC_WS_PONG) return WSC_EINVAL;
-    if (ws->nls == ws->capls) {
-        int ncap = ws->capls ? ws->capls * 2 : 4;
-        listener *nl = wsc__realloc(ws->ls, (size_t)ncap * sizeof *nl);
-        if (!nl) return WSC_ENOMEM;
-        ws->ls = nl;
-        ws->capls = ncap;
-    }
-    listener *l = &ws->ls[ws->nls++];
-    l->id = ws->next_id++;
-    l->type = type;
-    l->cb = cb;
-    l->user = user;
-    return l->id;
+    return wsc__listeners_add(&ws->ls, type, (wsc__fn)cb, user, ws->depth);
 }
 
 int wsc_ws_remove_listener(wsc_ws *ws, int id) {
     if (!ws) return WSC_EINVAL;
-    for (int i = 0; i < ws->nls; i++) {
-        if (ws->ls[i].id == id && ws->ls[i].type) {
-            if (ws->depth) {
-                ws->ls[i].type = 0; /* dispatch in progress: just disable it */
-            } else {
-                memmove(&ws->ls[i], &ws->ls[i + 1], (size_t)(ws->nls - i - 1) * sizeof *ws->ls);
-                ws->nls--;
-            }
-            return WSC_OK;
-        }
-    }
-    return WSC_EINVAL;
+    return wsc__listeners_remove(&ws->ls, id, ws->depth);
 }
 
 int wsc_ws_ready_state(const wsc_ws *ws) { return ws ? ws->state : WSC_CLOSED; }

@@ -513,6 +513,13 @@ static void l1(wsc_ws *ws, const wsc_ws_event *ev, void *u) {
     *(int *)u = lcount[0]; /* order: l0 ran before l1 */
 }
 static void l2(wsc_ws *ws, const wsc_ws_event *ev, void *u) { (void)ws; (void)ev; (void)u; lcount[2]++; }
+static int once_calls;
+/* Removes itself while the event is being dispatched. */
+static void l_once(wsc_ws *ws, const wsc_ws_event *ev, void *u) {
+    (void)ev;
+    once_calls++;
+    assert_int_equal(wsc_ws_remove_listener(ws, *(int *)u), WSC_OK);
+}
 
 static void test_listeners(void **state) {
     env *e = *state;
@@ -539,6 +546,24 @@ static void test_listeners(void **state) {
     run_until(e->loop, &r.nmsg, 2, 5000);
     assert_int_equal(lcount[0], 1);
     assert_int_equal(lcount[1], 2);
+    /* A listener removed during dispatch runs no more; a listener added
+       afterwards (outside dispatch: the disabled entry is dropped) runs, and
+       the others keep their order. */
+    once_calls = 0;
+    int d = wsc_ws_add_listener(ws, WSC_WS_MESSAGE, l_once, &d);
+    assert_true(d > c);
+    wsc_ws_send_text(ws, "m3", 2);
+    run_until(e->loop, &r.nmsg, 3, 5000);
+    assert_int_equal(once_calls, 1);
+    assert_int_equal(lcount[1], 3);
+    assert_int_equal(wsc_ws_remove_listener(ws, d), WSC_EINVAL);
+    int f = wsc_ws_add_listener(ws, WSC_WS_MESSAGE, l0, NULL);
+    assert_true(f > d);
+    wsc_ws_send_text(ws, "m4", 2);
+    run_until(e->loop, &r.nmsg, 4, 5000);
+    assert_int_equal(once_calls, 1);
+    assert_int_equal(lcount[0], 2);
+    assert_int_equal(lcount[1], 4);
     close_and_wait(e, ws, &r);
     wsc_ws_free(ws);
     rec_reset(&r);
