@@ -1261,10 +1261,13 @@ def by_id(case_id):
     return _BY_ID[case_id]
 
 
-def resolve_patterns(patterns):
+def resolve_patterns(patterns, ids=None):
     """Autobahn's case patterns: '*' is a wildcard, '.' is literal; a pattern
-    without '*' names one case."""
+    without '*' names one case. ids: the catalogue (default: client mode's;
+    fuzzingclient passes server mode's, which adds cases M.*)."""
     import re
+    ids = CASE_IDS if ids is None else ids
+    known = set(ids)
     out = []
     for pat in patterns:
         pat = pat.strip()
@@ -1272,19 +1275,22 @@ def resolve_patterns(patterns):
             continue
         if "*" in pat:
             rx = re.compile(pat.replace(".", r"\.").replace("*", ".*") + "$")
-            out.extend(cid for cid in CASE_IDS if rx.match(cid))
-        elif pat in _BY_ID:
+            out.extend(cid for cid in ids if rx.match(cid))
+        elif pat in known:
             out.append(pat)
         else:
             raise ValueError("unknown case id %r" % pat)
     return out
 
 
-def select(cases=None, exclude=None):
-    chosen = set(resolve_patterns(cases) if cases else CASE_IDS)
+def select(cases=None, exclude=None, ids=None):
+    """The cases matching the patterns `cases` (all if None) and not
+    `exclude`, in catalogue order."""
+    ids = CASE_IDS if ids is None else ids
+    chosen = set(resolve_patterns(cases, ids) if cases else ids)
     if exclude:
-        chosen -= set(resolve_patterns(exclude))
-    return [cid for cid in CASE_IDS if cid in chosen]
+        chosen -= set(resolve_patterns(exclude, ids))
+    return [cid for cid in ids if cid in chosen]
 
 
 def category_of(case_id):

@@ -44,12 +44,10 @@ import asyncio
 import base64
 import hashlib
 import os
-import re
 import struct
 import sys
 import time
 import urllib.parse
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -117,46 +115,6 @@ def parse_deflate_response(params):
         else:
             raise ValueError("illegal extension parameter '%s' for extension 'permessage-deflate'" % p)
     return r
-
-
-class ClientPerMessageDeflate:
-    """Client side of a negotiated permessage-deflate (same interface as
-    fuzzingserver.PerMessageDeflate, roles swapped)."""
-
-    def __init__(self, resp):
-        self.server_no_context_takeover = resp["server_no_context_takeover"]
-        self.client_no_context_takeover = resp["client_no_context_takeover"]
-        self.server_max_window_bits = resp["server_max_window_bits"] or 15
-        self.client_max_window_bits = resp["client_max_window_bits"] or 15
-        self._comp = None
-        self._decomp = None
-
-    def params(self):
-        return {"server_no_context_takeover": self.server_no_context_takeover,
-                "client_no_context_takeover": self.client_no_context_takeover,
-                "server_max_window_bits": self.server_max_window_bits,
-                "client_max_window_bits": self.client_max_window_bits}
-
-    def compress(self, data):
-        if self._comp is None or self.client_no_context_takeover:
-            # zlib cannot make 256-byte windows; a 9-bit window never refers
-            # farther back than 250 octets, so it serves for 8 as well
-            wbits = max(9, self.client_max_window_bits)
-            self._comp = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -wbits, 8)
-        out = self._comp.compress(data) + self._comp.flush(zlib.Z_SYNC_FLUSH)
-        return out[:-4]
-
-    def start_decompress(self):
-        if self._decomp is None or self.server_no_context_takeover:
-            # exactly the window the server may use: a server that ignores
-            # server_max_window_bits is caught
-            self._decomp = zlib.decompressobj(-self.server_max_window_bits)
-
-    def decompress(self, data):
-        return self._decomp.decompress(data)
-
-    def end_decompress(self):
-        return self._decomp.decompress(b"\x00\x00\xff\xff")
 
 
 # --------------------------------------------------------------------------
@@ -267,7 +225,10 @@ class FuzzClientConn(FS.FuzzConn):
                         return self._handshake_failed("multiple occurrence of a permessage-compress extension in "
                                                       "server response")
                     try:
-                        self.pmce = ClientPerMessageDeflate(parse_deflate_response(prm))
+                        r = parse_deflate_response(prm)
+                        self.pmce = FS.PerMessageDeflate(
+                            r["server_no_context_takeover"], r["client_no_context_takeover"],
+                            r["server_max_window_bits"], r["client_max_window_bits"], server_side=False)
                     except ValueError as e:
                         return self._handshake_failed(str(e))
                 else:
@@ -444,32 +405,12 @@ def by_id(cid):
     return _EXTRA_BY_ID.get(cid) or C.by_id(cid)
 
 
-def category_of(cid):
-    return cid.split(".")[0]
-
-
-def resolve_patterns(patterns):
-    """Autobahn's case patterns ('*' wildcard, '.' literal) over all server-mode cases."""
-    out = []
-    for pat in patterns:
-        pat = pat.strip()
-        if not pat:
-            continue
-        if "*" in pat:
-            rx = re.compile(pat.replace(".", r"\.").replace("*", ".*") + "$")
-            out.extend(cid for cid in CASE_IDS if rx.match(cid))
-        elif pat in _EXTRA_BY_ID or pat in C.CASE_IDS:
-            out.append(pat)
-        else:
-            raise ValueError("unknown case id %r" % pat)
-    return out
+category_of = C.category_of
 
 
 def select(cases=None, exclude=None):
-    chosen = set(resolve_patterns(cases) if cases else CASE_IDS)
-    if exclude:
-        chosen -= set(resolve_patterns(exclude))
-    return [cid for cid in CASE_IDS if cid in chosen]
+    """C.select over the server-mode catalogue (Autobahn's cases and M.*)."""
+    return C.select(cases, exclude, CASE_IDS)
 
 
 # --------------------------------------------------------------------------

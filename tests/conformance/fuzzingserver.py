@@ -29,7 +29,6 @@ import codecs
 import hashlib
 import json
 import os
-import random
 import struct
 import sys
 import time
@@ -118,16 +117,31 @@ class WireLog:
 
 
 class PerMessageDeflate:
-    """Server side of a negotiated permessage-deflate (Autobahn's semantics)."""
+    """One side of a negotiated permessage-deflate (Autobahn's semantics):
+    the fuzzing server's, or with server_side=False the fuzzing client's.
+    Each side compresses with its own parameters and decompresses with
+    exactly the peer's, so a peer that ignores its window limit is caught."""
 
-    def __init__(self, accept):
-        o = accept.offer
-        self.server_no_context_takeover = o.request_no_context_takeover
-        self.client_no_context_takeover = accept.request_no_context_takeover
-        self.server_max_window_bits = o.request_max_window_bits or 15
-        self.client_max_window_bits = accept.request_max_window_bits or 15
+    def __init__(self, server_no_context_takeover, client_no_context_takeover,
+                 server_max_window_bits, client_max_window_bits, server_side=True):
+        self.server_no_context_takeover = server_no_context_takeover
+        self.client_no_context_takeover = client_no_context_takeover
+        self.server_max_window_bits = server_max_window_bits or 15
+        self.client_max_window_bits = client_max_window_bits or 15
+        if server_side:
+            self._own = (self.server_no_context_takeover, self.server_max_window_bits)
+            self._peer = (self.client_no_context_takeover, self.client_max_window_bits)
+        else:
+            self._own = (self.client_no_context_takeover, self.client_max_window_bits)
+            self._peer = (self.server_no_context_takeover, self.server_max_window_bits)
         self._comp = None
         self._decomp = None
+
+    @classmethod
+    def from_accept(cls, accept):
+        o = accept.offer
+        return cls(o.request_no_context_takeover, accept.request_no_context_takeover,
+                   o.request_max_window_bits, accept.request_max_window_bits)
 
     def params(self):
         return {"server_no_context_takeover": self.server_no_context_takeover,
@@ -136,19 +150,19 @@ class PerMessageDeflate:
                 "client_max_window_bits": self.client_max_window_bits}
 
     def compress(self, data):
-        if self._comp is None or self.server_no_context_takeover:
+        no_context_takeover, max_window_bits = self._own
+        if self._comp is None or no_context_takeover:
             # zlib cannot make 256-byte windows; a 9-bit window never refers
             # farther back than 250 octets, so it serves for 8 as well
-            wbits = max(9, self.server_max_window_bits)
+            wbits = max(9, max_window_bits)
             self._comp = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -wbits, 8)
         out = self._comp.compress(data) + self._comp.flush(zlib.Z_SYNC_FLUSH)
         return out[:-4]
 
     def start_decompress(self):
-        if self._decomp is None or self.client_no_context_takeover:
-            # decompress with exactly the window the client may use, so a
-            # client that ignores client_max_window_bits is caught
-            self._decomp = zlib.decompressobj(-self.client_max_window_bits)
+        no_context_takeover, max_window_bits = self._peer
+        if self._decomp is None or no_context_takeover:
+            self._decomp = zlib.decompressobj(-max_window_bits)
 
     def decompress(self, data):
         return self._decomp.decompress(data)
@@ -483,7 +497,7 @@ class FuzzConn(asyncio.Protocol):
         if offers and self.case is not None:
             accept = self.case.pmce_accept(offers)
             if accept is not None:
-                self.pmce = PerMessageDeflate(accept)
+                self.pmce = PerMessageDeflate.from_accept(accept)
                 extension_response = accept.extension_string()
         accept_key = base64.b64encode(hashlib.sha1(key.encode("ascii") + WS_MAGIC).digest()).decode()
         resp = ("HTTP/1.1 101 Switching Protocols\r\nServer: %s\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"

@@ -188,38 +188,53 @@ class Runner:
         res["verdict"] = verdict_of(res["behavior"], res["behaviorClose"])
         self.results[cid] = res
         self.done += 1
-        if not self.args.quiet or res["verdict"] not in ("OK", "INFORMATIONAL"):
-            extra = ""
-            if res["verdict"] not in ("OK", "INFORMATIONAL"):
-                extra = "  [%s / close %s, code %s] %s" % (res["behavior"], res["behaviorClose"],
-                                                          res.get("remoteCloseCode"), res.get("result") or "")
-                if res["behaviorClose"] not in (C.OK, C.INFORMATIONAL):
-                    extra += " | " + (res.get("resultClose") or "")
-            if client.get("killed"):
-                extra += "  (client killed: %s)" % client["killed"]
-            print("%-8s %s%s" % (cid, res["verdict"], extra), flush=True)
+        print_result(cid, res, self.args.quiet,
+                     "client killed: %s" % client["killed"] if client.get("killed") else None)
         return res
 
-    async def pool(self, ids, width):
+    async def run(self):
+        self.port = await self.server.start("127.0.0.1", 0)
+        try:
+            await run_scheduled(self.ids, C.by_id, self.run_case, self.args.jobs, self.args.heavy_jobs)
+        finally:
+            await self.server.stop()
+
+
+# --------------------------------------------------------------------------
+# shared with run_server.py (server mode)
+
+def print_result(cid, res, quiet, note=None):
+    """One case's line: every case, or with quiet only those not passed."""
+    if quiet and res["verdict"] in ("OK", "INFORMATIONAL"):
+        return
+    extra = ""
+    if res["verdict"] not in ("OK", "INFORMATIONAL"):
+        extra = "  [%s / close %s, code %s] %s" % (res["behavior"], res["behaviorClose"],
+                                                  res.get("remoteCloseCode"), res.get("result") or "")
+        if res["behaviorClose"] not in (C.OK, C.INFORMATIONAL):
+            extra += " | " + (res.get("resultClose") or "")
+    if note:
+        extra += "  (%s)" % note
+    print("%-8s %s%s" % (cid, res["verdict"], extra), flush=True)
+
+
+async def run_scheduled(ids, by_id, run_case, jobs, heavy_jobs):
+    """Runs the cases jobs at a time, then the timing-sensitive (SERIAL) ones
+    alone, then the HEAVY ones at most heavy_jobs at a time."""
+    async def pool(group, width):
         sem = asyncio.Semaphore(max(1, width))
 
         async def one(cid):
             async with sem:
-                await self.run_case(cid)
-        await asyncio.gather(*(one(cid) for cid in ids))
+                await run_case(cid)
+        await asyncio.gather(*(one(cid) for cid in group))
 
-    async def run(self):
-        self.port = await self.server.start("127.0.0.1", 0)
-        jobs = self.args.jobs
-        normal = [c for c in self.ids if not C.by_id(c).SERIAL and not C.by_id(c).HEAVY]
-        heavy = [c for c in self.ids if C.by_id(c).HEAVY and not C.by_id(c).SERIAL]
-        serial = [c for c in self.ids if C.by_id(c).SERIAL]
-        try:
-            await self.pool(normal, jobs)
-            await self.pool(serial, 1)
-            await self.pool(heavy, min(jobs, self.args.heavy_jobs))
-        finally:
-            await self.server.stop()
+    normal = [c for c in ids if not by_id(c).SERIAL and not by_id(c).HEAVY]
+    heavy = [c for c in ids if by_id(c).HEAVY and not by_id(c).SERIAL]
+    serial = [c for c in ids if by_id(c).SERIAL]
+    await pool(normal, jobs)
+    await pool(serial, 1)
+    await pool(heavy, min(jobs, heavy_jobs))
 
 
 def matches(cid, patterns):
@@ -230,21 +245,21 @@ def matches(cid, patterns):
     return False
 
 
-def summarize(ids, results, allow_ns):
+def summarize(ids, results, allow_ns, category_of=C.category_of, categories=C.CATEGORIES):
+    """The table of verdicts per category; returns (ids not passed, totals).
+    Numeric categories first, in order, then the others (server mode's M)."""
     cats = {}
     for cid in ids:
-        r = results[cid]
-        cat = C.category_of(cid)
-        d = cats.setdefault(cat, {})
-        d[r["verdict"]] = d.get(r["verdict"], 0) + 1
+        d = cats.setdefault(category_of(cid), {})
+        v = results[cid]["verdict"]
+        d[v] = d.get(v, 0) + 1
     cols = [v for v in VERDICT_ORDER if any(v in d for d in cats.values())]
     print()
     print("%-46s %6s  %s" % ("category", "cases", "  ".join("%13s" % c for c in cols)))
     total = {}
-    for cat in sorted(cats, key=int):
+    for cat in sorted(cats, key=lambda c: (0, int(c)) if c.isdigit() else (1, c)):
         d = cats[cat]
-        n = sum(d.values())
-        print("%-46s %6d  %s" % ("%s %s" % (cat, C.CATEGORIES.get(cat, "")), n,
+        print("%-46s %6d  %s" % (("%s %s" % (cat, categories.get(cat, "")))[:46], sum(d.values()),
                                  "  ".join("%13s" % (d.get(c, "") or "-") for c in cols)))
         for k, v in d.items():
             total[k] = total.get(k, 0) + v
