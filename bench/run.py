@@ -210,7 +210,8 @@ def build(args):
     for name, libs in units.items():
         src = os.path.join(CLIENTS_DIR, name + ".c")
         out_bin = os.path.join(BIN, name)
-        if os.path.exists(out_bin) and os.path.getmtime(out_bin) > os.path.getmtime(src):
+        newest = max(os.path.getmtime(src), os.path.getmtime(os.path.join(CLIENTS_DIR, "bench_util.h")))
+        if os.path.exists(out_bin) and os.path.getmtime(out_bin) > newest:
             continue
         rc, out, err, _ = run(["cc", *cflags, "-o", out_bin, src, *libs], 300)
         if rc != 0:

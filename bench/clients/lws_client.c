@@ -28,6 +28,8 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "bench_util.h"
+
 #define MAX_IN_FLIGHT 64
 #define CONNS_IN_FLIGHT 128
 
@@ -48,22 +50,6 @@ static struct {
     uint64_t started, opened;
     struct lws_client_connect_info ci;
 } b;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static long rss_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6)) kb = strtol(line + 6, NULL, 10);
-    if (f) fclose(f);
-    return kb;
-}
 
 static void fail(const char *why) {
     if (!b.failed) {
