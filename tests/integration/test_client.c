@@ -159,6 +159,14 @@ static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
     }
 }
 
+/* The end of a test: the client, its loop, the recorder and the server. */
+static void end_test(wsc_client *c, wsc_loop *loop, crec *r, srv *s) {
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    crec_free(r);
+    srv_stop(s);
+}
+
 static wsc_client_options copts(crec *r) {
     wsc_client_options o = {0};
     o.on_open = o.on_message = o.on_error = o.on_close = o.on_reconnect = o.on_maximum = on_cev;
@@ -166,22 +174,6 @@ static wsc_client_options copts(crec *r) {
     o.timeout_ms = 10;
     o.no_store = 1;
     return o;
-}
-
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void run_until(wsc_loop *loop, const int *flag, int want, int ms) {
-    uint64_t end = now_ms() + (uint64_t)ms;
-    while (*flag < want && now_ms() < end) wsc_loop_run_once(loop, 20);
-}
-
-static void run_for(wsc_loop *loop, int ms) {
-    uint64_t end = now_ms() + (uint64_t)ms;
-    while (now_ms() < end) wsc_loop_run_once(loop, 10);
 }
 
 /* ---------------- reconnection ---------------- */
@@ -202,8 +194,8 @@ static void test_max_attempts(void **state) {
         wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
         assert_non_null(c);
         assert_true(wsc_client_is_connecting(c));
-        run_until(loop, &r.n[WSC_CLIENT_MAXIMUM], 1, 15000);
-        run_for(loop, 100); /* nothing more may happen */
+        tu_run_until(loop, &r.n[WSC_CLIENT_MAXIMUM], 1, 15000);
+        tu_run_for(loop, 100); /* nothing more may happen */
         assert_int_equal(r.n[WSC_CLIENT_MAXIMUM], 1);
         assert_int_equal(r.maximum_attempt, max);
         assert_int_equal(r.n[WSC_CLIENT_RECONNECT], (int)max);
@@ -230,13 +222,10 @@ static void test_max_attempts(void **state) {
         /* connect() starts it again, with a fresh count */
         assert_int_equal(wsc_client_connect(c), WSC_OK);
         assert_true(wsc_client_is_connecting(c));
-        run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+        tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
         assert_int_equal(r.n[WSC_CLIENT_OPEN], 1);
         assert_int_equal(wsc_client_attempts(c), 0);
-        wsc_client_free(c);
-        wsc_loop_free(loop);
-        crec_free(&r);
-        srv_stop(&s);
+        end_test(c, loop, &r, &s);
     }
 }
 
@@ -252,17 +241,14 @@ static void test_attempts_reset_on_open(void **state) {
     wsc_client_options o = copts(&r);
     o.max_attempts = 2;
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    run_until(loop, &r.n[WSC_CLIENT_MAXIMUM], 1, 15000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_MAXIMUM], 1, 15000);
     assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
     /* attempts: 1 2 (open) 1 2 (open) 1 2 -> maximum */
     unsigned want[] = {1, 2, 1, 2, 1, 2};
     assert_int_equal(r.nrec, 6);
     for (int i = 0; i < 6; i++) assert_int_equal(r.attempts[i], want[i]);
     assert_int_equal(r.maximum_attempt, 2);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 /* No reconnect after 1000, 1001, 1005 from the server; reconnect after others. */
@@ -278,23 +264,20 @@ static void test_no_reconnect_codes(void **state) {
         crec r = {0};
         wsc_client_options o = copts(&r);
         wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-        run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
+        tu_run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
         assert_int_equal(r.close_codes[0], codes[i]);
         assert_int_equal(r.will_reconnect[0], reconnects[i]);
         if (reconnects[i]) {
-            run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
+            tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
             assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 1);
             assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
             assert_true(wsc_client_is_connected(c));
         } else {
-            run_for(loop, 100);
+            tu_run_for(loop, 100);
             assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 0);
             assert_true(wsc_client_is_closed(c));
         }
-        wsc_client_free(c);
-        wsc_loop_free(loop);
-        crec_free(&r);
-        srv_stop(&s);
+        end_test(c, loop, &r, &s);
     }
 }
 
@@ -307,33 +290,30 @@ static void test_app_close_stops(void **state) {
     crec r = {0};
     wsc_client_options o = copts(&r);
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
     assert_true(wsc_client_is_connected(c));
     assert_non_null(wsc_client_socket(c));
     assert_int_equal(wsc_client_close(c, 1001, NULL), WSC_EINVAL); /* browser rule */
     assert_int_equal(wsc_client_close(c, 4000, "bye"), WSC_OK);
     assert_true(wsc_client_is_closing(c));
     assert_int_equal(wsc_client_send_text(c, "x", 1), WSC_ECLOSED);
-    run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
-    run_for(loop, 100);
+    tu_run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
+    tu_run_for(loop, 100);
     assert_int_equal(r.close_codes[0], 4000);
     assert_int_equal(r.will_reconnect[0], 0);
     assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 0);
     assert_true(wsc_client_is_closed(c));
     /* reconnect() brings it back */
     assert_int_equal(wsc_client_reconnect(c), WSC_OK);
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
     assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
     /* reconnect() while open: drops and reopens, firing "reconnect" */
     assert_int_equal(wsc_client_reconnect(c), WSC_OK);
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 3, 10000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 3, 10000);
     assert_int_equal(r.n[WSC_CLIENT_OPEN], 3);
     assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 1);
     assert_int_equal(r.attempts[0], 1);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 /* Failures that cannot heal are final; 408/429/5xx are not. */
@@ -348,23 +328,20 @@ static void test_final_failures(void **state) {
         crec r = {0};
         wsc_client_options o = copts(&r);
         wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-        run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
+        tu_run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
         assert_int_equal(r.errors[0], WSC_EHTTP);
         if (final[i]) {
-            run_for(loop, 100);
+            tu_run_for(loop, 100);
             assert_int_equal(r.will_reconnect[0], 0);
             assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 0);
             assert_int_equal(r.n[WSC_CLIENT_MAXIMUM], 0);
             assert_true(wsc_client_is_closed(c));
         } else {
-            run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+            tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
             assert_int_equal(r.n[WSC_CLIENT_RECONNECT], 1);
             assert_int_equal(r.n[WSC_CLIENT_OPEN], 1);
         }
-        wsc_client_free(c);
-        wsc_loop_free(loop);
-        crec_free(&r);
-        srv_stop(&s);
+        end_test(c, loop, &r, &s);
     }
 }
 
@@ -381,14 +358,11 @@ static void test_backoff(void **state) {
     o.backoff_max_ms = 30;
     o.max_attempts = 4;
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    run_until(loop, &r.n[WSC_CLIENT_MAXIMUM], 1, 10000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_MAXIMUM], 1, 10000);
     unsigned want[] = {5, 10, 20, 30};
     assert_int_equal(r.nrec, 4);
     for (int i = 0; i < 4; i++) assert_int_equal(r.delays[i], want[i]);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 /* ---------------- the queue ---------------- */
@@ -409,11 +383,11 @@ static void test_queue_100_drops(void **state) {
     queue_some(c, &r, 3); /* before the first open: queued */
     assert_int_equal(wsc_client_queued(c), 3);
     assert_int_equal(wsc_client_buffered_amount(c), 18); /* queued bytes count */
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 101, 60000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 101, 60000);
     assert_int_equal(r.n[WSC_CLIENT_OPEN], 101);
     /* send the last three on the final (echo) connection, wait for them */
     for (int i = 0; i < 100 && wsc_client_queued(c); i++) wsc_loop_run_once(loop, 10);
-    run_for(loop, 200);
+    tu_run_for(loop, 200);
     json_t *log = srv_log(&s);
     int nmsg = count_events(log, "message");
     assert_int_equal(nmsg, r.next_seq);
@@ -424,10 +398,7 @@ static void test_queue_100_drops(void **state) {
     }
     assert_true(nmsg >= 303);
     json_decref(log);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 static void test_queue_limits(void **state) {
@@ -447,8 +418,8 @@ static void test_queue_limits(void **state) {
     assert_int_equal(wsc_client_send_text(c, "\xc0\x80", 2), WSC_EUTF8);
     assert_int_equal(wsc_client_queued(c), 2);
     /* they go out in order on the second connection (the first is refused) */
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
-    run_for(loop, 200);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    tu_run_for(loop, 200);
     json_t *log = srv_log(&s);
     assert_int_equal(count_events(log, "message"), 2);
     assert_string_equal(json_string_value(json_object_get(nth_event(log, "message", 0), "text")), "12345");
@@ -456,11 +427,8 @@ static void test_queue_limits(void **state) {
     json_decref(log);
     /* closing for good with a non-empty queue reports what was discarded */
     wsc_client_close(c, 1000, NULL);
-    run_until(loop, &r.n[WSC_CLIENT_CLOSE], 2, 5000);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    tu_run_until(loop, &r.n[WSC_CLIENT_CLOSE], 2, 5000);
+    end_test(c, loop, &r, &s);
 
     /* queue off: sending while not open fails */
     srv_start(&s, "", NULL);
@@ -484,16 +452,13 @@ static void test_queue_discard_reported(void **state) {
     wsc_client_options o = copts(&r);
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
     assert_int_equal(wsc_client_send_text(c, "lost?", 5), WSC_OK);
-    run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
-    run_for(loop, 50);
+    tu_run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
+    tu_run_for(loop, 50);
     /* 403 is final: the queued message is reported, not silently dropped */
     assert_int_equal(r.errors[r.nerr - 1], WSC_ECLOSED);
     assert_non_null(strstr(r.error_msgs[r.nerr - 1], "1 queued message discarded"));
     assert_int_equal(wsc_client_queued(c), 0);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 /* ---------------- the CSRF double token ---------------- */
@@ -511,14 +476,14 @@ static void test_token_cookie_query_json(void **state) {
     assert_string_equal(wsc_client_csrf(c), "tok-123_ABC.xyz");
     json_t *obj = json_pack("{s:i,s:s}", "op", 7, "who", "me");
     assert_int_equal(wsc_client_send_json(c, obj), WSC_OK); /* queued */
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
     assert_int_equal(wsc_client_send_json(c, obj), WSC_OK); /* direct */
     /* the caller's object is not modified */
     assert_null(json_object_get(obj, "csrf"));
     json_t *str = json_string("not an object");
     assert_int_equal(wsc_client_send_json(c, str), WSC_EINVAL); /* would lose the token */
     json_decref(str);
-    run_for(loop, 300);
+    tu_run_for(loop, 300);
     json_t *log = srv_log(&s);
     json_t *hs = nth_event(log, "handshake", 0);
     assert_string_equal(json_string_value(json_object_get(hs, "query")), "x=1&csrf=tok-123_ABC.xyz&y=a%20b");
@@ -535,10 +500,7 @@ static void test_token_cookie_query_json(void **state) {
     assert_string_equal(json_string_value(json_object_get(r.last_json, "who")), "me");
     json_decref(log);
     json_decref(obj);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 static void test_no_token(void **state) {
@@ -550,21 +512,18 @@ static void test_no_token(void **state) {
     wsc_client_options o = copts(&r);
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
     assert_null(wsc_client_csrf(c));
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
     json_t *str = json_string("some message"); /* the seed's ws.json("some message") */
     assert_int_equal(wsc_client_send_json(c, str), WSC_OK);
     json_decref(str);
-    run_for(loop, 200);
+    tu_run_for(loop, 200);
     json_t *log = srv_log(&s);
     json_t *hs = nth_event(log, "handshake", 0);
     assert_string_equal(json_string_value(json_object_get(hs, "query")), "keep=1");
     assert_string_equal(json_string_value(json_object_get(hs, "cookie")), "");
     assert_string_equal(json_string_value(json_object_get(nth_event(log, "message", 0), "text")), "\"some message\"");
     json_decref(log);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 static void test_invalid_tokens_refused(void **state) {
@@ -628,8 +587,8 @@ static void test_store_across_processes(void **state) {
     o.store_path = db;
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
     assert_string_equal(wsc_client_csrf(c), "persisted-token");
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
-    run_for(loop, 100);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    tu_run_for(loop, 100);
     json_t *log = srv_log(&s);
     json_t *hs = nth_event(log, "handshake", 0);
     assert_string_equal(json_string_value(json_object_get(hs, "query")), "csrf=persisted-token");
@@ -643,16 +602,13 @@ static void test_store_across_processes(void **state) {
     assert_int_equal(wsc_store_set(st2, origin, "csrf_token", "rotated", NULL), WSC_OK);
     wsc_store_close(st2);
     wsc_client_reconnect(c);
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
-    run_for(loop, 100);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
+    tu_run_for(loop, 100);
     log = srv_log(&s);
     hs = nth_event(log, "handshake", 1);
     assert_string_equal(json_string_value(json_object_get(hs, "query")), "csrf=rotated");
     json_decref(log);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 /* A corrupt store: a clear error, no crash, the connection goes on. */
@@ -671,16 +627,13 @@ static void test_corrupt_store(void **state) {
     o.no_store = 0;
     o.store_path = db;
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
     assert_int_equal(r.n[WSC_CLIENT_OPEN], 1);
     assert_int_equal(r.errors[0], WSC_ESTORE);
     assert_non_null(strstr(r.error_msgs[0], db));
     wsc_error err;
     assert_int_equal(wsc_client_set_csrf(c, "x", &err), WSC_ESTORE);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 /* ---------------- messages ---------------- */
@@ -693,12 +646,12 @@ static void test_json_messages(void **state) {
     crec r = {0};
     wsc_client_options o = copts(&r);
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    run_until(loop, &r.n[WSC_CLIENT_MESSAGE], 1, 10000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_MESSAGE], 1, 10000);
     assert_non_null(r.last_json);
     assert_int_equal(json_array_size(json_object_get(r.last_json, "hello")), 1);
     /* invalid JSON reaches the error callback with the raw text and position */
     assert_int_equal(wsc_client_send_text(c, "{\"a\": 1,\n \"b\": }", 16), WSC_OK);
-    run_until(loop, &r.nerr, 1, 5000);
+    tu_run_until(loop, &r.nerr, 1, 5000);
     assert_int_equal(r.errors[0], WSC_EJSON);
     assert_string_equal(r.raw, "{\"a\": 1,\n \"b\": }");
     assert_int_equal(r.json_line, 2);
@@ -706,13 +659,10 @@ static void test_json_messages(void **state) {
     assert_int_equal(r.n[WSC_CLIENT_MESSAGE], 1); /* not delivered as a message */
     /* binary comes as bytes */
     assert_int_equal(wsc_client_send_binary(c, "\x00\x01\x02", 3), WSC_OK);
-    run_until(loop, &r.binary_msgs, 1, 5000);
+    tu_run_until(loop, &r.binary_msgs, 1, 5000);
     assert_int_equal(r.binary_msgs, 1);
     assert_true(wsc_client_is_connected(c)); /* a bad message is not a reason to close */
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 /* Listeners belong to the client: they survive reconnects. */
@@ -736,16 +686,13 @@ static void test_listeners_survive(void **state) {
     int id = wsc_client_on(c, WSC_CLIENT_MESSAGE, count_msg, NULL);
     assert_true(id > 0);
     assert_int_equal(wsc_client_send_text(c, "1", 1), WSC_OK);
-    run_until(loop, &lmsgs, 1, 10000);
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000); /* after the 4001 close */
+    tu_run_until(loop, &lmsgs, 1, 10000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000); /* after the 4001 close */
     assert_int_equal(wsc_client_send_text(c, "2", 1), WSC_OK);
-    run_until(loop, &lmsgs, 2, 10000);
+    tu_run_until(loop, &lmsgs, 2, 10000);
     assert_int_equal(lmsgs, 2);
     assert_int_equal(wsc_client_off(c, id), WSC_OK);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 /* ---------------- heartbeat ---------------- */
@@ -760,7 +707,7 @@ static void test_heartbeat_dead_peer(void **state) {
     o.ping_interval_ms = 50;
     o.ping_timeout_ms = 100;
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 15000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 15000);
     assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
     assert_int_equal(r.close_codes[0], 1006);
     assert_int_equal(r.will_reconnect[0], 1);
@@ -769,13 +716,10 @@ static void test_heartbeat_dead_peer(void **state) {
         if (r.errors[i] == WSC_ETIMEDOUT && strstr(r.error_msgs[i], "no pong")) found = 1;
     assert_true(found);
     /* the echo server after it answers pings: stays open */
-    run_for(loop, 400);
+    tu_run_for(loop, 400);
     assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
     assert_true(wsc_client_is_connected(c));
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 /* Numbers go out as written: shortest round-trip precision. And the
@@ -805,7 +749,7 @@ static void test_json_numbers_and_trace(void **state) {
     assert_int_equal(wsc_client_send_json(c, v), WSC_OK);
     json_decref(v);
     for (int i = 0; i < 100 && traces < 2; i++) wsc_loop_run_once(loop, 20);
-    run_for(loop, 200);
+    tu_run_for(loop, 200);
     assert_int_equal(traces, 2); /* request and response */
     json_t *log = srv_log(&s);
     const char *text = json_string_value(json_object_get(nth_event(log, "message", 0), "text"));
@@ -835,13 +779,10 @@ static void test_token_not_in_errors(void **state) {
     wsc_client_options o = copts(&r);
     o.token = "SUPERSECRETTOKEN";
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    run_until(loop, &r.n[WSC_CLIENT_CLOSE], 2, 10000);
+    tu_run_until(loop, &r.n[WSC_CLIENT_CLOSE], 2, 10000);
     assert_true(r.nerr >= 2);
     for (int i = 0; i < r.nerr; i++) assert_null(strstr(r.error_msgs[i], "SUPERSECRETTOKEN"));
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    crec_free(&r);
-    srv_stop(&s);
+    end_test(c, loop, &r, &s);
 }
 
 /* Callbacks may free the client. */
@@ -863,8 +804,8 @@ static void test_free_in_callback(void **state) {
     o.user = &opened;
     wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
     assert_non_null(c);
-    run_until(loop, &opened, 1, 10000);
-    run_for(loop, 100);
+    tu_run_until(loop, &opened, 1, 10000);
+    tu_run_for(loop, 100);
     assert_int_equal(opened, 1);
     wsc_loop_free(loop);
     srv_stop(&s);

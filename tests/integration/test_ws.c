@@ -103,18 +103,6 @@ static wsc_ws_options opts_for(rec *r) {
     return o;
 }
 
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Runs the loop until *flag >= want or ms elapse. */
-static void run_until(wsc_loop *loop, const int *flag, int want, int ms) {
-    uint64_t end = now_ms() + (uint64_t)ms;
-    while (*flag < want && now_ms() < end) wsc_loop_run_once(loop, 20);
-}
-
 /* ---------------- servers ---------------- */
 
 typedef struct {
@@ -177,7 +165,7 @@ static wsc_ws *connect_to(env *e, rec *r, const char *path, wsc_ws_options *o) {
     /* Ping and Pong are listener-only events (not in the browser API). */
     assert_true(wsc_ws_add_listener(ws, WSC_WS_PING, on_event, r) > 0);
     assert_true(wsc_ws_add_listener(ws, WSC_WS_PONG, on_event, r) > 0);
-    run_until(e->loop, &r->opens, 1, 10000);
+    tu_run_until(e->loop, &r->opens, 1, 10000);
     assert_int_equal(r->opens, 1);
     assert_int_equal(r->state_at_open, WSC_OPEN);
     return ws;
@@ -186,7 +174,7 @@ static wsc_ws *connect_to(env *e, rec *r, const char *path, wsc_ws_options *o) {
 static void close_and_wait(env *e, wsc_ws *ws, rec *r) {
     assert_int_equal(wsc_ws_close(ws, 1000, "bye"), WSC_OK);
     assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSING);
-    run_until(e->loop, &r->closes, 1, 10000);
+    tu_run_until(e->loop, &r->closes, 1, 10000);
     assert_int_equal(r->closes, 1);
     assert_int_equal(r->close_code, 1000);
     assert_int_equal(r->was_clean, 1);
@@ -219,7 +207,7 @@ static void test_echo_sizes(void **state) {
             free(p);
             n++;
         }
-    run_until(e->loop, &r.nmsg, n, 30000);
+    tu_run_until(e->loop, &r.nmsg, n, 30000);
     assert_int_equal(r.nmsg, n);
     int k = 0;
     for (int text = 0; text < 2; text++)
@@ -247,7 +235,7 @@ static void test_no_deflate(void **state) {
     wsc_ws *ws = connect_to(e, &r, "/echo", &o);
     assert_string_equal(wsc_ws_extensions(ws), "");
     assert_int_equal(wsc_ws_send_text(ws, "plain", 5), WSC_OK);
-    run_until(e->loop, &r.nmsg, 1, 5000);
+    tu_run_until(e->loop, &r.nmsg, 1, 5000);
     assert_string_equal((char *)r.msg[0], "plain");
     close_and_wait(e, ws, &r);
     wsc_ws_free(ws);
@@ -288,7 +276,7 @@ static void test_server_close(void **state) {
     wsc_ws_options o = opts_for(&r);
     wsc_ws *ws = connect_to(e, &r, "/close?code=4001&reason=server%20says%20bye&after=1", &o);
     assert_int_equal(wsc_ws_send_text(ws, "x", 1), WSC_OK);
-    run_until(e->loop, &r.closes, 1, 10000);
+    tu_run_until(e->loop, &r.closes, 1, 10000);
     assert_int_equal(r.closes, 1);
     assert_int_equal(r.close_code, 4001);
     assert_string_equal(r.close_reason, "server says bye");
@@ -323,7 +311,7 @@ static void test_client_close(void **state) {
     assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSING);
     assert_int_equal(wsc_ws_send_text(ws, "x", 1), WSC_ECLOSED);
     assert_int_equal(wsc_ws_close(ws, 1000, NULL), WSC_OK); /* already closing: no-op */
-    run_until(e->loop, &r.closes, 1, 10000);
+    tu_run_until(e->loop, &r.closes, 1, 10000);
     assert_int_equal(r.close_code, 3000);
     assert_int_equal(r.was_clean, 1);
     wsc_ws_free(ws);
@@ -332,7 +320,7 @@ static void test_client_close(void **state) {
     o = opts_for(&r);
     ws = connect_to(e, &r, "/echo", &o);
     assert_int_equal(wsc_ws_close(ws, 0, NULL), WSC_OK);
-    run_until(e->loop, &r.closes, 1, 10000);
+    tu_run_until(e->loop, &r.closes, 1, 10000);
     assert_int_equal(r.close_code, 1005);
     assert_int_equal(r.was_clean, 1);
     wsc_ws_free(ws);
@@ -344,16 +332,16 @@ static void test_ping_pong(void **state) {
     rec r = {0};
     wsc_ws_options o = opts_for(&r);
     wsc_ws *ws = connect_to(e, &r, "/ping?n=3", &o);
-    run_until(e->loop, &r.pings, 3, 5000);
+    tu_run_until(e->loop, &r.pings, 3, 5000);
     assert_int_equal(r.pings, 3); /* answered automatically */
     assert_int_equal(wsc_ws_ping(ws, "abc", 3), WSC_OK);
     uint8_t big[126] = {0};
     assert_int_equal(wsc_ws_ping(ws, big, 126), WSC_EINVAL);
-    run_until(e->loop, &r.pongs, 1, 5000);
+    tu_run_until(e->loop, &r.pongs, 1, 5000);
     assert_int_equal(r.pongs, 1);
     /* the connection still echoes afterwards */
     assert_int_equal(wsc_ws_send_text(ws, "after", 5), WSC_OK);
-    run_until(e->loop, &r.nmsg, 1, 5000);
+    tu_run_until(e->loop, &r.nmsg, 1, 5000);
     assert_string_equal((char *)r.msg[0], "after");
     close_and_wait(e, ws, &r);
     wsc_ws_free(ws);
@@ -366,7 +354,7 @@ static void test_drop_is_1006(void **state) {
     wsc_ws_options o = opts_for(&r);
     wsc_ws *ws = connect_to(e, &r, "/drop?after=1", &o);
     assert_int_equal(wsc_ws_send_text(ws, "x", 1), WSC_OK);
-    run_until(e->loop, &r.closes, 1, 10000);
+    tu_run_until(e->loop, &r.closes, 1, 10000);
     assert_int_equal(r.closes, 1);
     assert_int_equal(r.close_code, 1006);
     assert_int_equal(r.was_clean, 0);
@@ -383,7 +371,7 @@ static void test_http_status(void **state) {
     snprintf(url, sizeof url, "%s/status/403", e->base);
     wsc_ws *ws = wsc_ws_new(e->loop, url, &o, NULL);
     assert_non_null(ws);
-    run_until(e->loop, &r.closes, 1, 10000);
+    tu_run_until(e->loop, &r.closes, 1, 10000);
     assert_int_equal(r.opens, 0);
     assert_int_equal(r.errors, 1);
     assert_int_equal(r.last_error, WSC_EHTTP);
@@ -397,7 +385,7 @@ static void test_http_status(void **state) {
     o = opts_for(&r);
     snprintf(url, sizeof url, "%s/status/301", e->base);
     ws = wsc_ws_new(e->loop, url, &o, NULL);
-    run_until(e->loop, &r.closes, 1, 10000);
+    tu_run_until(e->loop, &r.closes, 1, 10000);
     assert_int_equal(r.http_status, 301);
     assert_non_null(strstr(r.location, "/echo"));
     wsc_ws_free(ws);
@@ -411,7 +399,7 @@ static void test_message_too_big(void **state) {
     o.max_message_size = 1000;
     o.no_deflate = 1;
     wsc_ws *ws = connect_to(e, &r, "/big?bytes=2000", &o);
-    run_until(e->loop, &r.closes, 1, 10000);
+    tu_run_until(e->loop, &r.closes, 1, 10000);
     assert_int_equal(r.errors, 1);
     assert_int_equal(r.last_error, WSC_ETOOBIG);
     assert_non_null(strstr(r.error_msg, "1009"));
@@ -427,14 +415,14 @@ static void test_send_states_and_buffered(void **state) {
     wsc_ws_options o = opts_for(&r);
     wsc_ws *ws = wsc_ws_new(e->loop, e->base, &o, NULL);
     assert_int_equal(wsc_ws_send_text(ws, "early", 5), WSC_ESTATE); /* CONNECTING */
-    run_until(e->loop, &r.opens, 1, 10000);
+    tu_run_until(e->loop, &r.opens, 1, 10000);
     assert_int_equal(wsc_ws_send_text(ws, "\xff", 1), WSC_EUTF8);
     assert_int_equal(wsc_ws_buffered_amount(ws), 0);
     /* bufferedAmount counts accepted bytes until they are written */
     assert_int_equal(wsc_ws_send_text(ws, "hello", 5), WSC_OK);
     assert_int_equal(wsc_ws_send_binary(ws, "\x01\x02\x03", 3), WSC_OK);
     assert_int_equal(wsc_ws_buffered_amount(ws), 8);
-    run_until(e->loop, &r.nmsg, 2, 5000);
+    tu_run_until(e->loop, &r.nmsg, 2, 5000);
     assert_int_equal(wsc_ws_buffered_amount(ws), 0);
     close_and_wait(e, ws, &r);
     wsc_ws_free(ws);
@@ -461,7 +449,7 @@ static void test_free_and_close_in_callbacks(void **state) {
     r.free_on_open = 1;
     r.self = &ws;
     ws = wsc_ws_new(e->loop, e->base, &o, NULL);
-    run_until(e->loop, &r.opens, 1, 10000);
+    tu_run_until(e->loop, &r.opens, 1, 10000);
     assert_null(ws);
     for (int i = 0; i < 5; i++) wsc_loop_run_once(e->loop, 10);
     assert_int_equal(r.closes, 0); /* freed: no more callbacks */
@@ -473,7 +461,7 @@ static void test_free_and_close_in_callbacks(void **state) {
     ws = connect_to(e, &r, "/echo", &o);
     wsc_ws_send_text(ws, "one", 3);
     wsc_ws_send_text(ws, "two", 3);
-    run_until(e->loop, &r.nmsg, 1, 5000);
+    tu_run_until(e->loop, &r.nmsg, 1, 5000);
     for (int i = 0; i < 10; i++) wsc_loop_run_once(e->loop, 10);
     assert_null(ws);
     assert_int_equal(r.nmsg, 1); /* nothing after the free */
@@ -484,7 +472,7 @@ static void test_free_and_close_in_callbacks(void **state) {
     ws = connect_to(e, &r, "/echo", &o);
     wsc_ws_send_text(ws, "one", 3);
     wsc_ws_send_text(ws, "two", 3);
-    run_until(e->loop, &r.closes, 1, 10000);
+    tu_run_until(e->loop, &r.closes, 1, 10000);
     assert_int_equal(r.nmsg, 1); /* "two" arrives while CLOSING: dropped, as browsers do */
     assert_int_equal(r.close_code, 1000);
     assert_int_equal(r.was_clean, 1);
@@ -533,17 +521,17 @@ static void test_listeners(void **state) {
     int c = wsc_ws_add_listener(ws, WSC_WS_OPEN, l2, NULL);
     assert_true(a > 0 && b > a && c > b);
     assert_int_equal(wsc_ws_add_listener(ws, 99, l0, NULL), WSC_EINVAL);
-    run_until(e->loop, &r.opens, 1, 10000);
+    tu_run_until(e->loop, &r.opens, 1, 10000);
     assert_int_equal(lcount[2], 1);
     wsc_ws_send_text(ws, "m1", 2);
-    run_until(e->loop, &r.nmsg, 1, 5000);
+    tu_run_until(e->loop, &r.nmsg, 1, 5000);
     assert_int_equal(lcount[0], 1);
     assert_int_equal(lcount[1], 1);
     assert_int_equal(seen, 1);
     assert_int_equal(wsc_ws_remove_listener(ws, a), WSC_OK);
     assert_int_equal(wsc_ws_remove_listener(ws, a), WSC_EINVAL);
     wsc_ws_send_text(ws, "m2", 2);
-    run_until(e->loop, &r.nmsg, 2, 5000);
+    tu_run_until(e->loop, &r.nmsg, 2, 5000);
     assert_int_equal(lcount[0], 1);
     assert_int_equal(lcount[1], 2);
     /* A listener removed during dispatch runs no more; a listener added
@@ -553,14 +541,14 @@ static void test_listeners(void **state) {
     int d = wsc_ws_add_listener(ws, WSC_WS_MESSAGE, l_once, &d);
     assert_true(d > c);
     wsc_ws_send_text(ws, "m3", 2);
-    run_until(e->loop, &r.nmsg, 3, 5000);
+    tu_run_until(e->loop, &r.nmsg, 3, 5000);
     assert_int_equal(once_calls, 1);
     assert_int_equal(lcount[1], 3);
     assert_int_equal(wsc_ws_remove_listener(ws, d), WSC_EINVAL);
     int f = wsc_ws_add_listener(ws, WSC_WS_MESSAGE, l0, NULL);
     assert_true(f > d);
     wsc_ws_send_text(ws, "m4", 2);
-    run_until(e->loop, &r.nmsg, 4, 5000);
+    tu_run_until(e->loop, &r.nmsg, 4, 5000);
     assert_int_equal(once_calls, 1);
     assert_int_equal(lcount[0], 2);
     assert_int_equal(lcount[1], 4);
@@ -578,9 +566,9 @@ static void test_basic_auth(void **state) {
     snprintf(url, sizeof url, "ws://alice:open%%20sesame@127.0.0.1:%d/record", e->peer.port);
     wsc_ws *ws = wsc_ws_new(e->loop, url, &o, NULL);
     assert_non_null(ws);
-    run_until(e->loop, &r.opens, 1, 10000);
+    tu_run_until(e->loop, &r.opens, 1, 10000);
     assert_int_equal(wsc_ws_send_text(ws, "__dump__", 8), WSC_OK);
-    run_until(e->loop, &r.nmsg, 1, 5000);
+    tu_run_until(e->loop, &r.nmsg, 1, 5000);
     assert_int_equal(r.nmsg, 1);
     /* base64("alice:open sesame") */
     assert_non_null(strstr((char *)r.msg[0], "Basic YWxpY2U6b3BlbiBzZXNhbWU="));
@@ -610,7 +598,7 @@ static void test_refused(void **state) {
     wsc_ws *ws = wsc_ws_new(loop, url, &o, NULL);
     assert_non_null(ws);
     assert_int_equal(r.errors, 0); /* never reported from inside wsc_ws_new */
-    run_until(loop, &r.closes, 1, 10000);
+    tu_run_until(loop, &r.closes, 1, 10000);
     assert_int_equal(r.last_error, WSC_ECONNREFUSED);
     assert_non_null(strstr(r.error_msg, "refused"));
     assert_int_equal(r.close_code, 1006);
@@ -657,7 +645,7 @@ static void test_handshake_timeout(void **state) {
     wsc_ws_options o = opts_for(&r);
     o.handshake_timeout_ms = 200;
     wsc_ws *ws = wsc_ws_new(loop, url, &o, NULL);
-    run_until(loop, &r.closes, 1, 10000);
+    tu_run_until(loop, &r.closes, 1, 10000);
     assert_int_equal(r.last_error, WSC_ETIMEDOUT);
     assert_int_equal(r.close_code, 1006);
     wsc_ws_free(ws);
@@ -735,13 +723,13 @@ static void test_unix_socket(void **state) {
     wsc_ws_options o = opts_for(&r);
     wsc_ws *ws = wsc_ws_new(loop, url, &o, NULL);
     assert_non_null(ws);
-    run_until(loop, &r.opens, 1, 10000);
+    tu_run_until(loop, &r.opens, 1, 10000);
     assert_int_equal(r.opens, 1);
     wsc_ws_send_text(ws, "over unix", 9);
-    run_until(loop, &r.nmsg, 1, 5000);
+    tu_run_until(loop, &r.nmsg, 1, 5000);
     assert_string_equal((char *)r.msg[0], "over unix");
     wsc_ws_close(ws, 1000, NULL);
-    run_until(loop, &r.closes, 1, 5000);
+    tu_run_until(loop, &r.closes, 1, 5000);
     assert_int_equal(r.was_clean, 1);
     wsc_ws_free(ws);
     rec_reset(&r);
@@ -749,7 +737,7 @@ static void test_unix_socket(void **state) {
     snprintf(url, sizeof url, "ws+unix:%s/none.sock:/", dir);
     o = opts_for(&r);
     ws = wsc_ws_new(loop, url, &o, NULL);
-    run_until(loop, &r.closes, 1, 5000);
+    tu_run_until(loop, &r.closes, 1, 5000);
     assert_int_equal(r.errors, 1);
     assert_int_equal(r.close_code, 1006);
     wsc_ws_free(ws);
@@ -790,14 +778,14 @@ static void tls_case(pki *k, const char *host, int port, wsc_ws_options *o, rec 
     snprintf(url, sizeof url, "wss://%s:%d/echo", host, port);
     wsc_ws *ws = wsc_ws_new(loop, url, o, NULL);
     assert_non_null(ws);
-    run_until(loop, expect_open ? &r->opens : &r->closes, 1, 10000);
+    tu_run_until(loop, expect_open ? &r->opens : &r->closes, 1, 10000);
     if (expect_open) {
         assert_int_equal(r->opens, 1);
         wsc_ws_send_text(ws, "secret", 6);
-        run_until(loop, &r->nmsg, 1, 5000);
+        tu_run_until(loop, &r->nmsg, 1, 5000);
         assert_string_equal((char *)r->msg[0], "secret");
         wsc_ws_close(ws, 1000, NULL);
-        run_until(loop, &r->closes, 1, 5000);
+        tu_run_until(loop, &r->closes, 1, 5000);
         assert_int_equal(r->was_clean, 1);
     } else {
         assert_int_equal(r->opens, 0);
@@ -838,7 +826,7 @@ static void test_tls(void **state) {
         wsc_ws *ws = wsc_ws_new(loop, url, &o, NULL);
         memset(ca_copy, 'x', strlen(ca_copy));
         free(ca_copy);
-        run_until(loop, &r.opens, 1, 10000);
+        tu_run_until(loop, &r.opens, 1, 10000);
         assert_int_equal(r.opens, 1);
         wsc_ws_free(ws);
         wsc_loop_free(loop);
@@ -908,15 +896,15 @@ static void proxy_case(const char *proxy, const char *target, rec *r, int expect
     o.ca_file = ca;
     wsc_ws *ws = wsc_ws_new(loop, target, &o, NULL);
     assert_non_null(ws);
-    run_until(loop, expect_open ? &r->opens : &r->closes, 1, 10000);
+    tu_run_until(loop, expect_open ? &r->opens : &r->closes, 1, 10000);
     if (expect_open) {
         if (r->opens != 1) fprintf(stderr, "proxy %s to %s: %s\n", proxy, target, r->error_msg);
         assert_int_equal(r->opens, 1);
         wsc_ws_send_text(ws, "tunnelled", 9);
-        run_until(loop, &r->nmsg, 1, 5000);
+        tu_run_until(loop, &r->nmsg, 1, 5000);
         assert_string_equal((char *)r->msg[0], "tunnelled");
         wsc_ws_close(ws, 1000, NULL);
-        run_until(loop, &r->closes, 1, 5000);
+        tu_run_until(loop, &r->closes, 1, 5000);
     } else {
         assert_int_equal(r->errors, 1);
         assert_int_equal(r->last_error, WSC_EPROXY);

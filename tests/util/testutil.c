@@ -196,3 +196,19 @@ void tu_rmtree(const char *path) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
     (void)tu_system(cmd);
 }
+
+uint64_t tu_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void tu_run_until(wsc_loop *loop, const int *flag, int want, int ms) {
+    uint64_t end = tu_now_ms() + (uint64_t)ms;
+    while (*flag < want && tu_now_ms() < end) wsc_loop_run_once(loop, 20);
+}
+
+void tu_run_for(wsc_loop *loop, int ms) {
+    uint64_t end = tu_now_ms() + (uint64_t)ms;
+    while (tu_now_ms() < end) wsc_loop_run_once(loop, 10);
+}

@@ -1,4 +1,4 @@
-/* Helpers shared by the unit tests. */
+/* Helpers shared by the unit and integration tests. */
 #ifndef WSC_TESTUTIL_H
 #define WSC_TESTUTIL_H
 
@@ -25,8 +25,6 @@ size_t tu_unhex(const char *hex, uint8_t *out, size_t cap);
 
 /* Reads a whole file into a malloc'd buffer; returns NULL on error. */
 uint8_t *tu_read_file(const char *path, size_t *len);
-
-#endif
 
 /* ---- real peers (servers, proxies) started by a test ---- */
 
@@ -60,3 +58,16 @@ char *tu_tmpdir(void);
 void tu_rmtree(const char *path);
 /* Runs a shell command line; returns its exit status (or -1). */
 int tu_system(const char *cmd);
+
+/* ---- driving a loop in integration tests ---- */
+
+#include "wsc/loop.h"
+
+/* Milliseconds on the monotonic clock. */
+uint64_t tu_now_ms(void);
+/* Runs the loop until *flag >= want or ms elapse (20 ms per iteration). */
+void tu_run_until(wsc_loop *loop, const int *flag, int want, int ms);
+/* Runs the loop for ms milliseconds (10 ms per iteration). */
+void tu_run_for(wsc_loop *loop, int ms);
+
+#endif
