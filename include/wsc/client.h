@@ -186,26 +186,26 @@ typedef struct wsc_client_options {
  * in-memory token (WSC_EINVAL) or WSC_ENOMEM. Network and store failures
  * come later as events. The options and URL are copied.
  */
-wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_options *opts, wsc_error *err);
+WSC_API wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_options *opts, wsc_error *err);
 
 /* Frees the client at once (socket closed, no more callbacks, queue dropped).
    Safe inside its callbacks (deferred until the callback returns). */
-void wsc_client_free(wsc_client *c);
+WSC_API void wsc_client_free(wsc_client *c);
 
 /* (Re)starts a client that is CLOSED (closed by the application, maximum
    reached, or a final failure): attempts are reset and it connects now.
    WSC_OK; nothing happens if it is already connecting or open. */
-int wsc_client_connect(wsc_client *c);
+WSC_API int wsc_client_connect(wsc_client *c);
 
 /* Drops the current connection (Close 1000 "reconnect") and connects again
    at once; attempts are reset. Like connect() if the client is CLOSED. */
-int wsc_client_reconnect(wsc_client *c);
+WSC_API int wsc_client_reconnect(wsc_client *c);
 
 /* close(code, reason) with the browser's rules (ws.h: code 0 or 1000 or
    3000-4999, reason <= 123 bytes of UTF-8; else WSC_EINVAL / WSC_EUTF8 and
    nothing happens). Stops reconnecting. Queued messages are discarded and
    reported (error event, WSC_ECLOSED). */
-int wsc_client_close(wsc_client *c, unsigned code, const char *reason);
+WSC_API int wsc_client_close(wsc_client *c, unsigned code, const char *reason);
 
 /*
  * send(): a text message (valid UTF-8, else WSC_EUTF8) or a binary one.
@@ -214,8 +214,8 @@ int wsc_client_close(wsc_client *c, unsigned code, const char *reason);
  * queued), WSC_ESTATE if the queue is off. CLOSED or closing for good:
  * WSC_ECLOSED. Other errors as wsc_ws_send_text().
  */
-int wsc_client_send_text(wsc_client *c, const char *data, size_t len);
-int wsc_client_send_binary(wsc_client *c, const void *data, size_t len);
+WSC_API int wsc_client_send_text(wsc_client *c, const char *data, size_t len);
+WSC_API int wsc_client_send_binary(wsc_client *c, const void *data, size_t len);
 
 /*
  * json(): sends a JSON value as a text message. If a token exists, the value
@@ -228,47 +228,47 @@ int wsc_client_send_binary(wsc_client *c, const void *data, size_t len);
  * Same state rules and errors as send, plus WSC_EJSON (not serialisable,
  * e.g. NaN). The value is not stolen: the caller keeps its reference.
  */
-int wsc_client_send_json(wsc_client *c, json_t *value);
+WSC_API int wsc_client_send_json(wsc_client *c, json_t *value);
 
 /* The current token (the seed's csrf()), or NULL if none. Valid until the
    next call into the client. Reads the store if no connection has yet. */
-const char *wsc_client_csrf(wsc_client *c);
+WSC_API const char *wsc_client_csrf(wsc_client *c);
 
 /* Replaces the token: in the store (persistently, for this origin) unless
    the client uses an in-memory token or no_store, in which case in memory.
    NULL removes it. Used from the next (re)connect and for the next JSON
    message. WSC_EINVAL if it cannot travel in a cookie; WSC_ESTORE. */
-int wsc_client_set_csrf(wsc_client *c, const char *token, wsc_error *err);
+WSC_API int wsc_client_set_csrf(wsc_client *c, const char *token, wsc_error *err);
 
 /* addEventListener: any number per type; they survive reconnects. Returns
    an id > 0 or WSC_EINVAL/WSC_ENOMEM. wsc_client_off removes one (safe in
    callbacks). */
-int wsc_client_on(wsc_client *c, int type, wsc_client_cb cb, void *user);
-int wsc_client_off(wsc_client *c, int id);
+WSC_API int wsc_client_on(wsc_client *c, int type, wsc_client_cb cb, void *user);
+WSC_API int wsc_client_off(wsc_client *c, int id);
 
 /* State: readyState is CONNECTING while connecting or waiting to reconnect,
    OPEN, CLOSING while the current connection closes, CLOSED once stopped. */
-int wsc_client_ready_state(const wsc_client *c);
-int wsc_client_is_connecting(const wsc_client *c);
-int wsc_client_is_connected(const wsc_client *c);
-int wsc_client_is_closing(const wsc_client *c);
-int wsc_client_is_closed(const wsc_client *c);
+WSC_API int wsc_client_ready_state(const wsc_client *c);
+WSC_API int wsc_client_is_connecting(const wsc_client *c);
+WSC_API int wsc_client_is_connected(const wsc_client *c);
+WSC_API int wsc_client_is_closing(const wsc_client *c);
+WSC_API int wsc_client_is_closed(const wsc_client *c);
 
 /* The current connection (the seed's socket()/object()), or NULL between
    connections. Do not free it; it is replaced at every reconnect. */
-wsc_ws *wsc_client_socket(const wsc_client *c);
+WSC_API wsc_ws *wsc_client_socket(const wsc_client *c);
 
 /* Accessors forwarded from the current connection ("" when none), plus the
    queue: bufferedAmount = the connection's + the queued bytes. */
-const char *wsc_client_url(const wsc_client *c); /* as given, without the token */
-const char *wsc_client_protocol(const wsc_client *c);
-const char *wsc_client_extensions(const wsc_client *c);
-const char *wsc_client_binary_type(const wsc_client *c);
-uint64_t wsc_client_buffered_amount(const wsc_client *c);
+WSC_API const char *wsc_client_url(const wsc_client *c); /* as given, without the token */
+WSC_API const char *wsc_client_protocol(const wsc_client *c);
+WSC_API const char *wsc_client_extensions(const wsc_client *c);
+WSC_API const char *wsc_client_binary_type(const wsc_client *c);
+WSC_API uint64_t wsc_client_buffered_amount(const wsc_client *c);
 /* Consecutive failed attempts so far (reset on open). */
-unsigned wsc_client_attempts(const wsc_client *c);
+WSC_API unsigned wsc_client_attempts(const wsc_client *c);
 /* Messages waiting in the queue. */
-size_t wsc_client_queued(const wsc_client *c);
+WSC_API size_t wsc_client_queued(const wsc_client *c);
 
 #ifdef __cplusplus
 }

@@ -65,7 +65,7 @@ typedef struct wsc_header {
 } wsc_header;
 
 /* Non-zero if s[0..len) is a non-empty RFC 7230 token (1*tchar). */
-int wsc_http_is_token(const char *s, size_t len);
+WSC_API int wsc_http_is_token(const char *s, size_t len);
 
 /*
  * Finds the next header named `name` (ASCII case-insensitive) among
@@ -73,8 +73,8 @@ int wsc_http_is_token(const char *s, size_t len);
  * returns NULL (and leaves *pos unchanged) when there is none. Start with
  * *pos = 0 to iterate over every occurrence.
  */
-const wsc_header *wsc_http_header_next(const wsc_header *headers, size_t n, const char *name,
-                                       size_t *pos);
+WSC_API const wsc_header *wsc_http_header_next(const wsc_header *headers, size_t n, const char *name,
+                                               size_t *pos);
 
 /*
  * Iterator over the elements of a comma-separated header list (RFC 7230
@@ -93,8 +93,8 @@ typedef struct wsc_list_iter {
  * (Connection, Upgrade, Sec-WebSocket-Protocol), not for lists whose
  * elements may contain quoted commas (Sec-WebSocket-Extensions).
  */
-int wsc_http_list_next(const wsc_header *headers, size_t n, const char *name, wsc_list_iter *it,
-                       wsc_span *elem);
+WSC_API int wsc_http_list_next(const wsc_header *headers, size_t n, const char *name, wsc_list_iter *it,
+                               wsc_span *elem);
 
 /* ------------------------------------------------------------------ */
 /* 1. URLs                                                             */
@@ -160,7 +160,7 @@ typedef struct wsc_url {
  * then unspecified. WSC_EINVAL if url or u is NULL. The message never
  * contains the user information.
  */
-int wsc_url_parse(const char *url, size_t len, wsc_url *u, wsc_error *err);
+WSC_API int wsc_url_parse(const char *url, size_t len, wsc_url *u, wsc_error *err);
 
 /* Largest origin wsc_url_origin() can produce for a network URL (NUL included). */
 #define WSC_URL_ORIGIN_MAX 300
@@ -175,7 +175,7 @@ int wsc_url_parse(const char *url, size_t len, wsc_url *u, wsc_error *err);
  * not fit (out then holds an empty string if cap > 0), or WSC_EINVAL if u
  * is invalid.
  */
-int wsc_url_origin(const wsc_url *u, char *out, size_t cap);
+WSC_API int wsc_url_origin(const wsc_url *u, char *out, size_t cap);
 
 /*
  * Appends the Authorization header value for the URL's user information,
@@ -186,7 +186,7 @@ int wsc_url_origin(const wsc_url *u, char *out, size_t cap);
  * nothing appended), WSC_ENOMEM or WSC_ETOOBIG (nothing appended).
  * The value is a credential: never log it.
  */
-int wsc_url_basic_auth(const wsc_url *u, wsc_buf *out);
+WSC_API int wsc_url_basic_auth(const wsc_url *u, wsc_buf *out);
 
 /*
  * Appends to out a copy of query[0..qlen) (a query string without '?',
@@ -203,8 +203,8 @@ int wsc_url_basic_auth(const wsc_url *u, wsc_buf *out);
  * Returns WSC_OK, or WSC_EINVAL (NULL name or value), WSC_ENOMEM or
  * WSC_ETOOBIG (nothing appended).
  */
-int wsc_query_set(const char *query, size_t qlen, const char *name, const char *value,
-                  wsc_buf *out);
+WSC_API int wsc_query_set(const char *query, size_t qlen, const char *name, const char *value,
+                          wsc_buf *out);
 
 /*
  * Looks up the first parameter named `name` in query[0..qlen) (names are
@@ -216,8 +216,8 @@ int wsc_query_set(const char *query, size_t qlen, const char *name, const char *
  * value and its NUL do not fit in cap bytes, WSC_EINVAL for a malformed
  * escape in that value (e.g. "%zz") or NULL arguments.
  */
-int wsc_query_get(const char *query, size_t qlen, const char *name, char *out, size_t cap,
-                  size_t *out_len);
+WSC_API int wsc_query_get(const char *query, size_t qlen, const char *name, char *out, size_t cap,
+                          size_t *out_len);
 
 /*
  * Looks up the cookie `name` (case-sensitive) in a Cookie header value
@@ -227,8 +227,8 @@ int wsc_query_get(const char *query, size_t qlen, const char *name, char *out, s
  * hdr. Returns 1 if found (the first occurrence wins), 0 if not (or if an
  * argument is NULL).
  */
-int wsc_cookie_get(const char *hdr, size_t len, const char *name, const char **value,
-                   size_t *value_len);
+WSC_API int wsc_cookie_get(const char *hdr, size_t len, const char *name, const char **value,
+                           size_t *value_len);
 
 /* ------------------------------------------------------------------ */
 /* 2. HTTP message parsing                                             */
@@ -287,16 +287,16 @@ typedef struct wsc_http_request {
  *   WSC_EINVAL      buf or r is NULL
  * After a failure only r->error is meaningful.
  */
-int wsc_http_parse_response(const char *buf, size_t len, size_t last_len, wsc_http_response *r,
-                            size_t max_header_bytes);
+WSC_API int wsc_http_parse_response(const char *buf, size_t len, size_t last_len, wsc_http_response *r,
+                                    size_t max_header_bytes);
 
 /*
  * Parses an HTTP/1.x request head at buf[0..len); the same contract as
  * wsc_http_parse_response(). The request line is method (a token), one
  * space, a target (printable ASCII, no spaces), one space, "HTTP/d.d".
  */
-int wsc_http_parse_request(const char *buf, size_t len, size_t last_len, wsc_http_request *r,
-                           size_t max_header_bytes);
+WSC_API int wsc_http_parse_request(const char *buf, size_t len, size_t last_len, wsc_http_request *r,
+                                   size_t max_header_bytes);
 
 /* ------------------------------------------------------------------ */
 /* 3. Client side of the handshake                                     */
@@ -309,7 +309,7 @@ int wsc_http_parse_request(const char *buf, size_t len, size_t last_len, wsc_htt
  * Writes the Sec-WebSocket-Key for 16 random bytes: their base64 form,
  * 24 characters and a NUL. Cannot fail.
  */
-void wsc_handshake_key(const uint8_t raw[16], char out[25]);
+WSC_API void wsc_handshake_key(const uint8_t raw[16], char out[25]);
 
 /*
  * Writes base64(SHA-1(key + GUID)) (28 characters and a NUL) into out: the
@@ -317,7 +317,7 @@ void wsc_handshake_key(const uint8_t raw[16], char out[25]);
  * Returns WSC_OK, WSC_EINVAL (key NULL with key_len > 0) or WSC_ENOMEM if
  * libcrypto fails (out is "" after a failure).
  */
-int wsc_handshake_accept(const char *key, size_t key_len, char out[29]);
+WSC_API int wsc_handshake_accept(const char *key, size_t key_len, char out[29]);
 
 /*
  * What goes into the client's opening handshake. Unused fields zeroed.
@@ -347,7 +347,7 @@ typedef struct wsc_handshake_req {
  * scheme's default, as browsers do. For a Unix-socket URL the host is
  * "localhost" and no port is shown.
  */
-void wsc_handshake_req_from_url(wsc_handshake_req *req, const wsc_url *u);
+WSC_API void wsc_handshake_req_from_url(wsc_handshake_req *req, const wsc_url *u);
 
 /*
  * Validates req and appends the request to out:
@@ -376,7 +376,7 @@ void wsc_handshake_req_from_url(wsc_handshake_req *req, const wsc_url *u);
  * Returns WSC_OK, WSC_EINVAL, WSC_ENOMEM or WSC_ETOOBIG; on failure
  * nothing was appended.
  */
-int wsc_handshake_request(const wsc_handshake_req *req, wsc_buf *out, wsc_error *err);
+WSC_API int wsc_handshake_request(const wsc_handshake_req *req, wsc_buf *out, wsc_error *err);
 
 /* permessage-deflate offer (client), RFC 7692 section 7.1. Zeroed:
    "permessage-deflate; client_max_window_bits", as Chrome offers. */
@@ -394,7 +394,7 @@ typedef struct wsc_pmd_offer {
  * Returns WSC_OK, WSC_EINVAL (a window value out of range; nothing
  * appended), WSC_ENOMEM or WSC_ETOOBIG (nothing appended).
  */
-int wsc_pmd_offer_format(const wsc_pmd_offer *offer, wsc_buf *out);
+WSC_API int wsc_pmd_offer_format(const wsc_pmd_offer *offer, wsc_buf *out);
 
 /*
  * Validates a server's Sec-WebSocket-Extensions value against our offer
@@ -412,8 +412,8 @@ int wsc_pmd_offer_format(const wsc_pmd_offer *offer, wsc_buf *out);
  * enabled = 0 when the value holds no element.
  * Returns WSC_OK or WSC_EEXTENSION (err names the problem; *out is zeroed).
  */
-int wsc_pmd_check_response(const char *value, size_t len, const wsc_pmd_offer *offer,
-                           wsc_pmd_params *out, wsc_error *err);
+WSC_API int wsc_pmd_check_response(const char *value, size_t len, const wsc_pmd_offer *offer,
+                                   wsc_pmd_params *out, wsc_error *err);
 
 /* What wsc_handshake_check_response() found. Spans point into the buffer the
    response was parsed from, and `response` must outlive the result. */
@@ -453,16 +453,16 @@ typedef struct wsc_handshake_result {
  *   WSC_EEXTENSION  the extensions do not match the offer
  *   WSC_EINVAL      NULL response, key or res
  */
-int wsc_handshake_check_response(const wsc_http_response *response, const char *key,
-                                 const char *const *protocols, const wsc_pmd_offer *pmd_offer,
-                                 wsc_handshake_result *res, wsc_error *err);
+WSC_API int wsc_handshake_check_response(const wsc_http_response *response, const char *key,
+                                         const char *const *protocols, const wsc_pmd_offer *pmd_offer,
+                                         wsc_handshake_result *res, wsc_error *err);
 
 /*
  * Iterates over the Set-Cookie values of the checked response: start with
  * *pos = 0; each call stores the next value in *value and returns 1, or
  * returns 0 when there are no more.
  */
-int wsc_handshake_next_set_cookie(const wsc_handshake_result *res, size_t *pos, wsc_span *value);
+WSC_API int wsc_handshake_next_set_cookie(const wsc_handshake_result *res, size_t *pos, wsc_span *value);
 
 /* ------------------------------------------------------------------ */
 /* 4. Server side of the handshake                                     */
@@ -495,24 +495,24 @@ typedef struct wsc_ws_request_info {
  * message in err (info's other fields are then filled as far as the check
  * went), or WSC_EINVAL for NULL arguments.
  */
-int wsc_handshake_check_request(const wsc_http_request *request, wsc_ws_request_info *info,
-                                wsc_error *err);
+WSC_API int wsc_handshake_check_request(const wsc_http_request *request, wsc_ws_request_info *info,
+                                        wsc_error *err);
 
 /*
  * Iterates over the offered subprotocols (comma-separated tokens across
  * every Sec-WebSocket-Protocol header, in order). Returns 1 with *proto
  * set, 0 at the end. Start with a zeroed iterator.
  */
-int wsc_ws_request_next_protocol(const wsc_ws_request_info *info, wsc_list_iter *it,
-                                 wsc_span *proto);
+WSC_API int wsc_ws_request_next_protocol(const wsc_ws_request_info *info, wsc_list_iter *it,
+                                         wsc_span *proto);
 
 /*
  * Iterates over the Sec-WebSocket-Extensions header values of the request
  * (start with *pos = 0; returns 1 with *value set, 0 at the end). For
  * permessage-deflate use wsc_pmd_negotiate_request(), which reads them all.
  */
-int wsc_ws_request_next_extensions(const wsc_ws_request_info *info, size_t *pos,
-                                   wsc_span *value);
+WSC_API int wsc_ws_request_next_extensions(const wsc_ws_request_info *info, size_t *pos,
+                                           wsc_span *value);
 
 /*
  * Appends the 101 answer: status line, Upgrade: websocket,
@@ -527,9 +527,9 @@ int wsc_ws_request_next_extensions(const wsc_ws_request_info *info, size_t *pos,
  * Set-Cookie and the like are fine.
  * Returns WSC_OK, WSC_EINVAL, WSC_ENOMEM or WSC_ETOOBIG.
  */
-int wsc_handshake_response(wsc_span key, wsc_span protocol, wsc_span extensions,
-                           const wsc_header *headers, size_t n_headers, wsc_buf *out,
-                           wsc_error *err);
+WSC_API int wsc_handshake_response(wsc_span key, wsc_span protocol, wsc_span extensions,
+                                   const wsc_header *headers, size_t n_headers, wsc_buf *out,
+                                   wsc_error *err);
 
 /*
  * Appends a small error answer:
@@ -550,9 +550,9 @@ int wsc_handshake_response(wsc_span key, wsc_span protocol, wsc_span extensions,
  * bad extra header; err names it), WSC_ENOMEM or WSC_ETOOBIG; on failure
  * nothing was appended.
  */
-int wsc_http_error_response(int status, const char *reason, const char *body,
-                            const wsc_header *headers, size_t n_headers, wsc_buf *out,
-                            wsc_error *err);
+WSC_API int wsc_http_error_response(int status, const char *reason, const char *body,
+                                    const wsc_header *headers, size_t n_headers, wsc_buf *out,
+                                    wsc_error *err);
 
 /* permessage-deflate policy of a server. Zeroed: accept the client's
    parameters, ask for nothing. */
@@ -580,15 +580,15 @@ typedef struct wsc_pmd_server_config {
  * follow the extension-list grammar: answer 400; *out zeroed),
  * WSC_EINVAL (bad cfg), WSC_ENOMEM or WSC_ETOOBIG (nothing appended).
  */
-int wsc_pmd_negotiate_server(const char *offers, size_t len, const wsc_pmd_server_config *cfg,
-                             wsc_pmd_params *out, wsc_buf *response_value);
+WSC_API int wsc_pmd_negotiate_server(const char *offers, size_t len, const wsc_pmd_server_config *cfg,
+                                     wsc_pmd_params *out, wsc_buf *response_value);
 
 /*
  * The same over every Sec-WebSocket-Extensions header of a request, in
  * order (as if they were one comma-joined list).
  */
-int wsc_pmd_negotiate_request(const wsc_http_request *request, const wsc_pmd_server_config *cfg,
-                              wsc_pmd_params *out, wsc_buf *response_value);
+WSC_API int wsc_pmd_negotiate_request(const wsc_http_request *request, const wsc_pmd_server_config *cfg,
+                                      wsc_pmd_params *out, wsc_buf *response_value);
 
 #ifdef __cplusplus
 }

@@ -53,43 +53,43 @@ typedef void (*wsc_post_cb)(wsc_loop *loop, void *user);
 
 /* Creates a loop (an epoll fd and an eventfd, both close-on-exec).
    Returns NULL with err (if not NULL) set to WSC_ENOMEM or WSC_EIO. */
-wsc_loop *wsc_loop_new(wsc_error *err);
+WSC_API wsc_loop *wsc_loop_new(wsc_error *err);
 
 /* Closes the loop's descriptors and frees it; posts not yet run are dropped.
    Free every watch and timer first: any left are not freed (their users own
    them) and must not be used afterwards, not even with wsc_*_free(). No other
    thread may be in, or later enter, wsc_loop_post() for this loop. Not from a
    callback. NULL is a no-op. */
-void wsc_loop_free(wsc_loop *loop);
+WSC_API void wsc_loop_free(wsc_loop *loop);
 
 /* Runs iterations until wsc_loop_stop() or until nothing is left: no watch
    with a non-zero interest, no active timer, no pending post and no
    wsc_loop_ref(). WSC_OK, WSC_EIO (epoll_wait failed; the loop stays usable)
    or WSC_ESTATE (called from one of this loop's callbacks). */
-int wsc_loop_run(wsc_loop *loop);
+WSC_API int wsc_loop_run(wsc_loop *loop);
 
 /* Runs one iteration, waiting at most timeout_ms (-1: until something
    happens, 0: do not wait). With nothing left (as for run()), -1 returns 0 at
    once instead of blocking forever. EINTR is not an error (it just ends the
    wait). Returns the number of callbacks run, WSC_EIO or WSC_ESTATE (see run()). */
-int wsc_loop_run_once(wsc_loop *loop, int timeout_ms);
+WSC_API int wsc_loop_run_once(wsc_loop *loop, int timeout_ms);
 
 /* From a callback: the running run/run_once/process returns as soon as that
    callback returns. I/O events not yet dispatched are dropped (level-triggered:
    the next wait reports them again); due timers and posts stay pending. No
    effect when the loop is not running. */
-void wsc_loop_stop(wsc_loop *loop);
+WSC_API void wsc_loop_stop(wsc_loop *loop);
 
 /* Monotonic (CLOCK_MONOTONIC) milliseconds, cached at the start of each
    iteration. wsc_loop_update_time() refreshes the cache (vDSO, no syscall). */
-uint64_t wsc_loop_now(const wsc_loop *loop);
-void wsc_loop_update_time(wsc_loop *loop);
+WSC_API uint64_t wsc_loop_now(const wsc_loop *loop);
+WSC_API void wsc_loop_update_time(wsc_loop *loop);
 
 /* A reference keeps run() going with nothing else registered, e.g. while a
    resolver thread works and will wsc_loop_post() its result. Counted; unref
    below zero is ignored. Loop thread only. */
-void wsc_loop_ref(wsc_loop *loop);
-void wsc_loop_unref(wsc_loop *loop);
+WSC_API void wsc_loop_ref(wsc_loop *loop);
+WSC_API void wsc_loop_unref(wsc_loop *loop);
 
 /* --- watches: interest in one fd ---------------------------------------- */
 
@@ -98,8 +98,8 @@ void wsc_loop_unref(wsc_loop *loop);
    epoll tracks the open file, not the number. Returns NULL with err set to
    WSC_EINVAL (bad argument, fd already watched, fd not pollable, e.g. a
    regular file), WSC_ENOMEM or WSC_EIO; nothing is registered then. */
-wsc_watch *wsc_watch_new(wsc_loop *loop, int fd, unsigned events, wsc_watch_cb cb, void *user,
-                         wsc_error *err);
+WSC_API wsc_watch *wsc_watch_new(wsc_loop *loop, int fd, unsigned events, wsc_watch_cb cb, void *user,
+                                 wsc_error *err);
 
 /* Changes the interest. No syscall if unchanged; otherwise one epoll_ctl.
    Interest 0 removes the fd from epoll (a hang-up would otherwise wake a
@@ -107,51 +107,51 @@ wsc_watch *wsc_watch_new(wsc_loop *loop, int fd, unsigned events, wsc_watch_cb c
    Events of this batch not yet dispatched are masked by the new interest.
    WSC_OK; WSC_EINVAL (bits other than READABLE|WRITABLE); WSC_ESTATE (watch
    stopped); WSC_ENOMEM, WSC_EIO: the interest is left unchanged. */
-int wsc_watch_set(wsc_watch *w, unsigned events);
+WSC_API int wsc_watch_set(wsc_watch *w, unsigned events);
 
 /* The current interest. */
-unsigned wsc_watch_events(const wsc_watch *w);
+WSC_API unsigned wsc_watch_events(const wsc_watch *w);
 
 /* Deregisters and frees (one epoll_ctl if the interest is non-zero). Safe
    from any callback, its own included; an event of w still pending in the
    current batch is not dispatched. NULL is a no-op. */
-void wsc_watch_free(wsc_watch *w);
+WSC_API void wsc_watch_free(wsc_watch *w);
 
 /* --- timers: one-shot, re-armable --------------------------------------- */
 
 /* Creates a stopped timer. NULL with err set to WSC_EINVAL or WSC_ENOMEM. */
-wsc_timer *wsc_timer_new(wsc_loop *loop, wsc_timer_cb cb, void *user, wsc_error *err);
+WSC_API wsc_timer *wsc_timer_new(wsc_loop *loop, wsc_timer_cb cb, void *user, wsc_error *err);
 
 /* (Re)arms t to fire once, delay_ms after wsc_loop_now(); restarting an active
    timer moves it. O(log n). WSC_OK, or WSC_ENOMEM when the heap had to grow
    and could not (the timer keeps its previous state). The heap never shrinks,
    so this cannot fail for an active timer, nor while no more timers are active
    than have been at once before on this loop. */
-int wsc_timer_start(wsc_timer *t, uint64_t delay_ms);
+WSC_API int wsc_timer_start(wsc_timer *t, uint64_t delay_ms);
 
 /* Disarms t; no-op if it is not active. O(log n). */
-void wsc_timer_stop(wsc_timer *t);
+WSC_API void wsc_timer_stop(wsc_timer *t);
 
 /* 1 if armed and not yet fired, else 0 (so 0 inside its own callback, until
    it re-arms itself). */
-int wsc_timer_active(const wsc_timer *t);
+WSC_API int wsc_timer_active(const wsc_timer *t);
 
 /* Stops and frees. Safe from any callback, its own included. NULL: no-op. */
-void wsc_timer_free(wsc_timer *t);
+WSC_API void wsc_timer_free(wsc_timer *t);
 
 /* --- driving wsc from a foreign loop (libuv, libev, GLib, poll()) --------- */
 
 /* The epoll fd: it polls readable whenever a watch is ready or a post is
    queued. Watch it for reading in the foreign loop; never read it. */
-int wsc_loop_fd(const wsc_loop *loop);
+WSC_API int wsc_loop_fd(const wsc_loop *loop);
 
 /* Milliseconds until the next timer is due: 0 if one is due or posts are
    waiting to run, -1 if there is no timer. Rounded up; capped at INT_MAX. */
-int wsc_loop_next_timeout(wsc_loop *loop);
+WSC_API int wsc_loop_next_timeout(wsc_loop *loop);
 
 /* Same as wsc_loop_run_once(loop, 0): dispatches whatever is ready and due,
    never blocks. Call it when wsc_loop_fd() is readable or the timeout expired. */
-int wsc_loop_process(wsc_loop *loop);
+WSC_API int wsc_loop_process(wsc_loop *loop);
 
 /* --- cross-thread ------------------------------------------------------- */
 
@@ -159,7 +159,7 @@ int wsc_loop_process(wsc_loop *loop);
    Queues fn(loop, user) to run on the loop's thread, in FIFO order, and wakes
    the loop (an eventfd). The allocator hooks must be thread-safe. WSC_OK,
    WSC_EINVAL (fn NULL) or WSC_ENOMEM (nothing queued). */
-int wsc_loop_post(wsc_loop *loop, wsc_post_cb fn, void *user);
+WSC_API int wsc_loop_post(wsc_loop *loop, wsc_post_cb fn, void *user);
 
 #ifdef __cplusplus
 }

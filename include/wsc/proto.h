@@ -49,13 +49,13 @@ typedef struct wsc_utf8 {
  * After a failure *st is unspecified: reset it before reuse.
  * Runs at memory speed on ASCII (SIMD with a portable fallback).
  */
-size_t wsc_utf8_validate(wsc_utf8 *st, const void *s, size_t len);
+WSC_API size_t wsc_utf8_validate(wsc_utf8 *st, const void *s, size_t len);
 
 /* Non-zero if *st is at a character boundary (a message may end here). */
 static inline int wsc_utf8_complete(const wsc_utf8 *st) { return st->state == 0; }
 
 /* One-shot: non-zero if s[0..len) is complete, valid UTF-8. */
-int wsc_utf8_valid(const void *s, size_t len);
+WSC_API int wsc_utf8_valid(const void *s, size_t len);
 
 /*
  * Masking (RFC 6455 5.3): dst[i] = src[i] ^ key[(offset + i) % 4].
@@ -63,7 +63,7 @@ int wsc_utf8_valid(const void *s, size_t len);
  * `offset` is the position of src[0] within the frame's payload, so a
  * payload can be masked in pieces. Runs at memory speed.
  */
-void wsc_mask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4], size_t offset);
+WSC_API void wsc_mask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4], size_t offset);
 
 /*
  * Close status codes (RFC 6455 7.4).
@@ -72,8 +72,8 @@ void wsc_mask(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]
  * wsc_close_code_app_ok: a code an application may pass to close(), by the
  *   browser's rule: 1000 or 3000-4999.
  */
-int wsc_close_code_valid(unsigned code);
-int wsc_close_code_app_ok(unsigned code);
+WSC_API int wsc_close_code_valid(unsigned code);
+WSC_API int wsc_close_code_app_ok(unsigned code);
 
 /* Largest reason a Close frame can carry: 125 - 2 bytes of code. */
 #define WSC_CLOSE_REASON_MAX 123
@@ -114,14 +114,14 @@ typedef struct wsc_frame_header {
  * Returns the header length (2-14) and fills *h, 0 if more bytes are needed,
  * or WSC_EPROTO if the 64-bit length has its most significant bit set.
  */
-int wsc_frame_header_parse(const uint8_t *in, size_t len, wsc_frame_header *h);
+WSC_API int wsc_frame_header_parse(const uint8_t *in, size_t len, wsc_frame_header *h);
 
 /*
  * Writes a header with the minimal length encoding into out (room for
  * WSC_FRAME_HEADER_MAX bytes). mask may be NULL (unmasked). Returns its length.
  */
-size_t wsc_frame_header_write(uint8_t *out, int fin, unsigned rsv, unsigned opcode,
-                              const uint8_t *mask, uint64_t payload_len);
+WSC_API size_t wsc_frame_header_write(uint8_t *out, int fin, unsigned rsv, unsigned opcode,
+                                      const uint8_t *mask, uint64_t payload_len);
 
 /* ------------------------------------------------------------------ */
 /* 3. The protocol object                                              */
@@ -180,8 +180,8 @@ typedef struct wsc_proto_config {
  * (WSC_EINVAL: client role without a random callback, bad deflate params;
  * WSC_ENOMEM).
  */
-wsc_proto *wsc_proto_new(const wsc_proto_config *cfg, wsc_error *err);
-void wsc_proto_free(wsc_proto *p);
+WSC_API wsc_proto *wsc_proto_new(const wsc_proto_config *cfg, wsc_error *err);
+WSC_API void wsc_proto_free(wsc_proto *p);
 
 /* Endpoint states, from the point of view of the closing handshake. */
 enum wsc_proto_state {
@@ -191,7 +191,7 @@ enum wsc_proto_state {
     WSC_PS_CLOSED,         /* Close sent and received: closing handshake done */
     WSC_PS_FAILED          /* we failed the connection (protocol error) */
 };
-int wsc_proto_state(const wsc_proto *p);
+WSC_API int wsc_proto_state(const wsc_proto *p);
 
 /* What wsc_proto_recv() reports. */
 enum wsc_event_type {
@@ -231,22 +231,22 @@ typedef struct wsc_event {
  * calls return WSC_ESTATE. Once the peer's Close was reported, later input is
  * consumed and ignored (RFC 6455 5.5.1).
  */
-int wsc_proto_recv(wsc_proto *p, uint8_t *in, size_t len, size_t *consumed, wsc_event *ev);
+WSC_API int wsc_proto_recv(wsc_proto *p, uint8_t *in, size_t len, size_t *consumed, wsc_event *ev);
 
 /* Close code for the failure (1002, 1007 or 1009); 0 if not failed. */
-unsigned wsc_proto_fail_code(const wsc_proto *p);
+WSC_API unsigned wsc_proto_fail_code(const wsc_proto *p);
 /* Human-readable reason of the last failure or refusal ("" if none). */
-const char *wsc_proto_errmsg(const wsc_proto *p);
+WSC_API const char *wsc_proto_errmsg(const wsc_proto *p);
 
 /* Non-zero if control frames (Pong or Close replies) wait for wsc_proto_flush(). */
-int wsc_proto_want_flush(const wsc_proto *p);
+WSC_API int wsc_proto_want_flush(const wsc_proto *p);
 
 /*
  * Appends pending control frames (the Pong answering the latest Ping, the
  * Close reply, or the Close frame that fails the connection) to out.
  * WSC_OK, WSC_ENOMEM or WSC_ETOOBIG (nothing appended, still pending).
  */
-int wsc_proto_flush(wsc_proto *p, wsc_buf *out);
+WSC_API int wsc_proto_flush(wsc_proto *p, wsc_buf *out);
 
 /*
  * Encodes a whole message (WSC_OP_TEXT or WSC_OP_BINARY) and appends it to
@@ -257,7 +257,7 @@ int wsc_proto_flush(wsc_proto *p, wsc_buf *out);
  * WSC_ESTATE (Close already sent or connection failed), WSC_ENOMEM or
  * WSC_ETOOBIG (out is full): in every error case nothing was appended.
  */
-int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out);
+WSC_API int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out);
 
 /*
  * Streaming send: one frame of a message the caller fragments itself.
@@ -265,12 +265,12 @@ int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size_t len, 
  * fin ends the message. Text is validated across frames. Never compressed.
  * Same returns as wsc_proto_send(), plus WSC_ESTATE for a frame out of order.
  */
-int wsc_proto_send_frame(wsc_proto *p, unsigned opcode, int fin, const void *data, size_t len,
-                         wsc_buf *out);
+WSC_API int wsc_proto_send_frame(wsc_proto *p, unsigned opcode, int fin, const void *data, size_t len,
+                                 wsc_buf *out);
 
 /* Ping / Pong with up to 125 bytes of payload (WSC_EINVAL if longer). */
-int wsc_proto_ping(wsc_proto *p, const void *data, size_t len, wsc_buf *out);
-int wsc_proto_pong(wsc_proto *p, const void *data, size_t len, wsc_buf *out);
+WSC_API int wsc_proto_ping(wsc_proto *p, const void *data, size_t len, wsc_buf *out);
+WSC_API int wsc_proto_pong(wsc_proto *p, const void *data, size_t len, wsc_buf *out);
 
 /*
  * Starts (or answers) the closing handshake: appends a Close frame.
@@ -281,14 +281,14 @@ int wsc_proto_pong(wsc_proto *p, const void *data, size_t len, wsc_buf *out);
  * wsc_close_code_app_ok() first; the connection layer (ws.h) does.
  * WSC_ESTATE if a Close was already sent.
  */
-int wsc_proto_close(wsc_proto *p, unsigned code, const char *reason, size_t reason_len,
-                    wsc_buf *out);
+WSC_API int wsc_proto_close(wsc_proto *p, unsigned code, const char *reason, size_t reason_len,
+                            wsc_buf *out);
 
 /*
  * Bytes a message of `len` payload bytes takes on the wire at most
  * (headers of every fragment included, compression not counted).
  */
-size_t wsc_proto_wire_size(const wsc_proto *p, size_t len);
+WSC_API size_t wsc_proto_wire_size(const wsc_proto *p, size_t len);
 
 #ifdef __cplusplus
 }

@@ -107,46 +107,46 @@ typedef struct wsc_server_options {
 /* Binds, listens and starts accepting. NULL with err on failure (WSC_EIO
    with the OS reason, e.g. "address already in use"; WSC_ETLS for
    certificate/key problems; WSC_EINVAL). */
-wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_error *err);
+WSC_API wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_error *err);
 
 /* Closes the listener and every connection at once (no closing handshake,
    no more callbacks). Safe inside callbacks (deferred). */
-void wsc_server_free(wsc_server *s);
+WSC_API void wsc_server_free(wsc_server *s);
 
 /* Stops accepting; existing connections go on. */
-void wsc_server_stop_listening(wsc_server *s);
+WSC_API void wsc_server_stop_listening(wsc_server *s);
 
 /* The bound port (useful with port 0). */
-uint16_t wsc_server_port(const wsc_server *s);
+WSC_API uint16_t wsc_server_port(const wsc_server *s);
 /* Open connections right now. */
-size_t wsc_server_connections(const wsc_server *s);
+WSC_API size_t wsc_server_connections(const wsc_server *s);
 
 /* Calls fn for every OPEN connection (e.g. to broadcast). fn may send and
    close; it must not free the server. */
-void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *arg), void *arg);
+WSC_API void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *arg), void *arg);
 
 /* Sending, as ws.h: text must be valid UTF-8; frames coalesce into one write
    per loop iteration. WSC_OK, WSC_EUTF8, WSC_ECLOSED, WSC_ETOOBIG, WSC_ENOMEM. */
-int wsc_sconn_send_text(wsc_sconn *c, const char *data, size_t len);
-int wsc_sconn_send_binary(wsc_sconn *c, const void *data, size_t len);
-int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len);
+WSC_API int wsc_sconn_send_text(wsc_sconn *c, const char *data, size_t len);
+WSC_API int wsc_sconn_send_binary(wsc_sconn *c, const void *data, size_t len);
+WSC_API int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len);
 
 /* Starts the closing handshake with any code a Close frame may carry
    (wsc_close_code_valid, e.g. 1008 policy violation) or 0 for none; reason
    <= 123 bytes of UTF-8. The server closes TCP once the client answers (or
    after the close timeout). WSC_OK, WSC_EINVAL, WSC_EUTF8. */
-int wsc_sconn_close(wsc_sconn *c, unsigned code, const char *reason);
+WSC_API int wsc_sconn_close(wsc_sconn *c, unsigned code, const char *reason);
 
 /* Drops the connection at once (close event 1006). */
-void wsc_sconn_terminate(wsc_sconn *c);
+WSC_API void wsc_sconn_terminate(wsc_sconn *c);
 
-void wsc_sconn_set_user(wsc_sconn *c, void *user);
-void *wsc_sconn_get_user(const wsc_sconn *c);
-const char *wsc_sconn_protocol(const wsc_sconn *c);   /* "" if none */
-const char *wsc_sconn_extensions(const wsc_sconn *c); /* "" if none */
-const char *wsc_sconn_peer(const wsc_sconn *c);
-uint64_t wsc_sconn_buffered_amount(const wsc_sconn *c);
-int wsc_sconn_ready_state(const wsc_sconn *c); /* ws.h's values */
+WSC_API void wsc_sconn_set_user(wsc_sconn *c, void *user);
+WSC_API void *wsc_sconn_get_user(const wsc_sconn *c);
+WSC_API const char *wsc_sconn_protocol(const wsc_sconn *c);   /* "" if none */
+WSC_API const char *wsc_sconn_extensions(const wsc_sconn *c); /* "" if none */
+WSC_API const char *wsc_sconn_peer(const wsc_sconn *c);
+WSC_API uint64_t wsc_sconn_buffered_amount(const wsc_sconn *c);
+WSC_API int wsc_sconn_ready_state(const wsc_sconn *c); /* ws.h's values */
 
 #ifdef __cplusplus
 }

@@ -67,7 +67,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wsc/wsc.h"
+#include "wsc.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,7 +94,7 @@ typedef struct wsc_store wsc_store;
  * for a NULL token, an embedded NUL, a control character or a non-ASCII byte).
  * Thread-safe, allocates nothing.
  */
-int wsc_token_valid(const char *token, size_t len);
+WSC_API int wsc_token_valid(const char *token, size_t len);
 
 /*
  * Writes the default store location into buf (cap bytes) and returns buf:
@@ -104,7 +104,7 @@ int wsc_token_valid(const char *token, size_t len);
  * database). Returns NULL (buf then holds "") when no home directory can be
  * found or the path does not fit in cap bytes. Creates nothing.
  */
-const char *wsc_store_default_path(char *buf, size_t cap);
+WSC_API const char *wsc_store_default_path(char *buf, size_t cap);
 
 /*
  * Opens the token store at path (NULL: wsc_store_default_path()), creating
@@ -124,21 +124,21 @@ const char *wsc_store_default_path(char *buf, size_t cap);
  * A failed open leaves behind only what it created (directories, an empty
  * 0600 file) and nothing open.
  */
-wsc_store *wsc_store_open(const char *path, wsc_error *err);
+WSC_API wsc_store *wsc_store_open(const char *path, wsc_error *err);
 
 /* Closes the handle and frees it. NULL is allowed. Never fails. */
-void wsc_store_close(wsc_store *s);
+WSC_API void wsc_store_close(wsc_store *s);
 
 /* The path the store was opened with (the default location if NULL was
    given). Valid until wsc_store_close(). */
-const char *wsc_store_path(const wsc_store *s);
+WSC_API const char *wsc_store_path(const wsc_store *s);
 
 /*
  * Sets the busy timeout of this handle (0 to WSC_STORE_BUSY_MS_MAX ms; 0
  * means fail at once when the database is locked). WSC_OK, or WSC_EINVAL for
  * a NULL handle or an out-of-range value (nothing changed).
  */
-int wsc_store_set_busy_timeout(wsc_store *s, int ms);
+WSC_API int wsc_store_set_busy_timeout(wsc_store *s, int ms);
 
 /*
  * Looks up the token of (origin, key); key NULL means WSC_STORE_DEFAULT_KEY.
@@ -151,8 +151,8 @@ int wsc_store_set_busy_timeout(wsc_store *s, int ms);
  *               valid token (the file was edited by hand): it is not returned.
  * Reads only: nothing is changed, the handle stays usable.
  */
-int wsc_store_get(wsc_store *s, const char *origin, const char *key, char **value,
-                  wsc_error *err);
+WSC_API int wsc_store_get(wsc_store *s, const char *origin, const char *key, char **value,
+                          wsc_error *err);
 
 /*
  * Stores value as the token of (origin, key) (key NULL: the default key),
@@ -165,15 +165,15 @@ int wsc_store_get(wsc_store *s, const char *origin, const char *key, char **valu
  *   WSC_ESTORE  locked, corrupt, read-only, disk full, I/O error.
  * On error the previous token, if any, is still stored.
  */
-int wsc_store_set(wsc_store *s, const char *origin, const char *key, const char *value,
-                  wsc_error *err);
+WSC_API int wsc_store_set(wsc_store *s, const char *origin, const char *key, const char *value,
+                          wsc_error *err);
 
 /*
  * Removes the token of (origin, key) (key NULL: the default key). WSC_OK also
  * when there was none. Errors as wsc_store_set() (no value to validate); on
  * error the entry is unchanged.
  */
-int wsc_store_delete(wsc_store *s, const char *origin, const char *key, wsc_error *err);
+WSC_API int wsc_store_delete(wsc_store *s, const char *origin, const char *key, wsc_error *err);
 
 /*
  * Calls fn(origin, key, updated, user) for every entry, ordered by origin then
@@ -187,12 +187,12 @@ int wsc_store_delete(wsc_store *s, const char *origin, const char *key, wsc_erro
  */
 typedef int (*wsc_store_list_fn)(const char *origin, const char *key, int64_t updated,
                                  void *user);
-int wsc_store_list(wsc_store *s, const char *origin, wsc_store_list_fn fn, void *user,
-                   wsc_error *err);
+WSC_API int wsc_store_list(wsc_store *s, const char *origin, wsc_store_list_fn fn, void *user,
+                           wsc_error *err);
 
 /* Overwrites value (up to its terminating NUL) with zeros, then frees it.
    NULL is allowed. */
-void wsc_store_free(char *value);
+WSC_API void wsc_store_free(char *value);
 
 #ifdef __cplusplus
 }

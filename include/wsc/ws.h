@@ -184,7 +184,7 @@ typedef struct wsc_ws_options {
  * WSC_EINVAL) or WSC_ENOMEM; network failures are reported later through the
  * error and close events, never here.
  */
-wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err);
+WSC_API wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err);
 
 /*
  * Frees the connection at once: the socket is closed without a closing
@@ -192,7 +192,7 @@ wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, 
  * any of this connection's callbacks (takes effect when it returns).
  * For a graceful end call wsc_ws_close() and free in the close callback.
  */
-void wsc_ws_free(wsc_ws *ws);
+WSC_API void wsc_ws_free(wsc_ws *ws);
 
 /*
  * Sends a text message (must be valid UTF-8) or a binary message. The data
@@ -203,12 +203,12 @@ void wsc_ws_free(wsc_ws *ws);
  * (CONNECTING: the browser throws here too); WSC_ECLOSED (CLOSING or
  * CLOSED); WSC_ETOOBIG (would exceed max_buffered); WSC_ENOMEM.
  */
-int wsc_ws_send_text(wsc_ws *ws, const char *data, size_t len);
-int wsc_ws_send_binary(wsc_ws *ws, const void *data, size_t len);
+WSC_API int wsc_ws_send_text(wsc_ws *ws, const char *data, size_t len);
+WSC_API int wsc_ws_send_binary(wsc_ws *ws, const void *data, size_t len);
 
 /* Sends a Ping with up to 125 bytes (WSC_EINVAL if longer). Pongs arrive as
    WSC_WS_PONG events. Same state errors as sending. */
-int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len);
+WSC_API int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len);
 
 /*
  * close(code, reason) with the browser's rules: code 0 means "no code" (a
@@ -219,7 +219,7 @@ int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len);
  * with 1006). OPEN: the closing handshake starts (CLOSING), bounded by the
  * close timeout. CLOSING or CLOSED: nothing happens (WSC_OK).
  */
-int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason);
+WSC_API int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason);
 
 /*
  * Drops the connection at once, without a closing handshake (node ws's
@@ -228,33 +228,33 @@ int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason);
  * called inside one). For a peer that stopped answering. WSC_OK; nothing
  * happens if already CLOSED.
  */
-int wsc_ws_terminate(wsc_ws *ws);
+WSC_API int wsc_ws_terminate(wsc_ws *ws);
 
 /* Adds a listener (addEventListener) for one event type; any number per
    type, called in the order added, after the callback from the options.
    Returns an id > 0, or WSC_EINVAL / WSC_ENOMEM. */
-int wsc_ws_add_listener(wsc_ws *ws, int type, wsc_ws_cb cb, void *user);
+WSC_API int wsc_ws_add_listener(wsc_ws *ws, int type, wsc_ws_cb cb, void *user);
 /* Removes a listener by id (safe inside callbacks). WSC_OK or WSC_EINVAL. */
-int wsc_ws_remove_listener(wsc_ws *ws, int id);
+WSC_API int wsc_ws_remove_listener(wsc_ws *ws, int id);
 
 /* Accessors (the browser's read-only attributes). Strings are owned by the
    connection and valid until it is freed. */
-int wsc_ws_ready_state(const wsc_ws *ws);
-const char *wsc_ws_url(const wsc_ws *ws);        /* the URL as given */
-const char *wsc_ws_protocol(const wsc_ws *ws);   /* selected subprotocol, "" if none */
-const char *wsc_ws_extensions(const wsc_ws *ws); /* Sec-WebSocket-Extensions as negotiated, "" if none */
+WSC_API int wsc_ws_ready_state(const wsc_ws *ws);
+WSC_API const char *wsc_ws_url(const wsc_ws *ws);        /* the URL as given */
+WSC_API const char *wsc_ws_protocol(const wsc_ws *ws);   /* selected subprotocol, "" if none */
+WSC_API const char *wsc_ws_extensions(const wsc_ws *ws); /* Sec-WebSocket-Extensions as negotiated, "" if none */
 /* bufferedAmount: application bytes accepted by send and not yet written to
    the socket (for TLS: not yet accepted by the TLS layer). An uncompressed,
    unfragmented message leaves it byte by byte as its payload is written; a
    compressed or fragmented one in proportion to its bytes on the wire, and
    wholly when its last byte is written. Pings, pongs and frame headers are
    not counted. */
-uint64_t wsc_ws_buffered_amount(const wsc_ws *ws);
+WSC_API uint64_t wsc_ws_buffered_amount(const wsc_ws *ws);
 /* binaryType: always "arraybuffer": binary messages are handed over as
    bytes (data/len) in the message event; there is no Blob in C. */
-const char *wsc_ws_binary_type(const wsc_ws *ws);
+WSC_API const char *wsc_ws_binary_type(const wsc_ws *ws);
 /* The server's origin, e.g. "wss://example.com:443" (MessageEvent.origin). */
-const char *wsc_ws_origin(const wsc_ws *ws);
+WSC_API const char *wsc_ws_origin(const wsc_ws *ws);
 
 /*
  * Values of a header of the server's handshake response, valid during the
@@ -262,7 +262,7 @@ const char *wsc_ws_origin(const wsc_ws *ws);
  * named `name` (case-insensitive), or NULL. E.g. every Set-Cookie:
  *   for (int i = 0; (v = wsc_ws_response_header(ws, "Set-Cookie", i)); i++)
  */
-const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index);
+WSC_API const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index);
 
 #ifdef __cplusplus
 }

@@ -18,13 +18,35 @@
 extern "C" {
 #endif
 
+/*
+ * WSC_API marks every function the library exports. wsc is compiled with
+ * hidden visibility, so anything without it stays internal to the library
+ * (a test compares the exported set with the declarations in these headers).
+ * Building a static library or the library itself needs nothing: the macro
+ * only adds the visibility attribute (dllexport/dllimport on Windows, where
+ * WSC_STATIC selects a static link and WSC_BUILDING is set by the build).
+ */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(WSC_STATIC)
+#    define WSC_API
+#  elif defined(WSC_BUILDING)
+#    define WSC_API __declspec(dllexport)
+#  else
+#    define WSC_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) || defined(__clang__)
+#  define WSC_API __attribute__((visibility("default")))
+#else
+#  define WSC_API
+#endif
+
 #define WSC_VERSION_MAJOR 0
 #define WSC_VERSION_MINOR 1
 #define WSC_VERSION_PATCH 0
 #define WSC_VERSION_STRING "0.1.0"
 
 /* Returns WSC_VERSION_STRING of the library actually linked. */
-const char *wsc_version(void);
+WSC_API const char *wsc_version(void);
 
 /*
  * Optional one-time initialisation of what wsc's dependencies otherwise set
@@ -34,7 +56,7 @@ const char *wsc_version(void);
  * Thread-safe and idempotent; never required. Returns WSC_OK or WSC_EIO.
  * (Part of libwsc, not of the sans-I/O core.)
  */
-int wsc_global_init(void);
+WSC_API int wsc_global_init(void);
 
 /*
  * Error codes. Stable: new codes are only ever appended.
@@ -69,7 +91,7 @@ enum wsc_err {
 };
 
 /* A short static description of an error code ("invalid argument"). Never NULL. */
-const char *wsc_strerror(int err);
+WSC_API const char *wsc_strerror(int err);
 
 /* Filled by functions that take a `wsc_error *` (which may always be NULL). */
 typedef struct wsc_error {
@@ -90,7 +112,7 @@ typedef struct wsc_allocator {
     void (*free_fn)(void *ptr);
 } wsc_allocator;
 
-void wsc_set_allocator(const wsc_allocator *allocator);
+WSC_API void wsc_set_allocator(const wsc_allocator *allocator);
 
 /*
  * A growable byte buffer owned by the caller. The core appends encoded bytes
@@ -114,13 +136,13 @@ typedef struct wsc_buf {
 static inline size_t wsc_buf_pending(const wsc_buf *b) { return b->len - b->off; }
 
 /* Ensures room for `extra` more bytes. WSC_OK, WSC_ENOMEM or WSC_ETOOBIG. */
-int wsc_buf_reserve(wsc_buf *b, size_t extra);
+WSC_API int wsc_buf_reserve(wsc_buf *b, size_t extra);
 /* Appends len bytes. WSC_OK, WSC_ENOMEM or WSC_ETOOBIG (nothing appended). */
-int wsc_buf_append(wsc_buf *b, const void *data, size_t len);
+WSC_API int wsc_buf_append(wsc_buf *b, const void *data, size_t len);
 /* Marks the first n pending bytes as consumed (n <= wsc_buf_pending()). */
-void wsc_buf_consume(wsc_buf *b, size_t n);
+WSC_API void wsc_buf_consume(wsc_buf *b, size_t n);
 /* Frees the storage; the buffer is empty afterwards and may be reused. */
-void wsc_buf_free(wsc_buf *b);
+WSC_API void wsc_buf_free(wsc_buf *b);
 
 #ifdef __cplusplus
 }
