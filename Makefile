@@ -7,16 +7,23 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CTEST_FLAGS ?= --output-on-failure --timeout 600 -j $(JOBS)
 FUZZ_SECONDS ?= 300
+PREFIX ?= /usr/local
 
-.PHONY: all bootstrap build test test-release test-asan demo fuzz bench conformance clean
+.PHONY: all bootstrap bootstrap-build build install abi deb test test-release test-asan demo fuzz bench conformance clean
 PYTHON ?= /usr/bin/python3
 
 all: build
 
+# What the tests need (packages, node ws): make test. Building needs only
+# bootstrap-build, which does nothing (and needs no root) once the build
+# packages are installed.
 bootstrap:
-	@scripts/bootstrap
+	@scripts/bootstrap test
 
-build: bootstrap
+bootstrap-build:
+	@scripts/bootstrap build
+
+build: bootstrap-build
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSC_WERROR=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
@@ -38,6 +45,22 @@ test-asan: bootstrap
 
 demo: build
 	@scripts/demo $(BUILD)
+
+# Installs headers, libwsc (shared and static), libwsc-proto, pkg-config
+# files, the CMake package, the wsc command and the man pages under PREFIX
+# (default /usr/local), staged under DESTDIR if set:
+#   make install PREFIX=$$HOME/.local      make install DESTDIR=/tmp/stage PREFIX=/usr
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix $(PREFIX)
+
+# Records the shared libraries' ABI in abi/ after a deliberate change (the
+# abi.check tests compare against it; rules in abi/README.md).
+abi: build
+	scripts/abi-record $(BUILD)
+
+# Debian packages libwsc0, libwsc-dev and wsc into ../ (dpkg-buildpackage).
+deb: bootstrap
+	dpkg-buildpackage -us -uc -b
 
 # Longer fuzzing campaign: every harness for FUZZ_SECONDS.
 fuzz: bootstrap

@@ -41,9 +41,9 @@ extern "C" {
 #endif
 
 #define WSC_VERSION_MAJOR 0
-#define WSC_VERSION_MINOR 1
+#define WSC_VERSION_MINOR 2
 #define WSC_VERSION_PATCH 0
-#define WSC_VERSION_STRING "0.1.0"
+#define WSC_VERSION_STRING "0.2.0"
 
 /* Returns WSC_VERSION_STRING of the library actually linked. */
 WSC_API const char *wsc_version(void);
