@@ -44,8 +44,12 @@ extern "C" {
 #define WSC_VERSION_MINOR 2
 #define WSC_VERSION_PATCH 0
 #define WSC_VERSION_STRING "0.2.0"
+/* One number for comparisons: 0xMMmmpp (0.2.0 is 0x000200). */
+#define WSC_VERSION_NUM ((WSC_VERSION_MAJOR << 16) | (WSC_VERSION_MINOR << 8) | WSC_VERSION_PATCH)
 
-/* Returns WSC_VERSION_STRING of the library actually linked. */
+/* Returns WSC_VERSION_STRING of the library actually linked (which may be
+   newer than the header a program was compiled with: see abi/README.md).
+   Never fails; the string is static. */
 WSC_API const char *wsc_version(void);
 
 /*
