@@ -41,8 +41,8 @@ CLIENTS_DIR = os.path.join(ROOT, "bench", "clients")
 PY = "/usr/bin/python3"
 MiB = 1 << 20
 
-ALL_CLIENTS = ["raw", "wsc", "wslay", "lws", "node", "python"]
-TLS_CLIENTS = ["wsc", "lws", "node", "python"]      # wslay has no TLS; raw is plain TCP
+ALL_CLIENTS = ["raw", "wsc", "wslay", "lws", "beast", "node", "python"]
+TLS_CLIENTS = ["wsc", "lws", "beast", "node", "python"]  # wslay has no TLS; raw is plain TCP
 DEFLATE_CLIENTS = ["wsc", "lws", "node", "python"]  # wslay: no extension support
 INTERPRETED = {"node", "python"}                     # callgrind figures vary a little run to run
 
@@ -216,6 +216,17 @@ def build(args):
         rc, out, err, _ = run(["cc", *cflags, "-o", out_bin, src, *libs], 300)
         if rc != 0:
             sys.exit(f"building {name} failed:\n" + (out + err).decode(errors="replace"))
+    # the C++ clients, each with plain c++ (Boost.Beast is header-only)
+    cxx_units = {"beast_client": ["-lssl", "-lcrypto", "-pthread"]}
+    for name, libs in cxx_units.items():
+        src = os.path.join(CLIENTS_DIR, name + ".cpp")
+        out_bin = os.path.join(BIN, name)
+        newest = max(os.path.getmtime(src), os.path.getmtime(os.path.join(CLIENTS_DIR, "bench_util.h")))
+        if os.path.exists(out_bin) and os.path.getmtime(out_bin) > newest:
+            continue
+        rc, out, err, _ = run(["c++", "-std=c++17", *cflags, "-o", out_bin, src, *libs], 600)
+        if rc != 0:
+            sys.exit(f"building {name} failed:\n" + (out + err).decode(errors="replace"))
     # certificates for wss
     certs = os.path.join(BB, "certs")
     rc, out, err, _ = run(["bash", os.path.join(ROOT, "tests", "peers", "mkcerts.sh"), certs], 120)
@@ -233,7 +244,8 @@ def versions():
         rc, out, _, _ = run(["dpkg-query", "-W", "-f=${Version}", p], 20)
         return out.decode().split("-")[0] if rc == 0 else "?"
 
-    v = {"lws": dpkg("libwebsockets-dev"), "wslay": dpkg("libwslay-dev"), "python": dpkg("python3-websockets")}
+    v = {"lws": dpkg("libwebsockets-dev"), "wslay": dpkg("libwslay-dev"), "python": dpkg("python3-websockets"),
+         "beast": dpkg("libboost-dev")}
     try:
         with open(os.path.join(ROOT, "tests", "peers", "node_modules", "ws", "package.json")) as f:
             v["node"] = json.load(f)["version"]
@@ -262,8 +274,8 @@ class Bench:
     def label(self, c):
         v = self.v
         return {"raw": "raw TCP floor", "wsc": "**wsc**", "wslay": f"wslay {v['wslay']}",
-                "lws": f"libwebsockets {v['lws']}", "node": f"node ws {v['node']}",
-                "python": f"Python websockets {v['python']}"}[c]
+                "lws": f"libwebsockets {v['lws']}", "beast": f"Boost.Beast {v['beast']}",
+                "node": f"node ws {v['node']}", "python": f"Python websockets {v['python']}"}[c]
 
     # servers
     def ws_server_argv(self, kind="lean"):
@@ -295,6 +307,8 @@ class Bench:
                     *(["--ca", os.path.join(self.certs, "ca.pem")] if tls else []), mode, url, *nums]
         if c == "wslay":
             return [os.path.join(BIN, "wslay_client"), mode, url, *nums]
+        if c == "beast":
+            return [os.path.join(BIN, "beast_client"), mode, url, *nums]
         flag = ["--deflate"] if deflate else []
         if c == "lws":
             return [os.path.join(BIN, "lws_client"), *flag, mode, url, *nums]
@@ -1047,7 +1061,7 @@ def write_chart(B, clients, png):
                 vals.append(f"{v:.3f}" if v else "NaN")
             f.write(f"{s} " + " ".join(vals) + "\n")
     titles = {"raw": "raw TCP floor", "wsc": "wsc", "wslay": "wslay", "lws": "libwebsockets",
-              "node": "node ws", "python": "Python websockets"}
+              "beast": "Boost.Beast", "node": "node ws", "python": "Python websockets"}
     plots = []
     for i, c in enumerate(clients):
         if not any(B.data.get(("sweep", s, c)) for s in sweep_sizes(args)):

@@ -254,7 +254,9 @@ int wsc_cmd_bench(int argc, char **argv) {
         b.mode = B_THROUGHPUT;
         b.size = (size_t)y;
         b.count = (x + y - 1) / y;
-    } else if (n == 3 && !strcmp(a[0], "conns") && !parse_u64(a[2], &x) && x) {
+    } else if (n == 3 && !strcmp(a[0], "conns") && !parse_u64(a[2], &x)) {
+        /* N = 0 is allowed: a baseline (the process and the library set up,
+           no connection), which tools compare against. */
         b.mode = B_CONNS;
         b.count = x;
     } else {
@@ -296,7 +298,7 @@ int wsc_cmd_bench(int argc, char **argv) {
         o.on_close = conn_close;
         o.connect_timeout_ms = 60000;
         o.handshake_timeout_ms = 60000;
-        b.conns = calloc(b.count, sizeof *b.conns);
+        b.conns = calloc(b.count ? b.count : 1, sizeof *b.conns);
         if (!b.conns) {
             fprintf(stderr, "wsc bench: out of memory\n");
             return 1;
@@ -306,13 +308,14 @@ int wsc_cmd_bench(int argc, char **argv) {
         b.rss_base = vm_rss_kb();
         clock_gettime(CLOCK_MONOTONIC, &b.t0);
         while (b.created < b.count && b.created < CONNS_IN_FLIGHT && !b.failed) conn_create(&b);
-        if (!b.failed) wsc_loop_run(b.loop);
+        if (!b.failed && b.count) wsc_loop_run(b.loop);
+        if (!b.count) b.t1 = b.t0;
         long rss = vm_rss_kb();
         if (!b.failed && b.opened == b.count) {
             long delta = rss - b.rss_base;
             printf("RESULT conns msgs=0 bytes=0 seconds=%.6f conns=%llu rss_base_kb=%ld rss_kb=%ld bytes_per_conn=%lld\n",
                    secs(&b.t0, &b.t1), (unsigned long long)b.count, b.rss_base, rss,
-                   (long long)(delta * 1024 / (long)b.count));
+                   b.count ? (long long)(delta * 1024 / (long)b.count) : 0LL);
         } else {
             fprintf(stderr, "wsc bench: %s\n", b.why ? b.why : "not every connection opened");
             rc = 1;
