@@ -85,6 +85,8 @@ def main():
             if s not in sec:
                 errors.append("%s: no '# %s' section" % (page, s))
         if overview:
+            if "EXAMPLE" in sec and not re.search(r"^```[^\n]*\n/\* (run|compile only):", sec["EXAMPLE"], re.M):
+                errors.append("%s: an EXAMPLE must start with a run tag" % page)
             continue
         syn = norm(sec.get("SYNOPSIS", ""))
         for n in names:
@@ -112,9 +114,9 @@ def main():
     known = set(owner) | set(pages)
     for page in pages:
         text = open(os.path.join(src, "docs", "man3", page + ".scd"), encoding="utf-8").read()
-        for ref in re.findall(r"\*([\w-]+)\*\(3\)", sections(text).get("SEE ALSO", "")):
+        for ref in re.findall(r"\*([\w-]+)\*\(3\)", text):
             if ref not in known:
-                errors.append("%s: SEE ALSO cites %s(3), which has no page" % (page, ref))
+                errors.append("%s: cites %s(3), which has no page" % (page, ref))
     if build and os.path.isdir(build):
         for n in sorted(owner):
             f = os.path.join(build, n + ".3")
