@@ -181,7 +181,8 @@ typedef struct wsc_ws_options {
  * `url` is ws://, wss://, http(s):// (mapped as browsers do), or
  * ws+unix:/path/to.sock:/request/path. The URL and options are copied.
  * Returns NULL and fills err on a malformed URL or options (WSC_EURL,
- * WSC_EINVAL) or WSC_ENOMEM; network failures are reported later through the
+ * WSC_EINVAL), WSC_ENOMEM, or WSC_EIO if the random generator fails (the
+ * handshake key); network failures are reported later through the
  * error and close events, never here.
  */
 WSC_API wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err);
