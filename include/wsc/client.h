@@ -7,7 +7,9 @@
  *   o.timeout_ms = 5000;          // the seed's `timeout`
  *   o.on_message = on_message;    // gets the message already parsed as JSON
  *   wsc_client *c = wsc_client_new(loop, "wss://example.com/feed", &o, &err);
- *   wsc_client_send_json(c, json_pack("{s:s}", "op", "subscribe"));
+ *   json_t *msg = json_pack("{s:s}", "op", "subscribe");
+ *   wsc_client_send_json(c, msg);  // not stolen: the caller keeps its reference
+ *   json_decref(msg);
  *
  * What it adds to one connection (ws.h):
  *  - it connects at creation and reconnects by itself: after every close
@@ -195,17 +197,22 @@ WSC_API void wsc_client_free(wsc_client *c);
 
 /* (Re)starts a client that is CLOSED (closed by the application, maximum
    reached, or a final failure): attempts are reset and it connects now.
-   WSC_OK; nothing happens if it is already connecting or open. */
+   WSC_OK; nothing happens if it is already connecting or open. WSC_EINVAL if
+   c is NULL. */
 WSC_API int wsc_client_connect(wsc_client *c);
 
 /* Drops the current connection (Close 1000 "reconnect") and connects again
-   at once; attempts are reset. Like connect() if the client is CLOSED. */
+   at once; attempts are reset. Like connect() if the client is CLOSED.
+   WSC_OK; WSC_EINVAL if c is NULL; WSC_ENOMEM if the Close frame cannot be
+   buffered (the client reconnects when that connection ends). */
 WSC_API int wsc_client_reconnect(wsc_client *c);
 
 /* close(code, reason) with the browser's rules (ws.h: code 0 or 1000 or
-   3000-4999, reason <= 123 bytes of UTF-8; else WSC_EINVAL / WSC_EUTF8 and
-   nothing happens). Stops reconnecting. Queued messages are discarded and
-   reported (error event, WSC_ECLOSED). */
+   3000-4999, reason <= 123 bytes of UTF-8 and none with code 0; else
+   WSC_EINVAL / WSC_EUTF8 and nothing happens; WSC_EINVAL for c NULL). Stops
+   reconnecting. Queued messages are discarded and reported (error event,
+   WSC_ECLOSED). WSC_ENOMEM if the Close frame cannot be buffered: the client
+   no longer reconnects, but the connection stays open until it ends. */
 WSC_API int wsc_client_close(wsc_client *c, unsigned code, const char *reason);
 
 /*
@@ -213,7 +220,8 @@ WSC_API int wsc_client_close(wsc_client *c, unsigned code, const char *reason);
  * OPEN: handed to the connection. CONNECTING/reconnecting: queued (copied)
  * and sent in order once open; WSC_EQUEUEFULL if the queue is full (nothing
  * queued), WSC_ESTATE if the queue is off. CLOSED or closing for good:
- * WSC_ECLOSED. Other errors as wsc_ws_send_text().
+ * WSC_ECLOSED. WSC_EINVAL for c NULL or data NULL with len > 0. Other errors
+ * as wsc_ws_send_text().
  */
 WSC_API int wsc_client_send_text(wsc_client *c, const char *data, size_t len);
 WSC_API int wsc_client_send_binary(wsc_client *c, const void *data, size_t len);

@@ -178,8 +178,8 @@ typedef struct wsc_proto_config {
  * Creates an endpoint in the OPEN state (the opening handshake is done by
  * the caller, see http.h). Allocates the object (a few hundred bytes) and,
  * if deflate is on, zlib state. Returns NULL and fills err on failure
- * (WSC_EINVAL: client role without a random callback, bad deflate params;
- * WSC_ENOMEM).
+ * (WSC_EINVAL: cfg NULL, a role other than client or server, client role
+ * without a random callback, bad deflate params; WSC_ENOMEM).
  */
 WSC_API wsc_proto *wsc_proto_new(const wsc_proto_config *cfg, wsc_error *err);
 WSC_API void wsc_proto_free(wsc_proto *p);
@@ -227,15 +227,18 @@ typedef struct wsc_event {
  * from the frame header when possible) and released once it is delivered.
  *
  * Returns WSC_OK (with ev filled), or on a protocol violation by the peer
- * WSC_EPROTO, WSC_EUTF8 or WSC_ETOOBIG: the connection is failed, the state
+ * WSC_EPROTO, WSC_EUTF8 (invalid UTF-8 in text, or invalid compressed data)
+ * or WSC_ETOOBIG, or WSC_ENOMEM when storage for a message, a control frame
+ * or decompression cannot be allocated: the connection is failed, the state
  * becomes WSC_PS_FAILED, a Close frame with wsc_proto_fail_code() is pending
- * for wsc_proto_flush(), and wsc_proto_errmsg() says what happened. Further
- * calls return WSC_ESTATE. Once the peer's Close was reported, later input is
+ * for wsc_proto_flush() (unless our Close was already sent), and
+ * wsc_proto_errmsg() says what happened. Further calls return WSC_ESTATE. Once the peer's Close was reported, later input is
  * consumed and ignored (RFC 6455 5.5.1).
  */
 WSC_API int wsc_proto_recv(wsc_proto *p, uint8_t *in, size_t len, size_t *consumed, wsc_event *ev);
 
-/* Close code for the failure (1002, 1007 or 1009); 0 if not failed. */
+/* Close code for the failure (1002, 1007, 1009, or 1011 when out of memory);
+   0 if not failed. */
 WSC_API unsigned wsc_proto_fail_code(const wsc_proto *p);
 /* Human-readable reason of the last failure or refusal ("" if none). */
 WSC_API const char *wsc_proto_errmsg(const wsc_proto *p);
@@ -255,9 +258,13 @@ WSC_API int wsc_proto_flush(wsc_proto *p, wsc_buf *out);
  * out: masked with a fresh key per frame in the client role, compressed if
  * permessage-deflate is on and len >= the threshold, fragmented if
  * fragment_size is set. `data` is never modified. Text must be valid UTF-8.
- * Returns WSC_OK; WSC_EUTF8 (text not UTF-8), WSC_EINVAL (bad opcode),
- * WSC_ESTATE (Close already sent or connection failed), WSC_ENOMEM or
- * WSC_ETOOBIG (out is full): in every error case nothing was appended.
+ * Returns WSC_OK; WSC_EUTF8 (text not UTF-8), WSC_EINVAL (bad opcode, or data
+ * NULL with len > 0), WSC_ESTATE (Close already sent or received, connection
+ * failed, or a message streamed with wsc_proto_send_frame() is unfinished),
+ * WSC_ENOMEM or WSC_ETOOBIG (out is full): in every error case nothing was
+ * appended. A WSC_ENOMEM while compressing may have advanced the compressor's
+ * context (with context takeover the peer could not inflate what follows):
+ * fail the connection rather than retry.
  */
 WSC_API int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out);
 
@@ -270,18 +277,21 @@ WSC_API int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size
 WSC_API int wsc_proto_send_frame(wsc_proto *p, unsigned opcode, int fin, const void *data, size_t len,
                                  wsc_buf *out);
 
-/* Ping / Pong with up to 125 bytes of payload (WSC_EINVAL if longer). */
+/* Ping / Pong with up to 125 bytes of payload. WSC_OK; WSC_EINVAL (longer, or
+   data NULL with len > 0); WSC_ESTATE (our Close was sent, or the connection
+   failed); WSC_ENOMEM or WSC_ETOOBIG (out is full). Nothing appended on error. */
 WSC_API int wsc_proto_ping(wsc_proto *p, const void *data, size_t len, wsc_buf *out);
 WSC_API int wsc_proto_pong(wsc_proto *p, const void *data, size_t len, wsc_buf *out);
 
 /*
  * Starts (or answers) the closing handshake: appends a Close frame.
- * code 0 sends a Close frame without status (the peer reports 1005);
- * otherwise code must be one a Close frame may carry (wsc_close_code_valid)
- * and reason valid UTF-8 of at most 123 bytes (WSC_EINVAL / WSC_EUTF8,
- * nothing appended). Applications should apply the stricter browser rule
- * wsc_close_code_app_ok() first; the connection layer (ws.h) does.
- * WSC_ESTATE if a Close was already sent.
+ * code 0 sends a Close frame without status (the peer reports 1005) and
+ * allows no reason; otherwise code must be one a Close frame may carry
+ * (wsc_close_code_valid) and reason valid UTF-8 of at most 123 bytes
+ * (WSC_EINVAL / WSC_EUTF8, nothing appended). Applications should apply the
+ * stricter browser rule wsc_close_code_app_ok() first; the connection layer
+ * (ws.h) does. WSC_ESTATE if a Close was already sent; WSC_ENOMEM or
+ * WSC_ETOOBIG if out is full (nothing appended).
  */
 WSC_API int wsc_proto_close(wsc_proto *p, unsigned code, const char *reason, size_t reason_len,
                             wsc_buf *out);

@@ -105,9 +105,11 @@ typedef struct wsc_server_options {
     uint64_t reserved[16]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_server_options;
 
-/* Binds, listens and starts accepting. NULL with err on failure (WSC_EIO
-   with the OS reason, e.g. "address already in use"; WSC_ETLS for
-   certificate/key problems; WSC_EINVAL). */
+/* Binds, listens and starts accepting; opts NULL: the defaults. NULL with
+   err on failure, nothing left open (WSC_EIO with the OS reason, e.g.
+   "address already in use"; WSC_EDNS if the host cannot be resolved;
+   WSC_ETLS for certificate/key problems; WSC_EINVAL: no loop, a certificate
+   without a key or the reverse, a Unix socket path too long; WSC_ENOMEM). */
 WSC_API wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_error *err);
 
 /* Closes the listener and every connection at once (no closing handshake,
@@ -127,7 +129,10 @@ WSC_API size_t wsc_server_connections(const wsc_server *s);
 WSC_API void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *arg), void *arg);
 
 /* Sending, as ws.h: text must be valid UTF-8; frames coalesce into one write
-   per loop iteration. WSC_OK, WSC_EUTF8, WSC_ECLOSED, WSC_ETOOBIG, WSC_ENOMEM. */
+   per loop iteration. WSC_OK, WSC_EUTF8, WSC_ECLOSED (not open), WSC_ETOOBIG,
+   WSC_EINVAL (c NULL, data NULL with len > 0), WSC_ENOMEM. wsc_sconn_ping:
+   WSC_OK, WSC_ECLOSED (not open, or c NULL), WSC_EINVAL (over 125 bytes),
+   WSC_ENOMEM. Nothing is sent on error. */
 WSC_API int wsc_sconn_send_text(wsc_sconn *c, const char *data, size_t len);
 WSC_API int wsc_sconn_send_binary(wsc_sconn *c, const void *data, size_t len);
 WSC_API int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len);
@@ -135,7 +140,9 @@ WSC_API int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len);
 /* Starts the closing handshake with any code a Close frame may carry
    (wsc_close_code_valid, e.g. 1008 policy violation) or 0 for none; reason
    <= 123 bytes of UTF-8. The server closes TCP once the client answers (or
-   after the close timeout). WSC_OK, WSC_EINVAL, WSC_EUTF8. */
+   after the close timeout). WSC_OK (also when already closing or closed),
+   WSC_EINVAL (c NULL, a code that may not be sent, a reason with code 0 or
+   over 123 bytes), WSC_EUTF8, WSC_ENOMEM; nothing is sent on error. */
 WSC_API int wsc_sconn_close(wsc_sconn *c, unsigned code, const char *reason);
 
 /* Drops the connection at once (close event 1006). */

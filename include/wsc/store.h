@@ -1,7 +1,7 @@
 /*
  * store.h - the persistent CSRF token store.
  *
- * The "double authentication token" of the client (DESIGN.md sections 1-2)
+ * The "double authentication token" of the client (client.h; wsc-client(3))
  * lives in a small SQLite database: one row per (origin, key) holding the
  * token and the time it was last written. The origin is the canonical
  * "scheme://host:port" string the URL layer produces ("wss://example.com:443")

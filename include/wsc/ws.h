@@ -182,7 +182,8 @@ typedef struct wsc_ws_options {
  * `url` is ws://, wss://, http(s):// (mapped as browsers do), or
  * ws+unix:/path/to.sock:/request/path. The URL and options are copied.
  * Returns NULL and fills err on a malformed URL or options (WSC_EURL,
- * WSC_EINVAL) or WSC_ENOMEM; network failures are reported later through the
+ * WSC_EINVAL), WSC_ENOMEM, or WSC_EIO if the random generator fails (the
+ * handshake key); network failures are reported later through the
  * error and close events, never here.
  */
 WSC_API wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err);
@@ -200,25 +201,28 @@ WSC_API void wsc_ws_free(wsc_ws *ws);
  * is copied (framed, masked, maybe compressed) into the send buffer; it is
  * written when the loop next runs (several sends are coalesced into one
  * write). bufferedAmount grows by len.
- * Returns WSC_OK; WSC_EUTF8 (text not UTF-8, nothing sent); WSC_ESTATE
- * (CONNECTING: the browser throws here too); WSC_ECLOSED (CLOSING or
- * CLOSED); WSC_ETOOBIG (would exceed max_buffered); WSC_ENOMEM.
+ * Returns WSC_OK; WSC_EUTF8 (text not UTF-8, checked first in every state);
+ * WSC_ESTATE (CONNECTING: the browser throws here too); WSC_ECLOSED (CLOSING
+ * or CLOSED); WSC_ETOOBIG (would exceed max_buffered); WSC_EINVAL (ws NULL,
+ * or data NULL with len > 0); WSC_ENOMEM. Nothing is sent on error.
  */
 WSC_API int wsc_ws_send_text(wsc_ws *ws, const char *data, size_t len);
 WSC_API int wsc_ws_send_binary(wsc_ws *ws, const void *data, size_t len);
 
 /* Sends a Ping with up to 125 bytes (WSC_EINVAL if longer). Pongs arrive as
-   WSC_WS_PONG events. Same state errors as sending. */
+   WSC_WS_PONG events. Same state errors as sending, and WSC_ENOMEM. */
 WSC_API int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len);
 
 /*
  * close(code, reason) with the browser's rules: code 0 means "no code" (a
  * Close frame without status, the server sees 1005); otherwise it must be
  * 1000 or 3000-4999 (else WSC_EINVAL, nothing sent); reason (may be NULL)
- * must be valid UTF-8 of at most 123 bytes (else WSC_EINVAL / WSC_EUTF8,
- * nothing sent). CONNECTING: the attempt is abandoned ("error", then "close"
- * with 1006). OPEN: the closing handshake starts (CLOSING), bounded by the
- * close timeout. CLOSING or CLOSED: nothing happens (WSC_OK).
+ * must be valid UTF-8 of at most 123 bytes, and empty with code 0 (else
+ * WSC_EINVAL / WSC_EUTF8, nothing sent). CONNECTING: the attempt is abandoned
+ * ("error", then "close" with 1006). OPEN: the closing handshake starts
+ * (CLOSING), bounded by the close timeout; WSC_ENOMEM if the Close frame
+ * cannot be buffered (still OPEN). CLOSING or CLOSED: nothing happens
+ * (WSC_OK). WSC_EINVAL if ws is NULL.
  */
 WSC_API int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason);
 
@@ -227,7 +231,7 @@ WSC_API int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason);
  * terminate()): the socket is closed and the close event fires with 1006,
  * wasClean false, before this returns (or after the current callback if
  * called inside one). For a peer that stopped answering. WSC_OK; nothing
- * happens if already CLOSED.
+ * happens if already CLOSED. WSC_EINVAL if ws is NULL.
  */
 WSC_API int wsc_ws_terminate(wsc_ws *ws);
 

@@ -94,7 +94,8 @@ enum wsc_err {
     WSC_EEXTENSION = -23    /* extension negotiation failed */
 };
 
-/* A short static description of an error code ("invalid argument"). Never NULL. */
+/* A short static description of an error code ("invalid argument"); "unknown
+   error" for a value that is no code. Never NULL. */
 WSC_API const char *wsc_strerror(int err);
 
 /* Filled by functions that take a `wsc_error *` (which may always be NULL). */
@@ -106,7 +107,8 @@ typedef struct wsc_error {
 /*
  * Allocator hooks. Every allocation made by wsc goes through these; the
  * default is the C library's malloc/realloc/free. Set them once, before any
- * other wsc call, from one thread. Passing NULL restores the default.
+ * other wsc call, from one thread. Passing NULL, or a struct with any of the
+ * three functions NULL, restores the default.
  * The sans-I/O core allocates only where its documentation says so (message
  * reassembly, output buffers the caller handed it, compression state).
  */
@@ -143,9 +145,11 @@ static inline size_t wsc_buf_pending(const wsc_buf *b) { return b->len - b->off;
 WSC_API int wsc_buf_reserve(wsc_buf *b, size_t extra);
 /* Appends len bytes. WSC_OK, WSC_ENOMEM or WSC_ETOOBIG (nothing appended). */
 WSC_API int wsc_buf_append(wsc_buf *b, const void *data, size_t len);
-/* Marks the first n pending bytes as consumed (n <= wsc_buf_pending()). */
+/* Marks the first n pending bytes as consumed (n <= wsc_buf_pending(); a
+   larger n consumes everything). */
 WSC_API void wsc_buf_consume(wsc_buf *b, size_t n);
-/* Frees the storage; the buffer is empty afterwards and may be reused. */
+/* Frees the storage; the buffer is empty afterwards (max is kept) and may be
+   reused. */
 WSC_API void wsc_buf_free(wsc_buf *b);
 
 #ifdef __cplusplus
