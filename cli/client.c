@@ -637,6 +637,7 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
     }
     char msg[300];
     safe_text(msg, sizeof msg, ev->message);
+    if (ev->error == WSC_ECLOSED && ev->count && !a->ever_opened) return; /* exit 1 says nothing was sent */
     if (ev->error == WSC_ECLOSED && ev->count) {
         /* Queued messages discarded (the client stopped for good): never
            hidden, even while exiting. */

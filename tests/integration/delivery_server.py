@@ -13,6 +13,8 @@ The N-th connection follows the N-th step (past the end: --default). Steps:
     http:NNN[:RA]    refuse the upgrade with status NNN (Retry-After: RA)
     cookie:VALUE[;attrs]  accept with "Set-Cookie: csrf_token=VALUE; attrs",
                      then behave as ack:0
+    ignoreclose:TEXT send TEXT as a text message, answer Pings, and never
+                     answer the client's Close (the client's close timeout ends it)
 Frames are read one at a time, in order, so what was read before a Pong is
 exact. Log lines (JSON): {"conn", "event": "handshake", "cookie", "query"},
 {"conn", "event": "message", "text"}, {"conn", "event": "ping", "acked"},
@@ -140,6 +142,10 @@ def serve(sock):
         kind, rest = "ack", "0"
     sock.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   f"Sec-WebSocket-Accept: {accept}\r\n{extra}\r\n").encode())
+    ignore_close = False
+    if kind == "ignoreclose":
+        sock.sendall(frame(1, rest.encode()))
+        kind, rest, ignore_close = "ack", "0", True
     k_s, _, how = rest.partition(":")
     k = int(k_s or 0)
     how = how or "fin"
@@ -159,6 +165,9 @@ def serve(sock):
                     end(sock, conn, how)
                     return
             elif op == 8:
+                if ignore_close:
+                    log(conn=conn, event="close-ignored")
+                    continue
                 sock.sendall(frame(8, data[:2]))
                 log(conn=conn, event="end", how="client-close")
                 sock.close()
