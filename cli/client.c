@@ -296,7 +296,9 @@ static void on_wait_timer(wsc_loop *l, wsc_timer *t, void *user) {
 /* ------------------------------------------------------------------ */
 
 static int flow_ok(const app *a) {
-    return wsc_client_queued(a->client) < FLOW_MAX_QUEUED && wsc_client_buffered_amount(a->client) < FLOW_MAX_BUFFERED;
+    /* Unconfirmed messages count in the client's queue limits too. */
+    return wsc_client_queued(a->client) + wsc_client_unconfirmed(a->client) < FLOW_MAX_QUEUED &&
+           wsc_client_buffered_amount(a->client) < FLOW_MAX_BUFFERED;
 }
 
 static void send_line(app *a, const char *s, size_t n) {
