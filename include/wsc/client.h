@@ -368,7 +368,8 @@ WSC_API int wsc_client_is_closed(const wsc_client *c);
 WSC_API wsc_ws *wsc_client_socket(const wsc_client *c);
 
 /* Accessors forwarded from the current connection ("" when none), plus the
-   queue: bufferedAmount = the connection's + the queued bytes. */
+   queue: bufferedAmount = the queued bytes + the unconfirmed ones (with
+   WSC_DELIVERY_OFF: the connection's + the queued bytes). */
 WSC_API const char *wsc_client_url(const wsc_client *c); /* as given, without the token */
 WSC_API const char *wsc_client_protocol(const wsc_client *c);
 WSC_API const char *wsc_client_extensions(const wsc_client *c);
