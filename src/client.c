@@ -28,6 +28,7 @@
 #include "ws_internal.h"
 #include "delivery.h"
 #include "reconnect.h"
+#include "setcookie.h"
 
 #define DEFAULT_TIMEOUT 1000u
 #define DEFAULT_BACKOFF_MAX 30000u
@@ -73,6 +74,7 @@ struct wsc_client {
     /* token */
     char *token_mem;       /* in-memory token (options or set_csrf) */
     char *token_cur;       /* the token of the current connection */
+    time_t token_mem_expires; /* of token_mem, from a Set-Cookie (0: none) */
     wsc_store *store;
 
     /* queue (not yet handed to a connection) and confirmed delivery
@@ -151,12 +153,20 @@ static void leave(wsc_client *c) {
 /* The token                                                           */
 /* ------------------------------------------------------------------ */
 
+static int token_expired(wsc_client *c);
+
 /* Reads the token for the next connection into c->token_cur (or NULL).
    Store failures are reported and the connection goes ahead without one.
    Returns non-zero if the client was freed by a callback. */
 static int load_token(wsc_client *c) {
     wipe_free(c->token_cur);
     c->token_cur = NULL;
+    if (c->token_mem && c->token_mem_expires && c->token_mem_expires <= time(NULL)) {
+        wipe_free(c->token_mem); /* expired (Set-Cookie's Expires/Max-Age) */
+        c->token_mem = NULL;
+        c->token_mem_expires = 0;
+        if (c->o.no_store || c->o.token) return 0;
+    }
     if (c->token_mem) {
         c->token_cur = wsc__strdup(c->token_mem);
         return 0;
@@ -179,10 +189,87 @@ static int load_token(wsc_client *c) {
         return emit_error(c, WSC_EINVAL, "the stored CSRF token contains characters that cannot be sent in a "
                                          "cookie; connecting without it");
     }
+    if (v && token_expired(c)) {
+        wsc_store_free(v);
+        v = NULL;
+    }
     if (v) {
         c->token_cur = wsc__strdup(v);
         wsc_store_free(v);
     }
+    return 0;
+}
+
+/* The expiry a Set-Cookie gave the stored token, kept beside it under
+   "<token_key>.expires" (decimal seconds since the epoch). */
+static void expires_key(const wsc_client *c, char *out, size_t cap) {
+    snprintf(out, cap, "%s.expires", c->token_key);
+}
+
+/* An expired stored token is deleted (and reads as none). */
+static int token_expired(wsc_client *c) {
+    char key[300], *v = NULL;
+    expires_key(c, key, sizeof key);
+    if (wsc_store_get(c->store, c->origin, key, &v, NULL) != WSC_OK || !v) return 0;
+    long long at = strtoll(v, NULL, 10);
+    wsc_store_free(v);
+    if (at <= 0 || (time_t)at > time(NULL)) return 0;
+    wsc_store_delete(c->store, c->origin, c->token_key, NULL);
+    wsc_store_delete(c->store, c->origin, key, NULL);
+    return 1;
+}
+
+/* The token provided by the server: Set-Cookie for cookie_name on the
+   handshake response of `ws` (during its open or refusal event) replaces
+   (or deletes) the token for this origin, in the store or in memory, and
+   it is used from now on. The last applicable Set-Cookie wins. Returns
+   non-zero if the client was freed by an error callback. */
+static int take_set_cookie(wsc_client *c, wsc_ws *ws) {
+    if (c->o.no_set_cookie) return 0;
+    wsc__cookie ck, last;
+    int action = WSC__COOKIE_IGNORE;
+    const char *h;
+    const char *path = c->u.path.ptr ? c->u.path.ptr : "/";
+    size_t pl = c->u.path.ptr ? c->u.path.len : 1;
+    for (int i = 0; (h = wsc_ws_response_header(ws, "Set-Cookie", i)); i++) {
+        int a = wsc__set_cookie_parse(h, c->cookie_name, path, pl, c->u.host.ptr ? c->u.host.ptr : "",
+                                      c->u.host.len, time(NULL), &ck);
+        if (a != WSC__COOKIE_IGNORE) {
+            action = a;
+            last = ck;
+        }
+        OPENSSL_cleanse(&ck, sizeof ck);
+    }
+    if (action == WSC__COOKIE_IGNORE) return 0;
+    const char *tok = action == WSC__COOKIE_SET ? last.value : NULL;
+    int rc = WSC_OK;
+    wsc_error err = {0};
+    if (c->token_mem || c->o.no_store) {
+        char *t = tok ? wsc__strdup(tok) : NULL;
+        wipe_free(c->token_mem);
+        c->token_mem = t;
+        c->token_mem_expires = tok ? last.expires : 0;
+    } else {
+        if (!c->store && !(c->store = wsc_store_open(c->store_path, &err))) rc = WSC_ESTORE;
+        char key[300];
+        expires_key(c, key, sizeof key);
+        if (!rc && tok) {
+            rc = wsc_store_set(c->store, c->origin, c->token_key, tok, &err);
+            char when[32];
+            snprintf(when, sizeof when, "%lld", (long long)last.expires);
+            if (!rc) rc = last.expires ? wsc_store_set(c->store, c->origin, key, when, &err)
+                                       : wsc_store_delete(c->store, c->origin, key, &err);
+        } else if (!rc) {
+            rc = wsc_store_delete(c->store, c->origin, c->token_key, &err);
+            if (!rc) rc = wsc_store_delete(c->store, c->origin, key, &err);
+        }
+    }
+    if (!rc) {
+        wipe_free(c->token_cur);
+        c->token_cur = tok ? wsc__strdup(tok) : NULL;
+    }
+    OPENSSL_cleanse(&last, sizeof last);
+    if (rc) return emit_error(c, WSC_ESTORE, err.message[0] ? err.message : "the token store failed");
     return 0;
 }
 
@@ -759,6 +846,7 @@ static void ws_event(wsc_ws *ws, const wsc_ws_event *e, void *user) {
     ev.ws_event = e;
     switch (e->type) {
     case WSC_WS_OPEN:
+        if (take_set_cookie(c, ws)) break; /* before the queue: its JSON gets the new token */
         c->attempts = 0;
         c->cause = 0;
         c->cause_http = 0;
@@ -806,6 +894,7 @@ static void ws_event(wsc_ws *ws, const wsc_ws_event *e, void *user) {
         c->cause_retry_after = 0;
         if (e->error == WSC_EHTTP && (e->http_status == 429 || e->http_status == 503))
             c->cause_retry_after = wsc__retry_after_ms(wsc_ws_response_header(ws, "Retry-After", 0), time(NULL));
+        if (e->error == WSC_EHTTP && take_set_cookie(c, ws)) break;
         snprintf(c->cause_msg, sizeof c->cause_msg, "%s", e->message);
         ev.type = WSC_CLIENT_ERROR;
         ev.error = e->error;

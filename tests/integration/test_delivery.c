@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
 #include "wsc/client.h"
+#include "wsc/store.h"
 
 typedef struct {
     tu_peer peer;
@@ -461,6 +463,100 @@ static void test_discard_order_and_closed(void **state) {
     end_test(c, loop, &s);
 }
 
+/* ---------------- the token provided by the server ---------------- */
+
+static json_t *nth(srv *s, int conn, const char *event) {
+    json_t *log = srv_log(s);
+    size_t i;
+    json_t *v, *found = NULL;
+    json_array_foreach(log, i, v) if (!found && json_integer_value(json_object_get(v, "conn")) == conn &&
+                                      !strcmp(json_string_value(json_object_get(v, "event")), event)) found =
+        json_incref(v);
+    json_decref(log);
+    return found;
+}
+
+/* Set-Cookie on the handshake response rotates the stored token, and two
+   processes share it: a child connects with the old token, gets a new one
+   (and sends its next JSON message with it), exits; the parent's client,
+   created before, connects with the new one. Max-Age=0 then deletes it. */
+static void test_set_cookie_rotation_two_processes(void **state) {
+    (void)state;
+    srv s;
+    srv_start(&s, "cookie:new2,cookie:gone; Max-Age=0,ack:0");
+    char store_path[600];
+    snprintf(store_path, sizeof store_path, "%s/tokens.db", s.dir);
+    char origin[128];
+    snprintf(origin, sizeof origin, "ws://127.0.0.1:%d", s.peer.port);
+    wsc_store *st = wsc_store_open(store_path, NULL);
+    assert_non_null(st);
+    assert_int_equal(wsc_store_set(st, origin, "csrf_token", "old1", NULL), WSC_OK);
+    wsc_store_close(st);
+
+    wsc_loop *loop = wsc_loop_new(NULL);
+    rec r = {0};
+    wsc_client_options o = opts(&r);
+    o.no_store = 0;
+    o.store_path = store_path;
+    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    /* created, not yet connected (that happens from the loop) */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        wsc_loop *l2 = wsc_loop_new(NULL);
+        rec r2 = {0};
+        wsc_client_options o2 = opts(&r2);
+        o2.no_store = 0;
+        o2.store_path = store_path;
+        wsc_client *c2 = wsc_client_new(l2, s.url, &o2, NULL);
+        tu_run_until(l2, &r2.n[WSC_CLIENT_OPEN], 1, 10000);
+        const char *t = wsc_client_csrf(c2);
+        int ok = r2.n[WSC_CLIENT_OPEN] == 1 && t && !strcmp(t, "new2");
+        json_t *j = json_pack("{s:s}", "op", "after-rotation");
+        ok = ok && wsc_client_send_json(c2, j) == WSC_OK;
+        json_decref(j);
+        for (int i = 0; i < 1000 && wsc_client_unconfirmed(c2); i++) tu_run_for(l2, 10);
+        ok = ok && wsc_client_confirmed_total(c2) == 1;
+        wsc_client_free(c2);
+        wsc_loop_free(l2);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    json_t *h1 = nth(&s, 1, "handshake");
+    assert_non_null(h1);
+    assert_non_null(strstr(json_string_value(json_object_get(h1, "cookie")), "csrf_token=old1"));
+    json_decref(h1);
+    json_t *m1 = nth(&s, 1, "message");
+    assert_non_null(m1);
+    assert_string_equal(json_string_value(json_object_get(m1, "text")), "{\"op\":\"after-rotation\",\"csrf\":\"new2\"}");
+    json_decref(m1);
+
+    /* the parent's client: connection 2, with the rotated token, whose
+       response deletes it */
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    json_t *h2 = nth(&s, 2, "handshake");
+    assert_non_null(h2);
+    assert_non_null(strstr(json_string_value(json_object_get(h2, "cookie")), "csrf_token=new2"));
+    assert_non_null(strstr(json_string_value(json_object_get(h2, "query")), "csrf=new2"));
+    json_decref(h2);
+    assert_null(wsc_client_csrf(c));
+    st = wsc_store_open(store_path, NULL);
+    char *v = NULL;
+    assert_int_equal(wsc_store_get(st, origin, "csrf_token", &v, NULL), WSC_OK);
+    assert_null(v);
+    wsc_store_close(st);
+    assert_int_equal(wsc_client_reconnect(c), WSC_OK);
+    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
+    json_t *h3 = nth(&s, 3, "handshake");
+    assert_non_null(h3);
+    assert_null(strstr(json_string_value(json_object_get(h3, "cookie")), "csrf_token"));
+    json_decref(h3);
+    end_test(c, loop, &s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_at_most_once_reports),
@@ -471,6 +567,7 @@ int main(void) {
         cmocka_unit_test(test_http_rules_and_retry_after),
         cmocka_unit_test(test_policy_hook),
         cmocka_unit_test(test_discard_order_and_closed),
+        cmocka_unit_test(test_set_cookie_rotation_two_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
