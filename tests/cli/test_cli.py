@@ -743,6 +743,73 @@ class TestDelivery(unittest.TestCase):
             s.stop()
 
 
+class TestTokenFetch(unittest.TestCase):
+    """`wsc token fetch` against a local HTTPS page (certificates from
+    tests/peers/mkcerts.sh, made by the test with openssl)."""
+
+    @classmethod
+    def setUpClass(cls):
+        d = pki()
+        cls.ca = os.path.join(d, "ca.pem")
+        cls.srv = Peer([PY, os.path.join(HERE, "token_server.py"), "--cert", os.path.join(d, "server.pem"),
+                        "--key", os.path.join(d, "server.key")], "token_server")
+        cls.base = "https://127.0.0.1:%d" % cls.srv.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def token(self, *args, input=b""):
+        return subprocess.run([WSC, "token"] + list(args), input=input, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=30, env=base_env())
+
+    def store(self, name):
+        return os.path.join(TMP, "fetch-%s.db" % name)
+
+    def test_cookie_over_https_then_get_and_delete(self):
+        st = self.store("cookie")
+        r = self.token("fetch", "--store", st, "--ca", self.ca, self.base + "/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(b"from-cookie-1", r.stdout + r.stderr)  # never shown
+        origin = "wss://127.0.0.1:%d" % self.srv.port
+        self.assertEqual(lines(r.stderr), ["token stored for %s (from Set-Cookie csrf_token)" % origin])
+        r = self.token("get", "--store", st, origin)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["from-cookie-1"]), r.stderr)
+        r = self.token("fetch", "--store", st, "--ca", self.ca, self.base + "/delete")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.token("get", "--store", st, origin)
+        self.assertEqual(r.returncode, 1)
+
+    def test_redirect_within_origin_followed(self):
+        st = self.store("redirect")
+        r = self.token("fetch", "--store", st, "--ca", self.ca, "--for", "ws://127.0.0.1:9/feed",
+                       self.base + "/redirect")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.token("get", "--store", st, "ws://127.0.0.1:9")
+        self.assertEqual(lines(r.stdout), ["from-cookie-1"])
+
+    def test_redirect_to_another_origin_refused(self):
+        r = self.token("fetch", "--store", self.store("away"), "--ca", self.ca, self.base + "/away")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("redirected to another origin (http://127.0.0.1:1); not followed", r.stderr.decode())
+
+    def test_certificate_verified(self):
+        # without the test CA the certificate is not trusted
+        r = self.token("fetch", "--store", self.store("verify"), self.base + "/")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr.decode(), r"(?i)certificate")
+
+    def test_json_property_and_missing_cookie(self):
+        st = self.store("json")
+        r = self.token("fetch", "--store", st, "--ca", self.ca, "--json-property", "token", self.base + "/json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.token("get", "--store", st, "wss://127.0.0.1:%d" % self.srv.port)
+        self.assertEqual(lines(r.stdout), ["from-json-2"])
+        r = self.token("fetch", "--store", st, "--ca", self.ca, self.base + "/none")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("set no csrf_token cookie", r.stderr.decode())
+
+
 # ---------------------------------------------------------------------------
 # -v: the handshake, secrets masked
 # ---------------------------------------------------------------------------
