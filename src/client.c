@@ -89,6 +89,7 @@ struct wsc_client {
 
 static void start_connection(wsc_client *c);
 static void really_free(wsc_client *c);
+static void confirm_hook(wsc_ws *ws, void *user);
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
@@ -577,7 +578,7 @@ static int client_send(wsc_client *c, int kind, const void *data, size_t len, js
             return rc;
         }
         if (over_limits(c, len)) return WSC_EQUEUEFULL;
-        wsc__msg *m = wsc__msg_new(kind, kind == Q_JSON ? NULL : data, len, json);
+        wsc__msg *m = kind == Q_JSON ? wsc__msg_new(kind, NULL, len, json) : wsc__delivery_msg_new(&c->d, kind, data, len);
         if (!m) return WSC_ENOMEM;
         m->seq = c->seq + 1;
         int rc = hand_over(c, m);
@@ -908,6 +909,7 @@ static void ws_event(wsc_ws *ws, const wsc_ws_event *e, void *user) {
         wsc_timer_stop(&c->pong);
         long n = wsc__delivery_pong(&c->d, e->data, e->len);
         if (n > 0) c->confirmed_total += (uint64_t)n;
+        if (n >= 0) confirm_hook(ws, c); /* what was sent meanwhile */
         break;
     }
     }
@@ -1128,7 +1130,7 @@ static void really_free(wsc_client *c) {
         c->ws = NULL;
     }
     wsc__msgq_clear(&c->q);
-    wsc__msgq_clear(&c->d.sent);
+    wsc__delivery_free(&c->d);
     if (c->store) wsc_store_close(c->store);
     wipe_free(c->token_mem);
     wipe_free(c->token_cur);

@@ -4,8 +4,8 @@
  *
  * Cost: a message sent on an OPEN connection is copied once more (kept until
  * confirmed: one allocation and one memcpy of its payload); one Ping of about
- * 10 bytes per write batch; a Pong frees the prefix it confirms in O(number
- * confirmed). Nothing here does I/O.
+ * 10 bytes per write batch, at most one per round trip; a Pong frees the
+ * prefix it confirms in O(number confirmed). Nothing here does I/O.
  */
 #include "delivery.h"
 
@@ -21,6 +21,7 @@ wsc__msg *wsc__msg_new(int kind, const void *data, size_t len, json_t *json) {
     memset(m, 0, sizeof *m);
     m->kind = (uint8_t)kind;
     m->len = len;
+    m->cap = copy ? len : 0;
     m->has_data = (uint8_t)copy;
     if (json) m->json = json_incref(json);
     if (copy && len) memcpy(m->data, data, len);
@@ -32,6 +33,51 @@ void wsc__msg_free(wsc__msg *m) {
     if (m->json) json_decref(m->json);
     if (m->has_data && m->kind == WSC__MSG_JSON && m->len) OPENSSL_cleanse(m->data, m->len);
     wsc__free(m);
+}
+
+wsc__msg *wsc__delivery_msg_new(wsc__delivery *d, int kind, const void *data, size_t len) {
+    for (unsigned i = d->npool; i-- > 0;) {
+        wsc__msg *m = d->pool[i];
+        if (m->cap < len || m->cap > 2 * len + 4096) continue; /* fits, without wasting much */
+        d->pool[i] = d->pool[--d->npool];
+        size_t cap = m->cap;
+        memset(m, 0, sizeof *m);
+        m->kind = (uint8_t)kind;
+        m->len = len;
+        m->cap = cap;
+        m->has_data = 1;
+        if (len) memcpy(m->data, data, len);
+        return m;
+    }
+    return wsc__msg_new(kind, data, len, NULL);
+}
+
+void wsc__delivery_msg_free(wsc__delivery *d, wsc__msg *m) {
+    if (!m) return;
+    if (m->json || !m->has_data || m->cap > WSC__POOL_MAX) {
+        wsc__msg_free(m);
+        return;
+    }
+    if (d->npool == WSC__POOL_N) {
+        /* full: drop the smallest kept block if this one is larger */
+        unsigned small = 0;
+        for (unsigned i = 1; i < d->npool; i++)
+            if (d->pool[i]->cap < d->pool[small]->cap) small = i;
+        if (d->pool[small]->cap >= m->cap) {
+            wsc__msg_free(m);
+            return;
+        }
+        wsc__msg_free(d->pool[small]);
+        d->pool[small] = m;
+        return;
+    }
+    d->pool[d->npool++] = m;
+}
+
+void wsc__delivery_free(wsc__delivery *d) {
+    wsc__msgq_clear(&d->sent);
+    for (unsigned i = 0; i < d->npool; i++) wsc__msg_free(d->pool[i]);
+    d->npool = 0;
 }
 
 void wsc__msgq_push(wsc__msgq *q, wsc__msg *m) {
@@ -69,10 +115,13 @@ void wsc__msgq_clear(wsc__msgq *q) {
     while ((m = wsc__msgq_pop(q))) wsc__msg_free(m);
 }
 
-void wsc__delivery_reset(wsc__delivery *d) { d->pinged = 0; }
+void wsc__delivery_reset(wsc__delivery *d) {
+    d->pinged = 0;
+    d->in_flight = 0;
+}
 
 size_t wsc__delivery_ping_payload(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]) {
-    if (data_sent <= d->pinged || !d->sent.n) return 0;
+    if (d->in_flight || data_sent <= d->pinged || !d->sent.n) return 0;
     memcpy(out, WSC__ACK_PREFIX, WSC__ACK_PREFIX_LEN);
     /* decimal, no libc formatting on this path */
     char digits[24];
@@ -88,6 +137,7 @@ size_t wsc__delivery_ping_payload(const wsc__delivery *d, uint64_t data_sent, ch
 
 void wsc__delivery_pinged(wsc__delivery *d, uint64_t data_sent) {
     if (data_sent > d->pinged) d->pinged = data_sent;
+    d->in_flight = 1;
 }
 
 long wsc__delivery_pong(wsc__delivery *d, const uint8_t *p, size_t len) {
@@ -103,9 +153,10 @@ long wsc__delivery_pong(wsc__delivery *d, const uint8_t *p, size_t len) {
     /* A Pong for a Ping we never sent (a peer echoing garbage) confirms
        nothing beyond what we pinged. */
     if (upto > d->pinged) upto = d->pinged;
+    if (upto == d->pinged) d->in_flight = 0;
     long n = 0;
     while (d->sent.head && d->sent.head->index < upto) {
-        wsc__msg_free(wsc__msgq_pop(&d->sent));
+        wsc__delivery_msg_free(d, wsc__msgq_pop(&d->sent));
         n++;
     }
     return n;
@@ -113,7 +164,8 @@ long wsc__delivery_pong(wsc__delivery *d, const uint8_t *p, size_t len) {
 
 size_t wsc__delivery_confirm_all(wsc__delivery *d) {
     size_t n = d->sent.n;
-    wsc__msgq_clear(&d->sent);
+    wsc__msg *m;
+    while ((m = wsc__msgq_pop(&d->sent))) wsc__delivery_msg_free(d, m);
     return n;
 }
 

@@ -119,6 +119,7 @@ static void test_delivery_bookkeeping(void **state) {
     assert_memory_equal(p, "wsc-ack 2", 9);
     wsc__delivery_pinged(&d, 2);
     assert_int_equal(wsc__delivery_ping_payload(&d, 2, p), 0); /* coalesced: nothing new */
+    assert_int_equal(wsc__delivery_ping_payload(&d, 3, p), 0); /* one in flight at a time */
     /* not ours */
     assert_int_equal(wsc__delivery_pong(&d, (const uint8_t *)"wsc", 3), -1);
     assert_int_equal(wsc__delivery_pong(&d, (const uint8_t *)"wsc-ack ", 8), -1);
@@ -129,6 +130,8 @@ static void test_delivery_bookkeeping(void **state) {
     assert_int_equal(d.sent.n, 1);
     assert_int_equal(d.sent.head->seq, 3);
     assert_int_equal(wsc__delivery_pong(&d, (const uint8_t *)"wsc-ack 1", 9), 0); /* old, nothing more */
+    assert_int_equal(wsc__delivery_ping_payload(&d, 3, p), 9); /* answered: the next may go */
+    assert_memory_equal(p, "wsc-ack 3", 9);
     /* drop: index 2 written? split at written = 2: not written */
     wsc__msgq_push(&d.sent, mk("dddd", 4, 3));
     wsc__msgq w = {0}, u = {0};
