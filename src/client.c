@@ -530,6 +530,10 @@ static int hand_over(wsc_client *c, wsc__msg *m) {
     }
     m->index = index;
     wsc__msgq_push(&c->d.sent, m);
+    char payload[WSC__ACK_MAX];
+    uint64_t sent = index + 1;
+    size_t n = wsc__delivery_ping_due(&c->d, sent, payload);
+    if (n && wsc_ws_ping(c->ws, payload, n) == WSC_OK) wsc__delivery_pinged(&c->d, sent);
     return WSC_OK;
 }
 

@@ -120,8 +120,19 @@ void wsc__delivery_reset(wsc__delivery *d) {
     d->in_flight = 0;
 }
 
+static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]);
+
 size_t wsc__delivery_ping_payload(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]) {
     if (d->in_flight || data_sent <= d->pinged || !d->sent.n) return 0;
+    return payload(data_sent, out);
+}
+
+size_t wsc__delivery_ping_due(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]) {
+    if (data_sent < d->pinged + WSC__ACK_EVERY || !d->sent.n) return 0;
+    return payload(data_sent, out);
+}
+
+static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]) {
     memcpy(out, WSC__ACK_PREFIX, WSC__ACK_PREFIX_LEN);
     /* decimal, no libc formatting on this path */
     char digits[24];

@@ -10,7 +10,11 @@
  * One confirmation Ping per write batch (not per message), and at most one
  * unanswered at a time: messages sent while one is in flight are covered by
  * the next, sent when its Pong comes back (so a busy connection sends about
- * one Ping per round trip, whatever its message rate). Its payload is
+ * one Ping per round trip, whatever its message rate). Within a long batch
+ * a Ping also goes after every WSC__ACK_EVERY messages, in flight or not:
+ * otherwise a batch of 500 messages would have its only Ping at the end,
+ * and a connection that drops after 80 of them would confirm none (and
+ * at-least-once would send all 500 again, for ever). Its payload is
  * WSC__ACK_PREFIX followed by the decimal count of data messages handed to
  * the connection so far (wsc__ws_data_sent), so a Pong for "wsc-ack 17"
  * confirms the connection's messages 0..16. Pings with any other payload
@@ -30,6 +34,7 @@
 #define WSC__ACK_PREFIX "wsc-ack "
 #define WSC__ACK_PREFIX_LEN 8u
 #define WSC__ACK_MAX 32u /* a payload's bytes: prefix + 20 digits, with room */
+#define WSC__ACK_EVERY 16u /* messages between two Pings inside one batch */
 
 enum wsc__msg_kind { WSC__MSG_TEXT = 1, WSC__MSG_BINARY = 2, WSC__MSG_JSON = 3 };
 
@@ -100,6 +105,9 @@ void wsc__delivery_reset(wsc__delivery *d);
    wsc__delivery_pinged(d, data_sent). */
 size_t wsc__delivery_ping_payload(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]);
 void wsc__delivery_pinged(wsc__delivery *d, uint64_t data_sent);
+/* The same inside a batch: a payload if WSC__ACK_EVERY messages went out
+   since the last Ping (whether or not it is answered), else 0. */
+size_t wsc__delivery_ping_due(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]);
 
 /* A Pong arrived with payload p[0..len). Returns -1 if it is not one of
    ours; else the number of messages it confirmed (freed). The Ping is no

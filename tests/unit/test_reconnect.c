@@ -120,6 +120,9 @@ static void test_delivery_bookkeeping(void **state) {
     wsc__delivery_pinged(&d, 2);
     assert_int_equal(wsc__delivery_ping_payload(&d, 2, p), 0); /* coalesced: nothing new */
     assert_int_equal(wsc__delivery_ping_payload(&d, 3, p), 0); /* one in flight at a time */
+    assert_int_equal(wsc__delivery_ping_due(&d, 2 + WSC__ACK_EVERY - 1, p), 0);
+    assert_int_equal(wsc__delivery_ping_due(&d, 2 + WSC__ACK_EVERY, p), 10); /* inside a long batch: due anyway */
+    assert_memory_equal(p, "wsc-ack 18", 10);
     /* not ours */
     assert_int_equal(wsc__delivery_pong(&d, (const uint8_t *)"wsc", 3), -1);
     assert_int_equal(wsc__delivery_pong(&d, (const uint8_t *)"wsc-ack ", 8), -1);
