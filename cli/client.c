@@ -584,6 +584,7 @@ static void on_pong(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     (void)ws;
     app *a = user;
     if (!a->user_pings) return; /* a heartbeat pong */
+    if (ev->len >= 8 && !memcmp(ev->data, "wsc-ack ", 8)) return; /* confirmed delivery's (client.h) */
     a->user_pings--;
     char data[400];
     char raw[126];
