@@ -222,7 +222,7 @@ def cost(args):
     url = serve.stdout.readline().decode().strip()
     res = {}
     try:
-        for size, total in ((1024, 100_000_000), (65536, 400_000_000)):
+        for size, total in ((1024, args.total_1k), (65536, args.total_64k)):
             for rep in range(args.reps):
                 for mode in ("off", "on"):
                     out = subprocess.run([args.bench, mode, url, str(total), str(size)], stdout=subprocess.PIPE,
@@ -258,7 +258,9 @@ def main():
     ap.add_argument("--modes", default="burst,paced")
     ap.add_argument("--min-reconnects", type=int, default=200)
     ap.add_argument("--timeout", type=float, default=300)
-    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--reps", type=int, default=9)
+    ap.add_argument("--total-1k", type=int, default=300_000_000, help="cost: bytes per 1 KiB run")
+    ap.add_argument("--total-64k", type=int, default=2_000_000_000, help="cost: bytes per 64 KiB run")
     ap.add_argument("--json", action="store_true", help="one JSON object per run instead of the table")
     args = ap.parse_args()
     if args.what == "cost":
