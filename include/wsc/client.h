@@ -65,7 +65,10 @@
  * the Ping. The client keeps each message it handed to a connection until a
  * Pong confirms it: after each write batch that carried messages it sends a
  * Ping whose payload is "wsc-ack <count>" (one small frame per batch, not
- * per message); a completed closing handshake confirms everything. On an
+ * per message; at most one unanswered, so a busy connection sends about one
+ * per round trip, plus one every 16 messages inside a long batch so that a
+ * drop in the middle of it still finds most of it confirmed); a completed
+ * closing handshake confirms everything. On an
  * unclean drop:
  *  - messages not completely written to the socket are always sent again
  *    first on the next connection (the server cannot have them);
