@@ -164,6 +164,16 @@ static void test_delivery_bookkeeping(void **state) {
     assert_int_equal(wsc__delivery_confirm_all(&d), 1);
     assert_int_equal(d.sent.n, 0);
     assert_int_equal(d.sent.bytes, 0);
+    /* confirmed blocks are kept for reuse: a fitting one comes back */
+    assert_true(d.npool >= 1);
+    unsigned before = d.npool;
+    wsc__msg *again = wsc__delivery_msg_new(&d, WSC__MSG_TEXT, "g", 1);
+    assert_non_null(again);
+    assert_int_equal(d.npool, before - 1);
+    assert_memory_equal(again->data, "g", 1);
+    wsc__msgq_push(&d.sent, again);
+    wsc__delivery_free(&d);
+    assert_int_equal(d.npool, 0);
 }
 
 int main(void) {
