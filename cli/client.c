@@ -41,6 +41,22 @@
    client passes itself), so the application is found here. */
 static app *g_app;
 
+/* Exit status 6 (wsc(1)): messages may have been lost. Beside util.h's
+   statuses; used only here. */
+#define EXIT_LOST 6
+
+/* Confirmed delivery, as the user sees it: which input each message came
+   from (by the library's sequence number), and what may have been lost. */
+static struct {
+    uint64_t *label;     /* label[seq]: the input line (stdin), -x index, or 0 */
+    size_t cap;
+    const char *unit;    /* "line" or "-x" or "message" */
+    uint64_t *pending;   /* labels reported UNCONFIRMED since the last close event */
+    size_t npending, pcap;
+    uint64_t lost;       /* messages that may have been lost, in all */
+    uint64_t resent;     /* sent again (at-least-once): possible duplicates */
+} g_dr;
+
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
@@ -139,12 +155,19 @@ static void show_message(app *a, const uint8_t *data, size_t len, int binary, in
     wsc_buf_free(&b);
 }
 
+/* -n N reached: the session ends with 0 whatever the server then does
+   with the close (ignores it, drops the connection). */
+static int g_count_reached;
+
 static void got_message(app *a, const uint8_t *data, size_t len, int binary, int is_json) {
     if (a->done) return;
     if (a->o->count && a->received >= a->o->count) return;
     a->received++;
     show_message(a, data, len, binary, is_json);
-    if (a->o->count && a->received == a->o->count) app_finish(a, EXIT_OK);
+    if (a->o->count && a->received == a->o->count) {
+        g_count_reached = 1;
+        app_finish(a, EXIT_OK);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -172,7 +195,22 @@ int app_send(app *a, int kind, const char *data, size_t len, const char *where) 
     } else {
         rc = wsc_client_send_text(a->client, data, len);
     }
-    if (rc == WSC_OK) return 0;
+    if (rc == WSC_OK) {
+        uint64_t seq = wsc_client_last_seq(a->client);
+        if (seq >= g_dr.cap) {
+            size_t ncap = g_dr.cap ? g_dr.cap * 2 : 1024;
+            while (ncap <= seq) ncap *= 2;
+            g_dr.label = xrealloc(g_dr.label, ncap * sizeof *g_dr.label);
+            memset(g_dr.label + g_dr.cap, 0, (ncap - g_dr.cap) * sizeof *g_dr.label);
+            g_dr.cap = ncap;
+        }
+        unsigned long long n = 0;
+        if (where && sscanf(where, "line %llu", &n) == 1) g_dr.unit = "line";
+        else if (where && sscanf(where, "-x %llu", &n) == 1) g_dr.unit = "-x";
+        else n = seq;
+        g_dr.label[seq] = n;
+        return 0;
+    }
     const char *why;
     switch (rc) {
     case WSC_EUTF8: why = "not valid UTF-8 (--binary sends bytes)"; break;
@@ -258,7 +296,9 @@ static void on_wait_timer(wsc_loop *l, wsc_timer *t, void *user) {
 /* ------------------------------------------------------------------ */
 
 static int flow_ok(const app *a) {
-    return wsc_client_queued(a->client) < FLOW_MAX_QUEUED && wsc_client_buffered_amount(a->client) < FLOW_MAX_BUFFERED;
+    /* Unconfirmed messages count in the client's queue limits too. */
+    return wsc_client_queued(a->client) + wsc_client_unconfirmed(a->client) < FLOW_MAX_QUEUED &&
+           wsc_client_buffered_amount(a->client) < FLOW_MAX_BUFFERED;
 }
 
 static void send_line(app *a, const char *s, size_t n) {
@@ -473,10 +513,78 @@ static void progress_stop(app *a) {
 /* Client events                                                       */
 /* ------------------------------------------------------------------ */
 
+/* "3" or "3-7" appended to a comma-separated list of labels, ranges merged
+   as they come in order. */
+static uint64_t g_range_first, g_range_last;
+static void add_label(wsc_buf *b, uint64_t seq) {
+    uint64_t l = seq < g_dr.cap ? g_dr.label[seq] : seq;
+    if (!l) l = seq;
+    if (b->len && l == g_range_last + 1) {
+        /* extend: rewrite the tail "first[-last]" */
+        char tail[48];
+        int tl = g_range_first == g_range_last ? snprintf(tail, sizeof tail, "%llu", (unsigned long long)g_range_last)
+                                               : snprintf(tail, sizeof tail, "%llu-%llu",
+                                                          (unsigned long long)g_range_first,
+                                                          (unsigned long long)g_range_last);
+        b->len -= (size_t)tl + 1; /* and its NUL */
+        g_range_last = l;
+        buf_printf(b, "%llu-%llu", (unsigned long long)g_range_first, (unsigned long long)g_range_last);
+    } else {
+        if (b->len) b->len--; /* the NUL */
+        buf_printf(b, "%s%llu", b->len ? "," : "", (unsigned long long)l);
+        g_range_first = g_range_last = l;
+    }
+    wsc_buf_append(b, "", 1);
+}
+
+static const char *label_unit(size_t n) {
+    const char *u = g_dr.unit ? g_dr.unit : "message";
+    if (!strcmp(u, "line")) return n == 1 ? "line " : "lines ";
+    if (!strcmp(u, "-x")) return "-x ";
+    return n == 1 ? "message " : "messages ";
+}
+
+/* At-most-once: the messages sent but not confirmed before the drop. */
+static void on_unconfirmed(wsc_client *c, const wsc_client_event *ev, void *user) {
+    (void)c;
+    (void)user;
+    if (g_dr.npending == g_dr.pcap) {
+        g_dr.pcap = g_dr.pcap ? g_dr.pcap * 2 : 64;
+        g_dr.pending = xrealloc(g_dr.pending, g_dr.pcap * sizeof *g_dr.pending);
+    }
+    g_dr.pending[g_dr.npending++] = ev->seq;
+    g_dr.lost++;
+}
+
+static void report_unconfirmed(app *a) {
+    (void)a;
+    if (!g_dr.npending) return;
+    wsc_buf b = {0};
+    for (size_t i = 0; i < g_dr.npending; i++) add_label(&b, g_dr.pending[i]);
+    report("%zu message%s sent but not confirmed before the connection dropped, possibly lost (not sent again; "
+           "--at-least-once sends them again): %s%s",
+           g_dr.npending, g_dr.npending == 1 ? "" : "s", label_unit(g_dr.npending), (const char *)b.data);
+    wsc_buf_free(&b);
+    g_dr.npending = 0;
+}
+
+/* At-least-once: the unconfirmed messages go out again. */
+static void on_resent(wsc_client *c, const wsc_client_event *ev, void *user) {
+    (void)c;
+    (void)user;
+    g_dr.resent += ev->count;
+    wsc_buf b = {0};
+    for (uint64_t s = ev->seq; s && s <= ev->seq_last; s++) add_label(&b, s);
+    out_status(ST_WARN, "%zu unconfirmed message%s will be sent again (the server may see duplicates): %s%s",
+               ev->count, ev->count == 1 ? "" : "s", label_unit(ev->count), b.len ? (const char *)b.data : "?");
+    wsc_buf_free(&b);
+}
+
 static void on_pong(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     (void)ws;
     app *a = user;
     if (!a->user_pings) return; /* a heartbeat pong */
+    if (ev->len >= 8 && !memcmp(ev->data, "wsc-ack ", 8)) return; /* confirmed delivery's (client.h) */
     a->user_pings--;
     char data[400];
     char raw[126];
@@ -530,11 +638,21 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
             a->proto_error = 1;
         return;
     }
-    if (a->done || a->closing) return;
     char msg[300];
     safe_text(msg, sizeof msg, ev->message);
-    if (ev->error == WSC_ECLOSED) out_status(ST_WARN, "%s", msg); /* queued messages discarded */
-    else report("%s", msg);                                         /* token store problems */
+    if (ev->error == WSC_ECLOSED && ev->count && !a->ever_opened) return; /* exit 1 says nothing was sent */
+    if (ev->error == WSC_ECLOSED && ev->count) {
+        /* Queued messages discarded (the client stopped for good): never
+           hidden, even while exiting. */
+        wsc_buf b = {0};
+        for (uint64_t s = ev->seq; s && s <= ev->seq_last; s++) add_label(&b, s);
+        g_dr.lost += ev->count;
+        report("%s (not sent: %s%s)", msg, label_unit(ev->count), b.len ? (const char *)b.data : "?");
+        wsc_buf_free(&b);
+        return;
+    }
+    if (a->done || a->closing) return;
+    report("%s", msg); /* token store problems */
 }
 
 static void closed_line(app *a, const wsc_client_event *ev, const char *extra) {
@@ -554,9 +672,12 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
     if (a->done) return;
     const char *err = a->last_error[0] ? a->last_error : "connection failed";
 
+    report_unconfirmed(a);
     if (a->closing) {
         /* The end we asked for. */
-        if (opened && (a->proto_error || is_protocol_code(ev->code))) {
+        if (g_count_reached) {
+            if (opened) closed_line(a, ev, NULL);
+        } else if (opened && (a->proto_error || is_protocol_code(ev->code))) {
             set_final(a, EXIT_PROTOCOL, "protocol error: %s", a->proto_error ? err : code_name(ev->code));
         } else if (opened && ev->code == 1006 && !ev->was_clean) {
             set_final(a, EXIT_ABNORMAL, "the connection was lost before the closing handshake completed (1006)");
@@ -572,9 +693,10 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
         return;
     }
     if (ev->will_reconnect) {
-        if (!a->ever_opened && !a->o->retry_connect) {
+        if (!a->ever_opened && !a->o->retry_connect && !a->o->max_attempts) {
             /* The first connection failed: that is an error, not a reason to
-               retry (the seed's connect() throws); --retry-connect retries. */
+               retry (the seed's connect() throws); --retry-connect, or an
+               explicit --max N, retries. */
             set_final(a, EXIT_CONNECT, "%s", err);
             stop(a);
             return;
@@ -724,6 +846,8 @@ static int client_run(cli_opts *o) {
     co.on_error = on_error;
     co.on_close = on_close;
     co.on_maximum = on_maximum;
+    co.on_unconfirmed = on_unconfirmed;
+    co.on_resent = on_resent;
     co.user = a;
     if (o->verbose) co.ws.trace = trace_hook;
     if (a->file_data) {
@@ -783,6 +907,15 @@ static int client_run(cli_opts *o) {
         a->exit_code = EXIT_CONNECT;
     }
     rc = a->exit_code;
+    report_unconfirmed(a);
+    if (g_dr.resent)
+        out_status(ST_INFO, "%llu message%s sent again after drops (possible duplicates at the server)",
+                   (unsigned long long)g_dr.resent, g_dr.resent == 1 ? "" : "s");
+    if (g_dr.lost && rc == EXIT_OK) {
+        rc = EXIT_LOST;
+        snprintf(a->final_msg, sizeof a->final_msg, "%llu message%s may have been lost (see above)",
+                 (unsigned long long)g_dr.lost, g_dr.lost == 1 ? "" : "s");
+    }
 
 out:
     progress_stop(a);
@@ -801,6 +934,10 @@ out:
     wsc_loop_free(a->loop);
     wsc_buf_free(&a->inbuf);
     free(a->file_data);
+    free(g_dr.label);
+    free(g_dr.pending);
+    memset(&g_dr, 0, sizeof g_dr);
+    g_count_reached = 0;
     g_app = NULL;
     return rc;
 }

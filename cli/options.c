@@ -48,6 +48,7 @@ enum {
     O_JITTER,
     O_NO_RECONNECT,
     O_RETRY_CONNECT,
+    O_AT_LEAST_ONCE,
     O_PING_INTERVAL,
     O_PING_TIMEOUT,
     O_TOKEN,
@@ -94,6 +95,7 @@ static const struct option long_opts[] = {
     {"jitter", required_argument, NULL, O_JITTER},
     {"no-reconnect", no_argument, NULL, O_NO_RECONNECT},
     {"retry-connect", no_argument, NULL, O_RETRY_CONNECT},
+    {"at-least-once", no_argument, NULL, O_AT_LEAST_ONCE},
     {"ping-interval", required_argument, NULL, O_PING_INTERVAL},
     {"ping-timeout", required_argument, NULL, O_PING_TIMEOUT},
     {"token", required_argument, NULL, O_TOKEN},
@@ -165,7 +167,11 @@ static const char help_text[] =
     "      --backoff-max MS  cap of that delay (default 30000)\n"
     "      --jitter PCT   vary each delay randomly by up to PCT percent\n"
     "      --no-reconnect  one connection only\n"
-    "      --retry-connect  retry even if the first connection fails\n"
+    "      --retry-connect  retry even if the first connection fails (also\n"
+    "                     implied by an explicit --max N)\n"
+    "      --at-least-once  after a drop, send again the messages the server had\n"
+    "                     not confirmed (it may see duplicates); default: report\n"
+    "                     them on stderr as possibly lost and exit with 6\n"
     "      --ping-interval SEC  heartbeat ping period (default 20)\n"
     "      --ping-timeout SEC   reconnect when no pong comes within SEC\n"
     "                     (default 20; 0 turns the heartbeat off)\n"
@@ -192,7 +198,9 @@ static const char help_text[] =
     "  2  usage error\n"
     "  3  maximum number of reconnect attempts reached (--max)\n"
     "  4  protocol error (close code 1002, 1007 or 1009)\n"
-    "  5  connection lost (1006) and not reconnected\n";
+    "  5  connection lost (1006) and not reconnected\n"
+    "  6  messages may have been lost: sent but not confirmed by the server\n"
+    "     before a drop, or discarded when the client stopped (listed on stderr)\n";
 
 void cli_print_help(void) {
     fputs(help_text, stdout);
@@ -356,6 +364,7 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
             break;
         case O_NO_RECONNECT: o->no_reconnect = 1, client_only = "--no-reconnect"; break;
         case O_RETRY_CONNECT: o->retry_connect = 1, client_only = "--retry-connect"; break;
+        case O_AT_LEAST_ONCE: o->at_least_once = 1, client_only = "--at-least-once"; break;
         case O_PING_INTERVAL:
             client_only = "--ping-interval";
             if (!(rc = get_seconds("--ping-interval", optarg, &o->ping_interval_ms)) && !o->ping_interval_ms)
@@ -462,4 +471,5 @@ void cli_opts_client(const cli_opts *o, wsc_client_options *c) {
     c->ping_interval_ms = o->ping_interval_ms;
     c->ping_timeout_ms = o->ping_timeout_ms;
     c->no_heartbeat = o->no_heartbeat;
+    c->delivery = o->at_least_once ? WSC_DELIVERY_AT_LEAST_ONCE : WSC_DELIVERY_AT_MOST_ONCE;
 }

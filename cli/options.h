@@ -50,6 +50,7 @@ typedef struct cli_opts {
     unsigned backoff_max_ms;
     unsigned jitter_pct;
     int no_reconnect, retry_connect;
+    int at_least_once; /* --at-least-once: resend unconfirmed messages after a drop */
     unsigned ping_interval_ms, ping_timeout_ms;
     int no_heartbeat;
 

@@ -1,6 +1,7 @@
 /*
  * token.c - `wsc token get|set|clear|list [ORIGIN] [TOKEN]`: the local
- * store of CSRF tokens (store.h), by origin.
+ * store of CSRF tokens (store.h), by origin; `wsc token fetch URL`: the
+ * token from a page that sets it (libcurl).
  *
  * ORIGIN is a URL (wss://example.com/path) or an origin
  * (wss://example.com:443); both become the canonical origin the client
@@ -17,10 +18,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <strings.h>
+
 #include "commands.h"
+#include "setcookie.h"
 #include "util.h"
 #include "wsc/http.h"
 #include "wsc/store.h"
+#include "wsc/wsc.h"
 
 static const char token_help[] =
     "Usage: wsc token get ORIGIN          print the token of ORIGIN\n"
@@ -29,6 +37,8 @@ static const char token_help[] =
     "       wsc token clear ORIGIN        remove it\n"
     "       wsc token list [ORIGIN]       origins, names and update times\n"
     "                                     (never the tokens)\n"
+    "       wsc token fetch URL           GET an http(s) page that sets the token\n"
+    "                                     and store it (wsc token fetch --help)\n"
     "\n"
     "ORIGIN is a URL (wss://example.com/feed) or an origin\n"
     "(wss://example.com:443): the token is kept for the URL's origin, and\n"
@@ -107,6 +117,260 @@ static int print_entry(const char *origin, const char *key, int64_t updated, voi
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* wsc token fetch URL: what a browser's page load does                */
+/* ------------------------------------------------------------------ */
+
+#define FETCH_MAX_BODY ((size_t)1 << 20)
+#define FETCH_MAX_REDIRECTS 5
+
+typedef struct fetch_ctx {
+    const char *cookie_name;
+    const char *path; /* of the URL being fetched, for Set-Cookie's Path */
+    const char *host;
+    int action;       /* enum wsc__cookie_action of the last matching Set-Cookie */
+    wsc__cookie ck;
+    wsc_buf body;
+    int too_big;
+} fetch_ctx;
+
+static size_t on_header(char *buf, size_t size, size_t n, void *user) {
+    fetch_ctx *f = user;
+    size_t len = size * n;
+    if (len > 11 && strncasecmp(buf, "Set-Cookie:", 11) == 0) {
+        char line[WSC_TOKEN_MAX + 1024];
+        size_t l = len - 11 < sizeof line - 1 ? len - 11 : sizeof line - 1;
+        memcpy(line, buf + 11, l);
+        line[l] = 0;
+        while (l && (line[l - 1] == '\r' || line[l - 1] == '\n')) line[--l] = 0;
+        wsc__cookie ck;
+        int a = wsc__set_cookie_parse(line, f->cookie_name, f->path, strlen(f->path), f->host, strlen(f->host),
+                                      time(NULL), &ck);
+        if (a != WSC__COOKIE_IGNORE) {
+            f->action = a;
+            f->ck = ck;
+        }
+        OPENSSL_cleanse(&ck, sizeof ck);
+        OPENSSL_cleanse(line, l);
+    }
+    return len;
+}
+
+static size_t on_body(char *buf, size_t size, size_t n, void *user) {
+    fetch_ctx *f = user;
+    size_t len = size * n;
+    if (f->body.len + len > FETCH_MAX_BODY) {
+        f->too_big = 1;
+        return 0; /* aborts the transfer */
+    }
+    return wsc_buf_append(&f->body, buf, len) == WSC_OK ? len : 0;
+}
+
+/* The origin (scheme, host, port) of an http(s) URL, for the same-origin
+   rule of redirects; -1 if it is not one. */
+static int http_origin(const char *url, char *out, size_t cap, char *host, size_t hcap, char *path, size_t pcap) {
+    CURLU *u = curl_url();
+    char *scheme = NULL, *h = NULL, *port = NULL, *p = NULL;
+    int rc = -1;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PATH, &p, 0) == CURLUE_OK &&
+        (!strcasecmp(scheme, "http") || !strcasecmp(scheme, "https"))) {
+        snprintf(out, cap, "%s://%s:%s", scheme, h, port);
+        snprintf(host, hcap, "%s", h);
+        snprintf(path, pcap, "%s", p);
+        rc = 0;
+    }
+    curl_free(scheme);
+    curl_free(h);
+    curl_free(port);
+    curl_free(p);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* Fetches url (following redirects within its origin) and leaves in *f the
+   token cookie (or the body). Returns an exit status. */
+static int fetch(const char *url, const char *ca, fetch_ctx *f) {
+    char origin[1200], o2[1200], host[1024], path[2048];
+    if (http_origin(url, origin, sizeof origin, host, sizeof host, path, sizeof path))
+        return cli_usage_error("'%s' is not an http:// or https:// URL", url);
+    CURL *h = curl_easy_init();
+    if (!h) {
+        cli_error("cannot initialise libcurl");
+        return EXIT_CONNECT;
+    }
+    char *cur = xstrdup(url);
+    int rc = EXIT_OK;
+    for (int hop = 0;; hop++) {
+        char errbuf[CURL_ERROR_SIZE] = "";
+        f->path = path;
+        f->host = host;
+        wsc_buf_free(&f->body);
+        curl_easy_reset(h);
+        curl_easy_setopt(h, CURLOPT_URL, cur);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* followed here, within the origin */
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+        if (ca) curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, f);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "wsc/" WSC_VERSION_STRING);
+        CURLcode cc = curl_easy_perform(h);
+        if (cc != CURLE_OK) {
+            cli_error("%s: %s", cur, f->too_big ? "the response is larger than 1 MiB" : errbuf[0] ? errbuf : curl_easy_strerror(cc));
+            rc = EXIT_CONNECT;
+            break;
+        }
+        long status = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        char *loc = NULL;
+        curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &loc);
+        if (status >= 300 && status < 400 && loc) {
+            if (hop >= FETCH_MAX_REDIRECTS) {
+                cli_error("%s: more than %d redirects", url, FETCH_MAX_REDIRECTS);
+                rc = EXIT_CONNECT;
+                break;
+            }
+            if (http_origin(loc, o2, sizeof o2, host, sizeof host, path, sizeof path) || strcasecmp(o2, origin)) {
+                cli_error("%s: redirected to another origin (%s); not followed", cur, o2[0] ? o2 : "not http(s)");
+                rc = EXIT_CONNECT;
+                break;
+            }
+            char *next = xstrdup(loc);
+            free(cur);
+            cur = next;
+            continue;
+        }
+        if (status < 200 || status >= 300) {
+            cli_error("%s: the server answered %ld", cur, status);
+            rc = EXIT_CONNECT;
+        }
+        break;
+    }
+    free(cur);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+static const char fetch_help[] =
+    "Usage: wsc token fetch [OPTIONS] URL\n"
+    "\n"
+    "GET the http:// or https:// URL (a page that sets the token, as a\n"
+    "browser's page load does) and store the token from its Set-Cookie for\n"
+    "the origin of URL (https://h -> wss://h:443), or of --for WSURL.\n"
+    "Certificates are verified; redirects are followed within URL's origin only.\n"
+    "\n"
+    "Options:\n"
+    "      --for WSURL          store the token for WSURL's origin instead\n"
+    "      --cookie NAME        the cookie carrying it (default csrf_token)\n"
+    "      --json-property NAME read it from this property of a JSON body instead\n"
+    "      --ca FILE            trust the CA certificates in FILE (PEM)\n"
+    "      --store PATH, --key NAME  as for the other token commands\n"
+    "\n"
+    "Exit status: 0 stored (or deleted: Max-Age=0); 1 no token in the\n"
+    "response, the request failed, or the store failed; 2 usage error.\n";
+
+static int cmd_fetch(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"store", required_argument, NULL, 's'},  {"key", required_argument, NULL, 'k'},
+        {"for", required_argument, NULL, 'f'},    {"cookie", required_argument, NULL, 'c'},
+        {"json-property", required_argument, NULL, 'j'}, {"ca", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *store_path = NULL, *key = NULL, *for_url = NULL, *cookie = "csrf_token", *prop = NULL, *ca = NULL;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': store_path = optarg; break;
+        case 'k': key = optarg; break;
+        case 'f': for_url = optarg; break;
+        case 'c': cookie = optarg; break;
+        case 'j': prop = optarg; break;
+        case 'a': ca = optarg; break;
+        case 'h': fputs(fetch_help, stdout); return 0;
+        case ':': return cli_usage_error("option %s needs a value", argv[optind - 1]);
+        default: return cli_usage_error("unknown option %s for 'wsc token fetch'", argv[optind - 1]);
+        }
+    }
+    if (optind + 1 != argc) return cli_usage_error("token fetch: expected one URL");
+    const char *url = argv[optind];
+    char origin[WSC_URL_ORIGIN_MAX + 1024];
+    if (to_origin(for_url ? for_url : url, origin, sizeof origin)) return EXIT_USAGE;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        cli_error("cannot initialise libcurl");
+        return EXIT_CONNECT;
+    }
+    fetch_ctx f;
+    memset(&f, 0, sizeof f);
+    f.cookie_name = cookie;
+    int rc = fetch(url, ca, &f);
+    char *token = NULL;
+    time_t expires = 0;
+    int del = 0;
+    if (rc == EXIT_OK && prop) {
+        json_error_t je;
+        json_t *j = json_loadb((const char *)f.body.data, f.body.len, 0, &je);
+        json_t *v = j ? json_object_get(j, prop) : NULL;
+        if (v && json_is_string(v)) token = xstrdup(json_string_value(v));
+        else {
+            cli_error("%s: no string property \"%s\" in the %s", url, prop, j ? "JSON body" : "body (not JSON)");
+            rc = EXIT_CONNECT;
+        }
+        json_decref(j);
+    } else if (rc == EXIT_OK) {
+        if (f.action == WSC__COOKIE_SET) token = xstrdup(f.ck.value), expires = f.ck.expires;
+        else if (f.action == WSC__COOKIE_DELETE) del = 1;
+        else {
+            cli_error("%s: the response set no %s cookie", url, cookie);
+            rc = EXIT_CONNECT;
+        }
+    }
+    if (f.body.data) OPENSSL_cleanse(f.body.data, f.body.len);
+    wsc_buf_free(&f.body);
+    OPENSSL_cleanse(&f.ck, sizeof f.ck);
+    curl_global_cleanup();
+    if (rc) return rc;
+    if (token && !wsc_token_valid(token, strlen(token))) {
+        cli_free_secret(token);
+        cli_error("%s: the token cannot be sent in a cookie; not stored", url);
+        return EXIT_CONNECT;
+    }
+    wsc_error err;
+    wsc_store *s = wsc_store_open(store_path, &err);
+    if (!s) {
+        cli_free_secret(token);
+        cli_error("%s", err.message);
+        return EXIT_CONNECT;
+    }
+    /* the expiry beside it, as the client keeps a Set-Cookie's (client.h) */
+    char ekey[WSC_STORE_KEY_MAX + 16], when[32];
+    snprintf(ekey, sizeof ekey, "%s.expires", key ? key : WSC_STORE_DEFAULT_KEY);
+    snprintf(when, sizeof when, "%lld", (long long)expires);
+    int src = del ? wsc_store_delete(s, origin, key, &err) : wsc_store_set(s, origin, key, token, &err);
+    if (src == WSC_OK) src = expires ? wsc_store_set(s, origin, ekey, when, &err) : wsc_store_delete(s, origin, ekey, &err);
+    if (src != WSC_OK) {
+        cli_error("%s", err.message);
+        rc = EXIT_CONNECT;
+    } else {
+        fprintf(stderr, "token %s for %s (from %s%s)\n", del ? "deleted" : "stored", origin,
+                prop ? "the JSON property " : "Set-Cookie ", prop ? prop : cookie);
+    }
+    cli_free_secret(token);
+    wsc_store_close(s);
+    return rc;
+}
+
 int wsc_cmd_token(int argc, char **argv) {
     static const struct option opts[] = {
         {"store", required_argument, NULL, 's'},
@@ -116,6 +380,7 @@ int wsc_cmd_token(int argc, char **argv) {
     };
     cli_colors_init(0);
     cli_set_usage_hint(" (see 'wsc token --help')");
+    if (argc >= 2 && !strcmp(argv[1], "fetch")) return cmd_fetch(argc - 1, argv + 1);
     const char *store_path = NULL, *key = NULL;
     int c;
     opterr = 0;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 #include "io/loop_internal.h"
@@ -25,6 +26,9 @@
 #include "wsc/proto.h"
 #include "wsc/store.h"
 #include "ws_internal.h"
+#include "delivery.h"
+#include "reconnect.h"
+#include "setcookie.h"
 
 #define DEFAULT_TIMEOUT 1000u
 #define DEFAULT_BACKOFF_MAX 30000u
@@ -33,15 +37,7 @@
 #define DEFAULT_PING_INTERVAL 20000u
 #define DEFAULT_PING_TIMEOUT 20000u
 
-enum qkind { Q_TEXT = 1, Q_BINARY = 2, Q_JSON = 3 };
-
-typedef struct qitem {
-    struct qitem *next;
-    uint8_t kind;
-    json_t *json; /* Q_JSON: serialised (with the token) when sent */
-    size_t len;   /* payload bytes (Q_JSON: serialised size when queued) */
-    uint8_t data[];
-} qitem;
+enum qkind { Q_TEXT = WSC__MSG_TEXT, Q_BINARY = WSC__MSG_BINARY, Q_JSON = WSC__MSG_JSON };
 
 struct wsc_client {
     wsc_loop *loop;
@@ -71,23 +67,29 @@ struct wsc_client {
     unsigned delay;        /* the delay being waited */
     int cause;             /* why the last connection ended */
     int cause_http;
+    unsigned cause_retry_after; /* Retry-After of a refused upgrade, ms (0: none) */
     unsigned cause_code;
     char cause_msg[256];
 
     /* token */
     char *token_mem;       /* in-memory token (options or set_csrf) */
     char *token_cur;       /* the token of the current connection */
+    time_t token_mem_expires; /* of token_mem, from a Set-Cookie (0: none) */
     wsc_store *store;
 
-    /* queue */
-    qitem *qhead, *qtail;
-    size_t qn, qbytes;
+    /* queue (not yet handed to a connection) and confirmed delivery
+       (handed to the current one, not yet confirmed): delivery.h */
+    wsc__msgq q;
+    wsc__delivery d;
+    uint64_t seq;          /* of the last message accepted */
+    uint64_t confirmed_total, resent_total, unconfirmed_total;
 
     wsc__listeners ls;
 };
 
 static void start_connection(wsc_client *c);
 static void really_free(wsc_client *c);
+static void confirm_hook(wsc_ws *ws, void *user);
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
@@ -118,6 +120,8 @@ static int emit(wsc_client *c, wsc_client_event *ev) {
     case WSC_CLIENT_CLOSE: main_cb = c->o.on_close; break;
     case WSC_CLIENT_RECONNECT: main_cb = c->o.on_reconnect; break;
     case WSC_CLIENT_MAXIMUM: main_cb = c->o.on_maximum; break;
+    case WSC_CLIENT_UNCONFIRMED: main_cb = c->o.on_unconfirmed; break;
+    case WSC_CLIENT_RESENT: main_cb = c->o.on_resent; break;
     }
     if (!ev->message) ev->message = "";
     if (!ev->reason) ev->reason = "";
@@ -150,12 +154,20 @@ static void leave(wsc_client *c) {
 /* The token                                                           */
 /* ------------------------------------------------------------------ */
 
+static int token_expired(wsc_client *c);
+
 /* Reads the token for the next connection into c->token_cur (or NULL).
    Store failures are reported and the connection goes ahead without one.
    Returns non-zero if the client was freed by a callback. */
 static int load_token(wsc_client *c) {
     wipe_free(c->token_cur);
     c->token_cur = NULL;
+    if (c->token_mem && c->token_mem_expires && c->token_mem_expires <= time(NULL)) {
+        wipe_free(c->token_mem); /* expired (Set-Cookie's Expires/Max-Age) */
+        c->token_mem = NULL;
+        c->token_mem_expires = 0;
+        if (c->o.no_store || c->o.token) return 0;
+    }
     if (c->token_mem) {
         c->token_cur = wsc__strdup(c->token_mem);
         return 0;
@@ -178,10 +190,87 @@ static int load_token(wsc_client *c) {
         return emit_error(c, WSC_EINVAL, "the stored CSRF token contains characters that cannot be sent in a "
                                          "cookie; connecting without it");
     }
+    if (v && token_expired(c)) {
+        wsc_store_free(v);
+        v = NULL;
+    }
     if (v) {
         c->token_cur = wsc__strdup(v);
         wsc_store_free(v);
     }
+    return 0;
+}
+
+/* The expiry a Set-Cookie gave the stored token, kept beside it under
+   "<token_key>.expires" (decimal seconds since the epoch). */
+static void expires_key(const wsc_client *c, char *out, size_t cap) {
+    snprintf(out, cap, "%s.expires", c->token_key);
+}
+
+/* An expired stored token is deleted (and reads as none). */
+static int token_expired(wsc_client *c) {
+    char key[300], *v = NULL;
+    expires_key(c, key, sizeof key);
+    if (wsc_store_get(c->store, c->origin, key, &v, NULL) != WSC_OK || !v) return 0;
+    long long at = strtoll(v, NULL, 10);
+    wsc_store_free(v);
+    if (at <= 0 || (time_t)at > time(NULL)) return 0;
+    wsc_store_delete(c->store, c->origin, c->token_key, NULL);
+    wsc_store_delete(c->store, c->origin, key, NULL);
+    return 1;
+}
+
+/* The token provided by the server: Set-Cookie for cookie_name on the
+   handshake response of `ws` (during its open or refusal event) replaces
+   (or deletes) the token for this origin, in the store or in memory, and
+   it is used from now on. The last applicable Set-Cookie wins. Returns
+   non-zero if the client was freed by an error callback. */
+static int take_set_cookie(wsc_client *c, wsc_ws *ws) {
+    if (c->o.no_set_cookie) return 0;
+    wsc__cookie ck, last;
+    int action = WSC__COOKIE_IGNORE;
+    const char *h;
+    const char *path = c->u.path.ptr ? c->u.path.ptr : "/";
+    size_t pl = c->u.path.ptr ? c->u.path.len : 1;
+    for (int i = 0; (h = wsc_ws_response_header(ws, "Set-Cookie", i)); i++) {
+        int a = wsc__set_cookie_parse(h, c->cookie_name, path, pl, c->u.host.ptr ? c->u.host.ptr : "",
+                                      c->u.host.len, time(NULL), &ck);
+        if (a != WSC__COOKIE_IGNORE) {
+            action = a;
+            last = ck;
+        }
+        OPENSSL_cleanse(&ck, sizeof ck);
+    }
+    if (action == WSC__COOKIE_IGNORE) return 0;
+    const char *tok = action == WSC__COOKIE_SET ? last.value : NULL;
+    int rc = WSC_OK;
+    wsc_error err = {0};
+    if (c->token_mem || c->o.no_store) {
+        char *t = tok ? wsc__strdup(tok) : NULL;
+        wipe_free(c->token_mem);
+        c->token_mem = t;
+        c->token_mem_expires = tok ? last.expires : 0;
+    } else {
+        if (!c->store && !(c->store = wsc_store_open(c->store_path, &err))) rc = WSC_ESTORE;
+        char key[300];
+        expires_key(c, key, sizeof key);
+        if (!rc && tok) {
+            rc = wsc_store_set(c->store, c->origin, c->token_key, tok, &err);
+            char when[32];
+            snprintf(when, sizeof when, "%lld", (long long)last.expires);
+            if (!rc) rc = last.expires ? wsc_store_set(c->store, c->origin, key, when, &err)
+                                       : wsc_store_delete(c->store, c->origin, key, &err);
+        } else if (!rc) {
+            rc = wsc_store_delete(c->store, c->origin, c->token_key, &err);
+            if (!rc) rc = wsc_store_delete(c->store, c->origin, key, &err);
+        }
+    }
+    if (!rc) {
+        wipe_free(c->token_cur);
+        c->token_cur = tok ? wsc__strdup(tok) : NULL;
+    }
+    OPENSSL_cleanse(&last, sizeof last);
+    if (rc) return emit_error(c, WSC_ESTORE, err.message[0] ? err.message : "the token store failed");
     return 0;
 }
 
@@ -391,57 +480,88 @@ static int send_now(wsc_client *c, int kind, const void *data, size_t len, json_
     return rc;
 }
 
-static int enqueue(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
+static int keeping(const wsc_client *c) { return c->o.delivery != WSC_DELIVERY_OFF; }
+
+/* Queued + unconfirmed messages against the queue limits. */
+static int over_limits(const wsc_client *c, size_t len) {
     size_t maxn = c->o.queue_max_messages ? c->o.queue_max_messages : DEFAULT_QUEUE_MESSAGES;
     size_t maxb = c->o.queue_max_bytes ? c->o.queue_max_bytes : DEFAULT_QUEUE_BYTES;
-    if (c->qn + 1 > maxn || c->qbytes + len > maxb || len > maxb) return WSC_EQUEUEFULL;
-    qitem *q = wsc__malloc(sizeof *q + (kind == Q_JSON ? 0 : len));
-    if (!q) return WSC_ENOMEM;
-    q->next = NULL;
-    q->kind = (uint8_t)kind;
-    q->len = len;
-    q->json = NULL;
-    if (kind == Q_JSON) q->json = json_incref(json);
-    else if (len) memcpy(q->data, data, len);
-    if (c->qtail) c->qtail->next = q;
-    else c->qhead = q;
-    c->qtail = q;
-    c->qn++;
-    c->qbytes += len;
+    size_t n = c->q.n + c->d.sent.n, b = c->q.bytes + c->d.sent.bytes;
+    return n + 1 > maxn || b + len > maxb || len > maxb;
+}
+
+static int enqueue(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
+    if (over_limits(c, len)) return WSC_EQUEUEFULL;
+    wsc__msg *m = wsc__msg_new(kind, kind == Q_JSON ? NULL : data, len, json);
+    if (!m) return WSC_ENOMEM;
+    m->seq = ++c->seq;
+    wsc__msgq_push(&c->q, m);
     return WSC_OK;
 }
 
-static void qfree(qitem *q) {
-    if (q->json) json_decref(q->json);
-    wsc__free(q);
+/* Hands message m to the OPEN connection and keeps it until confirmed
+   (delivery.h). Takes m in every case. A JSON message is serialised now,
+   with the token current now, and kept as the text that was sent. */
+static int hand_over(wsc_client *c, wsc__msg *m) {
+    uint64_t index = wsc__ws_data_sent(c->ws);
+    int rc;
+    if (m->kind == Q_JSON) {
+        char *txt = NULL;
+        rc = json_text(c, m->json, c->token_cur, &txt);
+        if (rc) {
+            wsc__msg_free(m);
+            return rc;
+        }
+        size_t tl = strlen(txt);
+        wsc__msg *k = wsc__msg_new(Q_JSON, txt, tl, m->json);
+        if (!k) rc = WSC_ENOMEM;
+        else rc = wsc_ws_send_text(c->ws, txt, tl);
+        wipe_free(txt);
+        if (k) k->seq = m->seq;
+        wsc__msg_free(m);
+        m = k;
+    } else {
+        rc = m->kind == Q_TEXT ? wsc_ws_send_text(c->ws, (const char *)m->data, m->len)
+                               : wsc_ws_send_binary(c->ws, m->data, m->len);
+    }
+    if (rc || !keeping(c)) {
+        wsc__msg_free(m);
+        return rc;
+    }
+    m->index = index;
+    wsc__msgq_push(&c->d.sent, m);
+    char payload[WSC__ACK_MAX];
+    uint64_t sent = index + 1;
+    size_t n = wsc__delivery_ping_due(&c->d, sent, payload);
+    if (n && wsc_ws_ping(c->ws, payload, n) == WSC_OK) wsc__delivery_pinged(&c->d, sent);
+    return WSC_OK;
 }
 
-/* Discards the queue, reporting it (never silently). Returns freed. */
+/* Discards the queue, reporting it (never silently): the error event
+   carries the count and the sequence numbers (seq..seq_last). Returns freed. */
 static int drop_queue(wsc_client *c, const char *why) {
-    size_t n = c->qn;
-    while (c->qhead) {
-        qitem *q = c->qhead;
-        c->qhead = q->next;
-        qfree(q);
-    }
-    c->qtail = NULL;
-    c->qn = c->qbytes = 0;
+    size_t n = c->q.n;
+    uint64_t first = c->q.head ? c->q.head->seq : 0, last = c->q.tail ? c->q.tail->seq : 0;
+    wsc__msgq_clear(&c->q);
     if (!n) return 0;
     char msg[200];
     snprintf(msg, sizeof msg, "%zu queued message%s discarded: %s", n, n == 1 ? "" : "s", why);
-    return emit_error(c, WSC_ECLOSED, msg);
+    wsc_client_event ev = {0};
+    ev.type = WSC_CLIENT_ERROR;
+    ev.error = WSC_ECLOSED;
+    ev.message = msg;
+    ev.count = n;
+    ev.seq = first;
+    ev.seq_last = last;
+    return emit(c, &ev);
 }
 
 /* Sends the queue in order on the fresh connection. Returns freed. */
 static int flush_queue(wsc_client *c) {
-    while (c->qhead && ws_open(c)) {
-        qitem *q = c->qhead;
-        c->qhead = q->next;
-        if (!c->qhead) c->qtail = NULL;
-        c->qn--;
-        c->qbytes -= q->len;
-        int rc = send_now(c, q->kind, q->data, q->len, q->json);
-        qfree(q);
+    while (c->q.head && ws_open(c)) {
+        wsc__msg *m = wsc__msgq_pop(&c->q);
+        int rc = keeping(c) ? hand_over(c, m) : send_now(c, m->kind, m->data, m->len, m->json);
+        if (!keeping(c)) wsc__msg_free(m);
         if (rc) {
             char msg[160];
             snprintf(msg, sizeof msg, "a queued message could not be sent: %s", wsc_strerror(rc));
@@ -455,7 +575,20 @@ static int client_send(wsc_client *c, int kind, const void *data, size_t len, js
     if (!c || (len && !data && kind != Q_JSON)) return WSC_EINVAL;
     if (kind == Q_TEXT && !wsc_utf8_valid(data, len)) return WSC_EUTF8;
     if (c->stopped || c->app_closing) return WSC_ECLOSED;
-    if (ws_open(c)) return send_now(c, kind, data, len, json);
+    if (ws_open(c)) {
+        if (!keeping(c)) {
+            int rc = send_now(c, kind, data, len, json);
+            if (rc == WSC_OK) c->seq++;
+            return rc;
+        }
+        if (over_limits(c, len)) return WSC_EQUEUEFULL;
+        wsc__msg *m = kind == Q_JSON ? wsc__msg_new(kind, NULL, len, json) : wsc__delivery_msg_new(&c->d, kind, data, len);
+        if (!m) return WSC_ENOMEM;
+        m->seq = c->seq + 1;
+        int rc = hand_over(c, m);
+        if (rc == WSC_OK) c->seq++;
+        return rc;
+    }
     if (c->o.no_queue) return WSC_ESTATE;
     if (kind == Q_JSON) {
         /* Check now what can be checked (serialisable; object if a token
@@ -483,26 +616,18 @@ int wsc_client_send_json(wsc_client *c, json_t *value) {
 /* Reconnection                                                        */
 /* ------------------------------------------------------------------ */
 
-static int is_final(const wsc_client *c) {
-    switch (c->cause) {
-    case WSC_ETLSVERIFY:
-    case WSC_EEXTENSION: return 1;
-    case WSC_EHTTP:
-        if (c->cause_http >= 300 && c->cause_http < 400) return 1;
-        if (c->cause_http >= 400 && c->cause_http < 500 && c->cause_http != 408 && c->cause_http != 429) return 1;
-        return 0;
-    case WSC_EPROXY: return strstr(c->cause_msg, "(proxy authentication required)") != NULL;
-    default: return 0;
-    }
+/* timeout_ms doubled per attempt before `attempt`, capped by backoff_max_ms. */
+static unsigned backoff_delay(const wsc_client *c, unsigned attempt) {
+    uint64_t d = c->o.timeout_ms ? c->o.timeout_ms : DEFAULT_TIMEOUT;
+    uint64_t cap = c->o.backoff_max_ms ? c->o.backoff_max_ms : DEFAULT_BACKOFF_MAX;
+    for (unsigned i = 1; i < attempt && d < cap; i++) d *= 2;
+    if (d > cap) d = cap;
+    return d > 0xffffffffu ? 0xffffffffu : (unsigned)d;
 }
 
-static unsigned next_delay(wsc_client *c) {
-    uint64_t d = c->o.timeout_ms ? c->o.timeout_ms : DEFAULT_TIMEOUT;
-    if (c->o.backoff) {
-        uint64_t cap = c->o.backoff_max_ms ? c->o.backoff_max_ms : DEFAULT_BACKOFF_MAX;
-        for (unsigned i = 1; i < c->attempts && d < cap; i++) d *= 2;
-        if (d > cap) d = cap;
-    }
+/* The delay the options give for reconnect attempt `attempt`. */
+static unsigned next_delay(const wsc_client *c, unsigned attempt) {
+    uint64_t d = c->o.backoff ? backoff_delay(c, attempt) : (c->o.timeout_ms ? c->o.timeout_ms : DEFAULT_TIMEOUT);
     if (c->o.jitter_pct) {
         unsigned pct = c->o.jitter_pct > 100 ? 100 : c->o.jitter_pct;
         uint32_t r = 0;
@@ -518,10 +643,78 @@ static void stop_heartbeat(wsc_client *c) {
     wsc_timer_stop(&c->pong);
 }
 
+/* The connection ended: what it had not confirmed. A clean closing
+   handshake confirms everything. After a drop, messages never completely
+   written go back to the front of the queue; written ones are sent again
+   before them (at-least-once: RESENT event) or handed to the application
+   (at-most-once: one UNCONFIRMED event each). Returns freed. */
+static int settle_unconfirmed(wsc_client *c, const wsc_ws_event *cev) {
+    if (!c->d.sent.n) return 0;
+    if (cev->was_clean) {
+        c->confirmed_total += wsc__delivery_confirm_all(&c->d);
+        return 0;
+    }
+    wsc__msgq written = {0}, unwritten = {0};
+    wsc__delivery_split(&c->d, c->ws ? wsc__ws_data_written(c->ws) : 0, &written, &unwritten);
+    wsc__msgq_prepend(&c->q, &unwritten);
+    if (!written.n) return 0;
+    if (c->o.delivery == WSC_DELIVERY_AT_LEAST_ONCE) {
+        wsc_client_event ev = {0};
+        ev.type = WSC_CLIENT_RESENT;
+        ev.ws_event = cev;
+        ev.count = written.n;
+        ev.seq = written.head->seq;
+        ev.seq_last = written.tail->seq;
+        c->resent_total += written.n;
+        wsc__msgq_prepend(&c->q, &written);
+        return emit(c, &ev);
+    }
+    wsc__msg *m;
+    while ((m = wsc__msgq_pop(&written))) {
+        wsc_client_event ev = {0};
+        ev.type = WSC_CLIENT_UNCONFIRMED;
+        ev.ws_event = cev;
+        ev.seq = ev.seq_last = m->seq;
+        ev.count = 1;
+        ev.data = m->data;
+        ev.len = m->len;
+        ev.binary = m->kind == Q_BINARY;
+        c->unconfirmed_total++;
+        int freed = emit(c, &ev);
+        wsc__msg_free(m);
+        if (freed) {
+            wsc__msgq_clear(&written);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Asks the policy (opts.policy or the default) about this failure. Returns
+   1 to reconnect (c->delay set) or 0 for final. */
+static int ask_policy(wsc_client *c, const wsc_ws_event *cev) {
+    wsc_client_failure f = {0};
+    f.cause = c->cause;
+    f.code = cev->code;
+    f.was_clean = cev->was_clean;
+    f.http_status = c->cause == WSC_EHTTP ? c->cause_http : 0;
+    f.retry_after_ms = f.http_status ? c->cause_retry_after : 0;
+    f.message = c->cause_msg;
+    f.attempt = c->attempts + 1;
+    f.delay_ms = next_delay(c, f.attempt);
+    f.backoff_delay_ms = backoff_delay(c, f.attempt);
+    unsigned delay = f.delay_ms;
+    int d = c->o.policy ? c->o.policy(c, &f, &delay, c->o.policy_user) : wsc_client_default_policy(&f, &delay);
+    if (d == WSC_RECONNECT_FINAL) return 0;
+    c->delay = d == WSC_RECONNECT_AFTER ? delay : f.delay_ms;
+    return 1;
+}
+
 /* The current connection ended. Decides: reconnect, maximum, or stop.
    Fills the close event's reconnect fields. Returns freed. */
 static int connection_ended(wsc_client *c, const wsc_ws_event *cev) {
     stop_heartbeat(c);
+    if (settle_unconfirmed(c, cev)) return 1;
     if (c->ws) {
         wsc_ws_free(c->ws); /* deferred: we are inside its callback */
         c->ws = NULL;
@@ -548,9 +741,7 @@ static int connection_ended(wsc_client *c, const wsc_ws_event *cev) {
         reconnect = 1;
     } else if (c->app_closing || c->stopped) {
         reconnect = 0;
-    } else if (cev->was_clean && (cev->code == 1000 || cev->code == 1001 || cev->code == 1005)) {
-        reconnect = 0;
-    } else if (is_final(c) || c->o.no_reconnect) {
+    } else if (c->o.no_reconnect || !ask_policy(c, cev)) {
         reconnect = 0;
     } else if (c->o.max_attempts && c->attempts >= c->o.max_attempts) {
         maximum = 1;
@@ -566,8 +757,7 @@ static int connection_ended(wsc_client *c, const wsc_ws_event *cev) {
             c->cause = WSC_OK;
             snprintf(c->cause_msg, sizeof c->cause_msg, "reconnect requested by the application");
         } else {
-            c->attempts++;
-            c->delay = next_delay(c);
+            c->attempts++; /* c->delay: set by ask_policy */
         }
         ev.will_reconnect = 1;
         ev.reconnect_delay_ms = c->delay;
@@ -577,6 +767,13 @@ static int connection_ended(wsc_client *c, const wsc_ws_event *cev) {
         c->stopped = 1;
     }
     if (emit(c, &ev)) return 1;
+    /* Discarded messages are reported before "maximum", so that a program
+       that stops on "maximum" still hears of them. */
+    if (c->stopped && c->q.n &&
+        drop_queue(c, maximum ? "the maximum number of reconnect attempts was reached"
+                      : c->app_closing ? "the client was closed"
+                                       : "the connection ended and will not be reopened"))
+        return 1;
     if (maximum) {
         wsc_client_event mev = {0};
         mev.type = WSC_CLIENT_MAXIMUM;
@@ -584,11 +781,6 @@ static int connection_ended(wsc_client *c, const wsc_ws_event *cev) {
         mev.cause = c->cause;
         mev.cause_message = c->cause_msg;
         if (emit(c, &mev)) return 1;
-    }
-    if (c->stopped && c->qn) {
-        return drop_queue(c, maximum ? "the maximum number of reconnect attempts was reached"
-                             : c->app_closing ? "the client was closed"
-                                              : "the connection ended and will not be reopened");
     }
     return 0;
 }
@@ -659,6 +851,7 @@ static void ws_event(wsc_ws *ws, const wsc_ws_event *e, void *user) {
     ev.ws_event = e;
     switch (e->type) {
     case WSC_WS_OPEN:
+        if (take_set_cookie(c, ws)) break; /* before the queue: its JSON gets the new token */
         c->attempts = 0;
         c->cause = 0;
         c->cause_http = 0;
@@ -703,6 +896,10 @@ static void ws_event(wsc_ws *ws, const wsc_ws_event *e, void *user) {
     case WSC_WS_ERROR:
         c->cause = e->error;
         c->cause_http = e->http_status;
+        c->cause_retry_after = 0;
+        if (e->error == WSC_EHTTP && (e->http_status == 429 || e->http_status == 503))
+            c->cause_retry_after = wsc__retry_after_ms(wsc_ws_response_header(ws, "Retry-After", 0), time(NULL));
+        if (e->error == WSC_EHTTP && take_set_cookie(c, ws)) break;
         snprintf(c->cause_msg, sizeof c->cause_msg, "%s", e->message);
         ev.type = WSC_CLIENT_ERROR;
         ev.error = e->error;
@@ -712,9 +909,13 @@ static void ws_event(wsc_ws *ws, const wsc_ws_event *e, void *user) {
     case WSC_WS_CLOSE:
         connection_ended(c, e);
         break;
-    case WSC_WS_PONG:
+    case WSC_WS_PONG: {
         wsc_timer_stop(&c->pong);
+        long n = wsc__delivery_pong(&c->d, e->data, e->len);
+        if (n > 0) c->confirmed_total += (uint64_t)n;
+        if (n >= 0) confirm_hook(ws, c); /* what was sent meanwhile */
         break;
+    }
     }
     leave(c);
 }
@@ -734,6 +935,17 @@ static void attempt_failed(wsc_client *c) {
     fake.code = 1006;
     fake.reason = "";
     connection_ended(c, &fake);
+}
+
+/* Before each write of the connection: a confirmation Ping after the
+   messages of this batch, if it carried any (delivery.h). */
+static void confirm_hook(wsc_ws *ws, void *user) {
+    wsc_client *c = user;
+    if (ws != c->ws) return;
+    char payload[WSC__ACK_MAX];
+    uint64_t sent = wsc__ws_data_sent(ws);
+    size_t n = wsc__delivery_ping_payload(&c->d, sent, payload);
+    if (n && wsc_ws_ping(ws, payload, n) == WSC_OK) wsc__delivery_pinged(&c->d, sent);
 }
 
 static void start_connection(wsc_client *c) {
@@ -778,6 +990,8 @@ static void start_connection(wsc_client *c) {
     }
     c->ws = ws;
     wsc_ws_add_listener(ws, WSC_WS_PONG, ws_event, c);
+    wsc__delivery_reset(&c->d);
+    if (keeping(c)) wsc__ws_set_flush_hook(ws, confirm_hook, c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -919,11 +1133,8 @@ static void really_free(wsc_client *c) {
         wsc_ws_free(c->ws);
         c->ws = NULL;
     }
-    while (c->qhead) {
-        qitem *q = c->qhead;
-        c->qhead = q->next;
-        qfree(q);
-    }
+    wsc__msgq_clear(&c->q);
+    wsc__delivery_free(&c->d);
     if (c->store) wsc_store_close(c->store);
     wipe_free(c->token_mem);
     wipe_free(c->token_cur);
@@ -1044,7 +1255,7 @@ int wsc_client_set_csrf(wsc_client *c, const char *token, wsc_error *err) {
 }
 
 int wsc_client_on(wsc_client *c, int type, wsc_client_cb cb, void *user) {
-    if (!c || !cb || type < WSC_CLIENT_OPEN || type > WSC_CLIENT_MAXIMUM) return WSC_EINVAL;
+    if (!c || !cb || type < WSC_CLIENT_OPEN || type > WSC_CLIENT_RESENT) return WSC_EINVAL;
     return wsc__listeners_add(&c->ls, type, (wsc__fn)cb, user, c->depth);
 }
 
@@ -1073,7 +1284,15 @@ const char *wsc_client_binary_type(const wsc_client *c) {
     return "arraybuffer";
 }
 uint64_t wsc_client_buffered_amount(const wsc_client *c) {
-    return (c->ws ? wsc_ws_buffered_amount(c->ws) : 0) + c->qbytes;
+    /* With confirmation, a message counts until confirmed (its bytes in the
+       connection's buffer are among the kept ones). */
+    if (keeping(c)) return c->q.bytes + c->d.sent.bytes;
+    return (c->ws ? wsc_ws_buffered_amount(c->ws) : 0) + c->q.bytes;
 }
 unsigned wsc_client_attempts(const wsc_client *c) { return c->attempts; }
-size_t wsc_client_queued(const wsc_client *c) { return c->qn; }
+size_t wsc_client_queued(const wsc_client *c) { return c->q.n; }
+uint64_t wsc_client_last_seq(const wsc_client *c) { return c ? c->seq : 0; }
+size_t wsc_client_unconfirmed(const wsc_client *c) { return c ? c->d.sent.n : 0; }
+uint64_t wsc_client_confirmed_total(const wsc_client *c) { return c ? c->confirmed_total : 0; }
+uint64_t wsc_client_resent_total(const wsc_client *c) { return c ? c->resent_total : 0; }
+uint64_t wsc_client_unconfirmed_total(const wsc_client *c) { return c ? c->unconfirmed_total : 0; }

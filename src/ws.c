@@ -49,6 +49,7 @@ typedef struct pending_msg {
     uint64_t app;   /* application bytes it counts for */
     uint32_t hdr;   /* header bytes if it is one plain frame, else 0 */
     uint8_t plain;  /* one uncompressed frame: byte-exact accounting */
+    uint8_t data;   /* a data message (counted in data_written when done) */
 } pending_msg;
 
 /* A connect request kept while waiting at the gate (strings owned). */
@@ -98,6 +99,11 @@ struct wsc_ws {
     pending_msg *pend; /* ring of the messages after it */
     uint32_t pend_head, pend_n, pend_cap;
     uint64_t buffered;
+    /* Data messages accepted by send and completely written (for the
+       client's confirmed delivery, ws_internal.h). */
+    uint64_t data_sent, data_written;
+    void (*flush_hook)(wsc_ws *ws, void *user);
+    void *flush_hook_user;
 
     uint8_t state;     /* enum wsc_ready_state */
     uint8_t phase;
@@ -185,8 +191,8 @@ static void leave(wsc_ws *ws) {
 
 /* Records one message appended to `out`. The first lives inline (most of
    the time it is the only one: no allocation); more go to a ring. */
-static int pend_push(wsc_ws *ws, uint64_t wire, uint64_t app, uint32_t hdr, int plain) {
-    pending_msg m = {wire, 0, app, hdr, (uint8_t)plain};
+static int pend_push(wsc_ws *ws, uint64_t wire, uint64_t app, uint32_t hdr, int plain, int data) {
+    pending_msg m = {wire, 0, app, hdr, (uint8_t)plain, (uint8_t)data};
     if (!ws->has_pend1) {
         ws->pend1 = m;
         ws->has_pend1 = 1;
@@ -226,6 +232,7 @@ static void pend_advance(wsc_ws *ws, uint64_t n) {
         n -= take;
         ws->buffered -= app_written(m) - before;
         if (m->done < m->wire) break;
+        if (m->data) ws->data_written++;
         /* the next record moves inline */
         if (ws->pend_n) {
             ws->pend1 = ws->pend[ws->pend_head];
@@ -262,15 +269,16 @@ static void out_release(wsc_ws *ws) {
 }
 
 /* Appends frames produced by fn-style encoders and records them. */
-static int record_out(wsc_ws *ws, size_t before, uint64_t app, int plain) {
+static int record_out(wsc_ws *ws, size_t before, uint64_t app, int plain, int data) {
     uint64_t wire = ws->out.len - before;
     uint32_t hdr = 0;
     if (plain && wire >= app) hdr = (uint32_t)(wire - app);
-    if (pend_push(ws, wire, app, hdr, plain && wire - app <= WSC_FRAME_HEADER_MAX)) {
+    if (pend_push(ws, wire, app, hdr, plain && wire - app <= WSC_FRAME_HEADER_MAX, data)) {
         ws->out.len = before;
         return WSC_ENOMEM;
     }
     ws->buffered += app;
+    ws->data_sent += (uint64_t)(data != 0);
     schedule_flush(ws);
     return WSC_OK;
 }
@@ -305,6 +313,10 @@ static int write_out(wsc_ws *ws) {
 
 static void flush_now(wsc_ws *ws) {
     if (ws->phase == PH_DONE || ws->tx.fd < 0 || ws->phase < PH_OPEN) return;
+    /* The client appends its confirmation Ping here, after the batch of
+       messages this write carries (one Ping per batch, no extra write). */
+    if (ws->flush_hook && ws->phase == PH_OPEN) ws->flush_hook(ws, ws->flush_hook_user);
+    if (ws->freed || ws->phase == PH_DONE) return;
     if (write_out(ws)) return;
     if (ws->phase == PH_DONE) return;
     /* After our Close went out, and the server's came in, nothing is left
@@ -346,7 +358,7 @@ static int send_msg(wsc_ws *ws, unsigned op, const void *data, size_t len) {
     uint64_t wire = ws->out.len - before;
     int plain = wire <= (uint64_t)len + WSC_FRAME_HEADER_MAX && !(ws->out.data[before] & 0x40) &&
                 (ws->out.data[before] & 0x80);
-    return record_out(ws, before, len, plain);
+    return record_out(ws, before, len, plain, 1);
 }
 
 int wsc_ws_send_text(wsc_ws *ws, const char *data, size_t len) { return send_msg(ws, WSC_OP_TEXT, data, len); }
@@ -360,7 +372,7 @@ int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len) {
     size_t before = ws->out.len;
     rc = wsc_proto_ping(ws->proto, data, len, &ws->out);
     if (rc) return rc;
-    return record_out(ws, before, 0, 0);
+    return record_out(ws, before, 0, 0, 0);
 }
 
 /* Appends the protocol's pending control replies (Pong, Close). */
@@ -370,7 +382,7 @@ static int flush_proto(wsc_ws *ws) {
     size_t before = ws->out.len;
     int rc = wsc_proto_flush(ws->proto, &ws->out);
     if (rc) return rc;
-    if (ws->out.len != before) return record_out(ws, before, 0, 0);
+    if (ws->out.len != before) return record_out(ws, before, 0, 0, 0);
     return WSC_OK;
 }
 
@@ -443,7 +455,7 @@ int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason) {
         return WSC_OK;
     }
     if (rc) return rc;
-    rc = record_out(ws, before, 0, 0);
+    rc = record_out(ws, before, 0, 0, 0);
     start_closing(ws);
     return rc;
 }
@@ -734,6 +746,17 @@ static int start_proto(wsc_ws *ws, const wsc_pmd_params *pmd, wsc_error *err) {
     return ws->proto ? WSC_OK : err->code;
 }
 
+/* The check is done: terminate each header value in place (the byte after
+   a trimmed value is whitespace or the CR of its line), so that
+   wsc_ws_response_header() can hand out C strings. */
+static void terminate_header_values(handshake *hs, wsc_http_response *response) {
+    for (size_t i = 0; i < response->n_headers; i++) {
+        wsc_header *h = &response->headers[i];
+        if (h->value.ptr) ((char *)hs->resp.data)[h->value.ptr - (const char *)hs->resp.data + h->value.len] = 0;
+        else h->value.ptr = "";
+    }
+}
+
 /* The response head is complete at hs->resp[0..hl), parsed into *response. */
 static void handshake_done(wsc_ws *ws, size_t hl, wsc_http_response *response) {
     handshake *hs = ws->hs;
@@ -744,7 +767,14 @@ static void handshake_done(wsc_ws *ws, size_t hl, wsc_http_response *response) {
     if (rc) {
         char loc[512] = "";
         if (res.location.ptr) snprintf(loc, sizeof loc, "%.*s", (int)(res.location.len > 500 ? 500 : res.location.len), res.location.ptr);
+        /* A refused upgrade's headers (Retry-After, Set-Cookie) are readable
+           during its error event, as a successful one's are during "open". */
+        if (rc == WSC_EHTTP) {
+            terminate_header_values(hs, response);
+            hs->response = response;
+        }
         fail_open(ws, rc, err.message, rc == WSC_EHTTP ? res.status : 0, loc[0] ? loc : NULL);
+        if (!ws->freed && ws->hs) ws->hs->response = NULL;
         return;
     }
     if (start_proto(ws, &res.pmd, &err)) {
@@ -762,14 +792,7 @@ static void handshake_done(wsc_ws *ws, size_t hl, wsc_http_response *response) {
     gate_leave(ws); /* no longer CONNECTING: the next one may start */
     ws->phase = PH_OPEN;
     ws->state = WSC_OPEN;
-    /* The check is done: terminate each header value in place (the byte
-       after a trimmed value is whitespace or the CR of its line), so that
-       wsc_ws_response_header() can hand out C strings during "open". */
-    for (size_t i = 0; i < response->n_headers; i++) {
-        wsc_header *h = &response->headers[i];
-        if (h->value.ptr) ((char *)hs->resp.data)[h->value.ptr - (const char *)hs->resp.data + h->value.len] = 0;
-        else h->value.ptr = "";
-    }
+    terminate_header_values(hs, response);
     hs->response = response;
     wsc_ws_event ev = {0};
     ev.type = WSC_WS_OPEN;
@@ -1280,4 +1303,15 @@ const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index
         if (h->name.len == nl && strncasecmp(h->name.ptr, name, nl) == 0 && index-- == 0) return h->value.ptr;
     }
     return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* For the client layer (ws_internal.h)                                */
+/* ------------------------------------------------------------------ */
+
+uint64_t wsc__ws_data_sent(const wsc_ws *ws) { return ws->data_sent; }
+uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->data_written; }
+void wsc__ws_set_flush_hook(wsc_ws *ws, void (*fn)(wsc_ws *ws, void *user), void *user) {
+    ws->flush_hook = fn;
+    ws->flush_hook_user = user;
 }

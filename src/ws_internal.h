@@ -9,4 +9,16 @@
    Returns WSC_OK or the error wsc_ws_new() would report (err filled). */
 int wsc__ws_validate(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err);
 
+/* Confirmed delivery (delivery.h): data messages (text/binary) accepted by
+   send on this connection, and of those, completely written to the socket
+   (for TLS: accepted by the TLS layer), both counted from 0. Message k
+   (0-based, in send order) was written iff k < data_written. */
+uint64_t wsc__ws_data_sent(const wsc_ws *ws);
+uint64_t wsc__ws_data_written(const wsc_ws *ws);
+
+/* A function called at the start of every deferred flush of an OPEN
+   connection, before the write: it may append frames (the client's
+   confirmation Ping) that then go out in the same write. NULL: none. */
+void wsc__ws_set_flush_hook(wsc_ws *ws, void (*fn)(wsc_ws *ws, void *user), void *user);
+
 #endif

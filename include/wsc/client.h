@@ -12,27 +12,39 @@
  *   json_decref(msg);
  *
  * What it adds to one connection (ws.h):
- *  - it connects at creation and reconnects by itself: after every close
- *    except 1000, 1001 and 1005, and after every transport failure, it waits
- *    timeout_ms (optionally with exponential backoff and jitter), fires
- *    "reconnect" (attempt number, delay, cause) and tries again; max_attempts
- *    counts consecutive failures and is reset by every successful open; when
- *    the last attempt fails, "maximum" fires and the client stays CLOSED.
- *    Failures that retrying cannot heal are final (no reconnect):
+ *  - it connects at creation and reconnects by itself: after a failure the
+ *    policy (below) decides; to reconnect it waits timeout_ms (optionally
+ *    with exponential backoff and jitter), fires "reconnect" (attempt
+ *    number, delay, cause) and tries again; max_attempts counts consecutive
+ *    failures and is reset by every successful open; when the last attempt
+ *    fails, "maximum" fires and the client stays CLOSED. The default policy
+ *    (wsc_client_default_policy, replaceable with opts.policy):
  *
- *      cause                                           final?
- *      ----------------------------------------------  ------
- *      TLS certificate or host-name verification       yes
- *      HTTP 3xx (WebSocket does not follow redirects)  yes
- *      HTTP 4xx other than 408 and 429                 yes
- *      proxy authentication refused (407)              yes
- *      extension negotiation mismatch                  yes
- *      HTTP 408, 429, 5xx; DNS; refused; reset;        no
- *      timeouts; other TLS errors; dead peer
- *      (no pong); abnormal close (1006); server
- *      close with any code but 1000/1001/1005
+ *      failure                                         decision
+ *      ----------------------------------------------  -----------------------
+ *      server close 1000 (normal) or 1005 (no code)    final
+ *      server close 1001 going away, 1011, 1012        reconnect
+ *        service restart, 1014, 4xxx, any other code
+ *      server close 1013 (try again later)             reconnect, backed off
+ *                                                      (doubling per attempt,
+ *                                                      even without `backoff`)
+ *      HTTP 2xx to the upgrade (not a WebSocket)       final
+ *      HTTP 3xx (WebSocket does not follow redirects)  final
+ *      HTTP 429 or 503 with Retry-After                reconnect after it
+ *      HTTP 4xx other than 408 and 429                 final
+ *      HTTP 408, 429, 5xx                              reconnect
+ *      TLS certificate or host-name verification       final
+ *      proxy authentication refused (407)              final
+ *      extension negotiation mismatch                  final
+ *      DNS; refused; reset; timeouts; other TLS        reconnect
+ *        errors; dead peer (no pong); 1006
  *
- *    wsc_client_close() stops reconnecting until connect()/reconnect().
+ *    Where it differs from the seed (whose rule, no reconnect after 1000,
+ *    1001 and 1005, comes from a browser, where 1001 is the page leaving):
+ *    a server's 1001 is a restart and is reconnected to; 1013 backs off;
+ *    Retry-After is honoured; a 2xx answer is final.
+ *    wsc_client_close() stops reconnecting until connect()/reconnect(), and
+ *    so does no_reconnect; neither asks the policy.
  *  - every text message is parsed as JSON (jansson) and handed to the
  *    message callback as a json_t; text that is not JSON goes to the error
  *    callback with the raw text and the parser's line and column (never
@@ -49,11 +61,50 @@
  *    client reconnects;
  *  - listeners (addEventListener) belong to the client and survive reconnects.
  *
- * Messages handed to an OPEN connection are written to its socket; if the
- * connection then drops before the server reads them they are lost, as in a
- * browser (WebSocket has no acknowledgements). Messages still waiting in the
- * queue when the client stops for good are reported through the error
- * callback (WSC_ECLOSED, with their count), never dropped silently.
+ * Confirmed delivery (no server change; opts.delivery). RFC 6455 obliges
+ * the server to answer every Ping with a Pong and to process frames in
+ * order, so a Pong proves its WebSocket stack read everything sent before
+ * the Ping. The client keeps each message it handed to a connection until a
+ * Pong confirms it: after each write batch that carried messages it sends a
+ * Ping whose payload is "wsc-ack <count>" (one small frame per batch, not
+ * per message; at most one unanswered, so a busy connection sends about one
+ * per round trip, plus one every 16 messages inside a long batch so that a
+ * drop in the middle of it still finds most of it confirmed); a completed
+ * closing handshake confirms everything. On an
+ * unclean drop:
+ *  - messages not completely written to the socket are always sent again
+ *    first on the next connection (the server cannot have them);
+ *  - messages written but not confirmed follow the delivery option:
+ *    WSC_DELIVERY_AT_MOST_ONCE (default, the browser's semantics but never
+ *    silent): each is handed to the application in an UNCONFIRMED event
+ *    (its bytes and sequence number) and not sent again;
+ *    WSC_DELIVERY_AT_LEAST_ONCE: sent again, in the original order, before
+ *    anything newer; the server may then see a second copy of those it read
+ *    after the last Pong: a RESENT event says how many were sent again;
+ *    WSC_DELIVERY_OFF: nothing is kept (no Ping), as a browser.
+ * Unconfirmed messages count in bufferedAmount (a message leaves it when
+ * confirmed) and in queue_max_messages/queue_max_bytes (a send beyond them
+ * fails with WSC_EQUEUEFULL even while OPEN: wait for confirmations). A peer
+ * that never answers pings is the heartbeat's dead peer. Limits of the
+ * guarantee: an intermediary that answers Pings itself (a proxy that
+ * terminates WebSocket and opens its own connection to the server) confirms
+ * what IT read, not what the server read: a drop between it and the server
+ * can then lose confirmed messages. Pings from the application (on
+ * wsc_client_socket()) and the heartbeat's are told apart by payload: do not
+ * send Pings starting with "wsc-ack ". Confirmation is that the server's
+ * WebSocket stack read a message, not that the application acted on it.
+ * Messages still waiting when the client stops for good are reported through
+ * the error callback (WSC_ECLOSED, with their count) before any "maximum"
+ * event, never dropped silently.
+ *
+ * The token provided by the server: when a handshake response (101, or a
+ * refusal) carries Set-Cookie for cookie_name, the token is replaced for
+ * this origin (in the store, or in memory with `token`/no_store) and used
+ * from then on (JSON messages, the next connect); Max-Age=0 or a past
+ * Expires deletes it; a future Expires/Max-Age is kept beside it in the
+ * store (key "<token_key>.expires") and an expired token is not sent; a
+ * Path that does not match the URL's path, or a Domain that does not match
+ * its host, is ignored (RFC 6265). no_set_cookie turns this off.
  *
  * Threads and callbacks: as ws.h. Callbacks may call any function here,
  * including wsc_client_free() (deferred until the callback returns).
@@ -82,7 +133,35 @@ enum wsc_client_event_type {
     WSC_CLIENT_ERROR = 3,
     WSC_CLIENT_CLOSE = 4,
     WSC_CLIENT_RECONNECT = 5, /* the seed's onreconnect: an attempt is about to be made */
-    WSC_CLIENT_MAXIMUM = 6    /* the seed's onmaximum: max_attempts reached, stopped */
+    WSC_CLIENT_MAXIMUM = 6,   /* the seed's onmaximum: max_attempts reached, stopped */
+    WSC_CLIENT_UNCONFIRMED = 7, /* at-most-once: a written message was not confirmed
+                                   before a drop and will not be sent again */
+    WSC_CLIENT_RESENT = 8       /* at-least-once: `count` written, unconfirmed
+                                   messages are being sent again (maybe duplicates) */
+};
+
+/* opts.delivery */
+enum wsc_delivery { WSC_DELIVERY_AT_MOST_ONCE = 0, WSC_DELIVERY_AT_LEAST_ONCE = 1, WSC_DELIVERY_OFF = 2 };
+
+/* What the reconnect policy is asked about. */
+typedef struct wsc_client_failure {
+    int cause;             /* enum wsc_err: WSC_ECLOSED for a close by the server
+                              (code, was_clean), WSC_EHTTP (http_status), ... */
+    unsigned code;         /* the close code (1006: no Close frame) */
+    int was_clean;
+    int http_status;       /* the server's status if it refused the upgrade, else 0 */
+    unsigned retry_after_ms; /* its Retry-After (0: none; at most a day) */
+    const char *message;   /* one line, no secrets */
+    unsigned attempt;      /* the attempt a reconnect would be (1 = first) */
+    unsigned delay_ms;     /* the delay the options give (timeout, backoff, jitter) */
+    unsigned backoff_delay_ms; /* timeout_ms doubled per attempt, capped by backoff_max_ms */
+} wsc_client_failure;
+
+/* Policy decisions. */
+enum wsc_reconnect_decision {
+    WSC_RECONNECT_DEFAULT = 0, /* reconnect after f->delay_ms */
+    WSC_RECONNECT_FINAL = 1,   /* stop for good (CLOSED) */
+    WSC_RECONNECT_AFTER = 2    /* reconnect after *delay_ms (set by the policy) */
 };
 
 /* Pointers are valid only during the callback. */
@@ -124,7 +203,18 @@ typedef struct wsc_client_event {
     unsigned delay_ms;
     int cause;
     const char *cause_message;
+
+    /* UNCONFIRMED: seq (data, len, binary: the message as sent; a JSON
+       message's text includes the token). RESENT: count messages, sequence
+       numbers seq..seq_last. */
+    uint64_t seq, seq_last;
+    size_t count;
 } wsc_client_event;
+
+/* A reconnect policy: returns an enum wsc_reconnect_decision (for AFTER,
+   sets *delay_ms). Called when a connection or an attempt failed and the
+   client would otherwise decide itself; user is opts.policy_user. */
+typedef int (*wsc_client_policy_fn)(wsc_client *c, const wsc_client_failure *f, unsigned *delay_ms, void *user);
 
 typedef void (*wsc_client_cb)(wsc_client *c, const wsc_client_event *ev, void *user);
 
@@ -180,8 +270,26 @@ typedef struct wsc_client_options {
     wsc_client_cb on_reconnect;
     wsc_client_cb on_maximum;
     void *user;
+
+    /* Confirmed delivery (see above): enum wsc_delivery, default at-most-once. */
+    int delivery;
+    wsc_client_cb on_unconfirmed;
+    wsc_client_cb on_resent;
+    /* The reconnect policy; NULL: wsc_client_default_policy. */
+    wsc_client_policy_fn policy;
+    void *policy_user;
+    /* 1: ignore Set-Cookie for the token in handshake responses. */
+    int no_set_cookie;
     uint64_t reserved[16]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_client_options;
+
+/*
+ * The default reconnect policy: the table at the top of this file, as a pure
+ * function of f (no client, no clock). Returns an enum
+ * wsc_reconnect_decision; for WSC_RECONNECT_AFTER sets *delay_ms (may be
+ * NULL). A policy hook may call it for the cases it does not handle.
+ */
+WSC_API int wsc_client_default_policy(const wsc_client_failure *f, unsigned *delay_ms);
 
 /*
  * Creates the client and starts connecting, as the seed's constructor does.
@@ -217,11 +325,15 @@ WSC_API int wsc_client_close(wsc_client *c, unsigned code, const char *reason);
 
 /*
  * send(): a text message (valid UTF-8, else WSC_EUTF8) or a binary one.
- * OPEN: handed to the connection. CONNECTING/reconnecting: queued (copied)
- * and sent in order once open; WSC_EQUEUEFULL if the queue is full (nothing
- * queued), WSC_ESTATE if the queue is off. CLOSED or closing for good:
- * WSC_ECLOSED. WSC_EINVAL for c NULL or data NULL with len > 0. Other errors
- * as wsc_ws_send_text().
+ * OPEN: handed to the connection (and kept until confirmed, see above).
+ * CONNECTING/reconnecting: queued (copied) and sent in order once open.
+ * WSC_EQUEUEFULL if queued + unconfirmed messages would exceed the queue
+ * limits (nothing queued), WSC_ESTATE if not OPEN and the queue is off.
+ * CLOSED (stopped for good: closed by the application, maximum reached, a
+ * final failure) or closing by the application: WSC_ECLOSED, nothing
+ * queued. WSC_EINVAL for c NULL or data NULL
+ * with len > 0. Other errors as wsc_ws_send_text(). Every message accepted gets
+ * the next sequence number (wsc_client_last_seq()).
  */
 WSC_API int wsc_client_send_text(wsc_client *c, const char *data, size_t len);
 WSC_API int wsc_client_send_binary(wsc_client *c, const void *data, size_t len);
@@ -268,7 +380,8 @@ WSC_API int wsc_client_is_closed(const wsc_client *c);
 WSC_API wsc_ws *wsc_client_socket(const wsc_client *c);
 
 /* Accessors forwarded from the current connection ("" when none), plus the
-   queue: bufferedAmount = the connection's + the queued bytes. */
+   queue: bufferedAmount = the queued bytes + the unconfirmed ones (with
+   WSC_DELIVERY_OFF: the connection's + the queued bytes). */
 WSC_API const char *wsc_client_url(const wsc_client *c); /* as given, without the token */
 WSC_API const char *wsc_client_protocol(const wsc_client *c);
 WSC_API const char *wsc_client_extensions(const wsc_client *c);
@@ -278,6 +391,16 @@ WSC_API uint64_t wsc_client_buffered_amount(const wsc_client *c);
 WSC_API unsigned wsc_client_attempts(const wsc_client *c);
 /* Messages waiting in the queue. */
 WSC_API size_t wsc_client_queued(const wsc_client *c);
+/* The sequence number of the last message accepted by a send (1 for the
+   first, 0 before any): UNCONFIRMED and RESENT events name messages by it. */
+WSC_API uint64_t wsc_client_last_seq(const wsc_client *c);
+/* Messages handed to connections and not yet confirmed. */
+WSC_API size_t wsc_client_unconfirmed(const wsc_client *c);
+/* Totals since creation: messages confirmed, sent again (at-least-once),
+   reported unconfirmed (at-most-once). */
+WSC_API uint64_t wsc_client_confirmed_total(const wsc_client *c);
+WSC_API uint64_t wsc_client_resent_total(const wsc_client *c);
+WSC_API uint64_t wsc_client_unconfirmed_total(const wsc_client *c);
 
 #ifdef __cplusplus
 }

@@ -117,6 +117,11 @@ def script_server(script, default="echo"):
                  "--script", script, "--default", default], "script_server")
 
 
+def delivery_server(script, default="ack:0"):
+    return Peer([PY, os.path.join(SRC, "tests", "integration", "delivery_server.py"), "--lifetime", "60",
+                 "--script", script, "--default", default], "delivery_server")
+
+
 def wsc(*args, input=b"", timeout=20, env=None, stdin=None):
     """Runs wsc with stdin from `input` (a pipe) or `stdin` (a file)."""
     kw = {"stdin": stdin} if stdin is not None else {"input": input}
@@ -660,6 +665,149 @@ class TestReconnect(unittest.TestCase):
             self.assertTrue(lines(r.stderr)[0].startswith("wsc: giving up after 1 failed attempt"))
         finally:
             s.stop()
+
+
+class TestDelivery(unittest.TestCase):
+    """Confirmed delivery and the exit statuses around it (delivery_server.py
+    reads frame by frame and answers Pings only as scripted)."""
+
+    def messages(self, s, conn):
+        return [e["text"] for e in s.log_lines() if e["conn"] == conn and e["event"] == "message"]
+
+    def test_default_reports_unconfirmed_lines_and_exits_6(self):
+        s = delivery_server("noack:3:rst")
+        try:
+            r = wsc("--timeout", "20", "--no-store", s.url("/"), input=b"a\nb\nc\nd\ne\n")
+            self.assertEqual(r.returncode, 6, r.stderr)
+            err = lines(r.stderr)
+            self.assertIn("wsc: 5 messages sent but not confirmed before the connection dropped, possibly lost "
+                          "(not sent again; --at-least-once sends them again): lines 1-5", err)
+            self.assertEqual(err[-1], "wsc: 5 messages may have been lost (see above)")
+            self.assertEqual(self.messages(s, 2), [])
+        finally:
+            s.stop()
+
+    def test_at_least_once_sends_them_again(self):
+        s = delivery_server("noack:3:rst")
+        try:
+            r = wsc("--at-least-once", "--timeout", "20", "--no-store", s.url("/"), input=b"a\nb\nc\nd\ne\n")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            err = lines(r.stderr)
+            self.assertIn("5 unconfirmed messages will be sent again (the server may see duplicates): lines 1-5", err)
+            self.assertIn("5 messages sent again after drops (possible duplicates at the server)", err)
+            self.assertEqual(self.messages(s, 2), ["a", "b", "c", "d", "e"])
+        finally:
+            s.stop()
+
+    def test_discard_report_at_max(self):
+        # at-least-once: the two unconfirmed lines go back to the queue, then
+        # the reconnect fails and the maximum is reached
+        s = delivery_server("noack:2:rst,http:502,http:502,http:502")
+        try:
+            r = wsc("--at-least-once", "--max", "1", "--timeout", "20", "--no-store", s.url("/"),
+                    input=b"x\ny\n")
+            self.assertEqual(r.returncode, 3, r.stderr)
+            err = lines(r.stderr)
+            disc = [l for l in err if "discarded" in l]
+            self.assertEqual(disc, ["wsc: 2 queued messages discarded: the maximum number of reconnect attempts "
+                                    "was reached (not sent: lines 1-2)"])
+            self.assertLess(err.index(disc[0]), len(err) - 1)  # before the "giving up" line
+            self.assertTrue(err[-1].startswith("wsc: giving up after 1 failed attempt"))
+        finally:
+            s.stop()
+
+    def test_count_reached_exits_0_when_close_is_ignored(self):
+        s = delivery_server("ignoreclose:hello")
+        try:
+            r = wsc("-n", "1", "--no-store", s.url("/"), stdin=subprocess.DEVNULL, timeout=30)
+            self.assertEqual((r.returncode, lines(r.stdout)), (0, ["hello"]), r.stderr)
+        finally:
+            s.stop()
+
+    def test_explicit_max_retries_first_connection(self):
+        s = delivery_server("http:503,http:503", default="ignoreclose:up")
+        try:
+            r = wsc("--max", "3", "--timeout", "20", "-n", "1", "--no-store", s.url("/"), stdin=subprocess.DEVNULL,
+                    timeout=30)
+            self.assertEqual((r.returncode, lines(r.stdout)), (0, ["up"]), r.stderr)
+        finally:
+            s.stop()
+
+    def test_2xx_answer_is_final(self):
+        s = delivery_server("http:200", default="ack:0")
+        try:
+            r = wsc("--retry-connect", "--timeout", "20", "--no-store", s.url("/"), stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(len([e for e in s.log_lines() if e["event"] == "handshake"]), 1)
+        finally:
+            s.stop()
+
+
+class TestTokenFetch(unittest.TestCase):
+    """`wsc token fetch` against a local HTTPS page (certificates from
+    tests/peers/mkcerts.sh, made by the test with openssl)."""
+
+    @classmethod
+    def setUpClass(cls):
+        d = pki()
+        cls.ca = os.path.join(d, "ca.pem")
+        cls.srv = Peer([PY, os.path.join(HERE, "token_server.py"), "--cert", os.path.join(d, "server.pem"),
+                        "--key", os.path.join(d, "server.key")], "token_server")
+        cls.base = "https://127.0.0.1:%d" % cls.srv.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def token(self, *args, input=b""):
+        return subprocess.run([WSC, "token"] + list(args), input=input, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=30, env=base_env())
+
+    def store(self, name):
+        return os.path.join(TMP, "fetch-%s.db" % name)
+
+    def test_cookie_over_https_then_get_and_delete(self):
+        st = self.store("cookie")
+        r = self.token("fetch", "--store", st, "--ca", self.ca, self.base + "/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(b"from-cookie-1", r.stdout + r.stderr)  # never shown
+        origin = "wss://127.0.0.1:%d" % self.srv.port
+        self.assertEqual(lines(r.stderr), ["token stored for %s (from Set-Cookie csrf_token)" % origin])
+        r = self.token("get", "--store", st, origin)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["from-cookie-1"]), r.stderr)
+        r = self.token("fetch", "--store", st, "--ca", self.ca, self.base + "/delete")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.token("get", "--store", st, origin)
+        self.assertEqual(r.returncode, 1)
+
+    def test_redirect_within_origin_followed(self):
+        st = self.store("redirect")
+        r = self.token("fetch", "--store", st, "--ca", self.ca, "--for", "ws://127.0.0.1:9/feed",
+                       self.base + "/redirect")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.token("get", "--store", st, "ws://127.0.0.1:9")
+        self.assertEqual(lines(r.stdout), ["from-cookie-1"])
+
+    def test_redirect_to_another_origin_refused(self):
+        r = self.token("fetch", "--store", self.store("away"), "--ca", self.ca, self.base + "/away")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("redirected to another origin (http://127.0.0.1:1); not followed", r.stderr.decode())
+
+    def test_certificate_verified(self):
+        # without the test CA the certificate is not trusted
+        r = self.token("fetch", "--store", self.store("verify"), self.base + "/")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr.decode(), r"(?i)certificate")
+
+    def test_json_property_and_missing_cookie(self):
+        st = self.store("json")
+        r = self.token("fetch", "--store", st, "--ca", self.ca, "--json-property", "token", self.base + "/json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.token("get", "--store", st, "wss://127.0.0.1:%d" % self.srv.port)
+        self.assertEqual(lines(r.stdout), ["from-json-2"])
+        r = self.token("fetch", "--store", st, "--ca", self.ca, self.base + "/none")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("set no csrf_token cookie", r.stderr.decode())
 
 
 # ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ expect() { # deb pattern...
 }
 expect libwsc0 'libwsc\.so\.0\.' 'libwsc\.so\.0 -> ' 'libwsc-proto\.so\.0'
 expect libwsc-dev 'include/wsc/wsc\.h' 'include/wsc/client\.h' 'libwsc\.a' 'libwsc-proto\.a' \
-  'pkgconfig/wsc\.pc' 'pkgconfig/wsc-proto\.pc' 'cmake/wsc/wscConfig\.cmake' 'libwsc\.so -> '
+  'pkgconfig/wsc\.pc' 'pkgconfig/wsc-proto\.pc' 'man3/wsc_ws_new\.3' 'man3/wsc\.3' 'cmake/wsc/wscConfig\.cmake' 'libwsc\.so -> '
 expect wsc 'usr/bin/wsc' 'man1/wsc\.1'
 # The -dev package's files must not be in the runtime one and vice versa.
 if dpkg-deb -c "$work"/libwsc0_*.deb | grep -q 'include/\|\.a$'; then echo "FAILED: headers in libwsc0"; ok=0; fi

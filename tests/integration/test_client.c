@@ -251,13 +251,15 @@ static void test_attempts_reset_on_open(void **state) {
     end_test(c, loop, &r, &s);
 }
 
-/* No reconnect after 1000, 1001, 1005 from the server; reconnect after others. */
+/* No reconnect after 1000 and 1005 from the server; reconnect after the
+   others, 1001 (a server restarting) included (client.h's table). */
 static void test_no_reconnect_codes(void **state) {
     (void)state;
-    const char *scripts[] = {"close:1000:done", "close:1001:going", "close:0", "close:4001:x", "close:1011:oops"};
-    unsigned codes[] = {1000, 1001, 1005, 4001, 1011};
-    int reconnects[] = {0, 0, 0, 1, 1};
-    for (int i = 0; i < 5; i++) {
+    const char *scripts[] = {"close:1000:done", "close:1001:going", "close:0",         "close:4001:x",
+                             "close:1011:oops", "close:1012:restart", "close:1013:later", "close:1014:gw"};
+    unsigned codes[] = {1000, 1001, 1005, 4001, 1011, 1012, 1013, 1014};
+    int reconnects[] = {0, 1, 0, 1, 1, 1, 1, 1};
+    for (int i = 0; i < 8; i++) {
         srv s;
         srv_start(&s, scripts[i], NULL);
         wsc_loop *loop = wsc_loop_new(NULL);

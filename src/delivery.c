@@ -1,0 +1,186 @@
+/*
+ * delivery.c - the bookkeeping of confirmed delivery (delivery.h): the
+ * message FIFOs, the confirmation Ping payload and what a Pong confirms.
+ *
+ * Cost: a message sent on an OPEN connection is copied once more (kept until
+ * confirmed: one allocation and one memcpy of its payload); one Ping of about
+ * 10 bytes per write batch, at most one per round trip; a Pong frees the
+ * prefix it confirms in O(number confirmed). Nothing here does I/O.
+ */
+#include "delivery.h"
+
+#include <openssl/crypto.h>
+#include <string.h>
+
+#include "internal.h"
+
+wsc__msg *wsc__msg_new(int kind, const void *data, size_t len, json_t *json) {
+    int copy = data != NULL || kind != WSC__MSG_JSON;
+    wsc__msg *m = wsc__malloc(sizeof *m + (copy ? len : 0));
+    if (!m) return NULL;
+    memset(m, 0, sizeof *m);
+    m->kind = (uint8_t)kind;
+    m->len = len;
+    m->cap = copy ? len : 0;
+    m->has_data = (uint8_t)copy;
+    if (json) m->json = json_incref(json);
+    if (copy && len) memcpy(m->data, data, len);
+    return m;
+}
+
+void wsc__msg_free(wsc__msg *m) {
+    if (!m) return;
+    if (m->json) json_decref(m->json);
+    if (m->has_data && m->kind == WSC__MSG_JSON && m->len) OPENSSL_cleanse(m->data, m->len);
+    wsc__free(m);
+}
+
+wsc__msg *wsc__delivery_msg_new(wsc__delivery *d, int kind, const void *data, size_t len) {
+    for (unsigned i = d->npool; i-- > 0;) {
+        wsc__msg *m = d->pool[i];
+        if (m->cap < len || m->cap > 2 * len + 4096) continue; /* fits, without wasting much */
+        d->pool[i] = d->pool[--d->npool];
+        size_t cap = m->cap;
+        memset(m, 0, sizeof *m);
+        m->kind = (uint8_t)kind;
+        m->len = len;
+        m->cap = cap;
+        m->has_data = 1;
+        if (len) memcpy(m->data, data, len);
+        return m;
+    }
+    return wsc__msg_new(kind, data, len, NULL);
+}
+
+void wsc__delivery_msg_free(wsc__delivery *d, wsc__msg *m) {
+    if (!m) return;
+    if (m->json || !m->has_data || m->cap > WSC__POOL_MAX) {
+        wsc__msg_free(m);
+        return;
+    }
+    if (d->npool == WSC__POOL_N) {
+        /* full: drop the smallest kept block if this one is larger */
+        unsigned small = 0;
+        for (unsigned i = 1; i < d->npool; i++)
+            if (d->pool[i]->cap < d->pool[small]->cap) small = i;
+        if (d->pool[small]->cap >= m->cap) {
+            wsc__msg_free(m);
+            return;
+        }
+        wsc__msg_free(d->pool[small]);
+        d->pool[small] = m;
+        return;
+    }
+    d->pool[d->npool++] = m;
+}
+
+void wsc__delivery_free(wsc__delivery *d) {
+    wsc__msgq_clear(&d->sent);
+    for (unsigned i = 0; i < d->npool; i++) wsc__msg_free(d->pool[i]);
+    d->npool = 0;
+}
+
+void wsc__msgq_push(wsc__msgq *q, wsc__msg *m) {
+    m->next = NULL;
+    if (q->tail) q->tail->next = m;
+    else q->head = m;
+    q->tail = m;
+    q->n++;
+    q->bytes += m->len;
+}
+
+wsc__msg *wsc__msgq_pop(wsc__msgq *q) {
+    wsc__msg *m = q->head;
+    if (!m) return NULL;
+    q->head = m->next;
+    if (!q->head) q->tail = NULL;
+    q->n--;
+    q->bytes -= m->len;
+    m->next = NULL;
+    return m;
+}
+
+void wsc__msgq_prepend(wsc__msgq *q, wsc__msgq *front) {
+    if (!front->head) return;
+    front->tail->next = q->head;
+    if (!q->tail) q->tail = front->tail;
+    q->head = front->head;
+    q->n += front->n;
+    q->bytes += front->bytes;
+    memset(front, 0, sizeof *front);
+}
+
+void wsc__msgq_clear(wsc__msgq *q) {
+    wsc__msg *m;
+    while ((m = wsc__msgq_pop(q))) wsc__msg_free(m);
+}
+
+void wsc__delivery_reset(wsc__delivery *d) {
+    d->pinged = 0;
+    d->in_flight = 0;
+}
+
+static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]);
+
+size_t wsc__delivery_ping_payload(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]) {
+    if (d->in_flight || data_sent <= d->pinged || !d->sent.n) return 0;
+    return payload(data_sent, out);
+}
+
+size_t wsc__delivery_ping_due(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]) {
+    if (data_sent < d->pinged + WSC__ACK_EVERY || !d->sent.n) return 0;
+    return payload(data_sent, out);
+}
+
+static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]) {
+    memcpy(out, WSC__ACK_PREFIX, WSC__ACK_PREFIX_LEN);
+    /* decimal, no libc formatting on this path */
+    char digits[24];
+    size_t n = 0;
+    uint64_t v = data_sent;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) out[WSC__ACK_PREFIX_LEN + i] = digits[n - 1 - i];
+    return WSC__ACK_PREFIX_LEN + n;
+}
+
+void wsc__delivery_pinged(wsc__delivery *d, uint64_t data_sent) {
+    if (data_sent > d->pinged) d->pinged = data_sent;
+    d->in_flight = 1;
+}
+
+long wsc__delivery_pong(wsc__delivery *d, const uint8_t *p, size_t len) {
+    if (len <= WSC__ACK_PREFIX_LEN || len > WSC__ACK_PREFIX_LEN + 20 || memcmp(p, WSC__ACK_PREFIX, WSC__ACK_PREFIX_LEN))
+        return -1;
+    uint64_t upto = 0;
+    for (size_t i = WSC__ACK_PREFIX_LEN; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9') return -1;
+        uint64_t dgt = (uint64_t)(p[i] - '0');
+        if (upto > (UINT64_MAX - dgt) / 10) return -1;
+        upto = upto * 10 + dgt;
+    }
+    /* A Pong for a Ping we never sent (a peer echoing garbage) confirms
+       nothing beyond what we pinged. */
+    if (upto > d->pinged) upto = d->pinged;
+    if (upto == d->pinged) d->in_flight = 0;
+    long n = 0;
+    while (d->sent.head && d->sent.head->index < upto) {
+        wsc__delivery_msg_free(d, wsc__msgq_pop(&d->sent));
+        n++;
+    }
+    return n;
+}
+
+size_t wsc__delivery_confirm_all(wsc__delivery *d) {
+    size_t n = d->sent.n;
+    wsc__msg *m;
+    while ((m = wsc__msgq_pop(&d->sent))) wsc__delivery_msg_free(d, m);
+    return n;
+}
+
+void wsc__delivery_split(wsc__delivery *d, uint64_t written, wsc__msgq *written_q, wsc__msgq *unwritten_q) {
+    wsc__msg *m;
+    while ((m = wsc__msgq_pop(&d->sent))) wsc__msgq_push(m->index < written ? written_q : unwritten_q, m);
+}
