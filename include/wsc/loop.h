@@ -1,6 +1,19 @@
 /*
- * loop.h - wsc's event loop: level-triggered epoll, one-shot monotonic
- * timers, a foreign-loop API, and cross-thread posting.
+ * loop.h - wsc's event loop: level-triggered readiness (epoll, or poll()),
+ * one-shot monotonic timers, a foreign-loop API, and cross-thread posting.
+ *
+ * Backends. Each loop uses one of:
+ *   "epoll"  Linux only, the default there: costs below are this backend's.
+ *   "poll"   any POSIX system: poll() over every watched fd, so an iteration
+ *            is O(watches) rather than O(ready); no epoll_ctl (an interest
+ *            change is free, registering a fd costs one fstat). The default
+ *            where epoll does not exist. wsc_loop_fd() returns -1 with it.
+ * Which one: wsc_loop_new_backend(name), else the environment variable
+ * WSC_LOOP_BACKEND ("epoll" or "poll", read at each wsc_loop_new()), else
+ * the build's default: CMake option WSC_LOOP_BACKEND=auto|epoll|poll (auto:
+ * epoll where the system has it; poll: epoll is not compiled in at all).
+ * Both behave identically as far as this header documents, except where
+ * noted; the whole test suite runs on each (ctest -L poll).
  *
  * One loop per thread. Every function here except wsc_loop_post() must be
  * called from the thread that runs the loop (a loop may be created on one
@@ -51,9 +64,19 @@ typedef void (*wsc_post_cb)(wsc_loop *loop, void *user);
 
 /* --- the loop ------------------------------------------------------------ */
 
-/* Creates a loop (an epoll fd and an eventfd, both close-on-exec).
-   Returns NULL with err (if not NULL) set to WSC_ENOMEM or WSC_EIO. */
+/* Creates a loop (epoll backend: an epoll fd and an eventfd; poll backend:
+   an eventfd, or a pipe where there is none; all close-on-exec) on the
+   default backend (see the top of this header). Returns NULL with err (if
+   not NULL) set to WSC_ENOMEM, WSC_EIO, or WSC_EINVAL ($WSC_LOOP_BACKEND
+   names a backend this build does not have). */
 WSC_API wsc_loop *wsc_loop_new(wsc_error *err);
+
+/* Same, on the backend named `backend` ("epoll" or "poll"); NULL or "" means
+   the default, as wsc_loop_new(). WSC_EINVAL if this build lacks it. */
+WSC_API wsc_loop *wsc_loop_new_backend(const char *backend, wsc_error *err);
+
+/* The loop's backend: "epoll" or "poll" (a static string). */
+WSC_API const char *wsc_loop_backend(const wsc_loop *loop);
 
 /* Closes the loop's descriptors and frees it; posts not yet run are dropped.
    Free every watch and timer first: any left are not freed (their users own
@@ -142,7 +165,8 @@ WSC_API void wsc_timer_free(wsc_timer *t);
 /* --- driving wsc from a foreign loop (libuv, libev, GLib, poll()) --------- */
 
 /* The epoll fd: it polls readable whenever a watch is ready or a post is
-   queued. Watch it for reading in the foreign loop; never read it. */
+   queued. Watch it for reading in the foreign loop; never read it.
+   -1 on the poll backend, which has no single descriptor to offer. */
 WSC_API int wsc_loop_fd(const wsc_loop *loop);
 
 /* Milliseconds until the next timer is due: 0 if one is due or posts are

@@ -1,0 +1,112 @@
+/*
+ * loop_backend.h - what loop.c (timers, posts, deferred work, dispatch) asks
+ * of a readiness backend (one .c file each, as redis's ae: loop_epoll.c,
+ * loop_poll.c), and the loop struct they share. Never installed.
+ *
+ * A backend keeps the kernel's (or its own) view of the watches' interest
+ * and, in wait(), fills loop->ready[] with at most WSC_LOOP_BATCH entries:
+ * the watch, or the loop itself for the wake-up descriptor, and the events
+ * as WSC_READABLE|WSC_WRITABLE (an error or hang-up reported as both).
+ * Everything else (masking by the current interest, a watch stopped while
+ * its event is still pending in the batch) is loop.c's, the same for all.
+ *
+ * The backend is chosen once per loop at wsc_loop_new(): one indirect call
+ * per wait and per interest change, no syscall of its own.
+ */
+#ifndef WSC_IO_LOOP_BACKEND_H
+#define WSC_IO_LOOP_BACKEND_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compat/compat.h"
+#include "io/loop_internal.h"
+
+#define WSC_LOOP_BATCH 64
+
+struct pollfd;
+
+typedef struct wsc__ready {
+    void *p;         /* a wsc_watch *, the loop (wake-up), or NULL (stopped) */
+    unsigned events; /* WSC_READABLE | WSC_WRITABLE */
+} wsc__ready;
+
+typedef struct wsc__backend {
+    const char *name;
+    /* Sets up the backend's state and registers loop->wake.rfd. 0, or -1
+       with errno set and *what naming the failed call. */
+    int (*open)(wsc_loop *loop, const char **what);
+    void (*close)(wsc_loop *loop);
+    /* Registers fd (was == 0) or changes its interest (was != 0) to events
+       (non-zero). 0, or -1 with errno as epoll_ctl would set it: EEXIST
+       (fd registered), EPERM (not pollable), EBADF, ENOMEM. */
+    int (*set)(wsc_loop *loop, wsc_watch *w, int fd, unsigned was, unsigned events);
+    /* Deregisters w (registered with a non-zero interest). Cannot fail. */
+    void (*del)(wsc_loop *loop, wsc_watch *w);
+    /* Waits up to timeout_ms (-1: forever) and fills loop->ready. Returns the
+       count (0 on timeout) or -1 with errno (EINTR included). */
+    int (*wait)(wsc_loop *loop, int timeout_ms);
+    /* The single pollable descriptor of wsc_loop_fd(), or -1. */
+    int (*fd)(const wsc_loop *loop);
+} wsc__backend;
+
+#if defined(__linux__) && !defined(WSC_LOOP_NO_EPOLL)
+#define WSC_HAVE_EPOLL 1
+extern const wsc__backend wsc__backend_epoll;
+#endif
+extern const wsc__backend wsc__backend_poll;
+
+typedef struct wsc__post {
+    wsc_post_cb fn;
+    void *user;
+} wsc__post;
+
+struct wsc_loop {
+    const wsc__backend *be;
+    wsc__wake wake;  /* the wake-up for posts; registered by the backend */
+    uint64_t now;    /* cached wsc_loop_now() */
+    int stop;        /* set by wsc_loop_stop(), checked after each callback */
+    int dispatching; /* run/run_once/process/free are refused while set */
+    unsigned refs;
+    unsigned nwatch; /* watches registered with the backend (fd >= 0, events != 0) */
+
+    wsc_timer **heap; /* heap[0] is the earliest (due, seq) */
+    uint32_t nheap, capheap;
+    uint64_t seq;     /* next timer start number */
+
+    int nev, cur;     /* current batch: ready[cur] is being dispatched */
+    wsc__ready ready[WSC_LOOP_BATCH];
+
+    /* The backends' own state. */
+    union {
+        struct {
+            int epfd;
+        } ep;
+        struct {
+            struct pollfd *pfd; /* pfd[0] is the wake-up descriptor */
+            wsc_watch **w;      /* w[i] watches pfd[i].fd; w[0] is NULL */
+            uint32_t n, cap;
+            uint32_t *slot; /* slot[fd]: 1 + index in pfd, 0 if not registered */
+            uint32_t nslot;
+            uint32_t next;  /* where the next scan starts (fairness past 64 ready) */
+        } pl;
+    } u;
+
+    /* Posts. Producers append to q under mu; the loop swaps q and run. */
+    pthread_mutex_t mu;
+    wsc__post *q;
+    size_t nq, capq;
+    int signaled;     /* under mu: the wake-up was signalled since the last swap */
+    wsc__post *run;   /* loop thread only: run[runhead..nrun) still to call */
+    size_t runhead, nrun, caprun;
+
+    wsc__defer *dhead, *dtail; /* deferred work, FIFO */
+    uint8_t *scratch;          /* shared receive buffer, WSC_LOOP_SCRATCH bytes */
+    void *ws_registry;         /* the connection layer's (ws.c) */
+    uint8_t *pool[WSC_LOOP_POOL]; /* idle send buffers */
+    size_t poolcap[WSC_LOOP_POOL];
+    int npool;
+};
+
+#endif
