@@ -31,3 +31,22 @@ target_sources(wsc PRIVATE ${CMAKE_SOURCE_DIR}/src/compat/compat.c)
 if(TARGET wsc_cli)
   target_sources(wsc_cli PRIVATE ${CMAKE_SOURCE_DIR}/src/compat/compat_signal.c)
 endif()
+
+# The sans-I/O core for Windows (tests/windows/), cross-built with mingw-w64
+# and its unit tests run under wine, in a build directory of its own so that
+# the main build does not wait for it: one CTest test, when both tools are
+# installed (scripts/bootstrap installs them).
+if(WSC_TESTS AND NOT WIN32)
+  find_program(WSC_MINGW_GCC x86_64-w64-mingw32-gcc)
+  find_program(WSC_WINE64 NAMES wine64 wine PATHS /usr/lib/wine)
+  if(WSC_MINGW_GCC AND WSC_WINE64)
+    enable_testing()
+    add_test(NAME windows.core
+             COMMAND ${CMAKE_COMMAND} -DWSC_ROOT=${CMAKE_SOURCE_DIR}
+                     -DWSC_WINDOWS_BUILD=${CMAKE_BINARY_DIR}/windows-core
+                     -P ${CMAKE_SOURCE_DIR}/cmake/windows_core_test.cmake)
+    set_tests_properties(windows.core PROPERTIES TIMEOUT 900 LABELS windows)
+  else()
+    message(STATUS "wsc: no x86_64-w64-mingw32-gcc or wine64: the Windows core test is not registered")
+  endif()
+endif()
