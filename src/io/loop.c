@@ -252,8 +252,8 @@ void wsc__watch_stop(wsc_watch *w) {
     /* An fd appears at most once per batch; only entries after cur are still
        to be dispatched. nev is 0 outside I/O dispatch. */
     for (int i = loop->cur + 1; i < loop->nev; i++) {
-        if (loop->ready[i].p == w) {
-            loop->ready[i].p = NULL;
+        if (loop->ready[i].data.ptr == w) {
+            loop->ready[i].data.ptr = NULL;
             break;
         }
     }
@@ -446,14 +446,18 @@ static int dispatch_io(wsc_loop *loop, int n, int *posted) {
     int ran = 0;
     loop->nev = n;
     for (int i = 0; i < n; i++) {
-        void *p = loop->ready[i].p;
+        void *p = loop->ready[i].data.ptr;
         if (!p) continue; /* its watch was stopped by an earlier callback */
         if (p == loop) {
             *posted = 1;
             continue;
         }
         wsc_watch *w = p;
-        unsigned got = loop->ready[i].events & w->events; /* the interest may have changed earlier in the batch */
+        uint32_t e = loop->ready[i].events;
+        unsigned got = (e & WSC__EV_ERR) ? WSC_READABLE | WSC_WRITABLE : 0u;
+        if (e & WSC__EV_IN) got |= WSC_READABLE;
+        if (e & WSC__EV_OUT) got |= WSC_WRITABLE;
+        got &= w->events; /* the interest may have changed earlier in the batch */ /* the interest may have changed earlier in the batch */
         if (!got) continue;
         loop->cur = i;
         w->cb(loop, w, w->fd, got, w->user);
@@ -534,7 +538,7 @@ static int iterate(wsc_loop *loop, int timeout) {
     if (t >= 0 && (timeout < 0 || t < timeout)) timeout = t;
     if (pre) timeout = 0; /* work was done: look for events, do not block */
     if (timeout < 0 && !alive(loop)) timeout = 0; /* nothing could wake us */
-    int n = loop->be->wait(loop, timeout);
+    int n = wsc__backend_wait(loop, timeout);
     if (n < 0) {
         if (errno != EINTR) return WSC_EIO;
         n = 0;

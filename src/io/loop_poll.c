@@ -129,10 +129,10 @@ static int pl_wait(wsc_loop *loop, int timeout_ms) {
     do {
         short re = loop->u.pl.pfd[i].revents;
         if (re) {
-            unsigned got = (re & (POLLERR | POLLHUP | POLLNVAL)) ? WSC_READABLE | WSC_WRITABLE : 0u;
-            if (re & POLLIN) got |= WSC_READABLE;
-            if (re & POLLOUT) got |= WSC_WRITABLE;
-            loop->ready[k].p = i == 0 ? (void *)loop : (void *)loop->u.pl.w[i];
+            uint32_t got = (re & (POLLERR | POLLHUP | POLLNVAL)) ? WSC__EV_ERR : 0u;
+            if (re & POLLIN) got |= WSC__EV_IN;
+            if (re & POLLOUT) got |= WSC__EV_OUT;
+            loop->ready[k].data.ptr = i == 0 ? (void *)loop : (void *)loop->u.pl.w[i];
             loop->ready[k].events = got;
             if (++k == WSC_LOOP_BATCH || --r == 0) {
                 i = i + 1 == n ? 0 : i + 1;
