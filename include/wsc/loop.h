@@ -75,7 +75,7 @@ WSC_API wsc_loop *wsc_loop_new(wsc_error *err);
    the default, as wsc_loop_new(). WSC_EINVAL if this build lacks it. */
 WSC_API wsc_loop *wsc_loop_new_backend(const char *backend, wsc_error *err);
 
-/* The loop's backend: "epoll" or "poll" (a static string). */
+/* The loop's backend: "epoll", "poll" or "hooks" (a static string). */
 WSC_API const char *wsc_loop_backend(const wsc_loop *loop);
 
 /* Closes the loop's descriptors and frees it; posts not yet run are dropped.
@@ -176,6 +176,56 @@ WSC_API int wsc_loop_next_timeout(wsc_loop *loop);
 /* Same as wsc_loop_run_once(loop, 0): dispatches whatever is ready and due,
    never blocks. Call it when wsc_loop_fd() is readable or the timeout expired. */
 WSC_API int wsc_loop_process(wsc_loop *loop);
+
+/* --- driving wsc from a foreign loop through per-socket hooks ----------- */
+
+/*
+ * The application's loop watches wsc's descriptors one by one and runs its
+ * timer, as hiredis's adapters do: no single descriptor is needed, so this
+ * works on every backend and platform. Ready-made adapters:
+ * <wsc/adapters/libuv.h>. wsc calls the hooks, on the loop's thread, from
+ * inside its own functions (wsc_ws_new, a send, a callback...):
+ *   add_read / add_write   start watching fd for reading / writing, level-
+ *                          triggered. *data is a per-fd slot for the
+ *                          application (NULL when fd is first added), kept
+ *                          by wsc until cleanup. Return 0, or -1 to refuse
+ *                          (the wsc call that needed it fails with WSC_EIO).
+ *   del_read / del_write   stop watching for that direction.
+ *   cleanup                fd is no longer watched at all: free *data. wsc
+ *                          forgets the fd; a readiness reported for it later
+ *                          (already queued in the application's loop) is ignored.
+ *   timer                  (re)arm the application's one-shot timer to call
+ *                          wsc_loop_process() in ms milliseconds; -1: disarm.
+ *                          0 means: as soon as possible (wsc has work queued).
+ * When fd is ready, the application calls wsc_loop_hook_io(). Posts from
+ * other threads wake it through a descriptor of the loop's own, watched
+ * through the same hooks. On a hooked loop, run() and run_once() with a
+ * non-zero timeout return WSC_ESTATE, and wsc_loop_fd() returns -1.
+ */
+typedef struct wsc_loop_hooks {
+    void *user; /* first argument of every hook */
+    int (*add_read)(void *user, int fd, void **data);
+    void (*del_read)(void *user, int fd, void **data);
+    int (*add_write)(void *user, int fd, void **data);
+    void (*del_write)(void *user, int fd, void **data);
+    void (*cleanup)(void *user, int fd, void **data);
+    void (*timer)(void *user, int ms);
+} wsc_loop_hooks;
+
+/* Creates a loop driven by the application's loop through `hooks` (copied;
+   every member but user is required). Its wake-up descriptor is added at
+   once (add_read). NULL with err set to WSC_EINVAL (a hook missing),
+   WSC_ENOMEM or WSC_EIO (the descriptor, or add_read refused it).
+   wsc_loop_free() deletes and cleans up what is still watched and disarms
+   the timer, through the hooks, before it returns. */
+WSC_API wsc_loop *wsc_loop_new_hooks(const wsc_loop_hooks *hooks, wsc_error *err);
+
+/* From the application's loop: fd is ready for `events` (WSC_READABLE,
+   WSC_WRITABLE; both for an error or hang-up). Dispatches that watch, then
+   due timers, posts and deferred work, as one iteration. Returns the number
+   of callbacks run (0 if fd is not watched any more), WSC_ESTATE (from a
+   callback of this loop, or the loop is not hooked) or WSC_EINVAL. */
+WSC_API int wsc_loop_hook_io(wsc_loop *loop, int fd, unsigned events);
 
 /* --- cross-thread ------------------------------------------------------- */
 

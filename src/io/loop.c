@@ -72,9 +72,7 @@ static const wsc__backend *pick_backend(const char *name, wsc_error *err) {
 
 wsc_loop *wsc_loop_new(wsc_error *err) { return wsc_loop_new_backend(NULL, err); }
 
-wsc_loop *wsc_loop_new_backend(const char *backend, wsc_error *err) {
-    const wsc__backend *be = pick_backend(backend, err);
-    if (!be) return NULL;
+static wsc_loop *loop_create(const wsc__backend *be, const void *arg, wsc_error *err) {
     wsc_loop *loop = wsc__calloc(1, sizeof *loop);
     if (!loop) {
         wsc__seterr(err, WSC_ENOMEM, "out of memory allocating the loop");
@@ -88,7 +86,7 @@ wsc_loop *wsc_loop_new_backend(const char *backend, wsc_error *err) {
     }
     const char *what = "eventfd";
     if (wsc__wake_open(&loop->wake) != 0) goto fail;
-    if (be->open(loop, &what) != 0) goto fail;
+    if (be->open(loop, arg, &what) != 0) goto fail;
     loop->be = be; /* from here on free() closes the backend */
     loop->now = mono_ms();
     return loop;
@@ -97,6 +95,20 @@ fail:;
     wsc__seterr(err, e0 == ENOMEM ? WSC_ENOMEM : WSC_EIO, "%s: %s", what, strerror(e0));
     wsc_loop_free(loop);
     return NULL;
+}
+
+wsc_loop *wsc_loop_new_backend(const char *backend, wsc_error *err) {
+    const wsc__backend *be = pick_backend(backend, err);
+    return be ? loop_create(be, NULL, err) : NULL;
+}
+
+wsc_loop *wsc_loop_new_hooks(const wsc_loop_hooks *hooks, wsc_error *err) {
+    if (!hooks || !hooks->add_read || !hooks->del_read || !hooks->add_write || !hooks->del_write ||
+        !hooks->cleanup || !hooks->timer) {
+        wsc__seterr(err, WSC_EINVAL, "wsc_loop_new_hooks: every hook is required");
+        return NULL;
+    }
+    return loop_create(&wsc__backend_hooks, hooks, err);
 }
 
 const char *wsc_loop_backend(const wsc_loop *loop) { return loop->be->name; }
@@ -151,6 +163,7 @@ void wsc__defer_queue(wsc_loop *loop, wsc__defer *d) {
     if (loop->dtail) loop->dtail->next = d;
     else loop->dhead = d;
     loop->dtail = d;
+    if (WSC__HOOKED(loop) && !loop->dispatching) wsc__hooks_sync(loop, 0);
 }
 
 void wsc__defer_cancel(wsc_loop *loop, wsc__defer *d) {
@@ -382,11 +395,14 @@ int wsc_timer_start(wsc_timer *t, uint64_t delay_ms) {
         heap_put(loop, t, loop->nheap++);
         sift_up(loop, t->slot - 1);
     }
+    if (WSC__HOOKED(loop) && !loop->dispatching) wsc__hooks_sync(loop, 0);
     return WSC_OK;
 }
 
 void wsc_timer_stop(wsc_timer *t) {
-    if (t->slot) heap_remove(t->loop, t);
+    if (!t->slot) return;
+    heap_remove(t->loop, t);
+    if (WSC__HOOKED(t->loop) && !t->loop->dispatching) wsc__hooks_sync(t->loop, 0);
 }
 
 int wsc_timer_active(const wsc_timer *t) { return t->slot != 0; }
@@ -557,17 +573,19 @@ static int iterate(wsc_loop *loop, int timeout) {
 }
 
 int wsc_loop_run_once(wsc_loop *loop, int timeout_ms) {
-    if (loop->dispatching) return WSC_ESTATE;
+    if (loop->dispatching || (WSC__HOOKED(loop) && timeout_ms != 0)) return WSC_ESTATE;
     loop->stop = 0;
     int r = iterate(loop, timeout_ms < 0 ? -1 : timeout_ms);
     loop->stop = 0;
+    /* the application's timer may just have fired: always re-arm it */
+    if (WSC__HOOKED(loop)) wsc__hooks_sync(loop, 1);
     return r;
 }
 
 int wsc_loop_process(wsc_loop *loop) { return wsc_loop_run_once(loop, 0); }
 
 int wsc_loop_run(wsc_loop *loop) {
-    if (loop->dispatching) return WSC_ESTATE;
+    if (loop->dispatching || WSC__HOOKED(loop)) return WSC_ESTATE;
     int r = WSC_OK;
     loop->stop = 0;
     while (!loop->stop && alive(loop)) {

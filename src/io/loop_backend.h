@@ -54,9 +54,10 @@ typedef struct wsc__ready {
 
 typedef struct wsc__backend {
     const char *name;
-    /* Sets up the backend's state and registers loop->wake.rfd. 0, or -1
-       with errno set and *what naming the failed call. */
-    int (*open)(wsc_loop *loop, const char **what);
+    /* Sets up the backend's state and registers loop->wake.rfd; arg is the
+       backend's (the hooks, for "hooks"), else NULL. 0, or -1 with errno
+       set and *what naming the failed call; nothing is left to close then. */
+    int (*open)(wsc_loop *loop, const void *arg, const char **what);
     void (*close)(wsc_loop *loop);
     /* Registers fd (was == 0) or changes its interest (was != 0) to events
        (non-zero). 0, or -1 with errno as epoll_ctl would set it: EEXIST
@@ -75,6 +76,19 @@ typedef struct wsc__backend {
 extern const wsc__backend wsc__backend_epoll;
 #endif
 extern const wsc__backend wsc__backend_poll;
+extern const wsc__backend wsc__backend_hooks;
+
+/* The hooks backend: tells the application's timer hook when wsc next needs
+   wsc_loop_process(); with force 0, only if that changed since it last did. */
+void wsc__hooks_sync(wsc_loop *loop, int force);
+#define WSC__HOOKED(loop) WSC_UNLIKELY((loop)->be == &wsc__backend_hooks)
+
+/* A descriptor watched through the hooks. */
+typedef struct wsc__hookfd {
+    void *owner;     /* the wsc_watch, or the loop for its wake-up; NULL: free */
+    void *data;      /* the application's slot */
+    unsigned events; /* what the application was told to watch */
+} wsc__hookfd;
 
 typedef struct wsc__post {
     wsc_post_cb fn;
@@ -110,6 +124,14 @@ struct wsc_loop {
             uint32_t nslot;
             uint32_t next;  /* where the next scan starts (fairness past 64 ready) */
         } pl;
+        struct {
+            wsc_loop_hooks h;
+            wsc__hookfd *fds; /* indexed by fd */
+            uint32_t nfds;
+            int npending;     /* 1: pending is the event wsc_loop_hook_io() reported */
+            wsc__ready pending;
+            int64_t told;     /* timer hook's state: -1 disarmed, 0 asap, else due (ms) */
+        } hk;
     } u;
 
     /* Posts. Producers append to q under mu; the loop swaps q and run. */

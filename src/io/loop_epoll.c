@@ -16,7 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static int ep_open(wsc_loop *loop, const char **what) {
+static int ep_open(wsc_loop *loop, const void *arg, const char **what) {
+    (void)arg;
     *what = "epoll_create1";
     loop->u.ep.epfd = epoll_create1(EPOLL_CLOEXEC);
     if (loop->u.ep.epfd < 0) return -1;

@@ -60,7 +60,8 @@ static short to_poll(unsigned events) {
     return (short)(((events & WSC_READABLE) ? POLLIN : 0) | ((events & WSC_WRITABLE) ? POLLOUT : 0));
 }
 
-static int pl_open(wsc_loop *loop, const char **what) {
+static int pl_open(wsc_loop *loop, const void *arg, const char **what) {
+    (void)arg;
     *what = "poll backend";
     memset(&loop->u.pl, 0, sizeof loop->u.pl);
     if (pl_reserve(loop, loop->wake.rfd) != 0) {
