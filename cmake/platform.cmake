@@ -50,3 +50,10 @@ if(WSC_TESTS AND NOT WIN32)
     message(STATUS "wsc: no x86_64-w64-mingw32-gcc or wine64: the Windows core test is not registered")
   endif()
 endif()
+
+# Adapter examples (examples/adapters/), built when their library is there.
+pkg_check_modules(LIBUV IMPORTED_TARGET libuv)
+if(LIBUV_FOUND)
+  add_executable(example_uv_client ${CMAKE_SOURCE_DIR}/examples/adapters/uv_client.c)
+  target_link_libraries(example_uv_client PRIVATE wsc PkgConfig::LIBUV)
+endif()

@@ -15,8 +15,11 @@
  * descriptor's interest, one uv_timer_start per wsc iteration (no syscall:
  * libuv's timers are a heap), and a uv_poll_t (about 160 bytes) per
  * descriptor. From other threads: wsc_loop_post() on wsc_uv_loop(a); it
- * wakes the uv loop through wsc's own wake-up descriptor.
- * All of it must run on the uv loop's thread. (CC0: copy freely.)
+ * wakes the uv loop through wsc's own wake-up descriptor, whose handle is
+ * unreferenced: uv_run() returns once wsc has no socket or timer left.
+ * All of it must run on the uv loop's thread. Under strict -std=c11, define
+ * _POSIX_C_SOURCE 200809L before any include: uv.h needs POSIX types.
+ * (CC0: copy freely.)
  */
 #ifndef WSC_ADAPTERS_LIBUV_H
 #define WSC_ADAPTERS_LIBUV_H
@@ -35,6 +38,7 @@ typedef struct wsc_uv {
     uv_loop_t *uv;
     wsc_loop *loop;
     uv_timer_t timer;
+    int in_new; /* inside wsc_uv_new: the add_read is the wake-up's */
 } wsc_uv;
 
 /* One watched descriptor. Freed in the close callback of its handle. */
@@ -69,6 +73,9 @@ static inline int wsc_uv_add_(void *user, int fd, void **data, int bit) {
         f->a = a;
         f->fd = fd;
         *data = f; /* wsc calls cleanup if the start below fails */
+        /* wsc's wake-up (for posts) alone must not keep uv_run() going:
+           an idle wsc loop lets it return, as an unreferenced handle */
+        if (a->in_new) uv_unref((uv_handle_t *)&f->poll);
     }
     if (uv_poll_start(&f->poll, f->events | bit, wsc_uv_on_poll_) != 0) return -1;
     f->events |= bit;
@@ -129,7 +136,9 @@ static inline wsc_uv *wsc_uv_new(uv_loop_t *uv, wsc_error *err) {
     a->timer.data = a;
     wsc_loop_hooks h = {a, wsc_uv_add_read_, wsc_uv_del_read_, wsc_uv_add_write_, wsc_uv_del_write_,
                         wsc_uv_cleanup_, wsc_uv_timer_};
+    a->in_new = 1;
     a->loop = wsc_loop_new_hooks(&h, err);
+    a->in_new = 0;
     if (!a->loop) {
         /* the handle is closed: free a once libuv is done with it */
         uv_close((uv_handle_t *)&a->timer, wsc_uv_free_handle_);
