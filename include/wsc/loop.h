@@ -8,6 +8,9 @@
  *            is O(watches) rather than O(ready); no epoll_ctl (an interest
  *            change is free, registering a fd costs one fstat). The default
  *            where epoll does not exist. wsc_loop_fd() returns -1 with it.
+ *   "hooks"  the application's own loop watches each descriptor and runs
+ *            the timer (wsc_loop_new_hooks(), below; adapters under
+ *            <wsc/adapters/>): any platform, no readiness syscall of wsc's.
  * Which one: wsc_loop_new_backend(name), else the environment variable
  * WSC_LOOP_BACKEND ("epoll" or "poll", read at each wsc_loop_new()), else
  * the build's default: CMake option WSC_LOOP_BACKEND=auto|epoll|poll (auto:
