@@ -1,6 +1,6 @@
 /* test_scenario.c - one scenario, the same on every way of running wsc:
  * its own loop on each backend (epoll, poll) and a foreign loop through an
- * adapter (libuv). argv[1] names the driver. Against a Python websockets
+ * adapter (libuv, libevent). argv[1] names the driver. Against a Python websockets
  * echo server started here on 127.0.0.1 (port 0, then the same port again):
  * connect, JSON echo, heartbeat (pongs counted, so the timers really run
  * through the driver), a server restart with automatic reconnect, a clean
@@ -23,6 +23,9 @@
 #ifdef WSC_HAVE_LIBUV
 #include "wsc/adapters/libuv.h"
 #endif
+#ifdef WSC_HAVE_LIBEVENT
+#include "wsc/adapters/libevent.h"
+#endif
 
 static int g_failed;
 #define CHECK(c)                                                                   \
@@ -44,10 +47,18 @@ typedef struct driver {
     uv_timer_t tick; /* so that UV_RUN_ONCE returns at least every 20 ms */
     wsc_uv *a;
 #endif
+#ifdef WSC_HAVE_LIBEVENT
+    struct event_base *base;
+    struct event *evtick;
+    wsc_event *ea;
+#endif
 } driver;
 
 #ifdef WSC_HAVE_LIBUV
 static void on_tick(uv_timer_t *t) { (void)t; }
+#endif
+#ifdef WSC_HAVE_LIBEVENT
+static void on_ev_tick(evutil_socket_t fd, short what, void *arg) { (void)fd, (void)what, (void)arg; }
 #endif
 
 static int driver_init(driver *d, const char *name) {
@@ -63,6 +74,17 @@ static int driver_init(driver *d, const char *name) {
         uv_timer_start(&d->tick, on_tick, 20, 20);
         d->a = wsc_uv_new(&d->uv, &err);
         d->loop = d->a ? wsc_uv_loop(d->a) : NULL;
+#endif
+#ifdef WSC_HAVE_LIBEVENT
+    } else if (!strcmp(name, "libevent")) {
+        d->base = event_base_new();
+        if (!d->base) return -1;
+        /* so that EVLOOP_ONCE returns at least every 20 ms */
+        d->evtick = event_new(d->base, -1, EV_PERSIST, on_ev_tick, NULL);
+        struct timeval tv = {0, 20000};
+        event_add(d->evtick, &tv);
+        d->ea = wsc_event_new(d->base, &err);
+        d->loop = d->ea ? wsc_event_loop(d->ea) : NULL;
 #endif
     } else {
         fprintf(stderr, "unknown driver %s\n", name);
@@ -80,6 +102,13 @@ static void driver_run_until(driver *d, const int *flag, int want, int ms) {
         return;
     }
 #endif
+#ifdef WSC_HAVE_LIBEVENT
+    if (d->ea) {
+        uint64_t end = tu_now_ms() + (uint64_t)ms;
+        while (*flag < want && tu_now_ms() < end) event_base_loop(d->base, EVLOOP_ONCE);
+        return;
+    }
+#endif
     tu_run_until(d->loop, flag, want, ms);
 }
 
@@ -93,6 +122,14 @@ static void driver_fini(driver *d) {
             fprintf(stderr, "libuv: handles left open\n");
             g_failed = 1;
         }
+        return;
+    }
+#endif
+#ifdef WSC_HAVE_LIBEVENT
+    if (d->ea) {
+        wsc_event_free(d->ea);
+        event_free(d->evtick);
+        event_base_free(d->base);
         return;
     }
 #endif
@@ -155,7 +192,7 @@ static double cpu_seconds(void) {
 
 int main(int argc, char **argv) {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s epoll|poll|libuv\n", argv[0]);
+        fprintf(stderr, "usage: %s epoll|poll|libuv|libevent\n", argv[0]);
         return 2;
     }
     alarm(120);
