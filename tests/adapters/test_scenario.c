@@ -1,6 +1,6 @@
 /* test_scenario.c - one scenario, the same on every way of running wsc:
  * its own loop on each backend (epoll, poll) and a foreign loop through an
- * adapter (libuv, libevent). argv[1] names the driver. Against a Python websockets
+ * adapter (libuv, libevent, libev, GLib). argv[1] names the driver. Against a Python websockets
  * echo server started here on 127.0.0.1 (port 0, then the same port again):
  * connect, JSON echo, heartbeat (pongs counted, so the timers really run
  * through the driver), a server restart with automatic reconnect, a clean
@@ -25,6 +25,12 @@
 #endif
 #ifdef WSC_HAVE_LIBEVENT
 #include "wsc/adapters/libevent.h"
+#endif
+#ifdef WSC_HAVE_LIBEV
+#include "wsc/adapters/libev.h"
+#endif
+#ifdef WSC_HAVE_GLIB
+#include "wsc/adapters/glib.h"
 #endif
 
 static int g_failed;
@@ -52,10 +58,29 @@ typedef struct driver {
     struct event *evtick;
     wsc_event *ea;
 #endif
+#ifdef WSC_HAVE_LIBEV
+    struct ev_loop *evl;
+    ev_timer evtimer;
+    wsc_ev *va;
+#endif
+#ifdef WSC_HAVE_GLIB
+    GMainContext *ctx;
+    guint gtick;
+    wsc_glib *ga;
+#endif
 } driver;
 
 #ifdef WSC_HAVE_LIBUV
 static void on_tick(uv_timer_t *t) { (void)t; }
+#endif
+#ifdef WSC_HAVE_LIBEV
+static void on_libev_tick(struct ev_loop *l, ev_timer *t, int revents) { (void)l, (void)t, (void)revents; }
+#endif
+#ifdef WSC_HAVE_GLIB
+static gboolean on_glib_tick(gpointer p) {
+    (void)p;
+    return G_SOURCE_CONTINUE;
+}
 #endif
 #ifdef WSC_HAVE_LIBEVENT
 static void on_ev_tick(evutil_socket_t fd, short what, void *arg) { (void)fd, (void)what, (void)arg; }
@@ -86,6 +111,25 @@ static int driver_init(driver *d, const char *name) {
         d->ea = wsc_event_new(d->base, &err);
         d->loop = d->ea ? wsc_event_loop(d->ea) : NULL;
 #endif
+#ifdef WSC_HAVE_LIBEV
+    } else if (!strcmp(name, "libev")) {
+        d->evl = ev_loop_new(EVFLAG_AUTO);
+        if (!d->evl) return -1;
+        ev_timer_init(&d->evtimer, on_libev_tick, 0.02, 0.02); /* EVRUN_ONCE returns every 20 ms */
+        ev_timer_start(d->evl, &d->evtimer);
+        d->va = wsc_ev_new(d->evl, &err);
+        d->loop = d->va ? wsc_ev_loop(d->va) : NULL;
+#endif
+#ifdef WSC_HAVE_GLIB
+    } else if (!strcmp(name, "glib")) {
+        d->ctx = g_main_context_new();
+        GSource *t = g_timeout_source_new(20); /* an iteration at least every 20 ms */
+        g_source_set_callback(t, on_glib_tick, NULL, NULL);
+        d->gtick = g_source_attach(t, d->ctx);
+        g_source_unref(t);
+        d->ga = wsc_glib_new(d->ctx, &err);
+        d->loop = d->ga ? wsc_glib_loop(d->ga) : NULL;
+#endif
     } else {
         fprintf(stderr, "unknown driver %s\n", name);
         return -1;
@@ -99,6 +143,20 @@ static void driver_run_until(driver *d, const int *flag, int want, int ms) {
     if (d->a) {
         uint64_t end = tu_now_ms() + (uint64_t)ms;
         while (*flag < want && tu_now_ms() < end) uv_run(&d->uv, UV_RUN_ONCE);
+        return;
+    }
+#endif
+#ifdef WSC_HAVE_LIBEV
+    if (d->va) {
+        uint64_t end = tu_now_ms() + (uint64_t)ms;
+        while (*flag < want && tu_now_ms() < end) ev_run(d->evl, EVRUN_ONCE);
+        return;
+    }
+#endif
+#ifdef WSC_HAVE_GLIB
+    if (d->ga) {
+        uint64_t end = tu_now_ms() + (uint64_t)ms;
+        while (*flag < want && tu_now_ms() < end) g_main_context_iteration(d->ctx, TRUE);
         return;
     }
 #endif
@@ -122,6 +180,23 @@ static void driver_fini(driver *d) {
             fprintf(stderr, "libuv: handles left open\n");
             g_failed = 1;
         }
+        return;
+    }
+#endif
+#ifdef WSC_HAVE_LIBEV
+    if (d->va) {
+        wsc_ev_free(d->va);
+        ev_timer_stop(d->evl, &d->evtimer);
+        ev_loop_destroy(d->evl);
+        return;
+    }
+#endif
+#ifdef WSC_HAVE_GLIB
+    if (d->ga) {
+        wsc_glib_free(d->ga);
+        GSource *t = g_main_context_find_source_by_id(d->ctx, d->gtick);
+        if (t) g_source_destroy(t);
+        g_main_context_unref(d->ctx);
         return;
     }
 #endif
@@ -192,7 +267,7 @@ static double cpu_seconds(void) {
 
 int main(int argc, char **argv) {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s epoll|poll|libuv|libevent\n", argv[0]);
+        fprintf(stderr, "usage: %s epoll|poll|libuv|libevent|libev|glib\n", argv[0]);
         return 2;
     }
     alarm(120);
