@@ -25,10 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "commands.h"
+#include "compat/compat.h"
 #include "wsc/http.h"
 #include "wsc/loop.h"
 #include "wsc/server.h"
@@ -48,7 +48,7 @@ typedef struct serve_app {
     uint64_t messages, bytes;
     wsc_watch *sigw;
     wsc_timer *life, *grace;
-    int sigfd;
+    wsc__sigfd sig; /* SIGINT, SIGTERM, SIGHUP as a readable fd */
 } serve_app;
 
 /* Per connection: the token it authenticated with (require-csrf). */
@@ -219,10 +219,11 @@ static void on_signal(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, voi
     (void)w;
     (void)events;
     serve_app *a = user;
-    struct signalfd_siginfo si;
-    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
-        if (si.ssi_signo == SIGHUP) a->shutdown_code = 1012;
-        if (!a->quiet) logf_(a, "signal %u: closing connections with %u", si.ssi_signo, a->shutdown_code);
+    (void)fd;
+    int signo;
+    while ((signo = wsc__sigfd_read(&a->sig)) > 0) {
+        if (signo == SIGHUP) a->shutdown_code = 1012;
+        if (!a->quiet) logf_(a, "signal %d: closing connections with %u", signo, a->shutdown_code);
         shutdown_now(a);
     }
 }
@@ -275,7 +276,7 @@ int wsc_cmd_serve(int argc, char **argv) {
     a.query_param = "csrf";
     a.json_property = "csrf";
     a.shutdown_code = 1001;
-    a.sigfd = -1;
+    a.sig.fd = a.sig.wfd = -1;
     wsc_server_options o = {0};
     const char *protos[32];
     int nprotos = 0;
@@ -392,14 +393,10 @@ int wsc_cmd_serve(int argc, char **argv) {
         wsc_loop_free(a.loop);
         return 1;
     }
-    sigset_t ss;
-    sigemptyset(&ss);
-    sigaddset(&ss, SIGINT);
-    sigaddset(&ss, SIGTERM);
-    sigaddset(&ss, SIGHUP);
-    sigprocmask(SIG_BLOCK, &ss, NULL);
-    a.sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (a.sigfd >= 0) a.sigw = wsc_watch_new(a.loop, a.sigfd, WSC_READABLE, on_signal, &a, NULL);
+    /* signalfd on Linux, a self-pipe elsewhere (src/compat/compat_signal.c) */
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    if (wsc__sigfd_open(&a.sig, sigs, 3) == 0)
+        a.sigw = wsc_watch_new(a.loop, a.sig.fd, WSC_READABLE, on_signal, &a, NULL);
     a.grace = wsc_timer_new(a.loop, on_grace, &a, NULL);
     a.life = wsc_timer_new(a.loop, on_lifetime, &a, NULL);
     if (lifetime > 0) wsc_timer_start(a.life, (uint64_t)(lifetime * 1000));
@@ -418,7 +415,7 @@ int wsc_cmd_serve(int argc, char **argv) {
     int rc = wsc_loop_run(a.loop);
     wsc_server_free(a.srv);
     if (a.sigw) wsc_watch_free(a.sigw);
-    if (a.sigfd >= 0) close(a.sigfd);
+    wsc__sigfd_close(&a.sig);
     wsc_timer_free(a.grace);
     wsc_timer_free(a.life);
     wsc_loop_free(a.loop);

@@ -35,6 +35,15 @@ int main(int argc, char **argv) {
         return 2;
     }
     wsc_loop *loop = wsc_loop_new(NULL);
+    if (loop && wsc_loop_fd(loop) < 0) {
+        /* The poll backend (e.g. WSC_LOOP_BACKEND=poll) has no single
+           descriptor to offer: this API needs epoll. */
+        wsc_loop_free(loop);
+        wsc_error err;
+        loop = wsc_loop_new_backend("epoll", &err);
+        if (!loop) fprintf(stderr, "%s\n", err.message);
+    }
+    if (!loop) return 1;
     wsc_ws_options o = {0};
     o.on_open = o.on_message = o.on_error = o.on_close = on_event;
     wsc_ws *ws = wsc_ws_new(loop, argv[1], &o, NULL);

@@ -1,10 +1,114 @@
-/* common.c - error strings, allocator hooks, wsc_buf. */
+/* common.c - error strings, allocator hooks, wsc_buf, and the three
+ * primitives the core takes from a crypto library (SHA-1, random bytes) or
+ * needs beside it (base64): OpenSSL's libcrypto on POSIX systems, the
+ * Windows CNG API (bcrypt.dll) when built for Windows without OpenSSL
+ * (WSC_CRYPTO_CNG, set by cmake/mingw-w64.cmake's core build). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(_WIN32) && !defined(WSC_CRYPTO_OPENSSL)
+#define WSC_CRYPTO_CNG 1
+#include <windows.h>
+#include <bcrypt.h>
+#else
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#endif
+
 #include "internal.h"
+
+/* ---- SHA-1, random bytes, base64 ----------------------------------------- */
+
+static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t wsc__base64(const uint8_t *in, size_t n, char *out) {
+    size_t o = 0, i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = b64_alphabet[v >> 18];
+        out[o++] = b64_alphabet[(v >> 12) & 63];
+        out[o++] = b64_alphabet[(v >> 6) & 63];
+        out[o++] = b64_alphabet[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0u);
+        out[o++] = b64_alphabet[v >> 18];
+        out[o++] = b64_alphabet[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+    return o;
+}
+
+#ifdef WSC_CRYPTO_CNG
+
+/* The hash-object API (Vista and later) rather than BCryptHash (Windows 10):
+   one provider open per call, which costs microseconds, once per handshake. */
+int wsc__sha1_2(const void *a, size_t na, const void *b, size_t nb, uint8_t out[20]) {
+    BCRYPT_ALG_HANDLE alg = NULL;
+    BCRYPT_HASH_HANDLE h = NULL;
+    int ok = 0;
+    if (na > ULONG_MAX || nb > ULONG_MAX) return WSC_EINVAL;
+    if (BCryptOpenAlgorithmProvider(&alg, BCRYPT_SHA1_ALGORITHM, NULL, 0) != 0) return WSC_ENOMEM;
+    if (BCryptCreateHash(alg, &h, NULL, 0, NULL, 0, 0) == 0 &&
+        (!na || BCryptHashData(h, (PUCHAR)(uintptr_t)a, (ULONG)na, 0) == 0) &&
+        (!nb || BCryptHashData(h, (PUCHAR)(uintptr_t)b, (ULONG)nb, 0) == 0) &&
+        BCryptFinishHash(h, out, 20, 0) == 0)
+        ok = 1;
+    if (h) BCryptDestroyHash(h);
+    BCryptCloseAlgorithmProvider(alg, 0);
+    return ok ? WSC_OK : WSC_ENOMEM;
+}
+
+int wsc__random_bytes(void *buf, size_t n) {
+    uint8_t *p = buf;
+    while (n) {
+        ULONG k = n > 0x40000000u ? 0x40000000u : (ULONG)n;
+        if (BCryptGenRandom(NULL, p, k, BCRYPT_USE_SYSTEM_PREFERRED_RNG) != 0) return WSC_EIO;
+        p += k;
+        n -= k;
+    }
+    return WSC_OK;
+}
+
+#else
+
+int wsc__sha1_2(const void *a, size_t na, const void *b, size_t nb, uint8_t out[20]) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    int ok;
+    if (na + nb <= 256 && na <= 256) {
+        /* one call, no context allocation: the handshake's case */
+        unsigned char tmp[256];
+        if (na) memcpy(tmp, a, na);
+        if (nb) memcpy(tmp + na, b, nb);
+        ok = EVP_Digest(tmp, na + nb, md, &mdlen, EVP_sha1(), NULL);
+    } else {
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) && EVP_DigestUpdate(ctx, a, na) &&
+             EVP_DigestUpdate(ctx, b, nb) && EVP_DigestFinal_ex(ctx, md, &mdlen);
+        EVP_MD_CTX_free(ctx);
+    }
+    if (!ok || mdlen != 20) return WSC_ENOMEM;
+    memcpy(out, md, 20);
+    return WSC_OK;
+}
+
+int wsc__random_bytes(void *buf, size_t n) {
+    uint8_t *p = buf;
+    while (n) {
+        int k = n > (size_t)INT_MAX ? INT_MAX : (int)n;
+        if (RAND_bytes(p, k) != 1) return WSC_EIO;
+        p += k;
+        n -= (size_t)k;
+    }
+    return WSC_OK;
+}
+
+#endif
 
 const char *wsc_strerror(int err) {
     switch (err) {

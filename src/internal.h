@@ -18,7 +18,9 @@ char *wsc__strndup(const char *s, size_t n);
 
 /* Fills err (if not NULL) with code and a printf-style message; returns code. */
 int wsc__seterr(wsc_error *err, int code, const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(__MINGW32__) /* C99 formats (%zu): built with __USE_MINGW_ANSI_STDIO */
+    __attribute__((format(gnu_printf, 3, 4)))
+#elif defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
@@ -47,8 +49,23 @@ int wsc__listeners_add(wsc__listeners *ls, int type, wsc__fn cb, void *user, int
 int wsc__listeners_remove(wsc__listeners *ls, int id, int dispatching);
 void wsc__listeners_free(wsc__listeners *ls);
 
+/* SHA-1 of a || b into out. WSC_OK, or WSC_ENOMEM (the crypto library
+   failed, in practice only for lack of memory). OpenSSL, or Windows CNG. */
+int wsc__sha1_2(const void *a, size_t na, const void *b, size_t nb, uint8_t out[20]);
+/* n bytes from the system's CSPRNG (RAND_bytes, or BCryptGenRandom).
+   WSC_OK or WSC_EIO (buf then holds nothing usable). */
+int wsc__random_bytes(void *buf, size_t n);
+/* Standard base64 with padding of in[0..n) into out (4*ceil(n/3)+1 bytes,
+   NUL-terminated); returns the length written, without the NUL. */
+size_t wsc__base64(const uint8_t *in, size_t n, char *out);
+
+#if defined(__GNUC__)
 #define WSC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define WSC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define WSC_LIKELY(x) (x)
+#define WSC_UNLIKELY(x) (x)
+#endif
 #define WSC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif

@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "compat/compat.h"
 #include "internal.h"
 #include "io/loop_internal.h"
 #include "io/transport.h"
@@ -537,7 +538,7 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
     for (int i = 0; i < 64; i++) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
-        int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = wsc__compat_accept(lfd, (struct sockaddr *)&ss, &sl);
         if (fd < 0) return; /* EAGAIN, or a transient error (EMFILE...): retry on the next event */
         wsc_sconn *c = wsc__calloc(1, sizeof *c);
         if (!c) {
@@ -649,7 +650,7 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
             goto fail;
         }
         strcpy(sa.sun_path, opts->unix_path);
-        s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        s->lfd = wsc__compat_socket(AF_UNIX, SOCK_STREAM, 0);
         unlink(opts->unix_path);
         if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof sa) != 0) {
             wsc__seterr(err, WSC_EIO, "cannot listen on %s: %s", opts->unix_path, strerror(errno));
@@ -670,7 +671,7 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
             wsc__seterr(err, WSC_EDNS, "cannot resolve listen address '%s': %s", host, gai_strerror(gai));
             goto fail;
         }
-        s->lfd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        s->lfd = wsc__compat_socket(res->ai_family, SOCK_STREAM, 0);
         int one = 1;
         if (s->lfd >= 0) setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         if (s->lfd < 0 || bind(s->lfd, res->ai_addr, res->ai_addrlen) != 0) {

@@ -1,6 +1,22 @@
 /*
- * loop.h - wsc's event loop: level-triggered epoll, one-shot monotonic
- * timers, a foreign-loop API, and cross-thread posting.
+ * loop.h - wsc's event loop: level-triggered readiness (epoll, or poll()),
+ * one-shot monotonic timers, a foreign-loop API, and cross-thread posting.
+ *
+ * Backends. Each loop uses one of:
+ *   "epoll"  Linux only, the default there: costs below are this backend's.
+ *   "poll"   any POSIX system: poll() over every watched fd, so an iteration
+ *            is O(watches) rather than O(ready); no epoll_ctl (an interest
+ *            change is free, registering a fd costs one fstat). The default
+ *            where epoll does not exist. wsc_loop_fd() returns -1 with it.
+ *   "hooks"  the application's own loop watches each descriptor and runs
+ *            the timer (wsc_loop_new_hooks(), below; adapters under
+ *            <wsc/adapters/>): any platform, no readiness syscall of wsc's.
+ * Which one: wsc_loop_new_backend(name), else the environment variable
+ * WSC_LOOP_BACKEND ("epoll" or "poll", read at each wsc_loop_new()), else
+ * the build's default: CMake option WSC_LOOP_BACKEND=auto|epoll|poll (auto:
+ * epoll where the system has it; poll: epoll is not compiled in at all).
+ * Both behave identically as far as this header documents, except where
+ * noted; the whole test suite runs on each (ctest -L poll).
  *
  * One loop per thread. Every function here except wsc_loop_post() must be
  * called from the thread that runs the loop (a loop may be created on one
@@ -51,9 +67,19 @@ typedef void (*wsc_post_cb)(wsc_loop *loop, void *user);
 
 /* --- the loop ------------------------------------------------------------ */
 
-/* Creates a loop (an epoll fd and an eventfd, both close-on-exec).
-   Returns NULL with err (if not NULL) set to WSC_ENOMEM or WSC_EIO. */
+/* Creates a loop (epoll backend: an epoll fd and an eventfd; poll backend:
+   an eventfd, or a pipe where there is none; all close-on-exec) on the
+   default backend (see the top of this header). Returns NULL with err (if
+   not NULL) set to WSC_ENOMEM, WSC_EIO, or WSC_EINVAL ($WSC_LOOP_BACKEND
+   names a backend this build does not have). */
 WSC_API wsc_loop *wsc_loop_new(wsc_error *err);
+
+/* Same, on the backend named `backend` ("epoll" or "poll"); NULL or "" means
+   the default, as wsc_loop_new(). WSC_EINVAL if this build lacks it. */
+WSC_API wsc_loop *wsc_loop_new_backend(const char *backend, wsc_error *err);
+
+/* The loop's backend: "epoll", "poll" or "hooks" (a static string). */
+WSC_API const char *wsc_loop_backend(const wsc_loop *loop);
 
 /* Closes the loop's descriptors and frees it; posts not yet run are dropped.
    Free every watch and timer first: any left are not freed (their users own
@@ -142,7 +168,8 @@ WSC_API void wsc_timer_free(wsc_timer *t);
 /* --- driving wsc from a foreign loop (libuv, libev, GLib, poll()) --------- */
 
 /* The epoll fd: it polls readable whenever a watch is ready or a post is
-   queued. Watch it for reading in the foreign loop; never read it. */
+   queued. Watch it for reading in the foreign loop; never read it.
+   -1 on the poll backend, which has no single descriptor to offer. */
 WSC_API int wsc_loop_fd(const wsc_loop *loop);
 
 /* Milliseconds until the next timer is due: 0 if one is due or posts are
@@ -152,6 +179,56 @@ WSC_API int wsc_loop_next_timeout(wsc_loop *loop);
 /* Same as wsc_loop_run_once(loop, 0): dispatches whatever is ready and due,
    never blocks. Call it when wsc_loop_fd() is readable or the timeout expired. */
 WSC_API int wsc_loop_process(wsc_loop *loop);
+
+/* --- driving wsc from a foreign loop through per-socket hooks ----------- */
+
+/*
+ * The application's loop watches wsc's descriptors one by one and runs its
+ * timer, as hiredis's adapters do: no single descriptor is needed, so this
+ * works on every backend and platform. Ready-made adapters:
+ * <wsc/adapters/libuv.h>. wsc calls the hooks, on the loop's thread, from
+ * inside its own functions (wsc_ws_new, a send, a callback...):
+ *   add_read / add_write   start watching fd for reading / writing, level-
+ *                          triggered. *data is a per-fd slot for the
+ *                          application (NULL when fd is first added), kept
+ *                          by wsc until cleanup. Return 0, or -1 to refuse
+ *                          (the wsc call that needed it fails with WSC_EIO).
+ *   del_read / del_write   stop watching for that direction.
+ *   cleanup                fd is no longer watched at all: free *data. wsc
+ *                          forgets the fd; a readiness reported for it later
+ *                          (already queued in the application's loop) is ignored.
+ *   timer                  (re)arm the application's one-shot timer to call
+ *                          wsc_loop_process() in ms milliseconds; -1: disarm.
+ *                          0 means: as soon as possible (wsc has work queued).
+ * When fd is ready, the application calls wsc_loop_hook_io(). Posts from
+ * other threads wake it through a descriptor of the loop's own, watched
+ * through the same hooks. On a hooked loop, run() and run_once() with a
+ * non-zero timeout return WSC_ESTATE, and wsc_loop_fd() returns -1.
+ */
+typedef struct wsc_loop_hooks {
+    void *user; /* first argument of every hook */
+    int (*add_read)(void *user, int fd, void **data);
+    void (*del_read)(void *user, int fd, void **data);
+    int (*add_write)(void *user, int fd, void **data);
+    void (*del_write)(void *user, int fd, void **data);
+    void (*cleanup)(void *user, int fd, void **data);
+    void (*timer)(void *user, int ms);
+} wsc_loop_hooks;
+
+/* Creates a loop driven by the application's loop through `hooks` (copied;
+   every member but user is required). Its wake-up descriptor is added at
+   once (add_read). NULL with err set to WSC_EINVAL (a hook missing),
+   WSC_ENOMEM or WSC_EIO (the descriptor, or add_read refused it).
+   wsc_loop_free() deletes and cleans up what is still watched and disarms
+   the timer, through the hooks, before it returns. */
+WSC_API wsc_loop *wsc_loop_new_hooks(const wsc_loop_hooks *hooks, wsc_error *err);
+
+/* From the application's loop: fd is ready for `events` (WSC_READABLE,
+   WSC_WRITABLE; both for an error or hang-up). Dispatches that watch, then
+   due timers, posts and deferred work, as one iteration. Returns the number
+   of callbacks run (0 if fd is not watched any more), WSC_ESTATE (from a
+   callback of this loop, or the loop is not hooked) or WSC_EINVAL. */
+WSC_API int wsc_loop_hook_io(wsc_loop *loop, int fd, unsigned events);
 
 /* --- cross-thread ------------------------------------------------------- */
 

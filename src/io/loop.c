@@ -1,8 +1,9 @@
 /*
- * loop.c - the event loop: level-triggered epoll, a binary min-heap of
- * one-shot timers, and an eventfd-woken queue for cross-thread posts.
+ * loop.c - the event loop: a readiness backend (loop_epoll.c, loop_poll.c;
+ * see loop_backend.h), a binary min-heap of one-shot timers, and a queue for
+ * cross-thread posts woken through an eventfd (a pipe where there is none).
  *
- * Costs, per operation:
+ * Costs, per operation, on the epoll backend (poll: see loop_poll.c):
  *   iteration      1 epoll_wait + 1 clock read (vDSO), +1 clock read if it
  *                  blocked, +1 eventfd read only if a post woke it.
  *   watch set      1 epoll_ctl if the interest changes, else nothing.
@@ -15,18 +16,18 @@
  *   post           mutex + append; 1 eventfd write when the queue was empty.
  *                  The loop swaps the whole queue out under the mutex, O(1).
  */
-#define _GNU_SOURCE
+#define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "io/loop_backend.h"
 #include "io/loop_internal.h"
 
 #if UINTPTR_MAX == UINT64_MAX
@@ -34,44 +35,7 @@ _Static_assert(sizeof(struct wsc_watch) == 32, "wsc_watch grew");
 _Static_assert(sizeof(struct wsc_timer) == 48, "wsc_timer grew");
 #endif
 
-#define MAX_EVENTS 64
-
-typedef struct post {
-    wsc_post_cb fn;
-    void *user;
-} post;
-
-struct wsc_loop {
-    int epfd;
-    int efd;         /* eventfd, always registered, data.ptr == the loop */
-    uint64_t now;    /* cached wsc_loop_now() */
-    int stop;        /* set by wsc_loop_stop(), checked after each callback */
-    int dispatching; /* run/run_once/process/free are refused while set */
-    unsigned refs;
-    unsigned nwatch; /* watches registered with epoll (fd >= 0, events != 0) */
-
-    wsc_timer **heap; /* heap[0] is the earliest (due, seq) */
-    uint32_t nheap, capheap;
-    uint64_t seq;     /* next timer start number */
-
-    int nev, cur;     /* current batch: ev[cur] is being dispatched */
-    struct epoll_event ev[MAX_EVENTS];
-
-    /* Posts. Producers append to q under mu; the loop swaps q and run. */
-    pthread_mutex_t mu;
-    post *q;
-    size_t nq, capq;
-    int signaled;     /* under mu: the eventfd was written since the last swap */
-    post *run;        /* loop thread only: run[runhead..nrun) still to call */
-    size_t runhead, nrun, caprun;
-
-    wsc__defer *dhead, *dtail; /* deferred work, FIFO */
-    uint8_t *scratch;          /* shared receive buffer, WSC_LOOP_SCRATCH bytes */
-    void *ws_registry;         /* the connection layer's (ws.c) */
-    uint8_t *pool[WSC_LOOP_POOL]; /* idle send buffers */
-    size_t poolcap[WSC_LOOP_POOL];
-    int npool;
-};
+typedef wsc__post post;
 
 static uint64_t mono_ms(void) {
     struct timespec ts;
@@ -81,30 +45,49 @@ static uint64_t mono_ms(void) {
 
 /* --- the loop ------------------------------------------------------------ */
 
-wsc_loop *wsc_loop_new(wsc_error *err) {
+/* The backend a new loop gets: `name` if given, else $WSC_LOOP_BACKEND if
+   set and non-empty, else the build's default (epoll where it exists). */
+static const wsc__backend *pick_backend(const char *name, wsc_error *err) {
+    if (!name || !*name) name = getenv("WSC_LOOP_BACKEND");
+    if (!name || !*name) {
+#if defined(WSC_HAVE_EPOLL) && !defined(WSC_LOOP_DEFAULT_POLL)
+        return &wsc__backend_epoll;
+#else
+        return &wsc__backend_poll;
+#endif
+    }
+#ifdef WSC_HAVE_EPOLL
+    if (strcmp(name, "epoll") == 0) return &wsc__backend_epoll;
+#endif
+    if (strcmp(name, "poll") == 0) return &wsc__backend_poll;
+    wsc__seterr(err, WSC_EINVAL, "loop backend '%.32s' is not available in this build (%s)", name,
+#ifdef WSC_HAVE_EPOLL
+                "epoll, poll"
+#else
+                "poll"
+#endif
+    );
+    return NULL;
+}
+
+wsc_loop *wsc_loop_new(wsc_error *err) { return wsc_loop_new_backend(NULL, err); }
+
+static wsc_loop *loop_create(const wsc__backend *be, const void *arg, wsc_error *err) {
     wsc_loop *loop = wsc__calloc(1, sizeof *loop);
     if (!loop) {
         wsc__seterr(err, WSC_ENOMEM, "out of memory allocating the loop");
         return NULL;
     }
-    loop->epfd = loop->efd = -1;
+    loop->wake.rfd = loop->wake.wfd = -1;
     if (pthread_mutex_init(&loop->mu, NULL) != 0) {
         wsc__free(loop);
         wsc__seterr(err, WSC_ENOMEM, "pthread_mutex_init failed");
         return NULL;
     }
-    const char *what = "epoll_create1";
-    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (loop->epfd < 0) goto fail;
-    what = "eventfd";
-    loop->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (loop->efd < 0) goto fail;
-    what = "epoll_ctl(eventfd)";
-    struct epoll_event e;
-    memset(&e, 0, sizeof e);
-    e.events = EPOLLIN;
-    e.data.ptr = loop;
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->efd, &e) != 0) goto fail;
+    const char *what = "eventfd";
+    if (wsc__wake_open(&loop->wake) != 0) goto fail;
+    if (be->open(loop, arg, &what) != 0) goto fail;
+    loop->be = be; /* from here on free() closes the backend */
     loop->now = mono_ms();
     return loop;
 fail:;
@@ -114,10 +97,26 @@ fail:;
     return NULL;
 }
 
+wsc_loop *wsc_loop_new_backend(const char *backend, wsc_error *err) {
+    const wsc__backend *be = pick_backend(backend, err);
+    return be ? loop_create(be, NULL, err) : NULL;
+}
+
+wsc_loop *wsc_loop_new_hooks(const wsc_loop_hooks *hooks, wsc_error *err) {
+    if (!hooks || !hooks->add_read || !hooks->del_read || !hooks->add_write || !hooks->del_write ||
+        !hooks->cleanup || !hooks->timer) {
+        wsc__seterr(err, WSC_EINVAL, "wsc_loop_new_hooks: every hook is required");
+        return NULL;
+    }
+    return loop_create(&wsc__backend_hooks, hooks, err);
+}
+
+const char *wsc_loop_backend(const wsc_loop *loop) { return loop->be->name; }
+
 void wsc_loop_free(wsc_loop *loop) {
     if (!loop) return;
-    if (loop->epfd >= 0) close(loop->epfd);
-    if (loop->efd >= 0) close(loop->efd);
+    if (loop->be) loop->be->close(loop);
+    wsc__wake_close(&loop->wake);
     for (uint32_t i = 0; i < loop->nheap; i++) loop->heap[i]->slot = 0;
     pthread_mutex_destroy(&loop->mu);
     wsc__free(loop->heap);
@@ -164,6 +163,7 @@ void wsc__defer_queue(wsc_loop *loop, wsc__defer *d) {
     if (loop->dtail) loop->dtail->next = d;
     else loop->dhead = d;
     loop->dtail = d;
+    if (WSC__HOOKED(loop) && !loop->dispatching) wsc__hooks_sync(loop, 0);
 }
 
 void wsc__defer_cancel(wsc_loop *loop, wsc__defer *d) {
@@ -197,7 +197,7 @@ void wsc_loop_ref(wsc_loop *loop) { loop->refs++; }
 void wsc_loop_unref(wsc_loop *loop) {
     if (loop->refs) loop->refs--;
 }
-int wsc_loop_fd(const wsc_loop *loop) { return loop->epfd; }
+int wsc_loop_fd(const wsc_loop *loop) { return loop->be->fd(loop); }
 
 /* Anything that could still produce a callback? The mutex is taken only when
    everything else is idle, i.e. when run() is about to return. */
@@ -224,24 +224,17 @@ static int ctl_errno(int e) {
     }
 }
 
-/* ADD or MOD to `events` (non-zero); `was` is the interest epoll has now. */
+/* ADD or MOD to `events` (non-zero); `was` is the interest the backend has now. */
 static int ctl_set(wsc_watch *w, int fd, unsigned was, unsigned events) {
-    struct epoll_event e;
-    memset(&e, 0, sizeof e);
-    e.events = ((events & WSC_READABLE) ? EPOLLIN : 0u) | ((events & WSC_WRITABLE) ? EPOLLOUT : 0u);
-    e.data.ptr = w;
-    if (epoll_ctl(w->loop->epfd, was ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) != 0)
-        return ctl_errno(errno);
+    if (w->loop->be->set(w->loop, w, fd, was, events) != 0) return ctl_errno(errno);
     if (!was) w->loop->nwatch++;
     return WSC_OK;
 }
 
-/* DEL. A failure (EBADF, ENOENT) means epoll no longer has the registration
-   through this fd number, so there is nothing else to do: treat it as done. */
+/* DEL. Cannot fail: epoll's failures (EBADF, ENOENT) mean it no longer has
+   the registration through this fd number, so there is nothing else to do. */
 static void ctl_del(wsc_watch *w) {
-    struct epoll_event e;
-    memset(&e, 0, sizeof e);
-    (void)epoll_ctl(w->loop->epfd, EPOLL_CTL_DEL, w->fd, &e);
+    w->loop->be->del(w->loop, w);
     w->loop->nwatch--;
 }
 
@@ -272,8 +265,8 @@ void wsc__watch_stop(wsc_watch *w) {
     /* An fd appears at most once per batch; only entries after cur are still
        to be dispatched. nev is 0 outside I/O dispatch. */
     for (int i = loop->cur + 1; i < loop->nev; i++) {
-        if (loop->ev[i].data.ptr == w) {
-            loop->ev[i].data.ptr = NULL;
+        if (loop->ready[i].data.ptr == w) {
+            loop->ready[i].data.ptr = NULL;
             break;
         }
     }
@@ -313,7 +306,7 @@ wsc_watch *wsc_watch_new(wsc_loop *loop, int fd, unsigned events, wsc_watch_cb c
     if (r != WSC_OK) {
         int e = errno;
         wsc__free(w);
-        wsc__seterr(err, r, "cannot watch fd %d: epoll_ctl: %s", fd, strerror(e));
+        wsc__seterr(err, r, "cannot watch fd %d: %s: %s", fd, loop->be->name, strerror(e));
         return NULL;
     }
     return w;
@@ -402,11 +395,14 @@ int wsc_timer_start(wsc_timer *t, uint64_t delay_ms) {
         heap_put(loop, t, loop->nheap++);
         sift_up(loop, t->slot - 1);
     }
+    if (WSC__HOOKED(loop) && !loop->dispatching) wsc__hooks_sync(loop, 0);
     return WSC_OK;
 }
 
 void wsc_timer_stop(wsc_timer *t) {
-    if (t->slot) heap_remove(t->loop, t);
+    if (!t->slot) return;
+    heap_remove(t->loop, t);
+    if (WSC__HOOKED(t->loop) && !t->loop->dispatching) wsc__hooks_sync(t->loop, 0);
 }
 
 int wsc_timer_active(const wsc_timer *t) { return t->slot != 0; }
@@ -454,9 +450,7 @@ int wsc_loop_post(wsc_loop *loop, wsc_post_cb fn, void *user) {
        so the loop may be freed right after the post has run. */
     if (!loop->signaled) {
         loop->signaled = 1;
-        uint64_t one = 1;
-        while (write(loop->efd, &one, sizeof one) < 0 && errno == EINTR) {
-        }
+        wsc__wake_signal(&loop->wake);
     }
     pthread_mutex_unlock(&loop->mu);
     return WSC_OK;
@@ -468,18 +462,18 @@ static int dispatch_io(wsc_loop *loop, int n, int *posted) {
     int ran = 0;
     loop->nev = n;
     for (int i = 0; i < n; i++) {
-        void *p = loop->ev[i].data.ptr;
+        void *p = loop->ready[i].data.ptr;
         if (!p) continue; /* its watch was stopped by an earlier callback */
         if (p == loop) {
             *posted = 1;
             continue;
         }
         wsc_watch *w = p;
-        uint32_t e = loop->ev[i].events;
-        unsigned got = (e & (EPOLLERR | EPOLLHUP)) ? WSC_READABLE | WSC_WRITABLE : 0u;
-        if (e & EPOLLIN) got |= WSC_READABLE;
-        if (e & EPOLLOUT) got |= WSC_WRITABLE;
-        got &= w->events; /* the interest may have changed earlier in the batch */
+        uint32_t e = loop->ready[i].events;
+        unsigned got = (e & WSC__EV_ERR) ? WSC_READABLE | WSC_WRITABLE : 0u;
+        if (e & WSC__EV_IN) got |= WSC_READABLE;
+        if (e & WSC__EV_OUT) got |= WSC_WRITABLE;
+        got &= w->events; /* the interest may have changed earlier in the batch */ /* the interest may have changed earlier in the batch */
         if (!got) continue;
         loop->cur = i;
         w->cb(loop, w, w->fd, got, w->user);
@@ -508,14 +502,13 @@ static int dispatch_timers(wsc_loop *loop) {
     return ran;
 }
 
-/* Runs posts FIFO. The queue is swapped out only when the eventfd fired and
+/* Runs posts FIFO. The queue is swapped out only when the wake-up fired and
    the previous batch is done (a stop() can leave part of it); a post queued
-   meanwhile keeps the eventfd readable, so it is not lost. */
+   meanwhile keeps the wake-up readable, so it is not lost. */
 static int dispatch_posts(wsc_loop *loop, int posted) {
     int ran = 0;
     if (posted && loop->runhead == loop->nrun) {
-        uint64_t v;
-        (void)!read(loop->efd, &v, sizeof v);
+        wsc__wake_drain(&loop->wake);
         pthread_mutex_lock(&loop->mu);
         post *q = loop->q;
         size_t cap = loop->capq;
@@ -561,7 +554,7 @@ static int iterate(wsc_loop *loop, int timeout) {
     if (t >= 0 && (timeout < 0 || t < timeout)) timeout = t;
     if (pre) timeout = 0; /* work was done: look for events, do not block */
     if (timeout < 0 && !alive(loop)) timeout = 0; /* nothing could wake us */
-    int n = epoll_wait(loop->epfd, loop->ev, MAX_EVENTS, timeout);
+    int n = wsc__backend_wait(loop, timeout);
     if (n < 0) {
         if (errno != EINTR) return WSC_EIO;
         n = 0;
@@ -580,17 +573,19 @@ static int iterate(wsc_loop *loop, int timeout) {
 }
 
 int wsc_loop_run_once(wsc_loop *loop, int timeout_ms) {
-    if (loop->dispatching) return WSC_ESTATE;
+    if (loop->dispatching || (WSC__HOOKED(loop) && timeout_ms != 0)) return WSC_ESTATE;
     loop->stop = 0;
     int r = iterate(loop, timeout_ms < 0 ? -1 : timeout_ms);
     loop->stop = 0;
+    /* the application's timer may just have fired: always re-arm it */
+    if (WSC__HOOKED(loop)) wsc__hooks_sync(loop, 1);
     return r;
 }
 
 int wsc_loop_process(wsc_loop *loop) { return wsc_loop_run_once(loop, 0); }
 
 int wsc_loop_run(wsc_loop *loop) {
-    if (loop->dispatching) return WSC_ESTATE;
+    if (loop->dispatching || WSC__HOOKED(loop)) return WSC_ESTATE;
     int r = WSC_OK;
     loop->stop = 0;
     while (!loop->stop && alive(loop)) {

@@ -31,6 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "compat/compat.h"
 #include "internal.h"
 #include "loop_internal.h"
 #include "wsc/http.h"
@@ -329,7 +330,7 @@ long wsc__tx_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
 long wsc__tx_write(wsc_tx *tx, const void *buf, size_t len, wsc_error *err) {
     if (!tx->ssl) {
         for (;;) {
-            ssize_t n = send(tx->fd, buf, len, MSG_NOSIGNAL);
+            ssize_t n = send(tx->fd, buf, len, WSC_MSG_NOSIGNAL);
             if (n >= 0) return (long)n;
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) return WSC_EAGAIN;
@@ -546,7 +547,7 @@ static void try_next_address(wsc_connector *c) {
         struct addrinfo *ai = c->next;
         c->next = ai->ai_next;
         c->naddrs_left--;
-        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int fd = wsc__compat_socket(ai->ai_family, SOCK_STREAM, 0);
         if (fd < 0) {
             c->last_errno = errno;
             continue;
@@ -602,7 +603,7 @@ static void unix_connect(wsc_connector *c) {
         return;
     }
     memcpy(sa.sun_path, c->unix_path, n);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = wsc__compat_socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0) {
         report_soon(c, WSC_EIO, "socket: %s%s", strerror(errno), "");
         return;
@@ -768,7 +769,7 @@ static void start_proxy(wsc_connector *c) {
 static void proxy_io(wsc_connector *c) {
     if (c->state == C_PROXY_WRITE) {
         while (c->psent < c->pbuf.len) {
-            ssize_t n = send(c->fd, c->pbuf.data + c->psent, c->pbuf.len - c->psent, MSG_NOSIGNAL);
+            ssize_t n = send(c->fd, c->pbuf.data + c->psent, c->pbuf.len - c->psent, WSC_MSG_NOSIGNAL);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 if (errno == EAGAIN) return;

@@ -9,7 +9,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -52,31 +51,16 @@ static int w_end(writer *w) {
 
 /* ---- keys --------------------------------------------------------------- */
 
-void wsc_handshake_key(const uint8_t raw[16], char out[25]) {
-    EVP_EncodeBlock((unsigned char *)out, raw, 16);
-}
+void wsc_handshake_key(const uint8_t raw[16], char out[25]) { wsc__base64(raw, 16, out); }
 
 int wsc_handshake_accept(const char *key, size_t key_len, char out[29]) {
     static const char guid[] = WSC_WS_GUID;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    int ok;
+    uint8_t md[20];
     out[0] = '\0';
     if (!key && key_len) return WSC_EINVAL;
-    if (key_len <= 128) {
-        char tmp[128 + sizeof guid];
-        if (key_len) memcpy(tmp, key, key_len);
-        memcpy(tmp + key_len, guid, sizeof guid - 1);
-        ok = EVP_Digest(tmp, key_len + sizeof guid - 1, md, &mdlen, EVP_sha1(), NULL);
-    } else {
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) &&
-             EVP_DigestUpdate(ctx, key, key_len) &&
-             EVP_DigestUpdate(ctx, guid, sizeof guid - 1) && EVP_DigestFinal_ex(ctx, md, &mdlen);
-        EVP_MD_CTX_free(ctx);
-    }
-    if (!ok || mdlen != 20) return WSC_ENOMEM;
-    EVP_EncodeBlock((unsigned char *)out, md, 20);
+    int rc = wsc__sha1_2(key, key_len, guid, sizeof guid - 1, md);
+    if (rc != WSC_OK) return rc;
+    wsc__base64(md, 20, out);
     return WSC_OK;
 }
 

@@ -8,8 +8,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#ifdef _WIN32
+#include <winsock2.h> /* inet_pton, inet_ntop: ws2_32, Windows Vista and later */
+#include <ws2tcpip.h>
+#else
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

@@ -168,8 +168,16 @@ static void test_watch_set_unchanged_makes_no_syscall(void **state) {
     assert_non_null(w);
     close(p[0]);
     assert_int_equal(wsc_watch_set(w, WSC_READABLE), WSC_OK);               /* no syscall */
-    assert_int_equal(wsc_watch_set(w, WSC_READABLE | WSC_WRITABLE), WSC_EINVAL); /* MOD tried */
-    assert_int_equal(wsc_watch_events(w), WSC_READABLE); /* failure left it unchanged */
+    /* epoll: MOD is a syscall and fails. poll: changing an interest is never
+       a syscall (the closed fd would show as POLLNVAL at the next wait). */
+    int on_poll = strcmp(wsc_loop_backend(loop), "poll") == 0;
+    if (!on_poll) {
+        assert_int_equal(wsc_watch_set(w, WSC_READABLE | WSC_WRITABLE), WSC_EINVAL); /* MOD tried */
+        assert_int_equal(wsc_watch_events(w), WSC_READABLE); /* failure left it unchanged */
+    } else {
+        assert_int_equal(wsc_watch_set(w, WSC_READABLE | WSC_WRITABLE), WSC_OK);
+        assert_int_equal(wsc_watch_events(w), WSC_READABLE | WSC_WRITABLE);
+    }
     wsc_watch_free(w);
 
     /* started with interest 0: nothing registered until a non-zero set */
@@ -720,6 +728,11 @@ static void note_post(wsc_loop *loop, void *user) {
 static void test_foreign_loop(void **state) {
     GUARD();
     wsc_loop *loop = new_loop();
+    if (wsc_loop_fd(loop) < 0) { /* the poll backend has no single fd */
+        assert_string_equal(wsc_loop_backend(loop), "poll");
+        wsc_loop_free(loop);
+        skip();
+    }
     int p[2];
     make_pipe(p);
     fctx c;
