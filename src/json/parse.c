@@ -276,8 +276,7 @@ key:
     /* At the start of a member: p at its key's quote (whitespace skipped). */
     if (WSC_UNLIKELY(p == end || *p != '"')) ERR(p, p == end ? "unexpected end of input: a key was expected"
                                                             : "expected a string key");
-    d->nodes[d->stack[depth - 1]].len++;
-    PUSH(WSC__JKEY, p + 1 - s);
+    PUSH(WSC__JKEY, p + 1 - s); /* members are counted by their values */
     /* fall into string; after it, `colon` */
 
 string: {
