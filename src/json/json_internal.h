@@ -57,8 +57,9 @@ struct wsc_json_doc {
     size_t own_cap;
     wsc__jnode *nodes;
     uint32_t n, cap;  /* nodes used / allocated; n == 0: no value */
-    uint32_t *stack;  /* open containers while parsing */
-    uint32_t stack_cap;
+    uint32_t *stack;  /* while parsing: the enclosing containers, 2 words each
+                         (node index, members so far) */
+    uint32_t stack_cap; /* in entries */
     wsc__jdec *dec;   /* unescaped strings */
     uint32_t ndec, dec_cap;
     wsc__jblock *arena;

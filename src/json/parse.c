@@ -73,7 +73,7 @@ static int grow_nodes(wsc_json_doc *d, size_t len) {
 static int grow_stack(wsc_json_doc *d) {
     size_t want = d->stack_cap ? (size_t)d->stack_cap * 2 : 64;
     if (want > d->max_depth + 1u) want = d->max_depth + 1u;
-    uint32_t *p = wsc__realloc(d->stack, want * sizeof *p);
+    uint32_t *p = wsc__realloc(d->stack, want * 2 * sizeof *p);
     if (!p) return -1;
     d->stack = p;
     d->stack_cap = (uint32_t)want;
@@ -119,6 +119,27 @@ static inline uint64_t string_specials(uint64_t x) {
     return zero_lanes(x ^ (ONES * '"')) | zero_lanes(x ^ (ONES * '\\')) | ((x - ONES * 0x20) & ~x & HIGHS);
 }
 
+/* Lanes that are not an ASCII digit; exact for the lowest one (a carry
+   out of a non-digit lane only disturbs lanes above it). */
+static inline uint64_t nondigit_lanes(uint64_t x) {
+    uint64_t v = ((x & (ONES * 0xF0)) ^ (ONES * 0x30)) | (((x + ONES * 0x06) & (ONES * 0xF0)) ^ (ONES * 0x30));
+    return (((v & (ONES * 0x7F)) + ONES * 0x7F) | v) & HIGHS;
+}
+
+/* Skips digits from q; returns the first non-digit (or end). */
+static inline const char *skip_digits(const char *q, const char *end) {
+    /* Most numbers in messages are short: bytes first, words past 8. */
+    for (int k = 0; k < 8; k++, q++)
+        if (q == end || (unsigned)(*q - '0') >= 10) return q;
+    while (end - q >= 8) {
+        uint64_t m = nondigit_lanes(load64(q));
+        if (m) return q + ((unsigned)__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+    while (q < end && (unsigned)(*q - '0') < 10) q++;
+    return q;
+}
+
 static inline int hexval(unsigned char c) {
     if (c >= '0' && c <= '9') return c - '0';
     c |= 0x20;
@@ -144,16 +165,15 @@ static inline int is_space(unsigned char c) { return c == ' ' || c == '\n' || c 
     do {                                                                                                               \
         if (WSC_UNLIKELY(d->n == d->cap) && grow_nodes(d, len)) goto nomem;                                            \
         nd = &d->nodes[d->n++];                                                                                        \
-        nd->type = (t);                                                                                                \
-        nd->flags = 0;                                                                                                 \
-        nd->pad = 0;                                                                                                   \
-        nd->off = (uint32_t)(o);                                                                                       \
-        nd->len = 0;                                                                                                   \
-        nd->link = 0;                                                                                                  \
+        *nd = (wsc__jnode){(uint8_t)(t), 0, 0, (uint32_t)(o), 0, 0};                                                  \
     } while (0)
 
+/* Whitespace is rare in machine-written JSON: one compare in the common case. */
 #define SKIP_WS()                                                                                                      \
-    while (p < end && is_space((unsigned char)*p)) p++
+    do {                                                                                                               \
+        if (p < end && (unsigned char)*p <= ' ')                                                                       \
+            while (p < end && is_space((unsigned char)*p)) p++;                                                        \
+    } while (0)
 
 #define ERR(at, m)                                                                                                     \
     do {                                                                                                               \
@@ -163,6 +183,61 @@ static inline int is_space(unsigned char c) { return c == ' ' || c == '\n' || c 
     } while (0)
 
 int wsc__json_check_duplicates(wsc_json_doc *d, uint32_t obj);
+
+/* Scans a string whose opening quote is at p. Returns its closing quote
+   and sets *escaped, or NULL with *epos / *emsg set. */
+static inline const char *scan_string(const char *p, const char *end, int *escaped, const char **epos,
+                                      const char **emsg) {
+    const char *q = p + 1;
+    for (;;) {
+        while (end - q >= 8) {
+            uint64_t m = string_specials(load64(q));
+            if (m) {
+                q += (unsigned)__builtin_ctzll(m) >> 3;
+                goto special;
+            }
+            q += 8;
+        }
+        while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) q++;
+        if (q == end) goto unterminated;
+    special:
+        if (WSC_LIKELY(*q == '"')) return q;
+        if (*q != '\\') {
+            *epos = q, *emsg = "control character in a string (must be escaped)";
+            return NULL;
+        }
+        *escaped = 1;
+        if (++q == end) goto unterminated;
+        switch (*q) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': q++; break;
+        case 'u': {
+            int u = hex4(q + 1, end);
+            if (u < 0) {
+                *epos = q - 1, *emsg = "invalid \\u escape";
+                return NULL;
+            }
+            q += 5;
+            if (u >= 0xDC00 && u <= 0xDFFF) {
+                *epos = q - 6, *emsg = "invalid \\u escape: lone low surrogate";
+                return NULL;
+            }
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                int lo = (end - q >= 2 && q[0] == '\\' && q[1] == 'u') ? hex4(q + 2, end) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF) {
+                    *epos = q - 6, *emsg = "invalid \\u escape: high surrogate without its pair";
+                    return NULL;
+                }
+                q += 6;
+            }
+            break;
+        }
+        default: *epos = q - 1, *emsg = "invalid escape"; return NULL;
+        }
+    }
+unterminated:
+    *epos = p, *emsg = "unterminated string";
+    return NULL;
+}
 
 int wsc_json_parse(wsc_json_doc *d, const char *s, size_t len, unsigned flags, wsc_json_error *err) {
     if (err) memset(err, 0, sizeof *err);
@@ -194,51 +269,63 @@ int wsc_json_parse(wsc_json_doc *d, const char *s, size_t len, unsigned flags, w
     if (!d->stack && grow_stack(d)) return fail(d, s, len, 0, WSC_ENOMEM, "out of memory", err);
 
     const char *p = s, *end = s + len;
-    const char *emsg = NULL;
+    const char *emsg = NULL, *eat = NULL;
     size_t epos = 0;
     wsc__jnode *nd;
-    uint32_t depth = 0; /* open containers: d->stack[0..depth) */
+    /* The innermost open container lives in registers: its node, its
+       member count and whether it is an object; the enclosing ones are
+       saved in d->stack (2 words each) while a nested one is open. */
+    uint32_t depth = 0, cur = 0, cnt = 0;
+    int in_obj = 0;
     const unsigned dup = flags & WSC_JSON_NO_DUPLICATES;
 
 value:
     SKIP_WS();
     if (WSC_UNLIKELY(p == end)) ERR(p, "unexpected end of input: a value was expected");
+    cnt++;
     switch (*p) {
     case '{':
     case '[': {
         int obj = *p == '{';
         if (WSC_UNLIKELY(depth >= d->max_depth)) ERR(p, "nesting deeper than the depth limit");
         if (WSC_UNLIKELY(depth == d->stack_cap) && grow_stack(d)) goto nomem;
-        if (depth) d->nodes[d->stack[depth - 1]].len++;
+        d->stack[2 * depth] = cur;
+        d->stack[2 * depth + 1] = cnt;
+        depth++;
         PUSH(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, p - s);
-        d->stack[depth++] = d->n - 1;
+        cur = d->n - 1;
+        cnt = 0;
+        in_obj = obj;
         p++;
         SKIP_WS();
         if (p < end && *p == (obj ? '}' : ']')) goto close;
         if (obj) goto key;
         goto value;
     }
-    case '"':
-        if (depth) d->nodes[d->stack[depth - 1]].len++;
+    case '"': {
+        int esc = 0;
+        const char *q = scan_string(p, end, &esc, &eat, &emsg);
+        if (WSC_UNLIKELY(!q)) goto error_at;
         PUSH(WSC_JSON_STRING, p + 1 - s);
-        goto string;
+        nd->flags = (uint8_t)(esc ? WSC__JF_ESCAPED : 0);
+        nd->len = (uint32_t)(q - p - 1);
+        p = q + 1;
+        goto after;
+    }
     case 't':
         if (end - p < 4 || memcmp(p, "true", 4)) ERR(p, "invalid literal");
-        if (depth) d->nodes[d->stack[depth - 1]].len++;
         PUSH(WSC_JSON_TRUE, p - s);
         nd->len = 4;
         p += 4;
         goto after;
     case 'f':
         if (end - p < 5 || memcmp(p, "false", 5)) ERR(p, "invalid literal");
-        if (depth) d->nodes[d->stack[depth - 1]].len++;
         PUSH(WSC_JSON_FALSE, p - s);
         nd->len = 5;
         p += 5;
         goto after;
     case 'n':
         if (end - p < 4 || memcmp(p, "null", 4)) ERR(p, "invalid literal");
-        if (depth) d->nodes[d->stack[depth - 1]].len++;
         PUSH(WSC_JSON_NULL, p - s);
         nd->len = 4;
         p += 4;
@@ -249,21 +336,19 @@ value:
         uint8_t fl = WSC__JF_INT;
         if (*q == '-') q++;
         if (q < end && *q == '0') q++;
-        else if (q < end && *q >= '1' && *q <= '9')
-            while (++q < end && (unsigned)(*q - '0') < 10) {}
+        else if (q < end && *q >= '1' && *q <= '9') q = skip_digits(q + 1, end);
         else ERR(q == p ? p : q, q == p ? "unexpected character: a value was expected" : "invalid number");
         if (q < end && *q == '.') {
             fl = 0;
             if (++q == end || (unsigned)(*q - '0') >= 10) ERR(q, "invalid number: a digit must follow '.'");
-            while (++q < end && (unsigned)(*q - '0') < 10) {}
+            q = skip_digits(q + 1, end);
         }
         if (q < end && (*q == 'e' || *q == 'E')) {
             fl = 0;
             if (++q < end && (*q == '+' || *q == '-')) q++;
             if (q == end || (unsigned)(*q - '0') >= 10) ERR(q, "invalid number: a digit must follow the exponent");
-            while (++q < end && (unsigned)(*q - '0') < 10) {}
+            q = skip_digits(q + 1, end);
         }
-        if (depth) d->nodes[d->stack[depth - 1]].len++;
         PUSH(WSC_JSON_NUMBER, p - s);
         nd->flags = fl;
         nd->len = (uint32_t)(q - p);
@@ -272,86 +357,58 @@ value:
     }
     }
 
-key:
-    /* At the start of a member: p at its key's quote (whitespace skipped). */
-    if (WSC_UNLIKELY(p == end || *p != '"')) ERR(p, p == end ? "unexpected end of input: a key was expected"
-                                                            : "expected a string key");
-    PUSH(WSC__JKEY, p + 1 - s); /* members are counted by their values */
-    /* fall into string; after it, `colon` */
-
-string: {
-    /* nd: the string/key node; p at its opening quote. */
-    const char *q = p + 1;
-    for (;;) {
-        while (end - q >= 8) {
-            uint64_t m = string_specials(load64(q));
-            if (m) {
-                q += (unsigned)__builtin_ctzll(m) >> 3;
-                goto special;
-            }
-            q += 8;
-        }
-        while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) q++;
-        if (q == end) ERR(p, "unterminated string");
-    special:
-        if (*q == '"') break;
-        if (*q != '\\') ERR(q, "control character in a string (must be escaped)");
-        nd->flags = WSC__JF_ESCAPED;
-        if (++q == end) ERR(p, "unterminated string");
-        switch (*q) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': q++; break;
-        case 'u': {
-            int u = hex4(q + 1, end);
-            if (u < 0) ERR(q - 1, "invalid \\u escape");
-            q += 5;
-            if (u >= 0xDC00 && u <= 0xDFFF) ERR(q - 6, "invalid \\u escape: lone low surrogate");
-            if (u >= 0xD800 && u <= 0xDBFF) {
-                int lo = (end - q >= 2 && q[0] == '\\' && q[1] == 'u') ? hex4(q + 2, end) : -1;
-                if (lo < 0xDC00 || lo > 0xDFFF) ERR(q - 6, "invalid \\u escape: high surrogate without its pair");
-                q += 6;
-            }
-            break;
-        }
-        default: ERR(q - 1, "invalid escape");
-        }
-    }
+key: {
+    /* At the start of a member: p at its key's quote (whitespace skipped).
+       Members are counted by their values. */
+    if (WSC_UNLIKELY(p == end || *p != '"'))
+        ERR(p, p == end ? "unexpected end of input: a key was expected" : "expected a string key");
+    int esc = 0;
+    const char *q = scan_string(p, end, &esc, &eat, &emsg);
+    if (WSC_UNLIKELY(!q)) goto error_at;
+    PUSH(WSC__JKEY, p + 1 - s);
+    nd->flags = (uint8_t)(esc ? WSC__JF_ESCAPED : 0);
     nd->len = (uint32_t)(q - p - 1);
     p = q + 1;
-    if (nd->type == WSC__JKEY) {
+    if (WSC_LIKELY(p < end && *p == ':')) p++;
+    else {
         SKIP_WS();
         if (WSC_UNLIKELY(p == end || *p != ':')) ERR(p, "expected ':' after a key");
         p++;
-        goto value;
     }
-    goto after;
+    goto value;
 }
 
 after:
     /* A value ended at p. */
-    if (!depth) goto done;
+    if (WSC_UNLIKELY(!depth)) goto done;
     SKIP_WS();
     if (WSC_UNLIKELY(p == end)) ERR(p, "unexpected end of input: ',' or a closing bracket was expected");
     if (*p == ',') {
         p++;
         SKIP_WS();
-        if (d->nodes[d->stack[depth - 1]].type == WSC_JSON_OBJECT) goto key;
+        if (in_obj) goto key;
         goto value;
     }
-    if (*p == (d->nodes[d->stack[depth - 1]].type == WSC_JSON_OBJECT ? '}' : ']')) goto close;
-    ERR(p, d->nodes[d->stack[depth - 1]].type == WSC_JSON_OBJECT ? "expected ',' or '}'" : "expected ',' or ']'");
+    if (*p == (in_obj ? '}' : ']')) goto close;
+    ERR(p, in_obj ? "expected ',' or '}'" : "expected ',' or ']'");
 
 close: {
-    /* p at the closing bracket of the innermost container. */
-    uint32_t open = d->stack[--depth];
+    /* p at the closing bracket of the innermost container (cur). */
+    uint32_t open = cur;
     PUSH(WSC__JEND, p - s);
     nd->link = open;
     d->nodes[open].link = d->n - 1;
+    d->nodes[open].len = cnt;
     p++;
-    if (dup && d->nodes[open].type == WSC_JSON_OBJECT && d->nodes[open].len > 1) {
+    if (dup && in_obj && cnt > 1) {
         int rc = wsc__json_check_duplicates(d, open);
         if (rc == WSC_ENOMEM) goto nomem;
         if (rc) ERR(s + d->nodes[open].off, "duplicate key in an object");
     }
+    depth--;
+    cur = d->stack[2 * depth];
+    cnt = d->stack[2 * depth + 1];
+    in_obj = depth && d->nodes[cur].type == WSC_JSON_OBJECT;
     goto after;
 }
 
@@ -360,6 +417,8 @@ done:
     if (p != end) ERR(p, "unexpected text after the value");
     return WSC_OK;
 
+error_at:
+    epos = (size_t)(eat - s);
 error:
     return fail(d, s, len, epos, WSC_EJSON, emsg, err);
 nomem:
