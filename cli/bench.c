@@ -11,6 +11,10 @@
  *       endian, byte j >= 8 is (j*31+7) & 0xff; every echo checked in order.
  *   wsc bench conns URL N
  *       opens N connections (handshakes complete), reports its own memory.
+ *   wsc bench [--recv view|dom|raw] [--send text|json-text|json-t] json URL COUNT SIZE
+ *       COUNT JSON text messages of SIZE bytes (bench/json_msg.h), 64 in
+ *       flight, each echo parsed by the client and its fields checked
+ *       (bench_json.c).
  *
  * Output: one line on stdout, RESULT <mode> msgs=<n> bytes=<n> seconds=<s>
  * (conns adds conns=<n> rss_base_kb=<n> rss_kb=<n> bytes_per_conn=<n>);
@@ -25,6 +29,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_json.h"
 #include "commands.h"
 #include "wsc/loop.h"
 #include "wsc/ws.h"
@@ -206,12 +211,15 @@ static void bench_usage(FILE *f) {
     fputs("usage: wsc bench [options] latency URL COUNT SIZE\n"
           "       wsc bench [options] throughput URL TOTAL_BYTES SIZE\n"
           "       wsc bench [options] conns URL N\n"
+          "       wsc bench [options] json URL COUNT SIZE\n"
           "Prints one line: RESULT <mode> msgs=<n> bytes=<n> seconds=<s>\n"
           "(conns adds conns= rss_base_kb= rss_kb= bytes_per_conn=); exits non-zero on any\n"
           "error, early close or mismatch. Compression is off unless --deflate.\n"
           "  --deflate          offer permessage-deflate\n"
           "  --ca FILE          trust this CA for wss://\n"
           "  --insecure         do not verify the server certificate\n"
+          "  --recv view|dom|raw          json: the client's view (default), its json_t, or no parse\n"
+          "  --send text|json-text|json-t json: send_text (default), send_json_text, send_json\n"
           "  -h, --help         this help\n",
           f);
 }
@@ -226,9 +234,10 @@ static int parse_u64(const char *s, uint64_t *out) {
 
 int wsc_cmd_bench(int argc, char **argv) {
     int deflate = 0, insecure = 0;
-    const char *ca = NULL;
+    const char *ca = NULL, *jrecv = NULL, *jsend = NULL;
     static const struct option longopts[] = {{"deflate", no_argument, 0, 'd'}, {"ca", required_argument, 0, 'c'},
                                              {"insecure", no_argument, 0, 'k'}, {"help", no_argument, 0, 'h'},
+                                             {"recv", required_argument, 0, 'r'}, {"send", required_argument, 0, 's'},
                                              {0, 0, 0, 0}};
     optind = 1;
     int ch;
@@ -237,6 +246,8 @@ int wsc_cmd_bench(int argc, char **argv) {
         case 'd': deflate = 1; break;
         case 'c': ca = optarg; break;
         case 'k': insecure = 1; break;
+        case 'r': jrecv = optarg; break;
+        case 's': jsend = optarg; break;
         case 'h': bench_usage(stdout); return 0;
         default: bench_usage(stderr); return 2;
         }
@@ -254,6 +265,9 @@ int wsc_cmd_bench(int argc, char **argv) {
         b.mode = B_THROUGHPUT;
         b.size = (size_t)y;
         b.count = (x + y - 1) / y;
+    } else if (n == 4 && !strcmp(a[0], "json") && !parse_u64(a[2], &x) && !parse_u64(a[3], &y)) {
+        bench_json_opts jo = {a[1], x, (size_t)y, jrecv, jsend, deflate, insecure, ca};
+        return bench_json_run(&jo);
     } else if (n == 3 && !strcmp(a[0], "conns") && !parse_u64(a[2], &x)) {
         /* N = 0 is allowed: a baseline (the process and the library set up,
            no connection), which tools compare against. */

@@ -468,6 +468,7 @@ void cli_opts_client(const cli_opts *o, wsc_client_options *c) {
     c->cookie_name = o->csrf_cookie;
     c->query_param = o->csrf_param;
     c->json_property = o->csrf_property;
+    c->json_view_only = 1; /* printing needs the text and the view, never a json_t */
     c->ping_interval_ms = o->ping_interval_ms;
     c->ping_timeout_ms = o->ping_timeout_ms;
     c->no_heartbeat = o->no_heartbeat;

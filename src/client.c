@@ -21,6 +21,7 @@
 #include "internal.h"
 #include "io/loop_internal.h"
 #include "io/transport.h"
+#include "json/client_json.h"
 #include "wsc/client.h"
 #include "wsc/http.h"
 #include "wsc/proto.h"
@@ -37,7 +38,12 @@
 #define DEFAULT_PING_INTERVAL 20000u
 #define DEFAULT_PING_TIMEOUT 20000u
 
-enum qkind { Q_TEXT = WSC__MSG_TEXT, Q_BINARY = WSC__MSG_BINARY, Q_JSON = WSC__MSG_JSON };
+enum qkind {
+    Q_TEXT = WSC__MSG_TEXT,
+    Q_BINARY = WSC__MSG_BINARY,
+    Q_JSON = WSC__MSG_JSON,
+    Q_JSON_TEXT = WSC__MSG_JSON_TEXT /* validated when queued and again when sent */
+};
 
 struct wsc_client {
     wsc_loop *loop;
@@ -85,6 +91,8 @@ struct wsc_client {
     uint64_t confirmed_total, resent_total, unconfirmed_total;
 
     wsc__listeners ls;
+
+    wsc__client_json cj; /* JSON in and out (src/json/client_json.c) */
 };
 
 static void start_connection(wsc_client *c);
@@ -338,145 +346,29 @@ static char *cookie_with_token(const wsc_client *c, const char *token) {
 /* Queue and sending                                                   */
 /* ------------------------------------------------------------------ */
 
-/* ------------------------------------------------------------------ */
-/* JSON out                                                            */
-/* ------------------------------------------------------------------ */
-
-/* jansson formats every real of a document with one precision, so one
-   number that needs 17 digits turns 0.1 into 0.10000000000000001 elsewhere.
-   This writer gives each real the shortest precision that reads back to the
-   same double, keeps keys in the object's order and writes compact JSON. */
-static int jw_str(wsc_buf *b, const char *s, size_t n) {
-    static const char hex[] = "0123456789abcdef";
-    if (wsc_buf_append(b, "\"", 1)) return -1;
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
-        if (wsc_buf_append(b, s + run, i - run)) return -1;
-        char esc[6] = {'\\', (char)ch, 0, 0, 0, 0};
-        size_t el = 2;
-        switch (ch) {
-        case '"': case '\\': break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        default:
-            esc[1] = 'u', esc[2] = '0', esc[3] = '0', esc[4] = hex[ch >> 4], esc[5] = hex[ch & 15];
-            el = 6;
-        }
-        if (wsc_buf_append(b, esc, el)) return -1;
-        run = i + 1;
-    }
-    if (wsc_buf_append(b, s + run, n - run)) return -1;
-    return wsc_buf_append(b, "\"", 1) ? -1 : 0;
-}
-
-static int jw_real(wsc_buf *b, double d) {
-    char txt[40];
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(txt, sizeof txt, "%.*g", prec, d);
-        if (strtod(txt, NULL) == d) break;
-    }
-    /* Keep it a real when read back: 1 -> 1.0 (as jansson does). */
-    if (!strpbrk(txt, ".eEnN")) {
-        memcpy(txt + n, ".0", 3);
-        n += 2;
-    }
-    return wsc_buf_append(b, txt, (size_t)n) ? -1 : 0;
-}
-
-static int jw_value(wsc_buf *b, json_t *v, int depth) {
-    char num[32];
-    if (depth > 2048) return -1;
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        const char *key;
-        json_t *val;
-        int first = 1;
-        if (wsc_buf_append(b, "{", 1)) return -1;
-        json_object_foreach(v, key, val) {
-            if ((!first && wsc_buf_append(b, ",", 1)) || jw_str(b, key, strlen(key)) || wsc_buf_append(b, ":", 1) ||
-                jw_value(b, val, depth + 1))
-                return -1;
-            first = 0;
-        }
-        return wsc_buf_append(b, "}", 1) ? -1 : 0;
-    }
-    case JSON_ARRAY: {
-        size_t i;
-        json_t *val;
-        if (wsc_buf_append(b, "[", 1)) return -1;
-        json_array_foreach(v, i, val) {
-            if ((i && wsc_buf_append(b, ",", 1)) || jw_value(b, val, depth + 1)) return -1;
-        }
-        return wsc_buf_append(b, "]", 1) ? -1 : 0;
-    }
-    case JSON_STRING: return jw_str(b, json_string_value(v), json_string_length(v));
-    case JSON_INTEGER: {
-        int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return wsc_buf_append(b, num, (size_t)n) ? -1 : 0;
-    }
-    case JSON_REAL: return jw_real(b, json_real_value(v));
-    case JSON_TRUE: return wsc_buf_append(b, "true", 4) ? -1 : 0;
-    case JSON_FALSE: return wsc_buf_append(b, "false", 5) ? -1 : 0;
-    case JSON_NULL: return wsc_buf_append(b, "null", 4) ? -1 : 0;
-    }
-    return -1;
-}
-
-/* Serialises a JSON value; with a token the value must be an object and the
-   token goes in as the property json_property (replacing any the object had,
-   never modifying the caller's object). *out gets a NUL-terminated text
-   (free with wipe_free: it may hold the token). */
-static int json_text(wsc_client *c, json_t *v, const char *token, char **out) {
-    *out = NULL;
-    if (token && !json_is_object(v)) return WSC_EINVAL;
-    wsc_buf b = {0};
-    int rc = 0;
-    if (token) {
-        /* The object's members in order, minus a stale csrf, then ours. */
-        const char *key;
-        json_t *val;
-        int first = 1;
-        rc = wsc_buf_append(&b, "{", 1);
-        json_object_foreach(v, key, val) {
-            if (rc) break;
-            if (!strcmp(key, c->json_property)) continue;
-            if ((!first && wsc_buf_append(&b, ",", 1)) || jw_str(&b, key, strlen(key)) ||
-                wsc_buf_append(&b, ":", 1) || jw_value(&b, val, 1))
-                rc = -1;
-            first = 0;
-        }
-        if (!rc && ((!first && wsc_buf_append(&b, ",", 1)) || jw_str(&b, c->json_property, strlen(c->json_property)) ||
-                    wsc_buf_append(&b, ":", 1) || jw_str(&b, token, strlen(token)) || wsc_buf_append(&b, "}", 1)))
-            rc = -1;
-    } else {
-        rc = jw_value(&b, v, 0);
-    }
-    if (!rc) rc = wsc_buf_append(&b, "", 1); /* NUL */
-    if (rc) {
-        if (b.data) OPENSSL_cleanse(b.data, b.len);
-        wsc_buf_free(&b);
-        return WSC_EJSON;
-    }
-    *out = (char *)b.data; /* allocated with wsc's allocator: free with wipe_free */
-    return WSC_OK;
-}
-
 static int ws_open(const wsc_client *c) { return c->ws && wsc_ws_ready_state(c->ws) == WSC_OPEN; }
+
+/* JSON text with the token of the current connection (if any) as the
+   property json_property; `checked`: already validated by client_send. */
+static int send_json_text_now(wsc_client *c, const char *data, size_t len, int checked) {
+    int rc = checked ? WSC_OK : wsc__cj_check_text(&c->cj, data, len, c->token_cur != NULL);
+    const char *txt;
+    size_t n;
+    if (!rc) rc = wsc__cj_text_out(&c->cj, data, len, c->json_property, c->token_cur, &txt, &n);
+    if (!rc) rc = wsc_ws_send_text(c->ws, txt, n);
+    wsc__cj_wipe(&c->cj);
+    return rc;
+}
 
 static int send_now(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
     if (kind == Q_TEXT) return wsc_ws_send_text(c->ws, data, len);
     if (kind == Q_BINARY) return wsc_ws_send_binary(c->ws, data, len);
-    char *txt = NULL;
-    int rc = json_text(c, json, c->token_cur, &txt);
-    if (rc) return rc;
-    rc = wsc_ws_send_text(c->ws, txt, strlen(txt));
-    wipe_free(txt);
+    if (kind == Q_JSON_TEXT) return send_json_text_now(c, data, len, 0);
+    const char *txt;
+    size_t n;
+    int rc = wsc__cj_jansson_out(&c->cj, json, c->json_property, c->token_cur, &txt, &n);
+    if (!rc) rc = wsc_ws_send_text(c->ws, txt, n);
+    wsc__cj_wipe(&c->cj);
     return rc;
 }
 
@@ -505,21 +397,35 @@ static int enqueue(wsc_client *c, int kind, const void *data, size_t len, json_t
 static int hand_over(wsc_client *c, wsc__msg *m) {
     uint64_t index = wsc__ws_data_sent(c->ws);
     int rc;
-    if (m->kind == Q_JSON) {
-        char *txt = NULL;
-        rc = json_text(c, m->json, c->token_cur, &txt);
+    if (m->kind == Q_JSON || m->kind == Q_JSON_TEXT) {
+        const char *txt = NULL;
+        size_t tl = 0;
+        if (m->kind == Q_JSON) {
+            rc = wsc__cj_jansson_out(&c->cj, m->json, c->json_property, c->token_cur, &txt, &tl);
+        } else {
+            /* A kept text that goes again carries the token it was sent
+               with: the splice replaces it with the current one. */
+            rc = wsc__cj_check_text(&c->cj, (const char *)m->data, m->len, c->token_cur != NULL);
+            if (!rc) rc = wsc__cj_text_out(&c->cj, (const char *)m->data, m->len, c->json_property, c->token_cur,
+                                           &txt, &tl);
+        }
         if (rc) {
+            wsc__cj_wipe(&c->cj);
             wsc__msg_free(m);
             return rc;
         }
-        size_t tl = strlen(txt);
-        wsc__msg *k = wsc__msg_new(Q_JSON, txt, tl, m->json);
-        if (!k) rc = WSC_ENOMEM;
-        else rc = wsc_ws_send_text(c->ws, txt, tl);
-        wipe_free(txt);
-        if (k) k->seq = m->seq;
-        wsc__msg_free(m);
-        m = k;
+        if (txt == (const char *)m->data) {
+            /* No token: the text goes as it is and m keeps it. */
+            rc = wsc_ws_send_text(c->ws, txt, tl);
+        } else {
+            wsc__msg *k = wsc__msg_new(m->kind, txt, tl, m->json);
+            rc = k ? wsc_ws_send_text(c->ws, txt, tl) : WSC_ENOMEM;
+            if (k) k->seq = m->seq;
+            wsc__msg_free(m);
+            m = k;
+        }
+        wsc__cj_wipe(&c->cj);
+        if (!m) return rc;
     } else {
         rc = m->kind == Q_TEXT ? wsc_ws_send_text(c->ws, (const char *)m->data, m->len)
                                : wsc_ws_send_binary(c->ws, m->data, m->len);
@@ -575,6 +481,13 @@ static int client_send(wsc_client *c, int kind, const void *data, size_t len, js
     if (!c || (len && !data && kind != Q_JSON)) return WSC_EINVAL;
     if (kind == Q_TEXT && !wsc_utf8_valid(data, len)) return WSC_EUTF8;
     if (c->stopped || c->app_closing) return WSC_ECLOSED;
+    if (kind == Q_JSON_TEXT && !ws_open(c)) {
+        /* Validated now (invalid text never queues), an object if a token
+           is expected; again when it is sent, with the token current then. */
+        const char *tok = c->token_mem ? c->token_mem : c->token_cur;
+        int rc = wsc__cj_check_text(&c->cj, data, len, tok != NULL);
+        if (rc) return rc;
+    }
     if (ws_open(c)) {
         if (!keeping(c)) {
             int rc = send_now(c, kind, data, len, json);
@@ -594,11 +507,10 @@ static int client_send(wsc_client *c, int kind, const void *data, size_t len, js
         /* Check now what can be checked (serialisable; object if a token
            is expected), and count its size for bufferedAmount. */
         const char *tok = c->token_mem ? c->token_mem : c->token_cur;
-        char *txt = NULL;
-        int rc = json_text(c, json, tok, &txt);
+        const char *txt;
+        int rc = wsc__cj_jansson_out(&c->cj, json, c->json_property, tok, &txt, &len);
+        wsc__cj_wipe(&c->cj);
         if (rc) return rc;
-        len = strlen(txt);
-        wipe_free(txt);
     }
     return enqueue(c, kind, data, len, json);
 }
@@ -610,6 +522,16 @@ int wsc_client_send_binary(wsc_client *c, const void *data, size_t len) {
 int wsc_client_send_json(wsc_client *c, json_t *value) {
     if (!value) return WSC_EINVAL;
     return client_send(c, Q_JSON, NULL, 0, value);
+}
+int wsc_client_send_json_text(wsc_client *c, const char *text, size_t len) {
+    if (!text && len) return WSC_EINVAL;
+    return client_send(c, Q_JSON_TEXT, text ? text : "", len, NULL);
+}
+int wsc_client_send_json_view(wsc_client *c, wsc_json value) {
+    size_t len;
+    const char *raw = wsc_json_raw(value, &len);
+    if (!raw) return WSC_EINVAL;
+    return client_send(c, Q_JSON_TEXT, raw, len, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -867,28 +789,32 @@ static void ws_event(wsc_ws *ws, const wsc_ws_event *e, void *user) {
         ev.len = e->len;
         ev.binary = e->binary;
         if (!c->o.no_json && (!e->binary || c->o.json_binary)) {
-            json_error_t jerr;
-            json_t *j = json_loadb((const char *)e->data, e->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-            if (!j) {
+            wsc_json_error jerr = {0};
+            json_t *j = NULL;
+            int rc = wsc__cj_receive(&c->cj, e->data, e->len, e->binary, !c->o.json_view_only, &ev.view, &j, &jerr);
+            if (rc) {
                 wsc_client_event er = {0};
                 er.type = WSC_CLIENT_ERROR;
                 er.ws_event = e;
-                er.error = WSC_EJSON;
+                er.error = rc;
                 er.data = e->data;
                 er.len = e->len;
                 er.binary = e->binary;
                 er.json_line = jerr.line;
                 er.json_column = jerr.column;
                 char msg[256];
-                snprintf(msg, sizeof msg, "message is not valid JSON (line %d, column %d): %s", jerr.line,
-                         jerr.column, jerr.text);
+                if (rc != WSC_EJSON) snprintf(msg, sizeof msg, "message could not be parsed: %s", wsc_strerror(rc));
+                else if (jerr.line)
+                    snprintf(msg, sizeof msg, "message is not valid JSON (line %d, column %d): %s", jerr.line,
+                             jerr.column, jerr.message);
+                else snprintf(msg, sizeof msg, "message is valid JSON but not a json_t: %s", jerr.message);
                 er.message = msg;
                 emit(c, &er);
                 break;
             }
             ev.json = j;
             emit(c, &ev);
-            json_decref(j);
+            if (j) json_decref(j);
             break;
         }
         emit(c, &ev);
@@ -1140,6 +1066,7 @@ static void really_free(wsc_client *c) {
     wipe_free(c->token_cur);
     free_config(c);
     wsc__listeners_free(&c->ls);
+    wsc__cj_free(&c->cj);
     wsc__free(c);
 }
 

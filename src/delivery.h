@@ -36,7 +36,7 @@
 #define WSC__ACK_MAX 32u /* a payload's bytes: prefix + 20 digits, with room */
 #define WSC__ACK_EVERY 16u /* messages between two Pings inside one batch */
 
-enum wsc__msg_kind { WSC__MSG_TEXT = 1, WSC__MSG_BINARY = 2, WSC__MSG_JSON = 3 };
+enum wsc__msg_kind { WSC__MSG_TEXT = 1, WSC__MSG_BINARY = 2, WSC__MSG_JSON = 3, WSC__MSG_JSON_TEXT = 4 };
 
 /* A message of the client: waiting in the queue, or handed to a connection
    and not yet confirmed. */

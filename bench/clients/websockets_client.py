@@ -5,6 +5,10 @@
   websockets_client.py [--deflate] latency    ws[s]://127.0.0.1:PORT/ COUNT SIZE
   websockets_client.py [--deflate] throughput ws[s]://127.0.0.1:PORT/ TOTAL_BYTES SIZE
   websockets_client.py [--deflate] conns      ws[s]://127.0.0.1:PORT/ N
+  websockets_client.py [--deflate] json       ws[s]://127.0.0.1:PORT/ COUNT SIZE
+
+json: the messages of bench/json_msg.h, 64 in flight, every echo given to
+json.loads and its "seq" and "items" length checked, in order.
 
 The library's documented asyncio API: `async with websockets.connect(url,
 compression=None)`, `await ws.send()`, `await ws.recv()`; throughput sends
@@ -13,6 +17,7 @@ the CA in SSL_CERT_FILE (Python's default context). --deflate turns
 permessage-deflate on (off by default, as the contract says).
 """
 import asyncio
+import json as jsonlib
 import os
 import re
 import sys
@@ -119,6 +124,48 @@ async def throughput(url, deflate, total, size):
     return f"RESULT throughput msgs={count} bytes={count * size} seconds={t:.6f}"
 
 
+def json_message(size):
+    """bench/json_msg.h, byte for byte: (text, number of items)."""
+    if size < 128:
+        die("SIZE must be >= 128", 2)
+    n = max(1, (size - 56) // 66)
+    parts = ['{"seq":1000000000,"type":"update","items":[']
+    for k in range(n):
+        parts.append(('%s{"id":%d,"sym":"SYM%04d","px":%d.%02d,"qty":%d,"live":true}'
+                      % ("," if k else "", 1000 + k % 9000, k % 10000, 1000 + k % 9000, k * 7 % 100,
+                         100000 + k * 3 % 900000)))
+    s = "".join(parts) + '],"pad":"'
+    if len(s) + 2 > size:
+        die("SIZE too small", 2)
+    return s + "x" * (size - 2 - len(s)) + '"}', n
+
+
+async def json_mode(url, deflate, count, size):
+    text, items = json_message(size)
+    head, tail = text[:7], text[17:]
+    async with connect(url, deflate) as ws:
+        window = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+        async def sender():
+            for i in range(count):
+                await window.acquire()
+                await ws.send(head + str(1000000000 + i) + tail)
+
+        t0 = time.perf_counter()
+        task = asyncio.create_task(sender())
+        for i in range(count):
+            echo = await recv(ws)
+            if not isinstance(echo, str):
+                die("echo has the wrong type")
+            v = jsonlib.loads(echo)
+            if v["seq"] != 1000000000 + i or len(v["items"]) != items:
+                die("echo mismatch")
+            window.release()
+        t = time.perf_counter() - t0
+        await task
+    return f"RESULT json msgs={count} bytes={count * size} seconds={t:.6f}"
+
+
 async def conns(url, deflate, n):
     if n <= 0:
         die("N must be > 0", 2)
@@ -165,6 +212,8 @@ def main():
         coro = latency(url, deflate, *nums)
     elif mode == "throughput" and len(nums) == 2:
         coro = throughput(url, deflate, *nums)
+    elif mode == "json" and len(nums) == 2:
+        coro = json_mode(url, deflate, *nums)
     elif mode == "conns" and len(nums) == 1:
         coro = conns(url, deflate, *nums)
     else:

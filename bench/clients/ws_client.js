@@ -4,6 +4,11 @@
 //   node ws_client.js [--deflate] latency    ws[s]://127.0.0.1:PORT/ COUNT SIZE
 //   node ws_client.js [--deflate] throughput ws[s]://127.0.0.1:PORT/ TOTAL_BYTES SIZE
 //   node ws_client.js [--deflate] conns      ws[s]://127.0.0.1:PORT/ N
+//   node ws_client.js [--deflate] json       ws[s]://127.0.0.1:PORT/ COUNT SIZE
+//
+// json: the messages of bench/json_msg.h, 64 in flight, every echo given to
+// JSON.parse and its "seq" and "items" length checked, in order (what the
+// seed's client does with every message it receives).
 //
 // Plain `ws` usage: new WebSocket(url, {perMessageDeflate: false}), send()
 // and the 'message' event (binary echoes arrive as one Buffer each). wss:
@@ -137,6 +142,48 @@ function throughput(total, size) {
   });
 }
 
+// bench/json_msg.h, byte for byte.
+function jsonMessage(size) {
+  if (size < 128) die('SIZE must be >= 128');
+  const n = Math.max(1, Math.floor((size - 56) / 66));
+  let s = '{"seq":1000000000,"type":"update","items":[';
+  for (let k = 0; k < n; k++) {
+    s += (k ? ',' : '') + `{"id":${1000 + k % 9000},"sym":"SYM${String(k % 10000).padStart(4, '0')}",` +
+      `"px":${1000 + k % 9000}.${String(k * 7 % 100).padStart(2, '0')},"qty":${100000 + k * 3 % 900000},"live":true}`;
+  }
+  s += '],"pad":"';
+  if (s.length + 2 > size) die('SIZE too small');
+  s += 'x'.repeat(size - 2 - s.length) + '"}';
+  return { text: s, items: n };
+}
+
+function json(count, size) {
+  const { text, items } = jsonMessage(size);
+  const head = text.slice(0, 7), tail = text.slice(17);
+  let sent = 0, received = 0, t0 = 0;
+  open((ws) => {
+    ws.on('close', () => die('the server closed the connection early'));
+    const pump = () => {
+      while (sent < count && sent - received < MAX_IN_FLIGHT) {
+        ws.send(head + String(1000000000 + sent) + tail);
+        sent++;
+      }
+    };
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) die('echo has the wrong type');
+      const v = JSON.parse(data.toString());
+      if (v.seq !== 1000000000 + received || v.items.length !== items) die('echo mismatch');
+      received++;
+      progress++;
+      if (received === count) {
+        finish(ws, `RESULT json msgs=${count} bytes=${count * size} seconds=${(now() - t0).toFixed(6)}`);
+      } else pump();
+    });
+    t0 = now();
+    pump();
+  });
+}
+
 function conns(n) {
   if (n <= 0) die('N must be > 0');
   const all = [];
@@ -164,4 +211,5 @@ function conns(n) {
 if (mode === 'latency' && args.length === 4) latency(num(args[2]), num(args[3]));
 else if (mode === 'throughput' && args.length === 4) throughput(num(args[2]), num(args[3]));
 else if (mode === 'conns' && args.length === 3) conns(num(args[2]));
+else if (mode === 'json' && args.length === 4) json(num(args[2]), num(args[3]));
 else { process.stderr.write(`ws_client: bad arguments for mode '${mode}'\n`); process.exit(2); }

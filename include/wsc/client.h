@@ -45,8 +45,8 @@
  *    Retry-After is honoured; a 2xx answer is final.
  *    wsc_client_close() stops reconnecting until connect()/reconnect(), and
  *    so does no_reconnect; neither asks the policy.
- *  - every text message is parsed as JSON (jansson) and handed to the
- *    message callback as a json_t; text that is not JSON goes to the error
+ *  - every text message is parsed as JSON (wsc's own parser, json.h)
+ *    and handed to the message callback as a json_t; text that is not JSON goes to the error
  *    callback with the raw text and the parser's line and column (never
  *    dropped); binary messages come as bytes;
  *  - messages sent while connecting or reconnecting wait in a bounded queue
@@ -117,6 +117,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "loop.h"
 #include "ws.h"
 #include "wsc.h"
@@ -209,6 +210,14 @@ typedef struct wsc_client_event {
        numbers seq..seq_last. */
     uint64_t seq, seq_last;
     size_t count;
+    /* MESSAGE (appended): the parsed message as a read-only view (json.h):
+       its root value; "none" (type WSC_JSON_NONE) when the message was not
+       parsed (binary without json_binary, or no_json). Valid only during the
+       callback, like every pointer here (the document is reused for the next
+       message): wsc_json_doc_clone(v.doc) keeps it. Strings without escapes
+       point into `data`. wsc_json_to_jansson(view) builds a json_t on
+       request when json_view_only is set. */
+    wsc_json view;
 } wsc_client_event;
 
 /* A reconnect policy: returns an enum wsc_reconnect_decision (for AFTER,
@@ -280,6 +289,10 @@ typedef struct wsc_client_options {
     void *policy_user;
     /* 1: ignore Set-Cookie for the token in handshake responses. */
     int no_set_cookie;
+    /* 1: hand JSON messages over as the view only (ev->view;
+       ev->json is NULL), skipping the json_t that is otherwise built from
+       it: the transport-speed path. 0 (default): both, as before. */
+    int json_view_only;
     uint64_t reserved[16]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_client_options;
 
@@ -350,6 +363,25 @@ WSC_API int wsc_client_send_binary(wsc_client *c, const void *data, size_t len);
  * e.g. NaN). The value is not stolen: the caller keeps its reference.
  */
 WSC_API int wsc_client_send_json(wsc_client *c, json_t *value);
+
+/*
+ * json() of JSON text the application already has: text[0..len) is
+ * validated (UTF-8, RFC 8259, no object with a duplicate key: else
+ * WSC_EJSON and nothing is sent or queued) and, if a token exists, must be
+ * an object (else WSC_EINVAL, "would lose the token"); its member "csrf"
+ * (json_property) is then added after its other members, or replaces the
+ * one it had (the other members are copied byte for byte, no DOM is
+ * built). Without a token the text is sent exactly as given. A queued
+ * message gets the token current when it is actually sent (it is copied
+ * and validated again then). Same state rules and other errors as send.
+ * Cost: one validating parse and one copy, about a tenth of send_json's.
+ */
+WSC_API int wsc_client_send_json_text(wsc_client *c, const char *text, size_t len);
+
+/* wsc_client_send_json_text() of a view's text (wsc_json_raw()): e.g. a
+   received message or a part of one, forwarded. WSC_EINVAL if value is
+   none; otherwise as send_json_text. */
+WSC_API int wsc_client_send_json_view(wsc_client *c, wsc_json value);
 
 /* The current token (the seed's csrf()), or NULL if none. Valid until the
    next call into the client. Reads the store if no connection has yet. */

@@ -1,0 +1,167 @@
+/*
+ * bench_json.c - the JSON step alone, per message, on the JSON benchmark's
+ * messages (json_msg.h; 880 bytes and 64 KiB by default): jansson's
+ * json_loadb against wsc's parser (json.h) with and without UTF-8
+ * validation, with a field read, and with the conversion to json_t; and on
+ * the sending side, jansson's writer against the text splice that adds the
+ * csrf member. Built with -DWITH_CJSON / -DWITH_JSONC (and -lcjson /
+ * -ljson-c) it also times cJSON and json-c:
+ *
+ *   build/bench_json [SIZE...]
+ *   cc -O2 -Iinclude -Isrc -DWITH_CJSON -DWITH_JSONC bench/bench_json.c \
+ *      bench/json_c_shim.c build/libwsc.a build/libwsc_proto.a -ljansson \
+ *      -lcjson -ljson-c -lssl -lcrypto -lz -lsqlite3 -lpthread -lm
+ *
+ * Prints one line per parser and size: messages/s and MB/s (best of 5 runs
+ * of about 0.3 s each).
+ */
+#define _GNU_SOURCE
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "json/json_internal.h"
+#include "json_msg.h"
+#include "wsc/json.h"
+#ifdef WITH_CJSON
+#include <cjson/cJSON.h>
+#endif
+#ifdef WITH_JSONC
+int jsonc_parse_seq(const char *s, size_t n, long *seq); /* json_c_shim.c */
+#endif
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static char *msg;
+static size_t msg_len;
+static wsc_json_doc *doc;
+static volatile long sink;
+
+static int run_jansson(void) {
+    json_t *j = json_loadb(msg, msg_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (!j) return -1;
+    sink += (long)json_integer_value(json_object_get(j, "seq"));
+    json_decref(j);
+    return 0;
+}
+static int run_wsc(unsigned flags) {
+    if (wsc_json_parse(doc, msg, msg_len, flags, NULL)) return -1;
+    int64_t seq = 0;
+    if (wsc_json_int64(wsc_json_get(wsc_json_root(doc), "seq"), &seq)) return -1;
+    sink += (long)seq;
+    return 0;
+}
+static int run_wsc_trusted(void) { return run_wsc(WSC_JSON_TRUSTED_UTF8); }
+static int run_wsc_validated(void) { return run_wsc(0); }
+static int run_wsc_dom(void) {
+    if (wsc_json_parse(doc, msg, msg_len, WSC_JSON_TRUSTED_UTF8, NULL)) return -1;
+    json_t *j = wsc_json_to_jansson(wsc_json_root(doc));
+    if (!j) return -1;
+    sink += (long)json_integer_value(json_object_get(j, "seq"));
+    json_decref(j);
+    return 0;
+}
+/* Sending: jansson's own writer, wsc's writer of a json_t with the token,
+   and the text splice (parse with duplicate check + copy). */
+static json_t *prebuilt;
+static int run_dumps(void) {
+    char *s = json_dumps(prebuilt, JSON_COMPACT);
+    if (!s) return -1;
+    sink += (long)strlen(s);
+    free(s);
+    return 0;
+}
+static int run_write_jansson(void) {
+    wsc_buf b = {0};
+    int rc = wsc__json_write_jansson(&b, prebuilt, "csrf", "0123456789abcdef0123456789abcdef");
+    sink += (long)b.len;
+    wsc_buf_free(&b);
+    return rc;
+}
+static wsc_buf splice_buf;
+static int run_splice(void) {
+    if (wsc_json_parse(doc, msg, msg_len, WSC_JSON_TRUSTED_UTF8 | WSC_JSON_NO_DUPLICATES, NULL)) return -1;
+    splice_buf.len = 0;
+    int rc = wsc__json_text_with_property(doc, "csrf", "0123456789abcdef0123456789abcdef", &splice_buf);
+    sink += (long)splice_buf.len;
+    return rc;
+}
+#ifdef WITH_CJSON
+static int run_cjson(void) {
+    cJSON *j = cJSON_ParseWithLength(msg, msg_len);
+    if (!j) return -1;
+    sink += (long)cJSON_GetObjectItemCaseSensitive(j, "seq")->valuedouble;
+    cJSON_Delete(j);
+    return 0;
+}
+#endif
+#ifdef WITH_JSONC
+static int run_jsonc(void) {
+    long seq = 0;
+    if (jsonc_parse_seq(msg, msg_len, &seq)) return -1;
+    sink += seq;
+    return 0;
+}
+#endif
+
+static void timeit(const char *name, int (*fn)(void)) {
+    double best = 0;
+    for (int rep = 0; rep < 5; rep++) {
+        long n = 0;
+        double t0 = now(), t;
+        do {
+            for (int k = 0; k < 16; k++, n++)
+                if (fn()) {
+                    fprintf(stderr, "%s failed\n", name);
+                    exit(1);
+                }
+            t = now();
+        } while (t - t0 < 0.3);
+        double rate = (double)n / (t - t0);
+        if (rate > best) best = rate;
+    }
+    printf("%-28s size %6zu  %10.0f msgs/s  %7.0f MB/s\n", name, msg_len, best, best * (double)msg_len / 1e6);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+    size_t sizes[8] = {880, 65536};
+    int ns = 2;
+    if (argc > 1) {
+        ns = 0;
+        for (int i = 1; i < argc && ns < 8; i++) sizes[ns++] = (size_t)strtoul(argv[i], NULL, 10);
+    }
+    doc = wsc_json_doc_new(NULL);
+    for (int s = 0; s < ns; s++) {
+        msg_len = sizes[s];
+        msg = malloc(msg_len + 1);
+        if (!json_msg_build(msg, msg_len)) return 2;
+        json_msg_seq(msg, 7);
+        prebuilt = json_loadb(msg, msg_len, 0, NULL);
+        timeit("jansson json_loadb", run_jansson);
+#ifdef WITH_JSONC
+        timeit("json-c tokener", run_jsonc);
+#endif
+#ifdef WITH_CJSON
+        timeit("cJSON_ParseWithLength", run_cjson);
+#endif
+        timeit("wsc_json_parse (UTF-8 ok)", run_wsc_trusted);
+        timeit("wsc_json_parse (validating)", run_wsc_validated);
+        timeit("wsc_json + to_jansson", run_wsc_dom);
+        timeit("send: json_dumps compact", run_dumps);
+        timeit("send: wsc json_t writer", run_write_jansson);
+        timeit("send: wsc text splice", run_splice);
+        json_decref(prebuilt);
+        free(msg);
+    }
+    wsc_buf_free(&splice_buf);
+    wsc_json_doc_free(doc);
+    return 0;
+}

@@ -1,0 +1,106 @@
+/* json_internal.h - the node array behind wsc_json (json.h), shared by the
+   parser (parse.c), the view (view.c) and the writers (write.c). */
+#ifndef WSC_JSON_INTERNAL_H
+#define WSC_JSON_INTERNAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wsc/json.h"
+#include "wsc/wsc.h"
+
+/* Node types beyond the public ones. */
+enum { WSC__JKEY = 8, WSC__JEND = 9 };
+
+/* Node flags. */
+enum {
+    WSC__JF_ESCAPED = 1, /* string/key: has backslash escapes */
+    WSC__JF_INT = 2      /* number: no fraction, no exponent */
+};
+
+/*
+ * One node per value, per member key and per closing bracket, in document
+ * order: an object is OBJECT, then (KEY, value)..., then END; an array is
+ * ARRAY, value..., END. 16 bytes.
+ */
+typedef struct wsc__jnode {
+    uint8_t type;  /* enum wsc_json_type, WSC__JKEY or WSC__JEND */
+    uint8_t flags; /* WSC__JF_* */
+    uint16_t pad;
+    uint32_t off;  /* string/key: first byte after the quote; number/literal:
+                      its first byte; container: its bracket; END: its bracket */
+    uint32_t len;  /* string/key: raw bytes between the quotes; number: text
+                      length; literal: 4 or 5; container: elements/members */
+    uint32_t link; /* container: index of its END; END: index of its opening
+                      node; escaped string/key: 1 + index in `dec` once unescaped */
+} wsc__jnode;
+
+/* An unescaped string (in the document's arena). */
+typedef struct wsc__jdec {
+    const char *s;
+    size_t n;
+} wsc__jdec;
+
+/* Arena block for unescaped strings: blocks never move, so pointers handed
+   out stay valid until the next parse. */
+typedef struct wsc__jblock {
+    struct wsc__jblock *next;
+    size_t used, cap;
+    char data[];
+} wsc__jblock;
+
+struct wsc_json_doc {
+    const char *text; /* the parsed text (the caller's or own_text) */
+    size_t len;
+    char *own_text;   /* WSC_JSON_COPY / clones */
+    size_t own_cap;
+    wsc__jnode *nodes;
+    uint32_t n, cap;  /* nodes used / allocated; n == 0: no value */
+    uint32_t *stack;  /* while parsing: the enclosing containers, 2 words each
+                         (node index, members so far) */
+    uint32_t stack_cap; /* in entries */
+    wsc__jdec *dec;   /* unescaped strings */
+    uint32_t ndec, dec_cap;
+    wsc__jblock *arena;
+    unsigned max_depth;
+    size_t max_size;
+};
+
+/* Index of the node after v's subtree (its END + 1 for a container). */
+static inline uint32_t wsc__json_after(const wsc_json_doc *d, uint32_t i) {
+    const wsc__jnode *n = &d->nodes[i];
+    return (n->type == WSC_JSON_ARRAY || n->type == WSC_JSON_OBJECT) ? n->link + 1 : i + 1;
+}
+
+/* Unescapes the string or key at node i into the arena (cached); NULL on
+   out of memory. */
+const char *wsc__json_unescape(wsc_json_doc *d, uint32_t i, size_t *len);
+
+/* The key or string at node i (unescaped if needed). */
+const char *wsc__json_str(wsc_json_doc *d, uint32_t i, size_t *len);
+
+/* Appends JSON string s[0..n) with quotes and escapes to b; -1 on error. */
+int wsc__json_write_string(wsc_buf *b, const char *s, size_t n);
+
+/*
+ * Compact JSON text of a jansson value (each real with the shortest
+ * precision that reads back to the same double, keys in the object's
+ * order) into b. With prop and value non-NULL, v must be an object and
+ * gets the member prop (replacing any it had: the caller's object is not
+ * modified) set to the string value, written last.
+ * WSC_OK; WSC_EINVAL (prop given and v not an object); WSC_EJSON (not
+ * serialisable: NaN, infinity, nesting deeper than 2048); WSC_ENOMEM.
+ * On failure b may hold a partial text (the caller wipes and frees it).
+ */
+int wsc__json_write_jansson(wsc_buf *b, json_t *v, const char *prop, const char *value);
+
+/*
+ * The text of document d's root with member prop set to the string value:
+ * the root's members in order minus any named prop (compared after
+ * unescaping), copied byte for byte, then "prop":"value". The root must be
+ * an object (WSC_EINVAL). WSC_OK, WSC_EINVAL, WSC_ENOMEM.
+ */
+int wsc__json_text_with_property(wsc_json_doc *d, const char *prop, const char *value, wsc_buf *out);
+
+#endif

@@ -1,0 +1,426 @@
+/*
+ * parse.c - the validating RFC 8259 parser behind json.h: one pass over the
+ * text, no recursion (an explicit stack of open containers, bounded by the
+ * depth limit), no allocation once the document's node array is big enough.
+ *
+ * Why it is fast: strings are scanned 8 bytes at a time for the only bytes
+ * that matter inside them (quote, backslash, control characters), UTF-8 is
+ * validated once over the whole text by wsc's SIMD validator (or skipped
+ * for WebSocket text, already validated), and nothing is converted: nodes
+ * record where strings and numbers are, the view converts on request.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "json/json_internal.h"
+#include "wsc/proto.h"
+
+#define DEFAULT_DEPTH 2048u
+#define MAX_SIZE ((size_t)UINT32_MAX - 1)
+
+wsc_json_doc *wsc_json_doc_new(const wsc_json_limits *lim) {
+    wsc_json_doc *d = wsc__calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->max_depth = lim && lim->max_depth ? lim->max_depth : DEFAULT_DEPTH;
+    d->max_size = lim && lim->max_size && lim->max_size < MAX_SIZE ? lim->max_size : MAX_SIZE;
+    return d;
+}
+
+static void arena_free(wsc__jblock *b) {
+    while (b) {
+        wsc__jblock *next = b->next;
+        wsc__free(b);
+        b = next;
+    }
+}
+
+void wsc_json_doc_free(wsc_json_doc *d) {
+    if (!d) return;
+    wsc__free(d->own_text);
+    wsc__free(d->nodes);
+    wsc__free(d->stack);
+    wsc__free(d->dec);
+    arena_free(d->arena);
+    wsc__free(d);
+}
+
+/* Forgets the last parse, keeping the storage (the arena keeps its first,
+   largest-so-far block). */
+static void reset(wsc_json_doc *d) {
+    d->n = 0;
+    d->ndec = 0;
+    if (d->arena) {
+        arena_free(d->arena->next);
+        d->arena->next = NULL;
+        d->arena->used = 0;
+    }
+}
+
+static int grow_nodes(wsc_json_doc *d, size_t len) {
+    /* First guess from the text: about one node per 6 bytes in typical
+       messages, then doubling. */
+    size_t want = d->cap ? (size_t)d->cap * 2 : (len / 6 + 16);
+    if (want > UINT32_MAX / 2) want = UINT32_MAX / 2;
+    if (want <= d->cap) return -1;
+    wsc__jnode *p = wsc__realloc(d->nodes, want * sizeof *p);
+    if (!p) return -1;
+    d->nodes = p;
+    d->cap = (uint32_t)want;
+    return 0;
+}
+
+static int grow_stack(wsc_json_doc *d) {
+    size_t want = d->stack_cap ? (size_t)d->stack_cap * 2 : 64;
+    if (want > d->max_depth + 1u) want = d->max_depth + 1u;
+    uint32_t *p = wsc__realloc(d->stack, want * 2 * sizeof *p);
+    if (!p) return -1;
+    d->stack = p;
+    d->stack_cap = (uint32_t)want;
+    return 0;
+}
+
+/* Line and column (in characters) of byte pos, computed only on failure. */
+static void locate(const char *s, size_t len, size_t pos, wsc_json_error *e) {
+    int line = 1, col = 1;
+    if (pos > len) pos = len;
+    for (size_t i = 0; i < pos; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\n') line++, col = 1;
+        else if ((c & 0xC0) != 0x80) col++;
+    }
+    e->line = line;
+    e->column = col;
+    e->position = pos;
+}
+
+static int fail(wsc_json_doc *d, const char *s, size_t len, size_t pos, int code, const char *msg,
+                wsc_json_error *err) {
+    d->n = 0;
+    if (err) {
+        err->code = code;
+        locate(s, len, pos, err);
+        snprintf(err->message, sizeof err->message, "%s", msg);
+    }
+    return code;
+}
+
+/* 8-byte words: a high bit in each byte lane that is zero / below 0x20. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t zero_lanes(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
+static inline uint64_t load64(const char *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+/* Lanes holding '"', '\\' or a byte < 0x20 (each lowest set bit exact). */
+static inline uint64_t string_specials(uint64_t x) {
+    return zero_lanes(x ^ (ONES * '"')) | zero_lanes(x ^ (ONES * '\\')) | ((x - ONES * 0x20) & ~x & HIGHS);
+}
+
+/* Lanes that are not an ASCII digit; exact for the lowest one (a carry
+   out of a non-digit lane only disturbs lanes above it). */
+static inline uint64_t nondigit_lanes(uint64_t x) {
+    uint64_t v = ((x & (ONES * 0xF0)) ^ (ONES * 0x30)) | (((x + ONES * 0x06) & (ONES * 0xF0)) ^ (ONES * 0x30));
+    return (((v & (ONES * 0x7F)) + ONES * 0x7F) | v) & HIGHS;
+}
+
+/* Skips digits from q; returns the first non-digit (or end). */
+static inline const char *skip_digits(const char *q, const char *end) {
+    /* Most numbers in messages are short: bytes first, words past 8. */
+    for (int k = 0; k < 8; k++, q++)
+        if (q == end || (unsigned)(*q - '0') >= 10) return q;
+    while (end - q >= 8) {
+        uint64_t m = nondigit_lanes(load64(q));
+        if (m) return q + ((unsigned)__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+    while (q < end && (unsigned)(*q - '0') < 10) q++;
+    return q;
+}
+
+static inline int hexval(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 0x20;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+static int hex4(const char *p, const char *end) {
+    if (end - p < 4) return -1;
+    int v = 0;
+    for (int k = 0; k < 4; k++) {
+        int h = hexval((unsigned char)p[k]);
+        if (h < 0) return -1;
+        v = v << 4 | h;
+    }
+    return v;
+}
+
+static inline int is_space(unsigned char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+/* Node push; `goto nomem` when the array cannot grow. */
+#define PUSH(t, o)                                                                                                     \
+    do {                                                                                                               \
+        if (WSC_UNLIKELY(d->n == d->cap) && grow_nodes(d, len)) goto nomem;                                            \
+        nd = &d->nodes[d->n++];                                                                                        \
+        *nd = (wsc__jnode){(uint8_t)(t), 0, 0, (uint32_t)(o), 0, 0};                                                  \
+    } while (0)
+
+/* Whitespace is rare in machine-written JSON: one compare in the common case. */
+#define SKIP_WS()                                                                                                      \
+    do {                                                                                                               \
+        if (p < end && (unsigned char)*p <= ' ')                                                                       \
+            while (p < end && is_space((unsigned char)*p)) p++;                                                        \
+    } while (0)
+
+#define ERR(at, m)                                                                                                     \
+    do {                                                                                                               \
+        epos = (size_t)((at) - s);                                                                                     \
+        emsg = (m);                                                                                                    \
+        goto error;                                                                                                    \
+    } while (0)
+
+int wsc__json_check_duplicates(wsc_json_doc *d, uint32_t obj);
+
+/* Scans a string whose opening quote is at p. Returns its closing quote
+   and sets *escaped, or NULL with *epos / *emsg set. */
+static inline const char *scan_string(const char *p, const char *end, int *escaped, const char **epos,
+                                      const char **emsg) {
+    const char *q = p + 1;
+    for (;;) {
+        while (end - q >= 8) {
+            uint64_t m = string_specials(load64(q));
+            if (m) {
+                q += (unsigned)__builtin_ctzll(m) >> 3;
+                goto special;
+            }
+            q += 8;
+        }
+        while (q < end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) q++;
+        if (q == end) goto unterminated;
+    special:
+        if (WSC_LIKELY(*q == '"')) return q;
+        if (*q != '\\') {
+            *epos = q, *emsg = "control character in a string (must be escaped)";
+            return NULL;
+        }
+        *escaped = 1;
+        if (++q == end) goto unterminated;
+        switch (*q) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': q++; break;
+        case 'u': {
+            int u = hex4(q + 1, end);
+            if (u < 0) {
+                *epos = q - 1, *emsg = "invalid \\u escape";
+                return NULL;
+            }
+            q += 5;
+            if (u >= 0xDC00 && u <= 0xDFFF) {
+                *epos = q - 6, *emsg = "invalid \\u escape: lone low surrogate";
+                return NULL;
+            }
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                int lo = (end - q >= 2 && q[0] == '\\' && q[1] == 'u') ? hex4(q + 2, end) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF) {
+                    *epos = q - 6, *emsg = "invalid \\u escape: high surrogate without its pair";
+                    return NULL;
+                }
+                q += 6;
+            }
+            break;
+        }
+        default: *epos = q - 1, *emsg = "invalid escape"; return NULL;
+        }
+    }
+unterminated:
+    *epos = p, *emsg = "unterminated string";
+    return NULL;
+}
+
+int wsc_json_parse(wsc_json_doc *d, const char *s, size_t len, unsigned flags, wsc_json_error *err) {
+    if (err) memset(err, 0, sizeof *err);
+    if (!d || (!s && len)) {
+        if (err) err->code = WSC_EINVAL, snprintf(err->message, sizeof err->message, "invalid argument");
+        return WSC_EINVAL;
+    }
+    reset(d);
+    if (!s) s = "";
+    if (len > d->max_size) return fail(d, s, len, 0, WSC_ETOOBIG, "document larger than the size limit", err);
+    if (flags & WSC_JSON_COPY) {
+        if (len + 1 > d->own_cap) {
+            char *t = wsc__realloc(d->own_text, len + 1);
+            if (!t) return fail(d, s, len, 0, WSC_ENOMEM, "out of memory", err);
+            d->own_text = t;
+            d->own_cap = len + 1;
+        }
+        memcpy(d->own_text, s, len);
+        d->own_text[len] = 0;
+        s = d->own_text;
+    }
+    d->text = s;
+    d->len = len;
+    if (!(flags & WSC_JSON_TRUSTED_UTF8)) {
+        wsc_utf8 st = {0};
+        size_t bad = wsc_utf8_validate(&st, s, len);
+        if (bad < len || !wsc_utf8_complete(&st)) return fail(d, s, len, bad, WSC_EJSON, "invalid UTF-8", err);
+    }
+    if (!d->stack && grow_stack(d)) return fail(d, s, len, 0, WSC_ENOMEM, "out of memory", err);
+
+    const char *p = s, *end = s + len;
+    const char *emsg = NULL, *eat = NULL;
+    size_t epos = 0;
+    wsc__jnode *nd;
+    /* The innermost open container lives in registers: its node, its
+       member count and whether it is an object; the enclosing ones are
+       saved in d->stack (2 words each) while a nested one is open. */
+    uint32_t depth = 0, cur = 0, cnt = 0;
+    int in_obj = 0;
+    const unsigned dup = flags & WSC_JSON_NO_DUPLICATES;
+
+value:
+    SKIP_WS();
+    if (WSC_UNLIKELY(p == end)) ERR(p, "unexpected end of input: a value was expected");
+    cnt++;
+    switch (*p) {
+    case '{':
+    case '[': {
+        int obj = *p == '{';
+        if (WSC_UNLIKELY(depth >= d->max_depth)) ERR(p, "nesting deeper than the depth limit");
+        if (WSC_UNLIKELY(depth == d->stack_cap) && grow_stack(d)) goto nomem;
+        d->stack[2 * depth] = cur;
+        d->stack[2 * depth + 1] = cnt;
+        depth++;
+        PUSH(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, p - s);
+        cur = d->n - 1;
+        cnt = 0;
+        in_obj = obj;
+        p++;
+        SKIP_WS();
+        if (p < end && *p == (obj ? '}' : ']')) goto close;
+        if (obj) goto key;
+        goto value;
+    }
+    case '"': {
+        int esc = 0;
+        const char *q = scan_string(p, end, &esc, &eat, &emsg);
+        if (WSC_UNLIKELY(!q)) goto error_at;
+        PUSH(WSC_JSON_STRING, p + 1 - s);
+        nd->flags = (uint8_t)(esc ? WSC__JF_ESCAPED : 0);
+        nd->len = (uint32_t)(q - p - 1);
+        p = q + 1;
+        goto after;
+    }
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4)) ERR(p, "invalid literal");
+        PUSH(WSC_JSON_TRUE, p - s);
+        nd->len = 4;
+        p += 4;
+        goto after;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5)) ERR(p, "invalid literal");
+        PUSH(WSC_JSON_FALSE, p - s);
+        nd->len = 5;
+        p += 5;
+        goto after;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4)) ERR(p, "invalid literal");
+        PUSH(WSC_JSON_NULL, p - s);
+        nd->len = 4;
+        p += 4;
+        goto after;
+    default: {
+        /* -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+        const char *q = p;
+        uint8_t fl = WSC__JF_INT;
+        if (*q == '-') q++;
+        if (q < end && *q == '0') q++;
+        else if (q < end && *q >= '1' && *q <= '9') q = skip_digits(q + 1, end);
+        else ERR(q == p ? p : q, q == p ? "unexpected character: a value was expected" : "invalid number");
+        if (q < end && *q == '.') {
+            fl = 0;
+            if (++q == end || (unsigned)(*q - '0') >= 10) ERR(q, "invalid number: a digit must follow '.'");
+            q = skip_digits(q + 1, end);
+        }
+        if (q < end && (*q == 'e' || *q == 'E')) {
+            fl = 0;
+            if (++q < end && (*q == '+' || *q == '-')) q++;
+            if (q == end || (unsigned)(*q - '0') >= 10) ERR(q, "invalid number: a digit must follow the exponent");
+            q = skip_digits(q + 1, end);
+        }
+        PUSH(WSC_JSON_NUMBER, p - s);
+        nd->flags = fl;
+        nd->len = (uint32_t)(q - p);
+        p = q;
+        goto after;
+    }
+    }
+
+key: {
+    /* At the start of a member: p at its key's quote (whitespace skipped).
+       Members are counted by their values. */
+    if (WSC_UNLIKELY(p == end || *p != '"'))
+        ERR(p, p == end ? "unexpected end of input: a key was expected" : "expected a string key");
+    int esc = 0;
+    const char *q = scan_string(p, end, &esc, &eat, &emsg);
+    if (WSC_UNLIKELY(!q)) goto error_at;
+    PUSH(WSC__JKEY, p + 1 - s);
+    nd->flags = (uint8_t)(esc ? WSC__JF_ESCAPED : 0);
+    nd->len = (uint32_t)(q - p - 1);
+    p = q + 1;
+    if (WSC_LIKELY(p < end && *p == ':')) p++;
+    else {
+        SKIP_WS();
+        if (WSC_UNLIKELY(p == end || *p != ':')) ERR(p, "expected ':' after a key");
+        p++;
+    }
+    goto value;
+}
+
+after:
+    /* A value ended at p. */
+    if (WSC_UNLIKELY(!depth)) goto done;
+    SKIP_WS();
+    if (WSC_UNLIKELY(p == end)) ERR(p, "unexpected end of input: ',' or a closing bracket was expected");
+    if (*p == ',') {
+        p++;
+        SKIP_WS();
+        if (in_obj) goto key;
+        goto value;
+    }
+    if (*p == (in_obj ? '}' : ']')) goto close;
+    ERR(p, in_obj ? "expected ',' or '}'" : "expected ',' or ']'");
+
+close: {
+    /* p at the closing bracket of the innermost container (cur). */
+    uint32_t open = cur;
+    PUSH(WSC__JEND, p - s);
+    nd->link = open;
+    d->nodes[open].link = d->n - 1;
+    d->nodes[open].len = cnt;
+    p++;
+    if (dup && in_obj && cnt > 1) {
+        int rc = wsc__json_check_duplicates(d, open);
+        if (rc == WSC_ENOMEM) goto nomem;
+        if (rc) ERR(s + d->nodes[open].off, "duplicate key in an object");
+    }
+    depth--;
+    cur = d->stack[2 * depth];
+    cnt = d->stack[2 * depth + 1];
+    in_obj = depth && d->nodes[cur].type == WSC_JSON_OBJECT;
+    goto after;
+}
+
+done:
+    SKIP_WS();
+    if (p != end) ERR(p, "unexpected text after the value");
+    return WSC_OK;
+
+error_at:
+    epos = (size_t)(eat - s);
+error:
+    return fail(d, s, len, epos, WSC_EJSON, emsg, err);
+nomem:
+    return fail(d, s, len, (size_t)(p - s), WSC_ENOMEM, "out of memory", err);
+}

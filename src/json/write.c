@@ -1,0 +1,171 @@
+/*
+ * write.c - JSON text out: the compact writer for jansson values (what
+ * wsc_client_send_json() sends) and the splice that sets the csrf member of
+ * an already-parsed text without building a DOM (wsc_client_send_json_text()).
+ *
+ * jansson formats every real of a document with one precision, so one
+ * number that needs 17 digits turns 0.1 into 0.10000000000000001 elsewhere.
+ * This writer gives each real the shortest precision that reads back to the
+ * same double, keeps keys in the object's order and writes compact JSON.
+ * It reserves room once per token and writes into the buffer directly
+ * (integers and string runs without snprintf or per-byte appends).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "json/json_internal.h"
+
+#define MAX_WRITE_DEPTH 2048
+
+int wsc__json_write_string(wsc_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    /* Worst case 6 bytes per input byte; reserve the common case (no
+       escapes) and grow only when an escape appears. */
+    if (wsc_buf_reserve(b, n + 2)) return -1;
+    b->data[b->len++] = '"';
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+        if (wsc_buf_reserve(b, (i - run) + 6 + (n - i) + 1)) return -1;
+        memcpy(b->data + b->len, s + run, i - run);
+        b->len += i - run;
+        char *e = (char *)b->data + b->len;
+        e[0] = '\\';
+        size_t el = 2;
+        switch (ch) {
+        case '"': case '\\': e[1] = (char)ch; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        case '\b': e[1] = 'b'; break;
+        case '\f': e[1] = 'f'; break;
+        default: e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[ch >> 4], e[5] = hex[ch & 15], el = 6;
+        }
+        b->len += el;
+        run = i + 1;
+    }
+    if (wsc_buf_reserve(b, n - run + 1)) return -1;
+    memcpy(b->data + b->len, s + run, n - run);
+    b->len += n - run;
+    b->data[b->len++] = '"';
+    return 0;
+}
+
+static int put(wsc_buf *b, const char *s, size_t n) { return wsc_buf_append(b, s, n) ? -1 : 0; }
+
+static int write_int(wsc_buf *b, json_int_t v) {
+    char tmp[24], *p = tmp + sizeof tmp;
+    /* Magnitude as unsigned so that the most negative value works. */
+    unsigned long long m = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do *--p = (char)('0' + m % 10);
+    while (m /= 10);
+    if (v < 0) *--p = '-';
+    return put(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static int write_real(wsc_buf *b, double d) {
+    char txt[40];
+    int n = 0;
+    if (d != d || d - d != 0) return -1; /* NaN, infinity: not JSON */
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(txt, sizeof txt, "%.*g", prec, d);
+        if (strtod(txt, NULL) == d) break;
+    }
+    /* Keep it a real when read back: 1 -> 1.0 (as jansson does). */
+    if (!strpbrk(txt, ".eE")) {
+        memcpy(txt + n, ".0", 3);
+        n += 2;
+    }
+    return put(b, txt, (size_t)n);
+}
+
+static int write_value(wsc_buf *b, json_t *v, int depth) {
+    if (depth > MAX_WRITE_DEPTH) return -1;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *val;
+        int first = 1;
+        if (put(b, "{", 1)) return -1;
+        json_object_foreach(v, key, val) {
+            if ((!first && put(b, ",", 1)) || wsc__json_write_string(b, key, strlen(key)) || put(b, ":", 1) ||
+                write_value(b, val, depth + 1))
+                return -1;
+            first = 0;
+        }
+        return put(b, "}", 1);
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *val;
+        if (put(b, "[", 1)) return -1;
+        json_array_foreach(v, i, val) {
+            if ((i && put(b, ",", 1)) || write_value(b, val, depth + 1)) return -1;
+        }
+        return put(b, "]", 1);
+    }
+    case JSON_STRING: return wsc__json_write_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: return write_int(b, json_integer_value(v));
+    case JSON_REAL: return write_real(b, json_real_value(v));
+    case JSON_TRUE: return put(b, "true", 4);
+    case JSON_FALSE: return put(b, "false", 5);
+    case JSON_NULL: return put(b, "null", 4);
+    }
+    return -1;
+}
+
+int wsc__json_write_jansson(wsc_buf *b, json_t *v, const char *prop, const char *value) {
+    if (!v) return WSC_EINVAL;
+    if (!prop || !value) return write_value(b, v, 0) ? WSC_EJSON : WSC_OK;
+    if (!json_is_object(v)) return WSC_EINVAL;
+    /* The object's members in order, minus a stale prop, then ours. */
+    const char *key;
+    json_t *val;
+    int first = 1;
+    if (put(b, "{", 1)) return WSC_ENOMEM;
+    json_object_foreach(v, key, val) {
+        if (!strcmp(key, prop)) continue;
+        if ((!first && put(b, ",", 1)) || wsc__json_write_string(b, key, strlen(key)) || put(b, ":", 1) ||
+            write_value(b, val, 1))
+            return WSC_EJSON;
+        first = 0;
+    }
+    if ((!first && put(b, ",", 1)) || wsc__json_write_string(b, prop, strlen(prop)) || put(b, ":", 1) ||
+        wsc__json_write_string(b, value, strlen(value)) || put(b, "}", 1))
+        return WSC_ENOMEM;
+    return WSC_OK;
+}
+
+int wsc__json_text_with_property(wsc_json_doc *d, const char *prop, const char *value, wsc_buf *out) {
+    if (!d->n || d->nodes[0].type != WSC_JSON_OBJECT) return WSC_EINVAL;
+    size_t plen = strlen(prop), vlen = strlen(value);
+    /* The result is at most the text plus the new member (escapes at most
+       6x): one reservation, then plain copies. */
+    if (wsc_buf_reserve(out, d->len + 6 * (plen + vlen) + 8)) return WSC_ENOMEM;
+    out->data[out->len++] = '{';
+    int first = 1;
+    for (uint32_t k = 1; d->nodes[k].type == WSC__JKEY; k = wsc__json_after(d, k + 1)) {
+        const wsc__jnode *kn = &d->nodes[k];
+        size_t kl;
+        const char *ks = wsc__json_str(d, k, &kl);
+        if (!ks) return WSC_ENOMEM;
+        if (kl == plen && !memcmp(ks, prop, plen)) continue;
+        /* From the key's quote to the end of its value, byte for byte. */
+        size_t vl;
+        const char *vs = wsc_json_raw((wsc_json){d, k + 1}, &vl);
+        const char *from = d->text + kn->off - 1;
+        size_t n = (size_t)(vs + vl - from);
+        if (!first) out->data[out->len++] = ',';
+        memcpy(out->data + out->len, from, n);
+        out->len += n;
+        first = 0;
+    }
+    if (!first && put(out, ",", 1)) return WSC_ENOMEM;
+    if (wsc__json_write_string(out, prop, plen) || put(out, ":", 1) || wsc__json_write_string(out, value, vlen) ||
+        put(out, "}", 1))
+        return WSC_ENOMEM;
+    return WSC_OK;
+}
