@@ -989,6 +989,8 @@ wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_opt
         wsc__seterr(err, WSC_EINVAL, "wsc_client_new: loop and url are required");
         return NULL;
     }
+    if (WSC__CHECK_RESERVED(opts, err, "wsc_client_options") || WSC__CHECK_RESERVED(&opts->ws, err, "wsc_client_options.ws"))
+        return NULL;
     wsc_client *c = wsc__calloc(1, sizeof *c);
     if (!c) {
         wsc__seterr(err, WSC_ENOMEM, "out of memory");

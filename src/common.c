@@ -269,3 +269,14 @@ void wsc__listeners_free(wsc__listeners *ls) {
     ls->v = NULL;
     ls->n = ls->cap = 0;
 }
+
+int wsc__reserved_check(const void *reserved, size_t size, wsc_error *err, const char *what) {
+    const unsigned char *r = reserved;
+    for (size_t i = 0; i < size; i++)
+        if (r[i])
+            return wsc__seterr(err, WSC_EINVAL,
+                               "%s: a field this version of wsc (%s) does not know is set (reserved bytes must be "
+                               "zero; built against a newer header?)",
+                               what, WSC_VERSION_STRING);
+    return WSC_OK;
+}

@@ -16,6 +16,14 @@ void wsc__free(void *p);
 char *wsc__strdup(const char *s);
 char *wsc__strndup(const char *s, size_t n);
 
+/* The `reserved` tail of a caller-allocated struct (abi/README.md) must be
+   zero: a non-zero byte means a program built against a newer header set a
+   field this library does not know, which must not be ignored silently.
+   Fills err with WSC_EINVAL and returns it, or returns WSC_OK. */
+#define WSC__CHECK_RESERVED(obj, err, what) \
+    wsc__reserved_check((obj)->reserved, sizeof (obj)->reserved, (err), (what))
+int wsc__reserved_check(const void *reserved, size_t size, wsc_error *err, const char *what);
+
 /* Fills err (if not NULL) with code and a printf-style message; returns code. */
 int wsc__seterr(wsc_error *err, int code, const char *fmt, ...)
 #if defined(__MINGW32__) /* C99 formats (%zu): built with __USE_MINGW_ANSI_STDIO */

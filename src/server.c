@@ -621,6 +621,7 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
         wsc__seterr(err, WSC_EINVAL, "wsc_server_new: a loop is required");
         return NULL;
     }
+    if (WSC__CHECK_RESERVED(opts, err, "wsc_server_options")) return NULL;
     wsc_server *s = wsc__calloc(1, sizeof *s);
     if (!s) {
         wsc__seterr(err, WSC_ENOMEM, "out of memory");

@@ -1054,6 +1054,7 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
         wsc__seterr(err, WSC_EINVAL, "wsc_ws_new: loop and url are required");
         return NULL;
     }
+    if (WSC__CHECK_RESERVED(opts, err, "wsc_ws_options")) return NULL;
     wsc_ws *ws = wsc__calloc(1, sizeof *ws);
     handshake *hs = wsc__calloc(1, sizeof *hs);
     if (!ws || !hs) {

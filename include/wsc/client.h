@@ -293,7 +293,7 @@ typedef struct wsc_client_options {
        ev->json is NULL), skipping the json_t that is otherwise built from
        it: the transport-speed path. 0 (default): both, as before. */
     int json_view_only;
-    uint64_t reserved[16]; /* zero; future fields are taken from here (abi/README.md) */
+    uint64_t reserved[16]; /* zero (else WSC_EINVAL); future fields come from here: abi/README.md */
 } wsc_client_options;
 
 /*

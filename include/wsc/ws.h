@@ -174,7 +174,7 @@ typedef struct wsc_ws_options {
     wsc_ws_cb on_error;
     wsc_ws_cb on_close;
     void *user;
-    uint64_t reserved[16]; /* zero; future fields are taken from here (abi/README.md) */
+    uint64_t reserved[16]; /* zero (else WSC_EINVAL); future fields come from here: abi/README.md */
 } wsc_ws_options;
 
 /*

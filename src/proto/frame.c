@@ -155,6 +155,7 @@ wsc_proto *wsc_proto_new(const wsc_proto_config *cfg, wsc_error *err) {
         wsc__seterr(err, WSC_EINVAL, "no configuration given");
         return NULL;
     }
+    if (WSC__CHECK_RESERVED(cfg, err, "wsc_proto_config")) return NULL;
     if (cfg->role != WSC_ROLE_CLIENT && cfg->role != WSC_ROLE_SERVER) {
         wsc__seterr(err, WSC_EINVAL, "role must be WSC_ROLE_CLIENT or WSC_ROLE_SERVER");
         return NULL;

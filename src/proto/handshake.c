@@ -203,6 +203,8 @@ int wsc_handshake_request(const wsc_handshake_req *req, wsc_buf *out, wsc_error 
     static const char *const owned[] = {"Host", "Upgrade", "Connection", "Content-Length",
                                         "Transfer-Encoding", NULL};
     if (!req || !out) return wsc__seterr(err, WSC_EINVAL, "NULL argument");
+    int rrc = WSC__CHECK_RESERVED(req, err, "wsc_handshake_req");
+    if (rrc) return rrc;
     int bracketed, ipv6;
     if (!host_ok(req->host, &bracketed, &ipv6))
         return wsc__seterr(err, WSC_EINVAL, req->host.len ? "invalid character in host" : "missing host");
