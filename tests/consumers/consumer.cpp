@@ -1,8 +1,11 @@
 // consumer.cpp - every public header of wsc, included by a C++17 program
 // (extern "C", no C-only constructs in the headers), then the same echo
-// check as consumer.c through the connection layer.
+// check as consumer.c through the connection layer. (The adapter headers
+// each need their event library: run_consumers.py compiles each of them
+// from C++ on its own, as libev and libevent cannot share a file.)
 #include <wsc/client.h>
 #include <wsc/http.h>
+#include <wsc/json.h>
 #include <wsc/loop.h>
 #include <wsc/proto.h>
 #include <wsc/server.h>

@@ -150,6 +150,25 @@ def consume(mode, prefix, source, work):
         run([cxx, '-std=c++17', '-Wall', '-Wextra', '-Werror', '-pedantic',
              os.path.join(HERE, 'consumer.cpp'), '-o', exe] + flags)
         env['LD_LIBRARY_PATH'] = os.path.dirname(find(prefix, 'libwsc.so'))
+        # Each adapter header, from C++ too, with its library's flags (skipped
+        # where that library's -dev package is not installed).
+        for header, pc in (('libuv.h', 'libuv'), ('libevent.h', 'libevent_core'), ('libev.h', None),
+                           ('glib.h', 'glib-2.0')):
+            extra = []
+            if pc:
+                r = subprocess.run(['pkg-config', '--cflags', pc], capture_output=True, text=True)
+                if r.returncode != 0:
+                    print(f'adapter {header}: {pc} not installed, skipped')
+                    continue
+                extra = r.stdout.split()
+            elif not os.path.exists('/usr/include/ev.h'):
+                print(f'adapter {header}: libev not installed, skipped')
+                continue
+            tu = os.path.join(work, 'adapter_' + header.replace('.h', '.cpp'))
+            with open(tu, 'w') as f:
+                f.write(f'#include <wsc/adapters/{header}>\nint main() {{ return 0; }}\n')
+            run([cxx, '-std=c++17', '-Wall', '-Wextra', '-Werror', '-fsyntax-only', tu] + extra +
+                run(['pkg-config', '--cflags', 'wsc'], env=env, capture=True).split())
     else:
         sys.exit(f'unknown mode {mode}')
 
