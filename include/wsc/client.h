@@ -300,7 +300,10 @@ typedef struct wsc_client_options {
  * The default reconnect policy: the table at the top of this file, as a pure
  * function of f (no client, no clock). Returns an enum
  * wsc_reconnect_decision; for WSC_RECONNECT_AFTER sets *delay_ms (may be
- * NULL). A policy hook may call it for the cases it does not handle.
+ * NULL). f NULL: WSC_RECONNECT_FINAL. A policy hook may call it for the
+ * cases it does not handle. The client calls the policy with *delay_ms
+ * preset to f->delay_ms; not after wsc_client_close() or with no_reconnect;
+ * a reconnect it allows still counts against max_attempts.
  */
 WSC_API int wsc_client_default_policy(const wsc_client_failure *f, unsigned *delay_ms);
 
