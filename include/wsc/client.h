@@ -73,7 +73,9 @@
  * closing handshake confirms everything. On an
  * unclean drop:
  *  - messages not completely written to the socket are always sent again
- *    first on the next connection (the server cannot have them);
+ *    on the next connection, before anything queued later (the server
+ *    cannot have them; with at-least-once the written ones below, being
+ *    older, go before them: the original order is kept);
  *  - messages written but not confirmed follow the delivery option:
  *    WSC_DELIVERY_AT_MOST_ONCE (default, the browser's semantics but never
  *    silent): each is handed to the application in an UNCONFIRMED event
