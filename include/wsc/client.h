@@ -73,7 +73,9 @@
  * closing handshake confirms everything. On an
  * unclean drop:
  *  - messages not completely written to the socket are always sent again
- *    first on the next connection (the server cannot have them);
+ *    on the next connection, before anything queued later (the server
+ *    cannot have them; with at-least-once the written ones below, being
+ *    older, go before them: the original order is kept);
  *  - messages written but not confirmed follow the delivery option:
  *    WSC_DELIVERY_AT_MOST_ONCE (default, the browser's semantics but never
  *    silent): each is handed to the application in an UNCONFIRMED event
@@ -300,7 +302,10 @@ typedef struct wsc_client_options {
  * The default reconnect policy: the table at the top of this file, as a pure
  * function of f (no client, no clock). Returns an enum
  * wsc_reconnect_decision; for WSC_RECONNECT_AFTER sets *delay_ms (may be
- * NULL). A policy hook may call it for the cases it does not handle.
+ * NULL). f NULL: WSC_RECONNECT_FINAL. A policy hook may call it for the
+ * cases it does not handle. The client calls the policy with *delay_ms
+ * preset to f->delay_ms; not after wsc_client_close() or with no_reconnect;
+ * a reconnect it allows still counts against max_attempts.
  */
 WSC_API int wsc_client_default_policy(const wsc_client_failure *f, unsigned *delay_ms);
 

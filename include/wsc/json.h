@@ -148,7 +148,8 @@ WSC_API wsc_json wsc_json_root(const wsc_json_doc *doc);
 WSC_API wsc_json_doc *wsc_json_doc_clone(const wsc_json_doc *doc);
 
 /* The value of `clone` that `v` is in the document it was cloned from (the
-   same node), or "none" if v is none. Does not check that clone is one. */
+   same node), or "none" if v is none, clone is NULL, or v's node is beyond
+   clone's. Does not check that clone is one. */
 WSC_API wsc_json wsc_json_in(wsc_json_doc *clone, wsc_json v);
 
 /* ---- reading values ---------------------------------------------------- */
@@ -162,7 +163,8 @@ WSC_API size_t wsc_json_size(wsc_json v);
 /*
  * The value of the member `key` (key[0..key_len), compared after unescaping
  * the document's keys) of object v; "none" if v is not an object or has no
- * such member. With duplicate keys, the last one (as jansson keeps it).
+ * such member (or key is NULL with key_len > 0; wsc_json_get(): key NULL).
+ * With duplicate keys, the last one (as jansson keeps it).
  * O(members): a scan that skips nested values in O(1) each.
  */
 WSC_API wsc_json wsc_json_getn(wsc_json v, const char *key, size_t key_len);
@@ -198,7 +200,8 @@ WSC_API const char *wsc_json_key(wsc_json v, size_t *len);
  */
 WSC_API const char *wsc_json_string(wsc_json v, size_t *len);
 
-/* Non-zero if v is a string equal to s[0..n) (after unescaping). */
+/* Non-zero if v is a string equal to s[0..n) (after unescaping); 0 for
+   anything else, s NULL (with n > 0, or for wsc_json_streq) included. */
 WSC_API int wsc_json_streqn(wsc_json v, const char *s, size_t n);
 /* wsc_json_streqn() with a NUL-terminated s. */
 WSC_API int wsc_json_streq(wsc_json v, const char *s);
@@ -214,8 +217,10 @@ WSC_API int wsc_json_int64(wsc_json v, int64_t *out);
 /*
  * The number v as the nearest double (any number form; locale-independent).
  * WSC_OK; WSC_EINVAL if v is not a number; WSC_ETOOBIG if its magnitude
- * overflows a double (e.g. 1e400; *out is then +-HUGE_VAL). Underflow
- * gives 0 or a subnormal and WSC_OK.
+ * overflows a double (e.g. 1e400; *out is then +-HUGE_VAL); WSC_ENOMEM if
+ * the number's text is 64 bytes or longer and its NUL-terminated copy
+ * cannot be allocated. Underflow gives 0 or a subnormal and WSC_OK. *out is
+ * left alone on WSC_EINVAL and WSC_ENOMEM.
  */
 WSC_API int wsc_json_double(wsc_json v, double *out);
 
@@ -235,7 +240,9 @@ WSC_API const char *wsc_json_raw(wsc_json v, size_t *len);
  * v converted to a jansson value: a new reference (json_decref() it).
  * Numbers without fraction and exponent that fit int64 become integers,
  * larger ones and all others reals; object keys in document order, a
- * duplicate key keeps its last value (as json_loadb does).
+ * duplicate key keeps its last value (as json_loadb does). Strings are not
+ * checked for UTF-8 again: after a parse with WSC_JSON_TRUSTED_UTF8 of text
+ * that was not UTF-8, neither are they.
  * Returns NULL on out of memory, for none, or if a number overflows a
  * double (jansson has no infinity). Cost: one jansson allocation per value
  * plus a hash insertion per member - about as much as json_loadb() minus

@@ -75,10 +75,12 @@ typedef void (*wsc_post_cb)(wsc_loop *loop, void *user);
 WSC_API wsc_loop *wsc_loop_new(wsc_error *err);
 
 /* Same, on the backend named `backend` ("epoll" or "poll"); NULL or "" means
-   the default, as wsc_loop_new(). WSC_EINVAL if this build lacks it. */
+   the default, as wsc_loop_new() ($WSC_LOOP_BACKEND included). WSC_EINVAL if
+   this build lacks it, and for "hooks" (use wsc_loop_new_hooks()). */
 WSC_API wsc_loop *wsc_loop_new_backend(const char *backend, wsc_error *err);
 
-/* The loop's backend: "epoll", "poll" or "hooks" (a static string). */
+/* The loop's backend: "epoll", "poll" or "hooks" (a static string). loop
+   must not be NULL. */
 WSC_API const char *wsc_loop_backend(const wsc_loop *loop);
 
 /* Closes the loop's descriptors and frees it; posts not yet run are dropped.
@@ -217,7 +219,7 @@ typedef struct wsc_loop_hooks {
 
 /* Creates a loop driven by the application's loop through `hooks` (copied;
    every member but user is required). Its wake-up descriptor is added at
-   once (add_read). NULL with err set to WSC_EINVAL (a hook missing),
+   once (add_read). NULL with err set to WSC_EINVAL (hooks NULL or a hook missing),
    WSC_ENOMEM or WSC_EIO (the descriptor, or add_read refused it).
    wsc_loop_free() deletes and cleans up what is still watched and disarms
    the timer, through the hooks, before it returns. */
@@ -227,7 +229,8 @@ WSC_API wsc_loop *wsc_loop_new_hooks(const wsc_loop_hooks *hooks, wsc_error *err
    WSC_WRITABLE; both for an error or hang-up). Dispatches that watch, then
    due timers, posts and deferred work, as one iteration. Returns the number
    of callbacks run (0 if fd is not watched any more), WSC_ESTATE (from a
-   callback of this loop, or the loop is not hooked) or WSC_EINVAL. */
+   callback of this loop, or the loop is not hooked) or WSC_EINVAL (loop
+   NULL, fd negative, or bits other than WSC_READABLE|WSC_WRITABLE). */
 WSC_API int wsc_loop_hook_io(wsc_loop *loop, int fd, unsigned events);
 
 /* --- cross-thread ------------------------------------------------------- */
