@@ -290,11 +290,54 @@ static void reject(wsc_sconn *c, int status, const char *body, const wsc_header 
 
 static char *spandup(wsc_span sp) { return wsc__strndup(sp.ptr ? sp.ptr : "", sp.ptr ? sp.len : 0); }
 
+/* A request without an Upgrade header: the plain-HTTP hook may answer it.
+   Returns non-zero if it did (the answer is being sent). */
+static int plain_http(wsc_sconn *c, const wsc_http_request *rq, const wsc_ws_request_info *info) {
+    wsc_server *s = c->srv;
+    if (!s->o.on_http) return 0;
+    for (size_t i = 0; i < rq->n_headers; i++)
+        if (rq->headers[i].name.len == 7 && strncasecmp(rq->headers[i].name.ptr, "Upgrade", 7) == 0) return 0;
+    char *target = spandup((wsc_span){rq->target.ptr, rq->target.len});
+    char *path = spandup(info->path), *query = spandup(info->query), *cookie = spandup(info->cookie);
+    char *origin = spandup(info->origin);
+    int answered = -1;
+    wsc_buf resp = {0};
+    if (target && path && query && cookie && origin) {
+        wsc_server_request req = {target, path, query, cookie, origin, "", c->peer};
+        enter(c);
+        answered = s->o.on_http(s, &req, s->o.user, &resp);
+        c->depth--;
+        s->depth--; /* leave() without the deferred free: handshake()'s caller does it */
+    }
+    wsc__free(target);
+    wsc__free(path);
+    wsc__free(query);
+    wsc__free(cookie);
+    wsc__free(origin);
+    if (c->freed || s->freed || answered == 0) {
+        wsc_buf_free(&resp);
+        return c->freed || s->freed;
+    }
+    if (answered < 0 || !resp.len) {
+        wsc_buf_free(&resp);
+        reject(c, 500, "internal error", NULL, 0);
+        return 1;
+    }
+    wsc_buf_free(&c->out);
+    wsc_buf_free(&c->in);
+    c->out = resp;
+    wsc__srv_charge(c);
+    c->phase = S_REJECT;
+    conn_write(c);
+    return 1;
+}
+
 static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
     wsc_server *s = c->srv;
     wsc_ws_request_info info;
     wsc_error err;
     if (wsc_handshake_check_request(rq, &info, &err) != WSC_OK) {
+        if (info.status != 405 && plain_http(c, rq, &info)) return;
         wsc_header h[1];
         size_t nh = 0;
         if (info.status == 426) {

@@ -74,6 +74,16 @@ typedef struct wsc_server_request {
 typedef int (*wsc_server_accept_fn)(wsc_server *s, wsc_sconn *c, const wsc_server_request *req, void *user,
                                     char *reason, size_t reason_cap);
 
+/*
+ * The plain-HTTP hook: called for a request that is not a WebSocket upgrade
+ * (no Upgrade header), e.g. a browser's page load. It may append a complete
+ * HTTP response to `response` (wsc_http_error_response() builds one with any
+ * status, headers and body) and return 1: the server sends it and closes
+ * the connection. Return 0 to answer as without the hook (HTTP 400). The
+ * strings of req are valid during the call; req->protocols is "".
+ */
+typedef int (*wsc_server_http_fn)(wsc_server *s, const wsc_server_request *req, void *user, wsc_buf *response);
+
 typedef struct wsc_server_options {
     const char *host;      /* address to bind; default "127.0.0.1" */
     uint16_t port;         /* 0: pick a free port (see wsc_server_port) */
@@ -145,6 +155,7 @@ typedef struct wsc_server_options {
     unsigned idle_timeout_ms;
     unsigned max_per_address;
     uint64_t message_memory_max;
+    wsc_server_http_fn on_http; /* NULL: plain HTTP requests get 400 */
 } wsc_server_options;
 
 /* The memory budget used when memory_budget is 0: a quarter of the

@@ -19,19 +19,19 @@ against hostile clients on 127.0.0.1, with raw sockets:
 No timed assertion: every wait is bounded and only waits for an event.
 """
 import os
-import socket
-import struct
 import subprocess
 import sys
 import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rawws import MIB, Server, connect, frame, read_close, status  # noqa: E402
+
 WSC = sys.argv[1]
 SRC = sys.argv[2]
 PY = "/usr/bin/python3"
 PY_CLIENT = os.path.join(SRC, "tests", "peers", "py_client.py")
-MIB = 1024 * 1024
 BUDGET = 64 * MIB
 # What the server's resident memory may exceed the budget by: the budget counts
 # buffer capacities, so it does not count malloc's own bookkeeping and the
@@ -41,96 +41,9 @@ BUDGET = 64 * MIB
 SLACK = 16 * MIB
 
 
-def status(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024
-    raise KeyError(key)
-
-
-class Server:
-    def __init__(self, *args):
-        self.p = subprocess.Popen([WSC, "serve", "--port", "0", "--lifetime", "120", "-q", *args],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.url = self.p.stdout.readline().strip()
-        if not self.url:
-            raise RuntimeError("wsc serve printed no URL: " + self.p.stderr.read())
-        self.port = int(self.url.rsplit(":", 1)[1].strip("/"))
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.terminate()
-        try:
-            self.p.wait(10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-        return self.p.returncode
-
-
-def connect(port, timeout=20):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = s.recv(4096)
-        if not chunk:
-            raise ConnectionError("closed during the handshake")
-        head += chunk
-    if not head.startswith(b"HTTP/1.1 101"):
-        raise ConnectionError(head.split(b"\r\n")[0].decode())
-    return s
-
-
-def frame(opcode, payload, fin):
-    """A masked client frame (mask key 0: the payload goes as it is)."""
-    n = len(payload)
-    b0 = (0x80 if fin else 0) | opcode
-    if n < 126:
-        hdr = struct.pack("!BB", b0, 0x80 | n)
-    elif n < 65536:
-        hdr = struct.pack("!BBH", b0, 0x80 | 126, n)
-    else:
-        hdr = struct.pack("!BBQ", b0, 0x80 | 127, n)
-    return hdr + b"\0\0\0\0" + payload
-
-
-def read_close(s, timeout):
-    """Reads frames until the server's Close; returns its code (None: the
-    connection ended without one)."""
-    s.settimeout(timeout)
-    buf = b""
-    try:
-        while True:
-            while len(buf) >= 2:
-                n = buf[1] & 0x7F
-                off = 2
-                if n == 126:
-                    if len(buf) < 4:
-                        break
-                    n, off = struct.unpack("!H", buf[2:4])[0], 4
-                elif n == 127:
-                    if len(buf) < 10:
-                        break
-                    n, off = struct.unpack("!Q", buf[2:10])[0], 10
-                if len(buf) < off + n:
-                    break
-                if buf[0] & 0x0F == 8:
-                    return struct.unpack("!H", buf[off:off + 2])[0] if n >= 2 else 1005
-                buf = buf[off + n:]
-            chunk = s.recv(65536)
-            if not chunk:
-                return None
-            buf += chunk
-    except (ConnectionError, socket.timeout):
-        return None
-
-
 class TestBudget(unittest.TestCase):
     def test_unfinished_fragmented_messages(self):
-        srv = Server("--echo", "--no-deflate", "--memory-budget", "64M", "--message-memory", "64M")
+        srv = Server(WSC, "--echo", "--no-deflate", "--memory-budget", "64M", "--message-memory", "64M")
         socks = []
         try:
             socks = [connect(srv.port) for _ in range(16)]
@@ -174,7 +87,7 @@ class TestBudget(unittest.TestCase):
             self.assertEqual(srv.stop(), 0)
 
     def test_per_connection_limit(self):
-        srv = Server("--echo", "--no-deflate", "--memory-budget", "64M")
+        srv = Server(WSC, "--echo", "--no-deflate", "--memory-budget", "64M")
         try:
             socks = [connect(srv.port) for _ in range(4)]
             fragment = b"\x5a" * MIB
@@ -191,7 +104,7 @@ class TestBudget(unittest.TestCase):
             self.assertEqual(srv.stop(), 0)
 
     def test_message_timeout(self):
-        srv = Server("--echo", "--no-deflate", "--message-timeout", "0.5")
+        srv = Server(WSC, "--echo", "--no-deflate", "--message-timeout", "0.5")
         try:
             socks = [connect(srv.port) for _ in range(2)]
             for s in socks:
@@ -208,7 +121,7 @@ class TestBudget(unittest.TestCase):
             self.assertEqual(srv.stop(), 0)
 
     def test_max_per_address(self):
-        srv = Server("--max-per-address", "2")
+        srv = Server(WSC, "--max-per-address", "2")
         try:
             a, b = connect(srv.port), connect(srv.port)
             with self.assertRaises(ConnectionError):
@@ -229,7 +142,7 @@ class TestBudget(unittest.TestCase):
             self.assertEqual(srv.stop(), 0)
 
     def test_idle_timeout(self):
-        srv = Server("--idle-timeout", "0.5")
+        srv = Server(WSC, "--idle-timeout", "0.5")
         try:
             s = connect(srv.port)
             self.assertEqual(read_close(s, 20), 1001)
