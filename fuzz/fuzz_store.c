@@ -6,6 +6,7 @@
  * an error code with a message; a token read back is a valid token; after
  * a successful set, get returns exactly what was set.
  */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -196,7 +196,9 @@ class TestProcess(unittest.TestCase):
         limits, _ = self.held([], preexec=self.core_unlimited)
         self.assertRegex(limits, r"Max core file size\s+0\s+0\s")
         limits, _ = self.held(["--allow-core"], preexec=self.core_unlimited)
-        self.assertRegex(limits, r"Max core file size\s+unlimited\s+unlimited\s")
+        # The hard limit tells: wsc lowered neither. (The soft one is 0 in an
+        # ASan build anyway: ASan turns core dumps off on 64-bit machines.)
+        self.assertRegex(limits, r"Max core file size\s+\S+\s+unlimited\s")
         # Every command accepts --allow-core (main() takes it out of argv).
         r = subprocess.run([WSC, "token", "list", "--allow-core"], capture_output=True, timeout=30, env=env())
         self.assertEqual(r.returncode, 0, r.stderr)
