@@ -9,7 +9,7 @@ CTEST_FLAGS ?= --output-on-failure --timeout 600 -j $(JOBS)
 FUZZ_SECONDS ?= 300
 PREFIX ?= /usr/local
 
-.PHONY: all bootstrap bootstrap-build build install abi deb test test-release test-asan demo fuzz bench conformance clean
+.PHONY: all bootstrap bootstrap-build build install abi deb test test-release test-asan demo fuzz bench conformance clean valgrind
 PYTHON ?= /usr/bin/python3
 
 all: build
@@ -63,11 +63,34 @@ deb: bootstrap
 	dpkg-buildpackage -us -uc -b
 
 # Longer fuzzing campaign: every harness for FUZZ_SECONDS.
+# Longer fuzzing campaign: every harness for FUZZ_SECONDS (default 300),
+# two at a time on this 2-core machine; each prints its executions
+# ("stat::number_of_executed_units"). docs/FUZZING.md has the figures reached.
 fuzz: bootstrap
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSC_SANITIZE=ON -DWSC_FUZZ=ON \
 	    -DWSC_BENCH=OFF -DWSC_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) -R '^fuzz\.' --output-on-failure --timeout 0 -j $(JOBS)
+
+# The release unit and integration test programs (the C ones: tests/unit,
+# tests/integration/test_*.c) under valgrind's memcheck, one after the other,
+# at low priority: any error or definite leak fails (exit status 99).
+# Slow (several minutes), so not part of `make test`.
+VALGRIND ?= valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite --track-fds=no --num-callers=30
+valgrind: build
+	@command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 1; }
+	@pass=0; fail=0; failed=""; \
+	for t in $$(ls $(BUILD)/tests/test_* $(BUILD)/tests/integration/test_* 2>/dev/null); do \
+	  [ -x "$$t" ] || continue; \
+	  echo "== valgrind $$t"; \
+	  if WSC_VECTORS=$(CURDIR)/tests/vectors WSC_SOURCE_DIR=$(CURDIR) WSC_PYTHON=$(PYTHON) \
+	     WSC_NODE=$$(command -v node) WSC_BUILD_DIR=$(CURDIR)/$(BUILD) WSC_VALGRIND=1 \
+	     nice $(VALGRIND) "$$t" >"$$t.valgrind.log" 2>&1; \
+	  then pass=$$((pass+1)); else fail=$$((fail+1)); failed="$$failed $$t"; tail -n 40 "$$t.valgrind.log"; fi; \
+	done; \
+	echo "valgrind: $$pass passed, $$fail failed$${failed:+ ($$failed)}"; \
+	echo "$$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 # Both full suites against wsc (client: `wsc --echo`, 517 cases; server:
 # `wsc serve --echo`, 523 cases), then the suites' own validation with

@@ -737,6 +737,13 @@ static void on_maximum(wsc_client *c, const wsc_client_event *ev, void *user) {
     stop(a);
 }
 
+/* The token that status lines and errors must not show (output.h). */
+static const char *token_of(void *user) {
+    app *a = user;
+    const char *t = a->client ? wsc_client_csrf(a->client) : NULL;
+    return t ? t : a->o->token;
+}
+
 static void trace_hook(void *user, int outgoing, const char *head, size_t len) {
     (void)user;
     app *a = g_app;
@@ -829,6 +836,7 @@ static int client_run(cli_opts *o) {
     a->execute = o->nexecute || o->file;
     a->interactive = !a->execute && isatty(STDIN_FILENO) && (isatty(STDOUT_FILENO) || isatty(STDERR_FILENO));
     g_app = a;
+    out_set_secret_source(token_of, a);
     int rc = EXIT_OK;
     wsc_error err;
 
@@ -941,6 +949,7 @@ out:
     memset(&g_dr, 0, sizeof g_dr);
     g_count_reached = 0;
     g_app = NULL;
+    out_set_secret_source(NULL, NULL);
     return rc;
 }
 

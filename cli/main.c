@@ -6,6 +6,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "commands.h"
 #include "options.h"
@@ -18,7 +22,35 @@ const cli_command cli_commands[] = {
     {NULL, NULL, NULL},
 };
 
+/* Removes every --allow-core before the first "--" from argv; non-zero if
+   there was one. Handled here so that every subcommand accepts it. */
+static int take_allow_core(int *argc, char **argv) {
+    int found = 0, j = 1;
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < *argc) argv[j++] = argv[i++];
+            break;
+        }
+        if (strcmp(argv[i], "--allow-core") == 0) found = 1;
+        else argv[j++] = argv[i];
+    }
+    argv[j] = NULL;
+    *argc = j;
+    return found;
+}
+
+/* No core file, and no other process of the user reading our memory
+   (ptrace, /proc/PID/mem): the process holds the CSRF token. */
+static void no_core_dumps(void) {
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+#ifdef __linux__
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
 int main(int argc, char **argv) {
+    if (!take_allow_core(&argc, argv)) no_core_dumps();
     /* A closed pipe is an error return, never a signal. */
     signal(SIGPIPE, SIG_IGN);
     if (argc >= 2) {

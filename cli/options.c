@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "options.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
@@ -13,9 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "commands.h"
+#include "secret.h"
 #include "util.h"
 #include "wsc/wsc.h"
 
@@ -52,6 +57,7 @@ enum {
     O_PING_INTERVAL,
     O_PING_TIMEOUT,
     O_TOKEN,
+    O_TOKEN_FILE,
     O_STORE,
     O_NO_STORE,
     O_TOKEN_KEY,
@@ -99,6 +105,7 @@ static const struct option long_opts[] = {
     {"ping-interval", required_argument, NULL, O_PING_INTERVAL},
     {"ping-timeout", required_argument, NULL, O_PING_TIMEOUT},
     {"token", required_argument, NULL, O_TOKEN},
+    {"token-file", required_argument, NULL, O_TOKEN_FILE},
     {"store", required_argument, NULL, O_STORE},
     {"no-store", no_argument, NULL, O_NO_STORE},
     {"token-key", required_argument, NULL, O_TOKEN_KEY},
@@ -177,13 +184,20 @@ static const char help_text[] =
     "                     (default 20; 0 turns the heartbeat off)\n"
     "\n"
     "CSRF token (not with --echo):\n"
+    "      --token-file PATH  read the token from the first line of PATH, instead\n"
+    "                     of the store (preferred: the token stays out of argv)\n"
     "      --token TOKEN  use TOKEN, kept in memory, instead of the store\n"
+    "                     (WSC_TOKEN in the environment does the same)\n"
     "      --store PATH   token store (default $XDG_STATE_HOME/wsc/tokens.db)\n"
     "      --no-store     use no token store\n"
     "      --token-key NAME      name in the store (default csrf_token)\n"
     "      --csrf-cookie NAME    cookie carrying it (default csrf_token)\n"
     "      --csrf-param NAME     query parameter carrying it (default csrf)\n"
     "      --csrf-property NAME  JSON property added by --json (default csrf)\n"
+    "\n"
+    "Safety:\n"
+    "      --allow-core   let the process dump core (by default wsc turns core\n"
+    "                     dumps off: its memory holds the token); any command\n"
     "\n"
     "Output:\n"
     "  -v, --verbose      show the handshake on stderr (secrets shown as ***)\n"
@@ -285,6 +299,46 @@ static int get_seconds(const char *opt, const char *arg, unsigned *out_ms) {
     return 0;
 }
 
+/* --token-file: the first line of the file (without its line end), in
+   secret memory. A file that group or others may write to is refused, as
+   for the store. NULL after printing why. */
+static char *read_token_file(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        cli_error("cannot read token file %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 022)) {
+        cli_error("refusing token file %s: %s", path,
+                  !S_ISREG(st.st_mode) ? "not a regular file" : "group or others may write to it (chmod go-w)");
+        close(fd);
+        return NULL;
+    }
+    char *buf = wsc__secret_alloc(WSC_TOKEN_FILE_MAX + 1);
+    size_t n = 0;
+    ssize_t r;
+    while (buf && n < WSC_TOKEN_FILE_MAX && (r = read(fd, buf + n, WSC_TOKEN_FILE_MAX - n)) != 0) {
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (!buf) {
+        cli_error("out of memory");
+        return NULL;
+    }
+    buf[n] = 0;
+    buf[strcspn(buf, "\r\n")] = 0;
+    if (!buf[0]) {
+        cli_error("token file %s has no token on its first line", path);
+        wsc__secret_free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 int cli_opts_parse(cli_opts *o, int argc, char **argv) {
     memset(o, 0, sizeof *o);
     o->wait_ms = 1000;
@@ -377,10 +431,15 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
             break;
         case O_TOKEN:
             client_only = "--token";
-            cli_free_secret(o->token);
-            o->token = xstrdup(optarg);
+            wsc__secret_free(o->token);
+            if (!(o->token = wsc__secret_strdup(optarg))) return cli_usage_error("out of memory");
             /* Hide it from the process list (/proc/PID/cmdline). */
             memset(optarg, 'x', strlen(optarg));
+            break;
+        case O_TOKEN_FILE:
+            client_only = "--token-file";
+            wsc__secret_free(o->token);
+            if (!(o->token = read_token_file(optarg))) return EXIT_USAGE;
             break;
         case O_STORE: o->store = optarg, client_only = "--store"; break;
         case O_NO_STORE: o->no_store = 1, client_only = "--no-store"; break;
@@ -404,6 +463,7 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
         }
         }
         if (client_only && !o->client_only_seen) o->client_only_seen = client_only;
+        if (c == O_TOKEN || c == O_TOKEN_FILE) o->client_only_seen_token = client_only;
     }
     if (rc) return rc;
     if (optind >= argc) return cli_usage_error("missing URL");
@@ -412,7 +472,18 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
     if (o->echo && o->client_only_seen)
         return cli_usage_error("%s cannot be used with --echo", o->client_only_seen);
     if (o->json && o->binary) return cli_usage_error("--json and --binary cannot be used together");
-    if (o->token && o->store) return cli_usage_error("--token and --store cannot be used together");
+    if (o->token && o->store)
+        return cli_usage_error("%s and --store cannot be used together", o->client_only_seen_token);
+    /* WSC_TOKEN: as --token, without the token in argv; the options win.
+       The value is overwritten and removed from the environment so that
+       /proc/PID/environ and child processes do not see it. */
+    char *env = getenv("WSC_TOKEN");
+    if (env && *env && !o->token && !o->store && !o->echo)
+        if (!(o->token = wsc__secret_strdup(env))) return cli_usage_error("out of memory");
+    if (env) {
+        memset(env, 'x', strlen(env));
+        unsetenv("WSC_TOKEN");
+    }
     if (o->no_store && o->store) return cli_usage_error("--no-store and --store cannot be used together");
     if (o->no_reconnect && (o->max_attempts || o->retry_connect))
         return cli_usage_error("--no-reconnect cannot be used with --max or --retry-connect");
@@ -428,7 +499,7 @@ void cli_opts_free(cli_opts *o) {
     free(o->headers);
     free(o->protocols);
     free(o->execute);
-    cli_free_secret(o->token);
+    wsc__secret_free(o->token);
     memset(o, 0, sizeof *o);
 }
 

@@ -12,6 +12,9 @@
 #include "wsc/client.h"
 #include "wsc/ws.h"
 
+/* Bytes of a --token-file read at most (a token is at most WSC_TOKEN_MAX). */
+#define WSC_TOKEN_FILE_MAX 8192
+
 /* "wait forever" for -w inf */
 #define WAIT_FOREVER UINT64_MAX
 
@@ -55,7 +58,8 @@ typedef struct cli_opts {
     int no_heartbeat;
 
     /* token */
-    char *token; /* copied, wiped at the end */
+    char *token; /* copied into secret memory (src/secret.h), wiped at the end */
+    const char *client_only_seen_token; /* "--token" or "--token-file" */
     const char *store;
     int no_store;
     const char *token_key, *csrf_cookie, *csrf_param, *csrf_property;

@@ -324,6 +324,7 @@ void out_status(int level, const char *fmt, ...) {
     va_end(ap);
     for (char *p = small; *p; p++)
         if (*p == '\n' || *p == '\r') *p = ' ';
+    out_mask_secret(small, sizeof small); /* server texts may carry the token */
     buf_puts(&b, small);
     if (col) buf_puts(&b, C_RESET);
     buf_puts(&b, "\n");
@@ -476,6 +477,36 @@ char *mask_head(const char *head, size_t len, const char *token, const char *par
         cli_free_secret(enc);
     }
     return s;
+}
+
+/* The token, as the status lines must not show it. */
+static const char *(*g_secret_fn)(void *user);
+static void *g_secret_user;
+static int g_secret_busy; /* the source may report an error: no recursion */
+
+void out_set_secret_source(const char *(*fn)(void *user), void *user) {
+    g_secret_fn = fn;
+    g_secret_user = user;
+}
+
+void out_mask_secret(char *s, size_t cap) {
+    if (!g_secret_fn || g_secret_busy || !cap) return;
+    g_secret_busy = 1;
+    const char *t = g_secret_fn(g_secret_user);
+    char *tok = t && *t ? xstrdup(t) : NULL; /* the source's copy may change */
+    g_secret_busy = 0;
+    if (!tok) return;
+    char *m = xstrdup(s);
+    replace_all(&m, tok);
+    char *enc = pct_encode(tok);
+    replace_all(&m, enc);
+    size_t n = strlen(m);
+    if (n >= cap) n = cap - 1;
+    memcpy(s, m, n);
+    s[n] = 0;
+    cli_free_secret(enc);
+    cli_free_secret(m);
+    cli_free_secret(tok);
 }
 
 void out_trace(int outgoing, const char *head, size_t len, const char *token, const char *param) {

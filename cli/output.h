@@ -67,6 +67,15 @@ enum { ST_GOOD, ST_INFO, ST_WARN, ST_ERROR, ST_TRACE };
 void out_status(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void out_set_quiet(int quiet);
 
+/* Every status line (out_status) and error (cli_error) is masked for the
+   token fn(user) returns at that moment (NULL: none), as it is and
+   percent-encoded: texts from the server (HTTP status reason, header values,
+   close reasons) may carry it. fn may report errors itself (not masked
+   then). */
+void out_set_secret_source(const char *(*fn)(void *user), void *user);
+/* Replaces the token in s (cap bytes, NUL-terminated) with *** in place. */
+void out_mask_secret(char *s, size_t cap);
+
 /* --- the verbose handshake trace ----------------------------------------- */
 
 /*

@@ -10,16 +10,29 @@
  *
  * --require-csrf is the server half of the double-submit check: the
  * handshake's cookie `csrf_token` and query parameter `csrf` must both be
- * present and equal (compared in constant time), else HTTP 403; then every
- * text message that is JSON must be an object whose property `csrf` equals
- * that token, else the connection is closed with 1008 (policy violation).
+ * present, non-empty and equal (compared in constant time), else HTTP 403;
+ * a cookie or parameter given twice is ambiguous (parsers disagree on which
+ * one counts) and refused with HTTP 400. Then every text message must be a
+ * JSON object whose property `csrf` equals that token, else the connection
+ * is closed with 1008 (policy violation): JSON with a key given twice is
+ * refused for the same reason; text that is not JSON and binary messages
+ * carry no token and are refused too, unless --csrf-allow-non-json.
+ *
+ * --issue-token answers a plain HTTP GET of `/` (a page load, not an
+ * upgrade) from a client without the cookie with a fresh token in
+ * `Set-Cookie: csrf_token=...; Path=/; HttpOnly; SameSite=Strict` (and
+ * Secure over TLS): the remote server that provides the token in the seed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +55,9 @@ typedef struct serve_app {
     int mode;
     int verbose, quiet;
     int require_csrf;
+    int allow_non_json; /* --csrf-allow-non-json: non-JSON text and binary pass */
+    int issue_token;
+    int tls;
     const char *cookie_name, *query_param, *json_property;
     unsigned shutdown_code;
     int shutting_down;
@@ -76,17 +92,55 @@ static int secret_equal(const char *a, size_t alen, const char *b, size_t blen) 
     return CRYPTO_memcmp(da, db, 32) == 0 && alen == blen;
 }
 
+/* How many cookies of this name the Cookie header carries. */
+static int cookie_count(const char *hdr, const char *name) {
+    int n = 0;
+    for (const char *p = hdr; *p;) {
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *v = NULL;
+        size_t vl = 0;
+        /* One pair alone: wsc_cookie_get applies the same rules as for the whole header. */
+        if (wsc_cookie_get(p, len, name, &v, &vl) == 1) n++;
+        p += len;
+        if (*p) p++;
+    }
+    return n;
+}
+
+/* How many query parameters of this (decoded) name the query carries. */
+static int param_count(const char *query, const char *name) {
+    int n = 0;
+    for (const char *p = query; *p;) {
+        size_t len = strcspn(p, "&");
+        char tmp[1];
+        size_t tl = 0;
+        /* WSC_ETOOBIG also means the name matched (the value did not fit). */
+        int r = wsc_query_get(p, len, name, tmp, sizeof tmp, &tl);
+        if (r == 1 || r == WSC_ETOOBIG || r == WSC_EINVAL) n++; /* EINVAL: a bad escape in its value */
+        p += len;
+        if (*p) p++;
+    }
+    return n;
+}
+
 static int on_accept(wsc_server *s, wsc_sconn *c, const wsc_server_request *req, void *user, char *reason,
                      size_t cap) {
     (void)s;
     serve_app *a = user;
     if (!a->require_csrf) return 0;
+    if (cookie_count(req->cookie, a->cookie_name) > 1 || param_count(req->query, a->query_param) > 1) {
+        snprintf(reason, cap, "CSRF check failed: the token is given more than once\n");
+        logf_(a, "refused %s: CSRF token given more than once", req->peer);
+        return 400;
+    }
     const char *cv = NULL;
     size_t cvl = 0;
-    int have_cookie = wsc_cookie_get(req->cookie, strlen(req->cookie), a->cookie_name, &cv, &cvl) == 1;
+    int have_cookie = wsc_cookie_get(req->cookie, strlen(req->cookie), a->cookie_name, &cv, &cvl) == 1 && cvl;
     char qv[4200];
     size_t qvl = 0;
-    int have_query = wsc_query_get(req->query, strlen(req->query), a->query_param, qv, sizeof qv, &qvl) == 1;
+    int have_query =
+        wsc_query_get(req->query, strlen(req->query), a->query_param, qv, sizeof qv, &qvl) == 1 && qvl;
     if (!have_cookie || !have_query) {
         snprintf(reason, cap, "CSRF check failed: the %s is missing\n",
                  !have_cookie && !have_query ? "cookie and the query parameter" : !have_cookie ? "cookie" : "query parameter");
@@ -111,6 +165,40 @@ static int on_accept(wsc_server *s, wsc_sconn *c, const wsc_server_request *req,
     return 0;
 }
 
+/* --issue-token: a page load of / hands a client without the cookie a fresh
+   token (32 random bytes, base64url). The token is built on the stack and
+   wiped; the copy in the response buffer lives until it is written. */
+static int on_http(wsc_server *s, const wsc_server_request *req, void *user, wsc_buf *response) {
+    (void)s;
+    serve_app *a = user;
+    if (!a->issue_token || strcmp(req->path, "/") != 0) return 0;
+    const char *cv = NULL;
+    size_t cvl = 0;
+    if (wsc_cookie_get(req->cookie, strlen(req->cookie), a->cookie_name, &cv, &cvl) == 1 && cvl) {
+        logf_(a, "%s already has a token: none issued", req->peer);
+        return wsc_http_error_response(200, NULL, "you already have a token\n", NULL, 0, response, NULL) == WSC_OK
+                   ? 1 : -1;
+    }
+    unsigned char raw[32];
+    char tok[64], cookie[200];
+    if (RAND_bytes(raw, sizeof raw) != 1) return -1;
+    int n = EVP_EncodeBlock((unsigned char *)tok, raw, sizeof raw);
+    while (n > 0 && tok[n - 1] == '=') n--;
+    tok[n] = '\0';
+    for (int i = 0; i < n; i++) tok[i] = tok[i] == '+' ? '-' : tok[i] == '/' ? '_' : tok[i];
+    snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", a->cookie_name, tok,
+             a->tls ? "; Secure" : "");
+    wsc_header h[2] = {{wsc_span_str("Set-Cookie"), wsc_span_str(cookie)},
+                       {wsc_span_str("Cache-Control"), wsc_span_str("no-store")}};
+    int rc = wsc_http_error_response(200, NULL, "token issued in the cookie; connect with it\n", h, 2, response,
+                                     NULL);
+    OPENSSL_cleanse(raw, sizeof raw);
+    OPENSSL_cleanse(tok, sizeof tok);
+    OPENSSL_cleanse(cookie, sizeof cookie);
+    logf_(a, "issued a token to %s", req->peer);
+    return rc == WSC_OK ? 1 : -1;
+}
+
 static void on_open(wsc_server *s, wsc_sconn *c, const wsc_server_event *ev, void *user) {
     (void)s;
     (void)ev;
@@ -132,12 +220,16 @@ static void send_one(wsc_sconn *c, void *arg) {
     else wsc_sconn_send_text(c, (const char *)b->data, b->len);
 }
 
-/* require-csrf: a JSON text message must carry the connection's token. */
+/* require-csrf: a text message must be a JSON object carrying the
+   connection's token; a key given twice is ambiguous (JSON parsers differ
+   on which value counts) and refused whatever the key. */
 static int csrf_ok(serve_app *a, wsc_sconn *c, const wsc_server_event *ev) {
     conn_state *st = wsc_sconn_get_user(c);
-    if (!a->require_csrf || ev->binary || !st) return 1;
-    json_t *j = json_loadb((const char *)ev->data, ev->len, JSON_DECODE_ANY, NULL);
-    if (!j) return 1; /* not a JSON message */
+    if (!a->require_csrf || !st) return 1;
+    if (ev->binary) return a->allow_non_json;
+    json_error_t jerr;
+    json_t *j = json_loadb((const char *)ev->data, ev->len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+    if (!j) return json_error_code(&jerr) == json_error_duplicate_key ? 0 : a->allow_non_json;
     int ok = 0;
     if (json_is_object(j)) {
         json_t *p = json_object_get(j, a->json_property);
@@ -250,6 +342,11 @@ static void serve_usage(FILE *f) {
           "  --sink                 read and discard messages\n"
           "  --require-csrf         double-submit check: cookie csrf_token == query csrf,\n"
           "                         and every JSON message's csrf property == that token\n"
+          "                         (empty, or given twice: refused; text that is not\n"
+          "                         JSON and binary messages: closed with 1008)\n"
+          "  --csrf-allow-non-json  let text that is not JSON and binary messages pass\n"
+          "  --issue-token          GET / (a page, not an upgrade) without the cookie sets\n"
+          "                         a fresh token cookie (HttpOnly, SameSite=Strict)\n"
           "  --csrf-cookie NAME     cookie name (default csrf_token)\n"
           "  --csrf-param NAME      query parameter (default csrf)\n"
           "  --csrf-property NAME   JSON property (default csrf)\n"
@@ -259,6 +356,15 @@ static void serve_usage(FILE *f) {
           "  --no-deflate           do not accept permessage-deflate\n"
           "  --max-message-size N   largest message accepted (default 64 MiB)\n"
           "  --max-connections N    refuse more with 503 (default 100000)\n"
+          "  --memory-budget SIZE   bytes buffered for all connections together\n"
+          "                         (K/M/G suffixes; default: a quarter of RAM, 64M-1G;\n"
+          "                         over it: 1009 for a message, 1008 for a send)\n"
+          "  --message-memory SIZE  most one message being received may hold (default:\n"
+          "                         a quarter of the budget; then 1009)\n"
+          "  --message-timeout SEC  longest an unfinished message may be held (default 60;\n"
+          "                         then 1008)\n"
+          "  --idle-timeout SEC     close connections silent this long with 1001 (default: never)\n"
+          "  --max-per-address N    connections at once from one IP address (default: no limit)\n"
           "  --shutdown-code CODE   close code sent on SIGINT/SIGTERM (default 1001;\n"
           "                         SIGHUP always uses 1012 service restart)\n"
           "  --lifetime SECONDS     shut down by itself after this long\n"
@@ -283,7 +389,7 @@ int wsc_cmd_serve(int argc, char **argv) {
     double lifetime = 0;
     enum {
         O_HOST = 256, O_PORT, O_UNIX, O_ECHO, O_BCAST, O_SINK, O_CSRF, O_CCOOKIE, O_CPARAM, O_CPROP, O_CERT, O_KEY,
-        O_NODEFL, O_MAXMSG, O_MAXCONN, O_SHUT, O_LIFE, O_LEAN
+        O_NODEFL, O_MAXMSG, O_MAXCONN, O_SHUT, O_LIFE, O_LEAN, O_BUDGET, O_MSGTO, O_IDLETO, O_PERADDR, O_MSGMEM, O_NONJSON, O_ISSUE
     };
     static const struct option longopts[] = {
         {"host", required_argument, 0, O_HOST}, {"port", required_argument, 0, O_PORT},
@@ -295,7 +401,10 @@ int wsc_cmd_serve(int argc, char **argv) {
         {"protocol", required_argument, 0, 'p'}, {"no-deflate", no_argument, 0, O_NODEFL},
         {"max-message-size", required_argument, 0, O_MAXMSG}, {"max-connections", required_argument, 0, O_MAXCONN},
         {"shutdown-code", required_argument, 0, O_SHUT}, {"lifetime", required_argument, 0, O_LIFE},
-        {"lean", no_argument, 0, O_LEAN}, {"verbose", no_argument, 0, 'v'},
+        {"lean", no_argument, 0, O_LEAN}, {"memory-budget", required_argument, 0, O_BUDGET},
+        {"message-timeout", required_argument, 0, O_MSGTO}, {"idle-timeout", required_argument, 0, O_IDLETO},
+        {"max-per-address", required_argument, 0, O_PERADDR}, {"message-memory", required_argument, 0, O_MSGMEM},
+        {"csrf-allow-non-json", no_argument, 0, O_NONJSON}, {"issue-token", no_argument, 0, O_ISSUE}, {"verbose", no_argument, 0, 'v'},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
     int ch;
@@ -317,6 +426,8 @@ int wsc_cmd_serve(int argc, char **argv) {
         case O_BCAST: a.mode = M_BROADCAST; break;
         case O_SINK: a.mode = M_SINK; break;
         case O_CSRF: a.require_csrf = 1; break;
+        case O_NONJSON: a.allow_non_json = 1; break;
+        case O_ISSUE: a.issue_token = 1; break;
         case O_CCOOKIE: a.cookie_name = optarg; break;
         case O_CPARAM: a.query_param = optarg; break;
         case O_CPROP: a.json_property = optarg; break;
@@ -342,6 +453,30 @@ int wsc_cmd_serve(int argc, char **argv) {
             break;
         }
         case O_LIFE: lifetime = strtod(optarg, &end); break;
+        case O_BUDGET:
+        case O_MSGMEM: {
+            unsigned long long v = strtoull(optarg, &end, 10);
+            unsigned sh = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+                        : *end == 'G' || *end == 'g' ? 30 : 0;
+            if (sh) end++;
+            if (end == optarg || v == 0 || v > (UINT64_MAX >> sh)) {
+                fprintf(stderr, "wsc serve: bad size '%s'\n", optarg);
+                return 2;
+            }
+            *(ch == O_BUDGET ? &o.memory_budget : &o.message_memory_max) = (uint64_t)v << sh;
+            break;
+        }
+        case O_MSGTO:
+        case O_IDLETO: {
+            double sec = strtod(optarg, &end);
+            if (end == optarg || !(sec > 0) || sec > 4e6) {
+                fprintf(stderr, "wsc serve: bad timeout '%s'\n", optarg);
+                return 2;
+            }
+            *(ch == O_MSGTO ? &o.message_timeout_ms : &o.idle_timeout_ms) = (unsigned)(sec * 1000 + 0.5);
+            break;
+        }
+        case O_PERADDR: o.max_per_address = (unsigned)strtoul(optarg, &end, 10); break;
         case O_LEAN:
             o.no_deflate = 1;
             a.quiet = 1;
@@ -363,12 +498,24 @@ int wsc_cmd_serve(int argc, char **argv) {
     protos[nprotos] = NULL;
     if (nprotos) o.protocols = protos;
     o.on_accept = on_accept;
+    o.on_http = on_http;
+    a.tls = o.tls_cert != NULL;
     o.on_open = on_open;
     o.on_message = on_message;
     o.on_close = on_close;
     o.on_error = on_error;
     o.user = &a;
     signal(SIGPIPE, SIG_IGN);
+#ifdef __GLIBC__
+    /* The memory budget counts buffer capacities; for resident memory to
+       follow it, big buffers must go back to the system when freed. glibc
+       raises its mmap threshold after each free of a mapped block (up to
+       32 MiB), after which message buffers come from the heap, are copied
+       when they grow and stay resident once freed (measured: 145 MiB peak
+       for a 64 MiB budget). A fixed threshold keeps every buffer over
+       128 KiB mapped: freed at once, grown by mremap without a copy. */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
     /* As many sockets as the hard limit allows (benchmarks open 20000+). */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {

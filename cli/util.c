@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "util.h"
+#include "output.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,6 +26,7 @@ static void verror(const char *fmt, va_list ap, const char *suffix) {
     /* One line: never let a message (e.g. from a server) break it. */
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r') *p = ' ';
+    out_mask_secret(msg, sizeof msg); /* server texts may carry the token */
     fflush(stdout);
     if (g_colors.err)
         fprintf(stderr, C_RED "wsc: %s%s" C_RESET "\n", msg, suffix);

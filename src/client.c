@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "secret.h" /* the token lives in memory kept out of core dumps */
 #include "io/loop_internal.h"
 #include "io/transport.h"
 #include "json/client_json.h"
@@ -168,7 +169,7 @@ static int token_expired(wsc_client *c);
    Store failures are reported and the connection goes ahead without one.
    Returns non-zero if the client was freed by a callback. */
 static int load_token(wsc_client *c) {
-    wipe_free(c->token_cur);
+    wsc__secret_free(c->token_cur);
     c->token_cur = NULL;
     if (c->token_mem && c->token_mem_expires && c->token_mem_expires <= time(NULL)) {
         wipe_free(c->token_mem); /* expired (Set-Cookie's Expires/Max-Age) */
@@ -177,13 +178,13 @@ static int load_token(wsc_client *c) {
         if (c->o.no_store || c->o.token) return 0;
     }
     if (c->token_mem) {
-        c->token_cur = wsc__strdup(c->token_mem);
+        c->token_cur = wsc__secret_strdup(c->token_mem);
         return 0;
     }
     if (c->o.no_store) return 0;
     wsc_error err;
     if (!c->store) {
-        c->store = wsc_store_open(c->store_path, &err);
+        c->store = wsc_store_open_lazy(c->store_path, &err); /* reading creates no file */
         if (!c->store) return emit_error(c, WSC_ESTORE, err.message);
     }
     char *v = NULL;
@@ -203,7 +204,7 @@ static int load_token(wsc_client *c) {
         v = NULL;
     }
     if (v) {
-        c->token_cur = wsc__strdup(v);
+        c->token_cur = wsc__secret_strdup(v);
         wsc_store_free(v);
     }
     return 0;
@@ -1027,7 +1028,7 @@ wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_opt
             wsc__seterr(err, WSC_EINVAL, "the CSRF token contains characters that cannot be sent in a cookie");
             goto fail;
         }
-        if (!(c->token_mem = wsc__strdup(opts->token))) {
+        if (!(c->token_mem = wsc__secret_strdup(opts->token))) {
             wsc__seterr(err, WSC_ENOMEM, "out of memory");
             goto fail;
         }
@@ -1064,8 +1065,8 @@ static void really_free(wsc_client *c) {
     wsc__msgq_clear(&c->q);
     wsc__delivery_free(&c->d);
     if (c->store) wsc_store_close(c->store);
-    wipe_free(c->token_mem);
-    wipe_free(c->token_cur);
+    wsc__secret_free(c->token_mem);
+    wsc__secret_free(c->token_cur);
     free_config(c);
     wsc__listeners_free(&c->ls);
     wsc__cj_free(&c->cj);
@@ -1164,11 +1165,11 @@ int wsc_client_set_csrf(wsc_client *c, const char *token, wsc_error *err) {
         return wsc__seterr(err, WSC_EINVAL, "the CSRF token contains characters that cannot be sent in a cookie");
     if (c->token_mem || c->o.no_store) {
         char *t = NULL;
-        if (token && !(t = wsc__strdup(token))) return wsc__seterr(err, WSC_ENOMEM, "out of memory");
-        wipe_free(c->token_mem);
+        if (token && !(t = wsc__secret_strdup(token))) return wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        wsc__secret_free(c->token_mem);
         c->token_mem = t;
-        wipe_free(c->token_cur);
-        c->token_cur = t ? wsc__strdup(t) : NULL;
+        wsc__secret_free(c->token_cur);
+        c->token_cur = t ? wsc__secret_strdup(t) : NULL;
         return WSC_OK;
     }
     if (!c->store) {
@@ -1178,8 +1179,8 @@ int wsc_client_set_csrf(wsc_client *c, const char *token, wsc_error *err) {
     int rc = token ? wsc_store_set(c->store, c->origin, c->token_key, token, err)
                    : wsc_store_delete(c->store, c->origin, c->token_key, err);
     if (rc) return rc;
-    wipe_free(c->token_cur);
-    c->token_cur = token ? wsc__strdup(token) : NULL;
+    wsc__secret_free(c->token_cur);
+    c->token_cur = token ? wsc__secret_strdup(token) : NULL;
     return WSC_OK;
 }
 

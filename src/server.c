@@ -25,55 +25,13 @@
 
 #include "compat/compat.h"
 #include "internal.h"
+#include "server_internal.h"
 #include "io/loop_internal.h"
 #include "io/transport.h"
 #include "wsc/http.h"
 #include "wsc/proto.h"
 #include "wsc/server.h"
 #include "wsc/ws.h"
-
-enum sphase { S_TLS, S_HTTP, S_REJECT, S_OPEN, S_CLOSING, S_DONE };
-
-struct wsc_sconn {
-    wsc_server *srv;
-    wsc_sconn *prev, *next;
-    wsc_watch watch;
-    wsc_timer timer;
-    wsc__defer flush;
-    wsc_tx tx;
-    wsc_proto *proto;
-    wsc_buf in;  /* request head (handshake only) */
-    wsc_buf out;
-    size_t last_len;
-    uint64_t buffered;
-    uint8_t phase;
-    uint8_t depth;
-    uint8_t freed;
-    uint8_t got_close;
-    uint8_t failed;
-    uint8_t counted; /* included in the server's open count */
-    unsigned close_code;
-    char *close_reason;
-    char *protocol;
-    char *extensions;
-    char peer[64];
-    void *user;
-};
-
-struct wsc_server {
-    wsc_loop *loop;
-    wsc_watch lwatch;
-    int lfd;
-    uint16_t port;
-    char *unix_path;
-    SSL_CTX *tls;
-    wsc_server_options o;
-    char **protocols;
-    wsc_sconn *conns;
-    size_t nconns, nopen;
-    int depth;
-    int freed;
-};
 
 static void conn_finish(wsc_sconn *c, unsigned code, int clean);
 static void conn_really_free(wsc_sconn *c);
@@ -109,6 +67,7 @@ static void enter(wsc_sconn *c) {
     c->depth++;
     c->srv->depth++;
 }
+void wsc__sconn_enter(wsc_sconn *c) { enter(c); }
 
 static void server_really_free(wsc_server *s);
 
@@ -119,6 +78,7 @@ static void leave(wsc_sconn *c) {
     if (c->depth == 0 && c->freed) conn_really_free(c);
     if (s->depth == 0 && s->freed) server_really_free(s);
 }
+void wsc__sconn_leave(wsc_sconn *c) { leave(c); }
 
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
@@ -139,6 +99,7 @@ static void conn_write(wsc_sconn *c) {
     }
     if (!wsc_buf_pending(&c->out)) {
         wsc_buf_free(&c->out);
+        wsc__srv_charge(c);
         c->buffered = 0;
         /* A refusal, a failure, or a finished closing handshake: all said,
            the server closes TCP first. */
@@ -171,6 +132,7 @@ static void conn_update(wsc_sconn *c) {
 static int flush_proto(wsc_sconn *c) {
     if (!wsc_proto_want_flush(c->proto)) return WSC_OK;
     int rc = wsc_proto_flush(c->proto, &c->out);
+    wsc__srv_charge(c);
     if (rc == WSC_OK) schedule(c);
     return rc;
 }
@@ -184,6 +146,7 @@ static void conn_finish(wsc_sconn *c, unsigned code, int clean) {
     int was_open = c->counted;
     c->phase = S_DONE;
     wsc_timer_stop(&c->timer);
+    if (c->deadline_on) wsc_timer_stop(&c->deadline);
     wsc__defer_cancel(c->srv->loop, &c->flush);
     wsc__watch_stop(&c->watch);
     wsc__tx_close(&c->tx);
@@ -277,6 +240,13 @@ static int feed(wsc_sconn *c, uint8_t *data, size_t len) {
         }
         if (c->phase == S_DONE) return 1;
     }
+    /* Every event was handled: let the core release a delivered message's
+       storage now rather than on the next read (an idle connection holds
+       none, and the budget and message deadline see it go). */
+    size_t none;
+    wsc_event ev;
+    wsc_proto_recv(c->proto, NULL, 0, &none, &ev);
+    if (c->rx_held == 0 && c->deadline_on) wsc__srv_deadline_arm(c);
     return 0;
 }
 
@@ -296,6 +266,7 @@ static void read_open(wsc_sconn *c) {
             conn_finish(c, c->got_close ? c->close_code : 1006, clean);
             return;
         }
+        c->last_rx = wsc_loop_now(c->srv->loop);
         if (feed(c, buf, (size_t)n)) return;
         if ((size_t)n < WSC_LOOP_SCRATCH && !c->tx.eof) return;
     }
@@ -307,22 +278,67 @@ static void read_open(wsc_sconn *c) {
 
 static void reject(wsc_sconn *c, int status, const char *body, const wsc_header *extra, size_t nextra) {
     wsc_buf_free(&c->out);
+    wsc_buf_free(&c->in);
+    wsc__srv_charge(c);
     if (wsc_http_error_response(status, NULL, body, extra, nextra, &c->out, NULL) != WSC_OK) {
         conn_finish(c, 1006, 0);
         return;
     }
-    wsc_buf_free(&c->in);
+    wsc__srv_charge(c);
     c->phase = S_REJECT;
     conn_write(c);
 }
 
 static char *spandup(wsc_span sp) { return wsc__strndup(sp.ptr ? sp.ptr : "", sp.ptr ? sp.len : 0); }
 
+/* A request without an Upgrade header: the plain-HTTP hook may answer it.
+   Returns non-zero if it did (the answer is being sent). */
+static int plain_http(wsc_sconn *c, const wsc_http_request *rq, const wsc_ws_request_info *info) {
+    wsc_server *s = c->srv;
+    if (!s->o.on_http) return 0;
+    for (size_t i = 0; i < rq->n_headers; i++)
+        if (rq->headers[i].name.len == 7 && strncasecmp(rq->headers[i].name.ptr, "Upgrade", 7) == 0) return 0;
+    char *target = spandup((wsc_span){rq->target.ptr, rq->target.len});
+    char *path = spandup(info->path), *query = spandup(info->query), *cookie = spandup(info->cookie);
+    char *origin = spandup(info->origin);
+    int answered = -1;
+    wsc_buf resp = {0};
+    if (target && path && query && cookie && origin) {
+        wsc_server_request req = {target, path, query, cookie, origin, "", c->peer};
+        enter(c);
+        answered = s->o.on_http(s, &req, s->o.user, &resp);
+        c->depth--;
+        s->depth--; /* leave() without the deferred free: handshake()'s caller does it */
+    }
+    wsc__free(target);
+    wsc__free(path);
+    wsc__free(query);
+    wsc__free(cookie);
+    wsc__free(origin);
+    if (c->freed || s->freed || answered == 0) {
+        wsc_buf_free(&resp);
+        return c->freed || s->freed;
+    }
+    if (answered < 0 || !resp.len) {
+        wsc_buf_free(&resp);
+        reject(c, 500, "internal error", NULL, 0);
+        return 1;
+    }
+    wsc_buf_free(&c->out);
+    wsc_buf_free(&c->in);
+    c->out = resp;
+    wsc__srv_charge(c);
+    c->phase = S_REJECT;
+    conn_write(c);
+    return 1;
+}
+
 static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
     wsc_server *s = c->srv;
     wsc_ws_request_info info;
     wsc_error err;
     if (wsc_handshake_check_request(rq, &info, &err) != WSC_OK) {
+        if (info.status != 405 && plain_http(c, rq, &info)) return;
         wsc_header h[1];
         size_t nh = 0;
         if (info.status == 426) {
@@ -419,6 +435,8 @@ static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
     pc.deflate = pmd.enabled ? &pmd : NULL;
     pc.deflate_threshold = s->o.deflate_threshold;
     pc.deflate_mem_level = s->o.deflate_mem_level;
+    pc.rx_mem = wsc__srv_rx_mem;
+    pc.rx_mem_user = c;
     c->proto = wsc_proto_new(&pc, &err);
     c->protocol = spandup(chosen);
     c->extensions = wsc__strndup(extv.data ? (const char *)extv.data : "", extv.len);
@@ -430,11 +448,14 @@ static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
         return;
     }
     wsc_buf_free(&extv);
+    wsc__srv_charge(c);
     /* Bytes after the head (early frames) stay for the protocol. */
     wsc_timer_stop(&c->timer);
     c->phase = S_OPEN;
     c->counted = 1;
     s->nopen++;
+    c->last_rx = wsc_loop_now(s->loop);
+    wsc__srv_deadline_arm(c);
     schedule(c);
     wsc_server_event ev = {0};
     ev.type = WSC_SRV_OPEN;
@@ -444,10 +465,15 @@ static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
 static void read_http(wsc_sconn *c) {
     size_t maxh = c->srv->o.max_header_size ? c->srv->o.max_header_size : WSC_HTTP_DEFAULT_MAX_HEADER_BYTES;
     for (;;) {
+        if (c->in.cap - c->in.len < 2048 && !wsc__srv_fits(c->srv, c->in.cap + 2048)) {
+            reject(c, 503, "server memory budget exhausted", NULL, 0);
+            return;
+        }
         if (wsc_buf_reserve(&c->in, 2048)) {
             conn_finish(c, 1006, 0);
             return;
         }
+        wsc__srv_charge(c);
         wsc_error err;
         long n = wsc__tx_read(&c->tx, c->in.data + c->in.len, c->in.cap - c->in.len, &err);
         if (n == WSC_EAGAIN) return;
@@ -472,6 +498,7 @@ static void read_http(wsc_sconn *c) {
             if (feed(c, c->in.data + hl, extra)) return;
         }
         wsc_buf_free(&c->in);
+        wsc__srv_charge(c);
         conn_update(c);
         return;
     }
@@ -513,6 +540,7 @@ static void on_conn_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, vo
 static void conn_really_free(wsc_sconn *c) {
     wsc_server *s = c->srv;
     wsc_timer_stop(&c->timer);
+    if (c->deadline_on) wsc_timer_stop(&c->deadline);
     wsc__defer_cancel(s->loop, &c->flush);
     wsc__watch_stop(&c->watch);
     wsc__tx_close(&c->tx);
@@ -521,7 +549,8 @@ static void conn_really_free(wsc_sconn *c) {
     else s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
-    wsc_proto_free(c->proto);
+    wsc_proto_free(c->proto); /* releases its charged storage (rx_mem hook) */
+    wsc__srv_uncharge(c);
     wsc_buf_free(&c->in);
     wsc_buf_free(&c->out);
     wsc__free(c->close_reason);
@@ -558,14 +587,22 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
                 inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
                 port = ntohs(a->sin_port);
                 snprintf(c->peer, sizeof c->peer, "%s:%u", host, port);
+                c->addr_len = (uint8_t)strlen(host);
             } else {
                 struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
                 inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
                 port = ntohs(a->sin6_port);
                 snprintf(c->peer, sizeof c->peer, "[%s]:%u", host, port);
+                c->addr_len = (uint8_t)(strlen(host) + 2);
             }
         } else {
             snprintf(c->peer, sizeof c->peer, "unix");
+            c->addr_len = 4;
+        }
+        if (wsc__srv_address_full(s, c)) { /* nothing read or written: just closed */
+            close(fd);
+            wsc__free(c);
+            continue;
         }
         wsc__watch_init(&c->watch, s->loop, on_conn_io, c);
         wsc__timer_init(&c->timer, s->loop, on_timer, c);
@@ -630,6 +667,7 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
     s->loop = loop;
     s->o = *opts;
     s->lfd = -1;
+    s->budget = opts->memory_budget ? opts->memory_budget : wsc_server_default_budget();
     if (dupv(&s->protocols, opts->protocols)) {
         wsc__seterr(err, WSC_ENOMEM, "out of memory");
         goto fail;
@@ -747,8 +785,18 @@ static int sconn_send(wsc_sconn *c, unsigned op, const void *data, size_t len) {
     if (c->phase != S_OPEN) return op == WSC_OP_TEXT && !wsc_utf8_valid(data, len) ? WSC_EUTF8 : WSC_ECLOSED;
     size_t maxb = c->srv->o.max_buffered ? c->srv->o.max_buffered : (size_t)256 * 1024 * 1024;
     if (c->buffered + len > maxb) return WSC_ETOOBIG;
+    size_t wire = wsc_proto_wire_size(c->proto, len);
+    if (c->out.cap - c->out.len < wire && !wsc__srv_fits(c->srv, wire)) {
+        /* The peer makes the server hold more than the budget allows (it
+           does not read what it is sent): refuse, and close it (1008). */
+        if (op == WSC_OP_TEXT && !wsc_utf8_valid(data, len)) return WSC_EUTF8;
+        c->failed = 1;
+        wsc_sconn_close(c, 1008, "send buffer over the server's memory budget");
+        return WSC_ETOOBIG;
+    }
     size_t before = c->out.len;
     int rc = wsc_proto_send(c->proto, op, data, len, &c->out);
+    wsc__srv_charge(c);
     if (rc) return rc;
     c->buffered += c->out.len - before;
     schedule(c);
@@ -763,6 +811,7 @@ int wsc_sconn_send_binary(wsc_sconn *c, const void *data, size_t len) {
 int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len) {
     if (!c || c->phase != S_OPEN) return WSC_ECLOSED;
     int rc = wsc_proto_ping(c->proto, data, len, &c->out);
+    wsc__srv_charge(c);
     if (rc == WSC_OK) schedule(c);
     return rc;
 }
@@ -771,6 +820,7 @@ int wsc_sconn_close(wsc_sconn *c, unsigned code, const char *reason) {
     if (!c) return WSC_EINVAL;
     if (c->phase != S_OPEN) return WSC_OK;
     int rc = wsc_proto_close(c->proto, code, reason, reason ? strlen(reason) : 0, &c->out);
+    wsc__srv_charge(c);
     if (rc) return rc;
     start_closing(c);
     schedule(c);

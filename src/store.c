@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "internal.h"
+#include "secret.h"
 #include "wsc/store.h"
 
 #ifndef PATH_MAX
@@ -257,6 +258,16 @@ static int open_dir(char *dir, int absolute, wsc_error *err) {
                                 shown(dir, sp), oserr(mk, eb, sizeof eb));
             }
         }
+        /* As ssh does for its keys: a directory that others may write to
+           lets them replace the store (sticky ones, like /tmp, do not). */
+        struct stat dst;
+        if (nfd >= 0 && fstat(nfd, &dst) == 0 && (dst.st_mode & 022) && !(dst.st_mode & S_ISVTX)) {
+            wsc__seterr(err, WSC_ESTORE,
+                        "refusing to use token store directory %s: it is writable by %s (chmod go-w %s)",
+                        shown(dir, sp), (dst.st_mode & 002) ? "others" : "its group", sp);
+            close(nfd);
+            nfd = -1;
+        }
         if (end) *end = saved;
         close(dfd);
         if (nfd < 0) return -1;
@@ -320,6 +331,12 @@ static int prepare_file(const char *path, struct stat *id, wsc_error *err) {
                          oserr(e, eb, sizeof eb));
     } else if (!S_ISREG(st.st_mode)) {
         rc = wsc__seterr(err, WSC_ESTORE, "token store %s is not a regular file", sp);
+    } else if (!created && (st.st_mode & 022)) {
+        /* Someone else may have written to it: its tokens cannot be trusted
+           (readable only: tightened below). */
+        rc = wsc__seterr(err, WSC_ESTORE,
+                         "refusing to use token store %s: it is writable by %s (chmod 600 %s)", sp,
+                         (st.st_mode & 002) ? "others" : "its group", sp);
     } else if ((created && (st.st_mode & 07777) != 0600) ||
                (!created && (st.st_mode & 077) != 0 && st.st_uid == geteuid())) {
         /* Created: the umask may have taken bits away. Existing and ours:
@@ -516,17 +533,51 @@ static int env_busy_ms(void) {
 /* ------------------------------------------------------------------------ */
 /* public API                                                               */
 
-void wsc_store_close(wsc_store *s) {
-    if (!s) return;
+/* Finalises the statements and closes the database (the handle stays). */
+static void close_db(wsc_store *s) {
     sqlite3_stmt *all[] = {s->st_get,   s->st_set,    s->st_del,     s->st_list,
                            s->st_begin, s->st_commit, s->st_rollback};
     for (size_t i = 0; i < WSC_ARRAY_LEN(all); i++) sqlite3_finalize(all[i]);
     if (s->db) sqlite3_close(s->db);
+    s->db = NULL;
+    s->st_get = s->st_set = s->st_del = s->st_list = NULL;
+    s->st_begin = s->st_commit = s->st_rollback = NULL;
+}
+
+void wsc_store_close(wsc_store *s) {
+    if (!s) return;
+    close_db(s);
     wsc__free(s->path);
     wsc__free(s);
 }
 
-wsc_store *wsc_store_open(const char *path, wsc_error *err) {
+static int open_db(wsc_store *s, wsc_error *err);
+
+/* Nothing at the path yet (not even a dangling link): the file is created
+   by the first write, so that reading creates nothing. */
+static int absent(const char *path) {
+    struct stat st;
+    return lstat(path, &st) != 0 && errno == ENOENT;
+}
+
+/* The database for a read: opened now if the file appeared since (another
+   process wrote a token). Returns 0 (s->db set), 1 (still no file: nothing
+   stored) or an error. */
+static int ready_to_read(wsc_store *s, wsc_error *err) {
+    if (s->db) return 0;
+    if (absent(s->path)) return 1;
+    return open_db(s, err);
+}
+
+/* The database for a write: created now if there is none. */
+static int ready_to_write(wsc_store *s, wsc_error *err) { return s->db ? 0 : open_db(s, err); }
+
+static wsc_store *store_open(const char *path, int lazy, wsc_error *err);
+
+wsc_store *wsc_store_open(const char *path, wsc_error *err) { return store_open(path, 0, err); }
+wsc_store *wsc_store_open_lazy(const char *path, wsc_error *err) { return store_open(path, 1, err); }
+
+static wsc_store *store_open(const char *path, int lazy, wsc_error *err) {
     char defpath[PATH_MAX], sp[SHOWN_MAX + 1];
     if (!path) {
         path = wsc_store_default_path(defpath, sizeof defpath);
@@ -558,7 +609,22 @@ wsc_store *wsc_store_open(const char *path, wsc_error *err) {
         return NULL;
     }
     s->busy_ms = env_busy_ms();
+    if (!(lazy && absent(path)) && open_db(s, err) != WSC_OK) {
+        wsc_store_close(s);
+        return NULL;
+    }
+    if (err) {
+        err->code = WSC_OK;
+        err->message[0] = '\0';
+    }
+    return s;
+}
 
+/* Creates or opens the file at s->path and the database in it. On failure
+   nothing is left open (s->db NULL). */
+static int open_db(wsc_store *s, wsc_error *err) {
+    const char *path = s->path;
+    char sp[SHOWN_MAX + 1];
     struct stat id, now;
     memset(&id, 0, sizeof id);
     if (prepare_file(path, &id, err) != WSC_OK) goto fail;
@@ -631,15 +697,11 @@ wsc_store *wsc_store_open(const char *path, wsc_error *err) {
         goto fail;
     }
     if (setup_schema(s, err) != WSC_OK || prepare_all(s, err) != WSC_OK) goto fail;
-    if (err) {
-        err->code = WSC_OK;
-        err->message[0] = '\0';
-    }
-    return s;
+    return WSC_OK;
 
 fail:
-    wsc_store_close(s);
-    return NULL;
+    close_db(s);
+    return err && err->code ? err->code : WSC_ESTORE;
 }
 
 const char *wsc_store_path(const wsc_store *s) { return s ? s->path : NULL; }
@@ -647,7 +709,7 @@ const char *wsc_store_path(const wsc_store *s) { return s ? s->path : NULL; }
 int wsc_store_set_busy_timeout(wsc_store *s, int ms) {
     if (!s || ms < 0 || ms > WSC_STORE_BUSY_MS_MAX) return WSC_EINVAL;
     s->busy_ms = ms;
-    sqlite3_busy_timeout(s->db, ms);
+    if (s->db) sqlite3_busy_timeout(s->db, ms); /* else: set when the file is opened */
     return WSC_OK;
 }
 
@@ -659,6 +721,7 @@ int wsc_store_get(wsc_store *s, const char *origin, const char *key, char **valu
     int r = check_origin_key(origin, &key, err);
     if (r) return r;
 
+    if ((r = ready_to_read(s, err)) != 0) return r == 1 ? WSC_OK : r;
     sqlite3_stmt *st = s->st_get;
     sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -675,7 +738,7 @@ int wsc_store_get(wsc_store *s, const char *origin, const char *key, char **valu
                             "token store %s holds an invalid token for this origin and key "
                             "(edited by hand?)",
                             shown(s->path, sp));
-        } else if (!(*value = wsc__strndup(v, (size_t)n))) {
+        } else if (!(*value = wsc__secret_strdup((const char *)v))) { /* out of core dumps */
             r = wsc__seterr(err, WSC_ENOMEM, "out of memory");
         }
     } else if (rc != SQLITE_DONE) {
@@ -716,6 +779,7 @@ int wsc_store_set(wsc_store *s, const char *origin, const char *key, const char 
     const char *why = token_problem(value, n);
     if (why) return wsc__seterr(err, WSC_EINVAL, "%s", why);
 
+    if ((r = ready_to_write(s, err)) != 0) return r;
     sqlite3_stmt *st = s->st_set;
     sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -728,6 +792,7 @@ int wsc_store_delete(wsc_store *s, const char *origin, const char *key, wsc_erro
     if (!s) return wsc__seterr(err, WSC_EINVAL, "token store handle is NULL");
     int r = check_origin_key(origin, &key, err);
     if (r) return r;
+    if ((r = ready_to_read(s, err)) != 0) return r == 1 ? WSC_OK : r; /* nothing to delete */
     sqlite3_stmt *st = s->st_del;
     sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -749,7 +814,8 @@ int wsc_store_list(wsc_store *s, const char *origin, wsc_store_list_fn fn, void 
     }
     struct entry *ents = NULL;
     size_t count = 0, cap = 0;
-    int r = WSC_OK, rc;
+    int r = ready_to_read(s, err), rc;
+    if (r) return r == 1 ? WSC_OK : r;
     sqlite3_stmt *st = s->st_list;
     if (origin) sqlite3_bind_text(st, 1, origin, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -787,8 +853,4 @@ int wsc_store_list(wsc_store *s, const char *origin, wsc_store_list_fn fn, void 
     return r;
 }
 
-void wsc_store_free(char *value) {
-    if (!value) return;
-    OPENSSL_cleanse(value, strlen(value));
-    wsc__free(value);
-}
+void wsc_store_free(char *value) { wsc__secret_free(value); /* wipes */ }

@@ -171,6 +171,19 @@ typedef struct wsc_proto_config {
     size_t deflate_threshold;
     /* zlib memLevel for compression, 1..9; 0: 8. */
     int deflate_mem_level;
+    /* Receive-memory accounting, for an application that bounds the memory
+       of many endpoints together (wsc_server's memory budget). When set,
+       rx_mem(rx_mem_user, delta) is told every change in the size of the
+       receive storage (the reassembly buffer, which also holds inflated
+       output): delta > 0 right after it grew (for plain payload, before any
+       byte of the new room is written; inflated output is counted after the
+       inflate step that produced it, at most one input chunk's output),
+       delta < 0 once storage was released (also from wsc_proto_free). A
+       non-zero return refuses a growth: the storage is freed and the
+       connection fails with 1009 (wsc_proto_recv returns WSC_ETOOBIG).
+       NULL: no accounting, no cost. */
+    int (*rx_mem)(void *user, long long delta);
+    void *rx_mem_user;
     uint64_t reserved[8]; /* zero (else WSC_EINVAL); future fields come from here: abi/README.md */
 } wsc_proto_config;
 

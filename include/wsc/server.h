@@ -74,6 +74,16 @@ typedef struct wsc_server_request {
 typedef int (*wsc_server_accept_fn)(wsc_server *s, wsc_sconn *c, const wsc_server_request *req, void *user,
                                     char *reason, size_t reason_cap);
 
+/*
+ * The plain-HTTP hook: called for a request that is not a WebSocket upgrade
+ * (no Upgrade header), e.g. a browser's page load. It may append a complete
+ * HTTP response to `response` (wsc_http_error_response() builds one with any
+ * status, headers and body) and return 1: the server sends it and closes
+ * the connection. Return 0 to answer as without the hook (HTTP 400). The
+ * strings of req are valid during the call; req->protocols is "".
+ */
+typedef int (*wsc_server_http_fn)(wsc_server *s, const wsc_server_request *req, void *user, wsc_buf *response);
+
 typedef struct wsc_server_options {
     const char *host;      /* address to bind; default "127.0.0.1" */
     uint16_t port;         /* 0: pick a free port (see wsc_server_port) */
@@ -102,8 +112,56 @@ typedef struct wsc_server_options {
     wsc_server_cb on_error;
     wsc_server_cb on_pong;
     void *user;
+
+    /* Budgets (what one hostile client, or many, may make the server hold).
+     *
+     * memory_budget: bytes the server buffers for all its connections
+     *   together: reassembly of messages (and their inflated output), send
+     *   buffers and request heads. Storage is counted by its capacity when it
+     *   is reserved (a frame header announcing 40 MiB counts 40 MiB before a
+     *   byte of it arrives), so the process's resident memory stays below
+     *   the budget plus its fixed cost (code, TLS, zlib streams: up to ~300
+     *   KiB per connection that uses permessage-deflate with context
+     *   takeover, which is not counted) plus one read's inflated output.
+     *   0: wsc_server_default_budget(); UINT64_MAX: no budget.
+     *   Messages being received may use at most three quarters of it
+     *   together, so that a flood of big messages cannot starve the send
+     *   buffers and handshakes of everyone else.
+     *   Over budget, the connection whose growth would exceed it is failed
+     *   and every other connection goes on:
+     *     - a message being received: closed with 1009 (message too big);
+     *     - a send (wsc_sconn_send_*, echo, broadcast): the send returns
+     *       WSC_ETOOBIG and that connection is closed with 1008 (policy
+     *       violation: it does not read what it is sent fast enough);
+     *     - a request head: refused with HTTP 503.
+     * message_timeout_ms: longest an unfinished message may hold storage
+     *   (from its first stored byte to its last frame); over it the
+     *   connection is closed with 1008. 0: 60000.
+     * message_memory_max: most storage one connection's message (finished
+     *   or not) may hold while it is received; beyond it the connection is
+     *   closed with 1009. 0: a quarter of the memory budget. (Storage grows
+     *   by doubling, so a message of n bytes may need up to 2n; one that
+     *   arrives whole in one read needs none.) max_message_size still
+     *   bounds the message itself.
+     * idle_timeout_ms: a connection that sent nothing for this long is
+     *   closed with 1001 ("idle timeout"). 0: never.
+     * max_per_address: connections at once from one IP address, the ones
+     *   still in their handshake included; more are closed as soon as they
+     *   are accepted (nothing is read or written). 0: no limit. Unix-socket
+     *   clients all count as one address. Costs one pass over the
+     *   connection list per accept when set. */
+    uint64_t memory_budget;
+    unsigned message_timeout_ms;
+    unsigned idle_timeout_ms;
+    unsigned max_per_address;
+    uint64_t message_memory_max;
+    wsc_server_http_fn on_http; /* NULL: plain HTTP requests get 400 */
     uint64_t reserved[16]; /* zero (else WSC_EINVAL); future fields come from here: abi/README.md */
 } wsc_server_options;
+
+/* The memory budget used when memory_budget is 0: a quarter of the
+   machine's physical memory, at least 64 MiB and at most 1 GiB. */
+WSC_API uint64_t wsc_server_default_budget(void);
 
 /* Binds, listens and starts accepting; opts NULL: the defaults. NULL with
    err on failure, nothing left open (WSC_EIO with the OS reason, e.g.
@@ -123,6 +181,9 @@ WSC_API void wsc_server_stop_listening(wsc_server *s);
 WSC_API uint16_t wsc_server_port(const wsc_server *s);
 /* Open connections right now. */
 WSC_API size_t wsc_server_connections(const wsc_server *s);
+/* Bytes of the memory budget in use right now, and the budget in force. */
+WSC_API uint64_t wsc_server_memory_used(const wsc_server *s);
+WSC_API uint64_t wsc_server_memory_budget(const wsc_server *s);
 
 /* Calls fn for every OPEN connection (e.g. to broadcast). fn may send and
    close; it must not free the server. */

@@ -10,11 +10,19 @@
  *
  * Files and permissions
  *   - The database file is created by wsc itself with mode 0600 whatever the
- *     umask is. An existing file that grants any group/other permission is
- *     tightened to 0600 when it belongs to the effective user; a file that
- *     belongs to another user is used as it is (its owner decides).
+ *     umask is. An existing file that group or others may write to is
+ *     refused (WSC_ESTORE "refusing to use token store <path>: it is writable
+ *     by its group|others (chmod 600 <path>)"): someone else may have put a
+ *     token in it. One they may only read is tightened to 0600 when it
+ *     belongs to the effective user; a file that belongs to another user and
+ *     is not writable by others is used as it is (its owner decides).
  *   - Missing parent directories are created, each with mode 0700 whatever the
- *     umask is; directories that already exist are left as they are.
+ *     umask is; directories that already exist are left as they are, but
+ *     every directory on the path (from "/", or from "." for a relative path)
+ *     that group or others may write to, and that is not sticky like /tmp,
+ *     is refused as ssh refuses such a directory for its keys ("refusing to
+ *     use token store directory <dir>: it is writable by ... (chmod go-w
+ *     <dir>)"): its writers could replace the store.
  *   - A symbolic link at the database path is refused (O_NOFOLLOW), so is
  *     anything that is not a regular file. Symbolic links in the directories
  *     above it are followed.
@@ -125,6 +133,17 @@ WSC_API const char *wsc_store_default_path(char *buf, size_t cap);
  * 0600 file) and nothing open.
  */
 WSC_API wsc_store *wsc_store_open(const char *path, wsc_error *err);
+
+/*
+ * As wsc_store_open(), except that when nothing exists at path yet, nothing
+ * is created now: the handle reads as an empty store (get finds nothing,
+ * list lists nothing, delete has nothing to delete) until the first
+ * wsc_store_set(), which creates the file and its directories then, with
+ * the same checks and errors as wsc_store_open(). A file that another
+ * process creates meanwhile is opened by the next call. What a client that
+ * only reads tokens uses, so that connecting never leaves a store behind.
+ */
+WSC_API wsc_store *wsc_store_open_lazy(const char *path, wsc_error *err);
 
 /* Closes the handle and frees it. NULL is allowed. Never fails. */
 WSC_API void wsc_store_close(wsc_store *s);

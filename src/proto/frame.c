@@ -146,6 +146,11 @@ struct wsc_proto {
     wsc_utf8 send_utf8;
 
     const char *errmsg; /* a static string (the failures' texts are constant) */
+
+    /* receive-memory accounting (wsc_proto_config.rx_mem) */
+    int (*rx_mem)(void *user, long long delta);
+    void *rx_mem_user;
+    size_t rx_charged; /* msg.cap as last reported to rx_mem */
 };
 
 static const uint8_t empty_payload[1] = {0};
@@ -179,6 +184,8 @@ wsc_proto *wsc_proto_new(const wsc_proto_config *cfg, wsc_error *err) {
     p->deflate_threshold = cfg->deflate_threshold ? cfg->deflate_threshold : WSC_DEFAULT_DEFLATE_THRESHOLD;
     p->rnd = cfg->random;
     p->rnd_user = cfg->random_user;
+    p->rx_mem = cfg->rx_mem;
+    p->rx_mem_user = cfg->rx_mem_user;
     if (cfg->deflate && cfg->deflate->enabled) {
         p->pmd = wsc__pmd_new(cfg->deflate, cfg->role,
                               cfg->deflate_mem_level ? cfg->deflate_mem_level : WSC_DEFAULT_DEFLATE_MEM_LEVEL,
@@ -194,6 +201,7 @@ wsc_proto *wsc_proto_new(const wsc_proto_config *cfg, wsc_error *err) {
 void wsc_proto_free(wsc_proto *p) {
     if (!p) return;
     wsc_buf_free(&p->msg);
+    if (p->rx_mem && p->rx_charged) p->rx_mem(p->rx_mem_user, -(long long)p->rx_charged);
     if (p->pmd) wsc__pmd_free(p->pmd);
     wsc__free(p->ctl);
     wsc__free(p->pong);
@@ -245,6 +253,26 @@ static void reset_message(wsc_proto *p) {
     p->utf8_done = 0;
     p->msg.off = p->msg.len = 0;
 }
+
+/* Tells the accounting hook how the reassembly buffer's size changed since
+   it was last told. Returns non-zero if the hook refused a growth: the
+   buffer is then released (and that reported too). One compare when no
+   hook is set. */
+static int account_rx(wsc_proto *p) {
+    if (!p->rx_mem || p->msg.cap == p->rx_charged) return 0;
+    long long delta = (long long)p->msg.cap - (long long)p->rx_charged;
+    if (p->rx_mem(p->rx_mem_user, delta) == 0 || delta < 0) {
+        p->rx_charged = p->msg.cap;
+        return 0;
+    }
+    /* Refused: nothing of the growth was counted; release what was. */
+    wsc_buf_free(&p->msg);
+    if (p->rx_charged) p->rx_mem(p->rx_mem_user, -(long long)p->rx_charged);
+    p->rx_charged = 0;
+    return 1;
+}
+
+static const char over_budget[] = "message would exceed the memory budget";
 
 /* Checks a complete header against every rule that can be decided from it. */
 static int check_header(wsc_proto *p, const wsc_frame_header *h) {
@@ -335,6 +363,7 @@ static int finish_message(wsc_proto *p, wsc_event *ev) {
     if (p->msg_compressed) {
         const char *why = NULL;
         int rc = wsc__pmd_inflate(p->pmd, NULL, 0, 1, &p->msg, p->max_msg, &why);
+        if (account_rx(p)) return fail(p, 1009, over_budget);
         if (rc == WSC_ETOOBIG) return fail(p, 1009, "message larger than the message size limit");
         if (rc == WSC_ENOMEM) return fail(p, 1011, "out of memory while decompressing");
         if (rc) return fail(p, 1007, why ? why : "invalid compressed data");
@@ -359,11 +388,13 @@ static int store_payload(wsc_proto *p, uint8_t *src, size_t n) {
         if (p->fh.masked) wsc_mask(src, src, n, p->fh.mask, (size_t)(p->frame_off & 3));
         const char *why = NULL;
         int rc = wsc__pmd_inflate(p->pmd, src, n, 0, &p->msg, p->max_msg, &why);
+        if (account_rx(p)) return fail(p, 1009, over_budget);
         if (rc == WSC_ETOOBIG) return fail(p, 1009, "message larger than the message size limit");
         if (rc == WSC_ENOMEM) return fail(p, 1011, "out of memory while decompressing");
         if (rc) return fail(p, 1007, why ? why : "invalid compressed data");
     } else {
         if (wsc_buf_reserve(&p->msg, n)) return fail(p, 1011, "out of memory for the message");
+        if (account_rx(p)) return fail(p, 1009, over_budget);
         uint8_t *dst = p->msg.data + p->msg.len;
         if (p->fh.masked) wsc_mask(dst, src, n, p->fh.mask, (size_t)(p->frame_off & 3));
         else memcpy(dst, src, n);
@@ -406,6 +437,7 @@ int wsc_proto_recv(wsc_proto *p, uint8_t *in, size_t len, size_t *consumed, wsc_
            no receive memory. */
         p->msg_delivered = 0;
         wsc_buf_free(&p->msg);
+        account_rx(p);
         reset_message(p);
     }
     if (p->ctl_delivered) {
@@ -496,6 +528,10 @@ int wsc_proto_recv(wsc_proto *p, uint8_t *in, size_t len, size_t *consumed, wsc_
                        this frame's payload (the whole message if FIN). */
                     if (wsc_buf_reserve(&p->msg, (size_t)p->remaining)) {
                         rc = fail(p, 1011, "out of memory for the message");
+                        break;
+                    }
+                    if (account_rx(p)) {
+                        rc = fail(p, 1009, over_budget);
                         break;
                     }
                 }

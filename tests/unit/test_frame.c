@@ -1014,6 +1014,87 @@ static void test_deflate_threshold(void **s) {
     wsc_proto_free(p);
 }
 
+/* The receive-memory hook (wsc_proto_config.rx_mem): every growth is told,
+   a refused one fails the connection with 1009, and what was told adds up
+   to zero once the object is freed, also after a refusal. */
+typedef struct {
+    long long held, limit;
+    int calls, refused;
+} rx_acct;
+
+static int acct_hook(void *user, long long delta) {
+    rx_acct *a = user;
+    a->calls++;
+    if (delta > 0 && a->held + delta > a->limit) {
+        a->refused++;
+        return 1;
+    }
+    a->held += delta;
+    assert_true(a->held >= 0);
+    return 0;
+}
+
+static void test_rx_mem_hook(void **s) {
+    (void)s;
+    /* Unmasked 1000-byte binary fragments, never finished (client role:
+       the server sends unmasked). */
+    uint8_t frag[4 + 1000];
+    memset(frag, 0x5a, sizeof frag);
+    frag[0] = 0x02; /* binary, not FIN */
+    frag[1] = 126;
+    frag[2] = 1000 >> 8;
+    frag[3] = 1000 & 0xff;
+    for (int limit_kib = 1; limit_kib <= 64; limit_kib *= 4) {
+        rx_acct a = {0, limit_kib * 1024LL, 0, 0};
+        wsc_proto_config c = {0};
+        c.role = WSC_ROLE_CLIENT;
+        c.random = tu_fixed_random;
+        c.rx_mem = acct_hook;
+        c.rx_mem_user = &a;
+        wsc_error err;
+        wsc_proto *p = wsc_proto_new(&c, &err);
+        assert_non_null(p);
+        int rc = WSC_OK;
+        for (int i = 0; i < 100 && rc == WSC_OK; i++) {
+            frag[0] = i ? 0x00 : 0x02;
+            size_t used = 0;
+            wsc_event ev;
+            rc = wsc_proto_recv(p, frag, sizeof frag, &used, &ev);
+            if (rc == WSC_OK) assert_int_equal(ev.type, WSC_EV_NONE);
+            assert_true(a.held <= a.limit);
+        }
+        /* 100,000 bytes never fit in 64 KiB or less. */
+        assert_int_equal(rc, WSC_ETOOBIG);
+        assert_int_equal(wsc_proto_fail_code(p), 1009);
+        assert_int_equal(a.refused, 1);
+        assert_int_equal(a.held, 0); /* released at the refusal */
+        wsc_proto_free(p);
+        assert_int_equal(a.held, 0);
+    }
+    /* A message that fits is charged, then released once delivered. */
+    rx_acct a = {0, 1 << 20, 0, 0};
+    wsc_proto_config c = {0};
+    c.role = WSC_ROLE_CLIENT;
+    c.random = tu_fixed_random;
+    c.rx_mem = acct_hook;
+    c.rx_mem_user = &a;
+    wsc_error err;
+    wsc_proto *p = wsc_proto_new(&c, &err);
+    size_t used;
+    wsc_event ev;
+    frag[0] = 0x02;
+    assert_int_equal(wsc_proto_recv(p, frag, sizeof frag, &used, &ev), WSC_OK);
+    assert_true(a.held >= 1000);
+    frag[0] = 0x80; /* continuation, FIN */
+    assert_int_equal(wsc_proto_recv(p, frag, sizeof frag, &used, &ev), WSC_OK);
+    assert_int_equal(ev.type, WSC_EV_BINARY);
+    assert_int_equal(ev.len, 2000);
+    assert_int_equal(wsc_proto_recv(p, NULL, 0, &used, &ev), WSC_OK);
+    assert_int_equal(a.held, 0);
+    wsc_proto_free(p);
+    assert_int_equal(a.held, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_close_code_rules),
@@ -1041,6 +1122,7 @@ int main(void) {
         cmocka_unit_test(test_context_takeover_effect),
         cmocka_unit_test(test_window_bits_8),
         cmocka_unit_test(test_deflate_threshold),
+        cmocka_unit_test(test_rx_mem_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

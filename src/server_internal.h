@@ -1,0 +1,89 @@
+/*
+ * server_internal.h - the server role's structs, shared by server.c (the
+ * connection state machine) and server_limits.c (memory budget, deadlines,
+ * per-address limit). Private to the library.
+ */
+#ifndef WSC_SERVER_INTERNAL_H
+#define WSC_SERVER_INTERNAL_H
+
+#include <openssl/ssl.h>
+
+#include "internal.h"
+#include "io/loop_internal.h"
+#include "io/transport.h"
+#include "wsc/proto.h"
+#include "wsc/server.h"
+
+enum sphase { S_TLS, S_HTTP, S_REJECT, S_OPEN, S_CLOSING, S_DONE };
+
+struct wsc_sconn {
+    wsc_server *srv;
+    wsc_sconn *prev, *next;
+    wsc_watch watch;
+    wsc_timer timer;
+    wsc__defer flush;
+    wsc_tx tx;
+    wsc_proto *proto;
+    wsc_buf in;  /* request head (handshake only) */
+    wsc_buf out;
+    size_t last_len;
+    uint64_t buffered;
+    uint8_t phase;
+    uint8_t depth;
+    uint8_t freed;
+    uint8_t got_close;
+    uint8_t failed;
+    uint8_t counted; /* included in the server's open count */
+    unsigned close_code;
+    char *close_reason;
+    char *protocol;
+    char *extensions;
+    char peer[64];
+    void *user;
+    /* budgets (server_limits.c) */
+    wsc_timer deadline;   /* idle and message timeouts (OPEN only) */
+    uint64_t last_rx;     /* wsc_loop_now() of the last read with data */
+    uint64_t msg_since;   /* when the unfinished message first held storage */
+    uint64_t rx_held;     /* reassembly storage charged by the proto hook */
+    uint64_t bufs_held;   /* in.cap + out.cap charged */
+    uint8_t addr_len;     /* length of the address part of peer */
+    uint8_t deadline_on;  /* the deadline timer was initialised */
+};
+
+struct wsc_server {
+    wsc_loop *loop;
+    wsc_watch lwatch;
+    int lfd;
+    uint16_t port;
+    char *unix_path;
+    SSL_CTX *tls;
+    wsc_server_options o;
+    char **protocols;
+    wsc_sconn *conns;
+    size_t nconns, nopen;
+    int depth;
+    int freed;
+    uint64_t budget;   /* memory budget in force */
+    uint64_t mem_used; /* bytes of it charged now */
+    uint64_t rx_used;  /* the part of mem_used that messages being received hold */
+};
+
+/* server.c: callback depth bookkeeping (a free is deferred while > 0). */
+void wsc__sconn_enter(wsc_sconn *c);
+void wsc__sconn_leave(wsc_sconn *c);
+
+/* server_limits.c */
+/* The proto's rx_mem hook (user: the wsc_sconn). */
+int wsc__srv_rx_mem(void *user, long long delta);
+/* Non-zero if `bytes` more fit in the budget. */
+int wsc__srv_fits(const wsc_server *s, uint64_t bytes);
+/* Brings the budget up to date with c's request-head and send buffers. */
+void wsc__srv_charge(wsc_sconn *c);
+/* Releases everything c has charged (its buffers are being freed). */
+void wsc__srv_uncharge(wsc_sconn *c);
+/* (Re)arms c's deadline timer for the idle and message timeouts. */
+void wsc__srv_deadline_arm(wsc_sconn *c);
+/* Non-zero if c's address already has max_per_address connections. */
+int wsc__srv_address_full(const wsc_server *s, const wsc_sconn *c);
+
+#endif
