@@ -178,6 +178,7 @@ typedef struct wsc_client_options {
     wsc_client_cb on_reconnect;
     wsc_client_cb on_maximum;
     void *user;
+    uint64_t reserved[16]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_client_options;
 
 /*

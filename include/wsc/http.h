@@ -140,6 +140,7 @@ typedef struct wsc_url {
     wsc_span path;     /* request path as given, starts with '/'; "/" by default */
     wsc_span query;    /* after '?', without it (ptr NULL if no '?') */
     wsc_span socket_path; /* Unix socket path (ptr NULL for network URLs) */
+    uint64_t reserved[4]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_url;
 
 /*
@@ -246,6 +247,7 @@ typedef struct wsc_http_response {
     size_t n_headers;
     wsc_header headers[WSC_HTTP_MAX_HEADERS];
     const char *error;    /* after a failure: a static message naming the problem */
+    uint64_t reserved[4]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_http_response;
 
 typedef struct wsc_http_request {
@@ -255,6 +257,7 @@ typedef struct wsc_http_request {
     size_t n_headers;
     wsc_header headers[WSC_HTTP_MAX_HEADERS];
     const char *error;    /* after a failure: a static message naming the problem */
+    uint64_t reserved[4]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_http_request;
 
 /*
@@ -339,6 +342,7 @@ typedef struct wsc_handshake_req {
     wsc_span authorization;
     const wsc_header *headers; /* extra headers, written last in order */
     size_t n_headers;
+    uint64_t reserved[4]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_handshake_req;
 
 /*
@@ -427,6 +431,7 @@ typedef struct wsc_handshake_result {
                             attribute of the connection */
     wsc_pmd_params pmd;  /* negotiated permessage-deflate (enabled 0 if off) */
     const wsc_http_response *response; /* the response checked (for Set-Cookie) */
+    uint64_t reserved[4]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_handshake_result;
 
 /*
@@ -480,6 +485,7 @@ typedef struct wsc_ws_request_info {
     wsc_span origin;  /* Origin (ptr NULL if absent) */
     wsc_span cookie;  /* the Cookie header (ptr NULL if absent) */
     const wsc_http_request *request; /* for the iterators below */
+    uint64_t reserved[4]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_ws_request_info;
 
 /*

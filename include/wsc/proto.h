@@ -171,6 +171,7 @@ typedef struct wsc_proto_config {
     size_t deflate_threshold;
     /* zlib memLevel for compression, 1..9; 0: 8. */
     int deflate_mem_level;
+    uint64_t reserved[8]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_proto_config;
 
 /*
@@ -209,6 +210,7 @@ typedef struct wsc_event {
     size_t len;
     unsigned close_code;  /* WSC_EV_CLOSE: the code, 1005 if the frame had none */
     int compressed;       /* the message arrived compressed (permessage-deflate) */
+    uint64_t reserved[2]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_event;
 
 /*

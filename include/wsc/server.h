@@ -102,6 +102,7 @@ typedef struct wsc_server_options {
     wsc_server_cb on_error;
     wsc_server_cb on_pong;
     void *user;
+    uint64_t reserved[16]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_server_options;
 
 /* Binds, listens and starts accepting. NULL with err on failure (WSC_EIO

@@ -193,8 +193,13 @@ typedef struct wsc_ws_options {
     /* Passphrase of an encrypted key_file (PEM), handed to OpenSSL's
        password callback while the key is loaded and not kept. NULL: the key
        must be unencrypted (never a prompt on the terminal); a wrong or
-       missing passphrase fails the connection with WSC_ETLS. */
-    const char *key_passphrase;
+       missing passphrase fails the connection with WSC_ETLS. (In a union
+       with 8 bytes so that it takes exactly one reserved element.) */
+    union {
+        const char *key_passphrase;
+        uint64_t reserved_key_passphrase_;
+    };
+    uint64_t reserved[15]; /* zero; future fields are taken from here (abi/README.md) */
 } wsc_ws_options;
 
 /*
