@@ -526,6 +526,10 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
     if ((ev->ws_event && ev->ws_event->type == WSC_WS_ERROR) || ev->error == WSC_ETIMEDOUT) {
         /* A connection failure: reported with the close that follows. */
         safe_text(a->last_error, sizeof a->last_error, ev->message);
+        if (ev->error == WSC_EHTTP) {
+            size_t l = strlen(a->last_error);
+            snprintf(a->last_error + l, sizeof a->last_error - l, " (expected 101 Switching Protocols)");
+        }
         if (a->conn_open && (ev->error == WSC_EPROTO || ev->error == WSC_EUTF8 || ev->error == WSC_ETOOBIG))
             a->proto_error = 1;
         return;
