@@ -114,6 +114,7 @@ static const struct option long_opts[] = {
     {"version", no_argument, NULL, O_VERSION},
     {"auth", required_argument, NULL, O_AUTH},
     {"passphrase", required_argument, NULL, O_PASSPHRASE},
+    {"show-ping", no_argument, NULL, 'P'},
     {NULL, 0, NULL, 0},
 };
 
@@ -154,6 +155,7 @@ static const char help_text[] =
     "                     resolves names); default $https_proxy/$http_proxy, then\n"
     "                     $all_proxy\n"
     "      --auth USER:PASS  HTTP Basic authentication (shown as *** with -v)\n"
+    "  -P, --show-ping    show pings and pongs, a timed ping every --ping-interval\n"
     "      --no-proxy     connect directly, whatever the environment says\n"
     "      --connect-timeout SEC  name lookup, TCP and TLS (default 10)\n"
     "      --no-deflate   do not offer permessage-deflate compression\n"
@@ -294,7 +296,7 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
     int c, rc = 0;
     opterr = 0;
     optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, ":x:w:n:p:H:vqh", long_opts, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, ":x:w:n:p:H:vqhP", long_opts, NULL)) != -1) {
         const char *client_only = NULL;
         switch (c) {
         case O_ECHO: o->echo = 1; break;
@@ -406,6 +408,7 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
             o->nheaders++;
             break;
         }
+        case 'P': o->show_ping = 1, client_only = "--show-ping"; break;
         case O_PASSPHRASE:
             cli_free_secret(o->passphrase);
             o->passphrase = xstrdup(optarg);

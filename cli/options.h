@@ -67,6 +67,7 @@ typedef struct cli_opts {
 
     char *passphrase; /* --passphrase or $WSC_KEY_PASSPHRASE; copied, wiped */
     char *url_buf;    /* the URL with ws:// added when it had no scheme */
+    int show_ping;    /* -P: pings and pongs as status lines, with RTT */
 } cli_opts;
 
 /*

@@ -831,6 +831,19 @@ class TestRoundTwo(unittest.TestCase):
         finally:
             p.stop()
 
+    def test_show_ping(self):
+        # Our timed ping goes out at once, its pong comes back with its RTT;
+        # the server's pings are shown as they arrive (/ping sends p0, p1).
+        r = wsc("-P", "-x", "hi", "-w", "1", peer("py").url("/ping?n=2"), stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        err = r.stderr.decode()
+        self.assertRegex(err, r"(?m)^ping: wsc-P 1$")
+        self.assertRegex(err, r"(?m)^pong: wsc-P 1 \(\d+ ms\)$")
+        self.assertRegex(err, r"(?m)^ping from the server: p0 \(answered\)$")
+        self.assertRegex(err, r"(?m)^ping from the server: p1 \(answered\)$")
+        r = wsc("--echo", "-P", peer("py").url(), stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 2)
+
     def test_socks5_proxy(self):
         proxy = subprocess.Popen([PY, os.path.join(PEERS, "run_microsocks.py"), "--auth", "u:p", "--lifetime", "60"],
                                  stdout=subprocess.PIPE, start_new_session=True)
