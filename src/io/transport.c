@@ -617,7 +617,8 @@ static int is_ip_literal(const char *h) {
     return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
 }
 
-/* A client TLS session verifying `host` (name or IP literal), on c->fd. */
+/* A client TLS session verifying `host` (name or IP literal). NULL when it
+   failed: the failure is reported and c is freed. */
 static SSL *new_client_ssl(wsc_connector *c, const char *host) {
     wsc_error err;
     SSL_CTX *ctx = wsc__tls_client_ctx(&c->tls_opts, &err);
@@ -652,8 +653,9 @@ static SSL *new_client_ssl(wsc_connector *c, const char *host) {
 /* TLS with an https:// proxy, verified against the proxy's name with the
    same CA settings as the server. */
 static void start_proxy_tls(wsc_connector *c) {
-    c->pssl = new_client_ssl(c, c->proxy_host);
-    if (!c->pssl) return;
+    SSL *s = new_client_ssl(c, c->proxy_host);
+    if (!s) return; /* reported: c is gone */
+    c->pssl = s;
     if (SSL_set_fd(c->pssl, c->fd) != 1) {
         fail(c, WSC_ENOMEM, "cannot create TLS state%s%s", "", "");
         return;
@@ -663,8 +665,9 @@ static void start_proxy_tls(wsc_connector *c) {
 }
 
 static void start_tls(wsc_connector *c) {
-    c->ssl = new_client_ssl(c, c->host ? c->host : "localhost");
-    if (!c->ssl) return;
+    SSL *s = new_client_ssl(c, c->host ? c->host : "localhost");
+    if (!s) return; /* reported: c is gone */
+    c->ssl = s;
     if (c->pssl) {
         /* TLS inside the proxy's TLS: the server's session reads and
            writes through a BIO_f_ssl over the proxy's, which it then owns
