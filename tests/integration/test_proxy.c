@@ -15,6 +15,7 @@
 
 typedef struct {
     int opens, errors, closes, nmsg;
+    int settled; /* opened or closed: the connect is over */
     int last_error;
     char error_msg[256];
     size_t msglen;
@@ -30,7 +31,7 @@ static void on_event(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     (void)ws;
     rec *r = user;
     switch (ev->type) {
-    case WSC_WS_OPEN: r->opens++; break;
+    case WSC_WS_OPEN: r->opens++, r->settled = 1; break;
     case WSC_WS_MESSAGE:
         free(r->msg);
         r->msg = malloc(ev->len + 1);
@@ -44,7 +45,7 @@ static void on_event(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
         r->last_error = ev->error;
         snprintf(r->error_msg, sizeof r->error_msg, "%s", ev->message);
         break;
-    case WSC_WS_CLOSE: r->closes++; break;
+    case WSC_WS_CLOSE: r->closes++, r->settled = 1; break;
     default: break;
     }
 }
@@ -113,7 +114,7 @@ static int through(const char *proxy, const char *target, size_t size, rec *r) {
     o.ca_file = F.ca;
     wsc_ws *ws = wsc_ws_new(loop, target, &o, NULL);
     assert_non_null(ws);
-    tu_run_until(loop, &r->opens, 1, 10000);
+    tu_run_until(loop, &r->settled, 1, 10000);
     int rc = 0;
     if (r->opens == 1) {
         char *msg = malloc(size + 1);
