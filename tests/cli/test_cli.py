@@ -844,6 +844,14 @@ class TestRoundTwo(unittest.TestCase):
         r = wsc("--echo", "-P", peer("py").url(), stdin=subprocess.DEVNULL)
         self.assertEqual(r.returncode, 2)
 
+    def test_options_anywhere(self):
+        url = peer("py").url()
+        r = wsc("-q", url, "-x", "after the url", "-n", "1")
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["after the url"]), r.stderr)
+        r = wsc("bench", "latency", url, "20", "32", "--deflate", timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout.decode(), r"^RESULT latency msgs=20 ")
+
     def test_socks5_proxy(self):
         proxy = subprocess.Popen([PY, os.path.join(PEERS, "run_microsocks.py"), "--auth", "u:p", "--lifetime", "60"],
                                  stdout=subprocess.PIPE, start_new_session=True)
