@@ -658,6 +658,10 @@ static void on_maximum(wsc_client *c, const wsc_client_event *ev, void *user) {
     app *a = user;
     char cause[300];
     safe_text(cause, sizeof cause, ev->cause_message);
+    if (ev->cause == WSC_EHTTP && cause[0]) {
+        size_t l = strlen(cause);
+        snprintf(cause + l, sizeof cause - l, " (expected 101 Switching Protocols)");
+    }
     set_final(a, EXIT_MAXIMUM, "giving up after %u failed attempt%s%s%s", ev->attempt, ev->attempt == 1 ? "" : "s",
               cause[0] ? ": " : "", cause);
     stop(a);

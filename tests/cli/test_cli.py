@@ -618,9 +618,9 @@ class TestReconnect(unittest.TestCase):
                 "connected",
                 "closed: 4001 bye (clean)",
                 "reconnecting in 50 ms (attempt 1 of 2)",
-                "error: server answered 503 Service Unavailable",
+                "error: server answered 503 Service Unavailable (expected 101 Switching Protocols)",
                 "reconnecting in 50 ms (attempt 2 of 2)",
-                "wsc: giving up after 2 failed attempts: server answered 503 Service Unavailable",
+                "wsc: giving up after 2 failed attempts: server answered 503 Service Unavailable (expected 101 Switching Protocols)",
             ])
         finally:
             s.stop()
@@ -645,7 +645,7 @@ class TestReconnect(unittest.TestCase):
         try:
             r = wsc("--timeout", "50", s.url(), stdin=subprocess.DEVNULL)
             self.assertEqual(r.returncode, 1)
-            self.assertEqual(lines(r.stderr), ["wsc: server answered 503 Service Unavailable"])
+            self.assertEqual(lines(r.stderr), ["wsc: server answered 503 Service Unavailable (expected 101 Switching Protocols)"])
             r = wsc("--timeout", "50", "--retry-connect", "-n", "1", "-x", "third time", s.url())
             self.assertEqual((r.returncode, lines(r.stdout)), (0, ["third time"]), r.stderr)
             self.assertIn("reconnecting in 50 ms (attempt 1)", lines(r.stderr))
