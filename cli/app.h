@@ -61,6 +61,11 @@ typedef struct app {
     unsigned user_pings;
     uint64_t ping_sent_ms;
 
+    /* -P/--show-ping: pings of our own (payload "wsc-P N"), timed */
+    wsc_timer *show_ping_timer;
+    unsigned show_ping_seq;
+    uint64_t show_ping_sent_ms;
+
     /* signals (signalfd) */
     int sigfd;
     wsc_watch *sig_watch;

@@ -241,7 +241,8 @@ int wsc_cmd_bench(int argc, char **argv) {
                                              {0, 0, 0, 0}};
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    /* Options anywhere (GNU permutation): "bench latency URL 200 32 --ca f". */
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'd': deflate = 1; break;
         case 'c': ca = optarg; break;

@@ -582,11 +582,52 @@ static void on_resent(wsc_client *c, const wsc_client_event *ev, void *user) {
     wsc_buf_free(&b);
 }
 
+/* -P: the payload of our timed pings, "wsc-P N". */
+static int show_ping_pong(app *a, const wsc_ws_event *ev) {
+    char want[32];
+    int n = snprintf(want, sizeof want, "wsc-P %u", a->show_ping_seq);
+    if (ev->len != (size_t)n || memcmp(ev->data, want, (size_t)n) != 0) return 0;
+    out_status(ST_INFO, "pong: %s (%llu ms)", want,
+               (unsigned long long)(wsc_loop_now(a->loop) - a->show_ping_sent_ms));
+    return 1;
+}
+
+static void on_show_ping_timer(wsc_loop *loop, wsc_timer *t, void *user) {
+    (void)loop;
+    app *a = user;
+    wsc_ws *ws = a->conn_open ? wsc_client_socket(a->client) : NULL;
+    if (ws) {
+        char payload[32];
+        int n = snprintf(payload, sizeof payload, "wsc-P %u", ++a->show_ping_seq);
+        if (wsc_ws_ping(ws, payload, (size_t)n) == WSC_OK) {
+            a->show_ping_sent_ms = wsc_loop_now(a->loop);
+            out_status(ST_INFO, "ping: %s", payload);
+        }
+    }
+    wsc_timer_start(t, a->o->ping_interval_ms ? a->o->ping_interval_ms : 20000);
+}
+
+static void on_ping(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
+    (void)ws;
+    (void)user;
+    char data[400], raw[126];
+    size_t n = ev->len < sizeof raw - 1 ? ev->len : sizeof raw - 1;
+    memcpy(raw, ev->data, n);
+    raw[n] = 0;
+    safe_text(data, sizeof data, raw);
+    out_status(ST_INFO, "ping from the server%s%s (answered)", n ? ": " : "", data);
+}
+
 static void on_pong(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     (void)ws;
     app *a = user;
-    if (!a->user_pings) return; /* a heartbeat pong */
+    if (a->o->show_ping && show_ping_pong(a, ev)) return;
     if (ev->len >= 8 && !memcmp(ev->data, "wsc-ack ", 8)) return; /* confirmed delivery's (client.h) */
+    if (!a->user_pings) {
+        /* a heartbeat pong (its ping was sent by the library, untimed here) */
+        if (a->o->show_ping) out_status(ST_INFO, "pong (heartbeat)");
+        return;
+    }
     a->user_pings--;
     char data[400];
     char raw[126];
@@ -607,6 +648,11 @@ static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
     a->last_error[0] = 0;
     wsc_ws *ws = wsc_client_socket(c);
     if (ws) wsc_ws_add_listener(ws, WSC_WS_PONG, on_pong, a);
+    if (ws && a->o->show_ping) {
+        wsc_ws_add_listener(ws, WSC_WS_PING, on_ping, a);
+        /* The first timed ping at once, then every --ping-interval. */
+        if (a->show_ping_timer) wsc_timer_start(a->show_ping_timer, 0);
+    }
     const char *proto = wsc_client_protocol(c), *ext = wsc_client_extensions(c);
     char details[400] = "";
     if (*proto || *ext) {
@@ -636,6 +682,10 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
     if ((ev->ws_event && ev->ws_event->type == WSC_WS_ERROR) || ev->error == WSC_ETIMEDOUT) {
         /* A connection failure: reported with the close that follows. */
         safe_text(a->last_error, sizeof a->last_error, ev->message);
+        if (ev->error == WSC_EHTTP) {
+            size_t l = strlen(a->last_error);
+            snprintf(a->last_error + l, sizeof a->last_error - l, " (expected 101 Switching Protocols)");
+        }
         if (a->conn_open && (ev->error == WSC_EPROTO || ev->error == WSC_EUTF8 || ev->error == WSC_ETOOBIG))
             a->proto_error = 1;
         return;
@@ -732,6 +782,10 @@ static void on_maximum(wsc_client *c, const wsc_client_event *ev, void *user) {
     app *a = user;
     char cause[300];
     safe_text(cause, sizeof cause, ev->cause_message);
+    if (ev->cause == WSC_EHTTP && cause[0]) {
+        size_t l = strlen(cause);
+        snprintf(cause + l, sizeof cause - l, " (expected 101 Switching Protocols)");
+    }
     set_final(a, EXIT_MAXIMUM, "giving up after %u failed attempt%s%s%s", ev->attempt, ev->attempt == 1 ? "" : "s",
               cause[0] ? ": " : "", cause);
     stop(a);
@@ -876,6 +930,7 @@ static int client_run(cli_opts *o) {
     a->drain_timer = wsc_timer_new(a->loop, on_drain_timer, a, NULL);
     a->in_timer = wsc_timer_new(a->loop, on_in_timer, a, NULL);
     a->progress_timer = wsc_timer_new(a->loop, on_progress, a, NULL);
+    if (o->show_ping) a->show_ping_timer = wsc_timer_new(a->loop, on_show_ping_timer, a, NULL);
     if (!a->wait_timer || !a->drain_timer || !a->in_timer || !a->progress_timer) {
         cli_error("out of memory");
         rc = EXIT_CONNECT;
@@ -939,6 +994,7 @@ out:
     wsc_timer_free(a->drain_timer);
     wsc_timer_free(a->in_timer);
     wsc_timer_free(a->progress_timer);
+    if (a->show_ping_timer) wsc_timer_free(a->show_ping_timer);
     out_done();
     if (out_flush() != 0 && rc == EXIT_OK && !a->closing) rc = EXIT_CONNECT;
     wsc_loop_free(a->loop);

@@ -48,7 +48,9 @@ static void e_message(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
 static void e_error(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     (void)ws;
     echo_app *e = user;
-    if (!e->send_failed) snprintf(e->error, sizeof e->error, "%s", ev->message);
+    if (!e->send_failed)
+        snprintf(e->error, sizeof e->error, "%s%s", ev->message,
+                 ev->error == WSC_EHTTP ? " (expected 101 Switching Protocols)" : "");
     if (e->opened && (ev->error == WSC_EPROTO || ev->error == WSC_EUTF8 || ev->error == WSC_ETOOBIG)) e->proto_error = 1;
 }
 
@@ -58,8 +60,15 @@ static void e_close(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     else if (e->proto_error || ev->code == 1002 || ev->code == 1007 || ev->code == 1009) e->exit_code = EXIT_PROTOCOL;
     else if (ev->code == 1006) e->exit_code = EXIT_ABNORMAL;
     else e->exit_code = e->send_failed ? EXIT_CONNECT : EXIT_OK;
-    if (e->o->verbose)
-        out_status(ST_INFO, "closed: %u (%s)", ev->code, ev->was_clean ? "clean" : "not clean");
+    if (e->o->verbose) {
+        /* The reason as normal mode shows it, control characters made safe. */
+        char reason[130];
+        size_t n = 0;
+        for (const char *r = ev->reason; r && *r && n + 1 < sizeof reason; r++)
+            reason[n++] = (unsigned char)*r < 0x20 || *r == 0x7f ? '?' : *r;
+        reason[n] = 0;
+        out_status(ST_INFO, "closed: %u%s%s (%s)", ev->code, n ? " " : "", reason, ev->was_clean ? "clean" : "not clean");
+    }
     if (e->exit_code && !e->error[0]) {
         if (ev->code == 1006) snprintf(e->error, sizeof e->error, "connection lost (1006)");
         else snprintf(e->error, sizeof e->error, "the server closed the connection with %u", ev->code);

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,9 @@ enum {
     O_CSRF_PARAM,
     O_CSRF_PROPERTY,
     O_NO_COLOR,
-    O_VERSION
+    O_VERSION,
+    O_AUTH,
+    O_PASSPHRASE
 };
 
 static const struct option long_opts[] = {
@@ -118,6 +121,9 @@ static const struct option long_opts[] = {
     {"no-colour", no_argument, NULL, O_NO_COLOR},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, O_VERSION},
+    {"auth", required_argument, NULL, O_AUTH},
+    {"passphrase", required_argument, NULL, O_PASSPHRASE},
+    {"show-ping", no_argument, NULL, 'P'},
     {NULL, 0, NULL, 0},
 };
 
@@ -153,7 +159,12 @@ static const char help_text[] =
     "      --origin O     Origin header\n"
     "      --cookie C     Cookie header, e.g. 'a=1; b=2'\n"
     "      --user-agent UA  User-Agent header ('' sends none)\n"
-    "      --proxy URL    HTTP CONNECT proxy (default: $https_proxy/$http_proxy)\n"
+    "      --proxy URL    proxy [SCHEME://][user:pass@]host[:port], SCHEME http,\n"
+    "                     https (TLS to the proxy), socks5 or socks5h (the proxy\n"
+    "                     resolves names); default $https_proxy/$http_proxy, then\n"
+    "                     $all_proxy\n"
+    "      --auth USER:PASS  HTTP Basic authentication (shown as *** with -v)\n"
+    "  -P, --show-ping    show pings and pongs, a timed ping every --ping-interval\n"
     "      --no-proxy     connect directly, whatever the environment says\n"
     "      --connect-timeout SEC  name lookup, TCP and TLS (default 10)\n"
     "      --no-deflate   do not offer permessage-deflate compression\n"
@@ -163,6 +174,7 @@ static const char help_text[] =
     "      --capath DIR   trust the CA certificates in DIR (c_rehash layout)\n"
     "      --cert FILE    client certificate (PEM)\n"
     "      --key FILE     its private key (PEM)\n"
+    "      --passphrase P the key's passphrase (or $WSC_KEY_PASSPHRASE; no prompt)\n"
     "      --insecure     do not verify the server's certificate at all\n"
     "      --no-check-hostname  verify the chain but not the host name\n"
     "\n"
@@ -346,7 +358,7 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
     int c, rc = 0;
     opterr = 0;
     optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, ":x:w:n:p:H:vqh", long_opts, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, ":x:w:n:p:H:vqhP", long_opts, NULL)) != -1) {
         const char *client_only = NULL;
         switch (c) {
         case O_ECHO: o->echo = 1; break;
@@ -447,6 +459,29 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
         case O_CSRF_COOKIE: o->csrf_cookie = optarg, client_only = "--csrf-cookie"; break;
         case O_CSRF_PARAM: o->csrf_param = optarg, client_only = "--csrf-param"; break;
         case O_CSRF_PROPERTY: o->csrf_property = optarg, client_only = "--csrf-property"; break;
+        case O_AUTH: {
+            /* "Authorization: Basic base64(user:pass)", masked by -v. */
+            if (!strchr(optarg, ':')) {
+                rc = bad_value("--auth", "***", "expected USER:PASS");
+                break;
+            }
+            size_t al = strlen(optarg), bl = 4 * ((al + 2) / 3) + 1;
+            char *basic = xmalloc(6 + bl);
+            memcpy(basic, "Basic ", 6);
+            EVP_EncodeBlock((unsigned char *)basic + 6, (const unsigned char *)optarg, (int)al);
+            memset(optarg, 'x', al); /* hide it from the process list */
+            o->headers = xrealloc(o->headers, (o->nheaders + 1) * sizeof *o->headers);
+            o->headers[o->nheaders].name = xstrdup("Authorization");
+            o->headers[o->nheaders].value = basic;
+            o->nheaders++;
+            break;
+        }
+        case 'P': o->show_ping = 1, client_only = "--show-ping"; break;
+        case O_PASSPHRASE:
+            cli_free_secret(o->passphrase);
+            o->passphrase = xstrdup(optarg);
+            memset(optarg, 'x', strlen(optarg));
+            break;
         case 'v': o->verbose = 1; break;
         case 'q': o->quiet = 1; break;
         case O_NO_COLOR: o->no_color = 1; break;
@@ -468,6 +503,14 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
     if (rc) return rc;
     if (optind >= argc) return cli_usage_error("missing URL");
     o->url = argv[optind++];
+    /* "host:port/path" without a scheme means ws:// (as wscat does). */
+    if (!strstr(o->url, "://") && strncmp(o->url, "ws+unix:", 8) && strncmp(o->url, "wss+unix:", 9)) {
+        size_t ul = strlen(o->url) + 6;
+        o->url_buf = xmalloc(ul);
+        snprintf(o->url_buf, ul, "ws://%s", o->url);
+        o->url = o->url_buf;
+    }
+    if (!o->passphrase && getenv("WSC_KEY_PASSPHRASE")) o->passphrase = xstrdup(getenv("WSC_KEY_PASSPHRASE"));
     if (optind < argc) return cli_usage_error("unexpected argument '%s' after the URL", argv[optind]);
     if (o->echo && o->client_only_seen)
         return cli_usage_error("%s cannot be used with --echo", o->client_only_seen);
@@ -494,8 +537,10 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
 void cli_opts_free(cli_opts *o) {
     for (size_t i = 0; i < o->nheaders; i++) {
         free((char *)o->headers[i].name);
-        free((char *)o->headers[i].value);
+        cli_free_secret((char *)o->headers[i].value); /* may carry --auth */
     }
+    cli_free_secret(o->passphrase);
+    free(o->url_buf);
     free(o->headers);
     free(o->protocols);
     free(o->execute);
@@ -515,6 +560,7 @@ void cli_opts_ws(const cli_opts *o, wsc_ws_options *w) {
     w->ca_dir = o->capath;
     w->cert_file = o->cert;
     w->key_file = o->key;
+    w->key_passphrase = o->passphrase;
     w->insecure_skip_verify = o->insecure;
     w->insecure_skip_hostname = o->no_check_hostname;
     w->proxy = o->proxy;

@@ -69,6 +69,10 @@ typedef struct cli_opts {
 
     /* which client-only options were given (to refuse them with --echo) */
     const char *client_only_seen;
+
+    char *passphrase; /* --passphrase or $WSC_KEY_PASSPHRASE; copied, wiped */
+    char *url_buf;    /* the URL with ws:// added when it had no scheme */
+    int show_ping;    /* -P: pings and pongs as status lines, with RTT */
 } cli_opts;
 
 /*

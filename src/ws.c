@@ -55,7 +55,7 @@ typedef struct pending_msg {
 /* A connect request kept while waiting at the gate (strings owned). */
 typedef struct held_connect {
     wsc_connect_req cr;
-    char *host, *unix_path, *proxy_host, *proxy_auth, *ca_file, *ca_dir, *cert_file, *key_file;
+    char *host, *unix_path, *proxy_host, *proxy_auth, *ca_file, *ca_dir, *cert_file, *key_file, *key_passphrase;
 } held_connect;
 
 /* State that exists only while connecting. */
@@ -655,8 +655,9 @@ static void free_held(handshake *hs) {
     held_connect *h = hs->held;
     if (!h) return;
     if (h->proxy_auth) OPENSSL_cleanse(h->proxy_auth, strlen(h->proxy_auth));
+    if (h->key_passphrase) OPENSSL_cleanse(h->key_passphrase, strlen(h->key_passphrase));
     char *strs[] = {h->host, h->unix_path, h->proxy_host, h->proxy_auth, h->ca_file, h->ca_dir, h->cert_file,
-                    h->key_file};
+                    h->key_file, h->key_passphrase};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) wsc__free(strs[i]);
     wsc__free(h);
     hs->held = NULL;
@@ -679,7 +680,8 @@ static int hold_connect(handshake *hs, const wsc_connect_req *cr) {
              {cr->tls_opts.ca_file, &h->ca_file, &h->cr.tls_opts.ca_file},
              {cr->tls_opts.ca_dir, &h->ca_dir, &h->cr.tls_opts.ca_dir},
              {cr->tls_opts.cert_file, &h->cert_file, &h->cr.tls_opts.cert_file},
-             {cr->tls_opts.key_file, &h->key_file, &h->cr.tls_opts.key_file}};
+             {cr->tls_opts.key_file, &h->key_file, &h->cr.tls_opts.key_file},
+             {cr->tls_opts.key_passphrase, &h->key_passphrase, &h->cr.tls_opts.key_passphrase}};
     for (size_t i = 0; i < sizeof m / sizeof *m; i++) {
         *m[i].field = NULL;
         if (m[i].src) {
@@ -999,15 +1001,37 @@ static int hexval(char c) {
     return -1;
 }
 
-/* Splits "http://[user:pass@]host[:port]" (scheme optional). Credentials are
-   percent-decoded, as curl does. Messages never contain the credentials. */
-static int parse_proxy(const char *spec, char *host, size_t hcap, uint16_t *port, char *auth, size_t acap,
+/* Splits "[scheme://][user[:pass]@]host[:port]": scheme http (the
+   default), https, socks5, socks5h or socks (= socks5h, as curl's).
+   Credentials are percent-decoded, as curl does. Messages never contain the
+   credentials. Default ports: http 80, https 443, socks 1080. */
+static int parse_proxy(const char *spec, int *kind, char *host, size_t hcap, uint16_t *port, char *auth, size_t acap,
                        wsc_error *err) {
+    static const struct {
+        const char *scheme;
+        int kind;
+        uint16_t port;
+    } schemes[] = {{"http://", WSC_PROXY_HTTP, 80},      {"https://", WSC_PROXY_HTTPS, 443},
+                   {"socks5://", WSC_PROXY_SOCKS5, 1080}, {"socks5h://", WSC_PROXY_SOCKS5H, 1080},
+                   {"socks://", WSC_PROXY_SOCKS5H, 1080}};
+    const char *rest = spec;
+    uint16_t defport = 80;
+    *kind = WSC_PROXY_HTTP;
+    if (strstr(spec, "://")) {
+        size_t i = 0;
+        for (; i < sizeof schemes / sizeof *schemes; i++)
+            if (strncasecmp(spec, schemes[i].scheme, strlen(schemes[i].scheme)) == 0) break;
+        if (i == sizeof schemes / sizeof *schemes)
+            return wsc__seterr(err, WSC_EINVAL,
+                               "unsupported proxy scheme: use http://, https://, socks5:// or socks5h://");
+        *kind = schemes[i].kind;
+        defport = schemes[i].port;
+        rest = spec + strlen(schemes[i].scheme);
+    }
+    /* The authority is parsed as an http:// URL's (brackets, port, userinfo). */
     char tmp[1024];
-    int n = snprintf(tmp, sizeof tmp, "%s%s", strstr(spec, "://") ? "" : "http://", spec);
+    int n = snprintf(tmp, sizeof tmp, "http://%s", rest);
     if (n < 0 || (size_t)n >= sizeof tmp) return wsc__seterr(err, WSC_EINVAL, "proxy URL too long");
-    if (strncasecmp(tmp, "http://", 7) != 0)
-        return wsc__seterr(err, WSC_EINVAL, "unsupported proxy scheme: only http:// proxies are supported");
     wsc_url pu;
     wsc_error perr;
     if (wsc_url_parse(tmp, (size_t)n, &pu, &perr))
@@ -1015,7 +1039,7 @@ static int parse_proxy(const char *spec, char *host, size_t hcap, uint16_t *port
     if (pu.host.len >= hcap) return wsc__seterr(err, WSC_EINVAL, "proxy host name too long");
     memcpy(host, pu.host.ptr, pu.host.len);
     host[pu.host.len] = 0;
-    *port = pu.port_explicit ? pu.port : 80;
+    *port = pu.port_explicit ? pu.port : defport;
     auth[0] = 0;
     if (pu.userinfo.ptr) {
         if (pu.userinfo.len >= acap) return wsc__seterr(err, WSC_EINVAL, "proxy credentials too long");
@@ -1208,12 +1232,14 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
     cr.tls_opts.ca_dir = opts->ca_dir;
     cr.tls_opts.cert_file = opts->cert_file;
     cr.tls_opts.key_file = opts->key_file;
+    cr.tls_opts.key_passphrase = opts->key_passphrase;
     cr.tls_opts.skip_verify = opts->insecure_skip_verify;
     cr.tls_opts.skip_hostname = opts->insecure_skip_hostname;
     cr.timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT;
     const char *proxy = opts->proxy ? opts->proxy : (u.socket_path.ptr ? NULL : env_proxy(&u));
     if (proxy && *proxy && !u.socket_path.ptr) {
-        if (parse_proxy(proxy, proxy_host, sizeof proxy_host, &cr.proxy_port, proxy_auth, sizeof proxy_auth, err))
+        if (parse_proxy(proxy, &cr.proxy_kind, proxy_host, sizeof proxy_host, &cr.proxy_port, proxy_auth,
+                        sizeof proxy_auth, err))
             goto fail;
         cr.proxy_host = proxy_host;
         cr.proxy_auth = proxy_auth[0] ? proxy_auth : NULL;

@@ -116,10 +116,25 @@ typedef struct wsc_ws_options {
     int insecure_skip_verify;   /* accept any certificate: testing only */
     int insecure_skip_hostname; /* verify the chain but accept a name mismatch */
 
-    /* HTTP CONNECT proxy, "http://[user:pass@]host:port". NULL: taken from
-       https_proxy/HTTPS_PROXY (wss) or http_proxy/HTTP_PROXY (ws), minus
-       hosts in no_proxy/NO_PROXY; loopback destinations never use an
-       environment proxy (as browsers do). "" : no proxy. */
+    /* Proxy, "[scheme://][user[:pass]@]host[:port]" (credentials
+       percent-decoded, as curl does):
+         http://host[:80]      HTTP CONNECT (the default scheme), Basic
+                               Proxy-Authorization with the credentials
+         https://host[:443]    the same inside TLS to the proxy, verified
+                               against the proxy's name with the same CA
+                               options as the server; a wss connection is
+                               then TLS inside that TLS
+         socks5://host[:1080]  SOCKS5 (RFC 1928), the server's name resolved
+                               here and sent as an address; credentials by
+                               RFC 1929 username/password (1-255 bytes each)
+         socks5h://host[:1080] SOCKS5, the name resolved by the proxy
+                               (socks:// means the same)
+       NULL: taken from https_proxy/HTTPS_PROXY (wss) or
+       http_proxy/HTTP_PROXY (ws), then all_proxy/ALL_PROXY (lower case
+       first), minus hosts in no_proxy/NO_PROXY; loopback destinations never
+       use an environment proxy (as browsers do). "" : no proxy. A proxy
+       that refuses or fails the tunnel fails the connection with
+       WSC_EPROXY; an unsupported scheme fails wsc_ws_new with WSC_EINVAL. */
     const char *proxy;
 
     /* RFC 6455 4.1: a connection to a host and port that already has one
@@ -174,6 +189,12 @@ typedef struct wsc_ws_options {
     wsc_ws_cb on_error;
     wsc_ws_cb on_close;
     void *user;
+
+    /* Passphrase of an encrypted key_file (PEM), handed to OpenSSL's
+       password callback while the key is loaded and not kept. NULL: the key
+       must be unencrypted (never a prompt on the terminal); a wrong or
+       missing passphrase fails the connection with WSC_ETLS. */
+    const char *key_passphrase;
     uint64_t reserved[16]; /* zero (else WSC_EINVAL); future fields come from here: abi/README.md */
 } wsc_ws_options;
 

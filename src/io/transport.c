@@ -1,13 +1,17 @@
 /*
- * transport.c - connect (resolve, TCP/Unix, HTTP CONNECT, TLS) and the
+ * transport.c - the connector (resolve, Happy Eyeballs, proxy, TLS) and the
  * byte-stream read/write used by the connection layer.
  *
- * Costs: name resolution runs getaddrinfo() on a detached helper thread (one
- * per lookup; IP literals and Unix sockets need none) and hands its result
- * back with wsc_loop_post(). TLS contexts are built once per distinct set of
- * CA/certificate options and shared (loading a CA store costs milliseconds
- * and megabytes). Each TLS connection runs with SSL_MODE_RELEASE_BUFFERS so
- * an idle one holds no record buffers.
+ * Costs: names are resolved on a helper thread (resolve.c; IP literals and
+ * Unix sockets need none). The addresses race as RFC 8305 says: a new
+ * attempt every 250 ms (at once when the previous one fails), each with its
+ * own socket, the first connected wins and the others are closed; at most
+ * 16 sockets, and the connect timeout covers the whole race. TLS contexts
+ * are shared (tls_ctx.c). Each TLS connection runs with
+ * SSL_MODE_RELEASE_BUFFERS so an idle one holds no record buffers. Through
+ * an https:// proxy a wss connection is TLS inside TLS: the server's
+ * session over a BIO_f_ssl of the proxy's (two records and two MACs per
+ * write).
  */
 #define _GNU_SOURCE
 #include "transport.h"
@@ -18,15 +22,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -34,6 +35,8 @@
 #include "compat/compat.h"
 #include "internal.h"
 #include "loop_internal.h"
+#include "proxy.h"
+#include "resolve.h"
 #include "wsc/http.h"
 
 /* ------------------------------------------------------------------ */
@@ -70,170 +73,6 @@ int wsc_global_init(void) {
     if (wsc__random(NULL, b, sizeof b)) return WSC_EIO;
     char accept[29];
     return wsc_handshake_accept("wsc", 3, accept) == WSC_OK ? WSC_OK : WSC_EIO;
-}
-
-/* ------------------------------------------------------------------ */
-/* Proxies from the environment                                        */
-/* ------------------------------------------------------------------ */
-
-static const char *getenv2(const char *lower, const char *upper) {
-    const char *v = getenv(lower);
-    if (!v || !*v) v = getenv(upper);
-    return v && *v ? v : NULL;
-}
-
-const char *wsc__env_proxy(const char *host, int secure) {
-    const char *v = secure ? getenv2("https_proxy", "HTTPS_PROXY") : getenv2("http_proxy", "HTTP_PROXY");
-    if (!v) return NULL;
-    if (!strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1")) return NULL;
-    const char *np = getenv2("no_proxy", "NO_PROXY");
-    if (!np) return v;
-    size_t hl = strlen(host);
-    const char *p = np;
-    while (*p) {
-        while (*p == ' ' || *p == ',') p++;
-        const char *e = p;
-        while (*e && *e != ',' && *e != ' ') e++;
-        const char *pat = p;
-        size_t pn = (size_t)(e - p);
-        p = e;
-        if (pn == 1 && *pat == '*') return NULL;
-        if (pn && *pat == '.') pat++, pn--;
-        /* "host:port" patterns: the port is not compared */
-        const char *colon = memchr(pat, ':', pn);
-        if (colon && memchr(pat, '.', pn)) pn = (size_t)(colon - pat);
-        if (pn && pn <= hl && strncasecmp(host + hl - pn, pat, pn) == 0 && (pn == hl || host[hl - pn - 1] == '.'))
-            return NULL;
-    }
-    return v;
-}
-
-/* ------------------------------------------------------------------ */
-/* TLS contexts                                                        */
-/* ------------------------------------------------------------------ */
-
-#define TLS_CACHE_MAX 16
-static struct {
-    char *key;
-    SSL_CTX *ctx;
-} tls_cache[TLS_CACHE_MAX];
-static pthread_mutex_t tls_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static const char *nz(const char *s) { return s ? s : ""; }
-
-/* Describes OpenSSL's error queue in one line (and clears it). */
-static void ssl_errstr(char *buf, size_t cap) {
-    unsigned long e = ERR_get_error();
-    if (!e) {
-        snprintf(buf, cap, "unknown TLS error");
-    } else {
-        const char *reason = ERR_reason_error_string(e);
-        snprintf(buf, cap, "%s", reason ? reason : "TLS error");
-    }
-    ERR_clear_error();
-}
-
-/* A context with the settings every wsc TLS connection uses: TLS 1.2 or
-   later; partial writes from a buffer that may move between retries (our
-   send buffers grow by realloc); record buffers released when idle. */
-static SSL_CTX *new_ctx(const SSL_METHOD *method, wsc_error *err) {
-    SSL_CTX *ctx = SSL_CTX_new(method);
-    if (!ctx) {
-        wsc__seterr(err, WSC_ENOMEM, "cannot create a TLS context");
-        return NULL;
-    }
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    return ctx;
-}
-
-/* Loads a certificate chain and its private key (PEM) into ctx. */
-static int load_cert_key(SSL_CTX *ctx, const char *cert, const char *key, const char *what, wsc_error *err) {
-    char why[200];
-    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-        ssl_errstr(why, sizeof why);
-        return wsc__seterr(err, WSC_ETLS, "cannot load %scertificate %s: %s", what, cert, why);
-    }
-    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-        ssl_errstr(why, sizeof why);
-        return wsc__seterr(err, WSC_ETLS, "cannot load %sprivate key %s: %s", what, key, why);
-    }
-    return WSC_OK;
-}
-
-/* A client context for these options, shared and built once. Returns a new
-   reference (the caller frees it with SSL_CTX_free once SSL_new has taken its
-   own). When the cache is full the oldest entry is dropped: SSL objects
-   still using it hold references of their own. */
-static SSL_CTX *client_ctx(const wsc_tls_opts *o, wsc_error *err) {
-    char key[2048];
-    snprintf(key, sizeof key, "%s|%s|%s|%s", nz(o->ca_file), nz(o->ca_dir), nz(o->cert_file), nz(o->key_file));
-    pthread_mutex_lock(&tls_lock);
-    for (int i = 0; i < TLS_CACHE_MAX; i++) {
-        if (tls_cache[i].key && strcmp(tls_cache[i].key, key) == 0) {
-            SSL_CTX *c = tls_cache[i].ctx;
-            SSL_CTX_up_ref(c);
-            pthread_mutex_unlock(&tls_lock);
-            return c;
-        }
-    }
-    pthread_mutex_unlock(&tls_lock);
-
-    char why[200];
-    SSL_CTX *ctx = new_ctx(TLS_client_method(), err);
-    if (!ctx) return NULL;
-    int ok;
-    if (o->ca_file || o->ca_dir) ok = SSL_CTX_load_verify_locations(ctx, o->ca_file, o->ca_dir);
-    else ok = SSL_CTX_set_default_verify_paths(ctx);
-    if (ok != 1) {
-        ssl_errstr(why, sizeof why);
-        wsc__seterr(err, WSC_ETLS, "cannot load trusted CAs from %s: %s",
-                    o->ca_file ? o->ca_file : o->ca_dir ? o->ca_dir : "the system store", why);
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    if (o->cert_file && load_cert_key(ctx, o->cert_file, o->key_file ? o->key_file : o->cert_file, "client ", err)) {
-        SSL_CTX_free(ctx);
-        return NULL;
-    }
-    char *k = wsc__strdup(key);
-    pthread_mutex_lock(&tls_lock);
-    int slot = -1;
-    for (int i = 0; i < TLS_CACHE_MAX; i++) {
-        if (tls_cache[i].key && strcmp(tls_cache[i].key, key) == 0) {
-            /* Another thread built the same context meanwhile: use that one. */
-            SSL_CTX *c = tls_cache[i].ctx;
-            SSL_CTX_up_ref(c);
-            pthread_mutex_unlock(&tls_lock);
-            SSL_CTX_free(ctx);
-            wsc__free(k);
-            return c;
-        }
-        if (!tls_cache[i].key && slot < 0) slot = i;
-    }
-    if (k) {
-        if (slot < 0) {
-            wsc__free(tls_cache[0].key);
-            SSL_CTX_free(tls_cache[0].ctx);
-            memmove(&tls_cache[0], &tls_cache[1], sizeof tls_cache[0] * (TLS_CACHE_MAX - 1));
-            slot = TLS_CACHE_MAX - 1;
-        }
-        tls_cache[slot].key = k;
-        tls_cache[slot].ctx = ctx;
-        SSL_CTX_up_ref(ctx); /* one reference for the cache, one for the caller */
-    }
-    pthread_mutex_unlock(&tls_lock);
-    return ctx;
-}
-
-SSL_CTX *wsc__tls_server_ctx(const char *cert_file, const char *key_file, wsc_error *err) {
-    SSL_CTX *ctx = new_ctx(TLS_server_method(), err);
-    if (ctx && load_cert_key(ctx, cert_file, key_file, "", err)) {
-        SSL_CTX_free(ctx);
-        ctx = NULL;
-    }
-    return ctx;
 }
 
 /* ------------------------------------------------------------------ */
@@ -282,7 +121,7 @@ static long ssl_fail(wsc_tx *tx, int ret, int is_read, wsc_error *err) {
     }
     default: {
         char why[200];
-        ssl_errstr(why, sizeof why);
+        wsc__ssl_errstr(why, sizeof why);
         return wsc__seterr(err, WSC_ETLS, "TLS error: %s", why);
     }
     }
@@ -324,6 +163,11 @@ long wsc__tx_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
         }
         return ssl_fail(tx, 0, 1, err);
     }
+    /* TLS inside TLS: a full buffer may leave plaintext decrypted in the
+       proxy's session, where epoll cannot see it. Ask for the socket's
+       writability (at once, in practice), which makes the connection layer
+       read again; the cost is one extra wake-up after a full read. */
+    if (tx->nested && got == len) tx->read_wants_write = 1;
     return (long)got;
 }
 
@@ -388,7 +232,7 @@ int wsc__tx_tls_accept(wsc_tx *tx, SSL_CTX *ctx, wsc_error *err) {
         return WSC_EAGAIN;
     }
     char why[200];
-    ssl_errstr(why, sizeof why);
+    wsc__ssl_errstr(why, sizeof why);
     return wsc__seterr(err, WSC_ETLS, "TLS handshake failed: %s", why);
 }
 
@@ -396,64 +240,87 @@ int wsc__tx_tls_accept(wsc_tx *tx, SSL_CTX *ctx, wsc_error *err) {
 /* The connector                                                       */
 /* ------------------------------------------------------------------ */
 
-enum cstate { C_RESOLVING, C_CONNECTING, C_PROXY_WRITE, C_PROXY_READ, C_TLS, C_DONE };
+enum cstate { C_RESOLVING, C_CONNECTING, C_PROXY_TLS, C_PROXY, C_TLS, C_DONE };
 
-typedef struct resolve_job resolve_job;
+/* RFC 8305 5: the "Connection Attempt Delay", 250 ms recommended. */
+#define HE_DELAY_MS 250
+
+void (*wsc__test_attempt)(int event, const struct sockaddr *sa);
+
+/* One connection attempt of the race: its own socket and watch. */
+typedef struct he_attempt {
+    wsc_connector *c;
+    wsc_watch watch;
+    int fd; /* -1: slot free */
+    size_t idx; /* its address in c->addrs */
+} he_attempt;
 
 struct wsc_connector {
     wsc_loop *loop;
-    wsc_watch watch;
-    wsc_timer timer;     /* overall deadline */
-    wsc_timer attempt;   /* per-address deadline; also the "report soon" timer */
+    wsc_watch watch;     /* the winning socket (or the Unix one) */
+    wsc_timer timer;     /* overall deadline: covers the whole race, proxy and TLS */
+    wsc_timer attempt;   /* next attempt of the race; also the "report soon" timer */
     wsc_connect_cb cb;
     void *user;
     int state;
     int fd;
-    SSL *ssl;
-    resolve_job *job;
-    struct addrinfo *addrs; /* from getaddrinfo */
-    struct addrinfo *next;  /* next address to try */
-    int naddrs_left;
+    SSL *ssl;            /* with the server */
+    SSL *pssl;           /* with an https:// proxy, until the tunnel is up */
+    wsc__resolve *job;   /* a lookup in progress */
+    /* the race (RFC 8305): addresses in attempt order */
+    wsc__addr addrs[WSC__MAX_ADDRS];
+    size_t naddrs, nexta;
+    he_attempt att[WSC__MAX_ADDRS];
+    int inflight;
     int last_errno;
-    uint64_t deadline;
     /* what was asked */
     char *host;
     char *unix_path;
     uint16_t port;
     int tls;
     wsc_tls_opts tls_opts;
+    int proxy_kind;
     char *proxy_host;
     uint16_t proxy_port;
     char *proxy_auth;
-    /* proxy exchange */
-    wsc_buf pbuf;
-    size_t psent;
+    uint8_t resolving_target;        /* socks5://: this lookup is the target's */
+    char target_ip[INET6_ADDRSTRLEN]; /* socks5://: the target's address */
+    wsc_proxy_conv pc;
     /* a failure to report from a timer (never from wsc__connect itself) */
     int pending_rc;
     wsc_error pending_err;
     uint8_t starting; /* inside wsc__connect() */
 };
 
-struct resolve_job {
-    wsc_connector *c; /* NULL once cancelled */
-    char *host;
-    char port[8];
-    struct addrinfo *res;
-    int gai;
-};
 
 static void finish(wsc_connector *c, int rc, const wsc_error *err);
-static void try_next_address(wsc_connector *c);
+static void he_next(wsc_connector *c);
 static void on_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, void *user);
+static void start_resolve(wsc_connector *c, const char *host, uint16_t port);
+
+static void attempt_event(int event, const he_attempt *a) {
+    if (wsc__test_attempt) wsc__test_attempt(event, (const struct sockaddr *)&a->c->addrs[a->idx].sa);
+}
+
+/* Ends an attempt of the race (closing its socket unless keep). */
+static void attempt_end(he_attempt *a, int event, int keep) {
+    if (a->fd < 0) return;
+    attempt_event(event, a);
+    wsc__watch_stop(&a->watch);
+    if (!keep) close(a->fd);
+    a->fd = -1;
+    a->c->inflight--;
+}
 
 static void free_connector(wsc_connector *c) {
     wsc__watch_stop(&c->watch);
     wsc_timer_stop(&c->timer);
     wsc_timer_stop(&c->attempt);
+    for (size_t i = 0; i < c->naddrs; i++) attempt_end(&c->att[i], WSC__ATTEMPT_ABANDONED, 0);
     if (c->ssl) SSL_free(c->ssl);
+    if (c->pssl) SSL_free(c->pssl);
     if (c->fd >= 0) close(c->fd);
-    if (c->addrs) freeaddrinfo(c->addrs);
-    wsc_buf_free(&c->pbuf);
+    wsc__proxy_end(&c->pc);
     wsc__free(c->host);
     wsc__free(c->unix_path);
     wsc__free(c->proxy_host);
@@ -461,6 +328,10 @@ static void free_connector(wsc_connector *c) {
     wsc__free((char *)c->tls_opts.ca_dir);
     wsc__free((char *)c->tls_opts.cert_file);
     wsc__free((char *)c->tls_opts.key_file);
+    if (c->tls_opts.key_passphrase) {
+        OPENSSL_cleanse((char *)c->tls_opts.key_passphrase, strlen(c->tls_opts.key_passphrase));
+        wsc__free((char *)c->tls_opts.key_passphrase);
+    }
     if (c->proxy_auth) {
         OPENSSL_cleanse(c->proxy_auth, strlen(c->proxy_auth));
         wsc__free(c->proxy_auth);
@@ -475,6 +346,9 @@ static void finish(wsc_connector *c, int rc, const wsc_error *err) {
         wsc__watch_stop(&c->watch);
         tx.fd = c->fd;
         tx.ssl = c->ssl;
+        /* TLS inside the TLS of an https:// proxy: plaintext can wait in
+           the outer session where epoll cannot see it (wsc__tx_read). */
+        tx.nested = c->tls && c->proxy_kind == WSC_PROXY_HTTPS;
         c->fd = -1;
         c->ssl = NULL;
     }
@@ -503,8 +377,8 @@ static void on_deadline(wsc_loop *loop, wsc_timer *t, void *user) {
     fail(c, WSC_ETIMEDOUT, "timed out %s %s", what, c->unix_path ? c->unix_path : c->host);
 }
 
-/* The per-address timer: either give up on this address, or (before any
-   address) report a failure found synchronously. */
+/* The attempt timer: start the next attempt of the race, or (before any
+   attempt) report a failure found synchronously. */
 static void on_attempt(wsc_loop *loop, wsc_timer *t, void *user) {
     (void)loop;
     (void)t;
@@ -513,12 +387,7 @@ static void on_attempt(wsc_loop *loop, wsc_timer *t, void *user) {
         finish(c, c->pending_rc, &c->pending_err);
         return;
     }
-    /* This address did not answer in its share of the time: try the next. */
-    wsc__watch_stop(&c->watch);
-    close(c->fd);
-    c->fd = -1;
-    c->last_errno = ETIMEDOUT;
-    try_next_address(c);
+    he_next(c);
 }
 
 static void report_soon(wsc_connector *c, int rc, const char *fmt, const char *a, const char *b) {
@@ -528,61 +397,100 @@ static void report_soon(wsc_connector *c, int rc, const char *fmt, const char *a
 }
 
 static void start_tls(wsc_connector *c);
+static void start_proxy_tls(wsc_connector *c);
 static void start_proxy(wsc_connector *c);
 
-/* TCP (or Unix) connection established. */
+/* TCP (or Unix) connection established on c->fd, watched by c->watch. */
 static void connected(wsc_connector *c) {
     wsc_timer_stop(&c->attempt);
-    if (c->addrs) {
-        freeaddrinfo(c->addrs);
-        c->addrs = c->next = NULL;
-    }
-    if (c->proxy_host) start_proxy(c);
+    if (c->proxy_kind == WSC_PROXY_HTTPS) start_proxy_tls(c);
+    else if (c->proxy_kind) start_proxy(c);
     else if (c->tls) start_tls(c);
     else finish(c, WSC_OK, NULL);
 }
 
-static void try_next_address(wsc_connector *c) {
-    while (c->next) {
-        struct addrinfo *ai = c->next;
-        c->next = ai->ai_next;
-        c->naddrs_left--;
-        int fd = wsc__compat_socket(ai->ai_family, SOCK_STREAM, 0);
-        if (fd < 0) {
-            c->last_errno = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
-        if (r != 0 && errno != EINPROGRESS) {
-            c->last_errno = errno;
-            close(fd);
-            continue;
-        }
-        c->fd = fd;
-        if (wsc__watch_start(&c->watch, fd, WSC_WRITABLE) != WSC_OK) {
-            c->last_errno = errno ? errno : ENOMEM;
-            close(fd);
-            c->fd = -1;
-            continue;
-        }
-        c->state = C_CONNECTING;
-        /* Give each remaining address a fair share of the time left. */
-        uint64_t now = wsc_loop_now(c->loop);
-        uint64_t left = c->deadline > now ? c->deadline - now : 0;
-        uint64_t share = c->naddrs_left > 0 ? left / (uint64_t)(c->naddrs_left + 1) : left;
-        if (share < 1000 && left > 1000) share = 1000;
-        if (c->naddrs_left > 0) wsc_timer_start(&c->attempt, share);
+/* --- the race (RFC 8305) ---------------------------------------------- */
+
+static void on_attempt_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, void *user) {
+    (void)loop;
+    (void)w;
+    (void)events;
+    he_attempt *a = user;
+    wsc_connector *c = a->c;
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) soerr = errno;
+    if (soerr == EINPROGRESS || soerr == EALREADY) return;
+    if (soerr != 0) {
+        /* This one failed: start the next now rather than at its time. */
+        c->last_errno = soerr;
+        attempt_end(a, WSC__ATTEMPT_FAILED, 0);
+        wsc_timer_stop(&c->attempt);
+        he_next(c);
         return;
     }
+    /* The first to succeed wins; the others are closed. */
+    attempt_end(a, WSC__ATTEMPT_WON, 1);
+    c->fd = fd;
+    for (size_t i = 0; i < c->naddrs; i++) attempt_end(&c->att[i], WSC__ATTEMPT_ABANDONED, 0);
+    if (wsc__watch_start(&c->watch, fd, WSC_WRITABLE) != WSC_OK) {
+        fail(c, WSC_EIO, "cannot watch the socket for %s%s", c->host, "");
+        return;
+    }
+    connected(c);
+}
+
+/* Starts attempt c->nexta. 0 if it is in flight, -1 if it failed at once. */
+static int start_one(wsc_connector *c) {
+    size_t i = c->nexta++;
+    const wsc__addr *ad = &c->addrs[i];
+    int fd = wsc__compat_socket(ad->sa.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) {
+        c->last_errno = errno;
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int r = connect(fd, (const struct sockaddr *)&ad->sa, ad->len);
+    if (r != 0 && errno != EINPROGRESS) {
+        c->last_errno = errno;
+        close(fd);
+        return -1;
+    }
+    he_attempt *a = &c->att[i];
+    a->c = c;
+    a->idx = i;
+    wsc__watch_init(&a->watch, c->loop, on_attempt_io, a);
+    if (wsc__watch_start(&a->watch, fd, WSC_WRITABLE) != WSC_OK) {
+        c->last_errno = errno ? errno : ENOMEM;
+        close(fd);
+        return -1;
+    }
+    a->fd = fd;
+    c->inflight++;
+    attempt_event(WSC__ATTEMPT_STARTED, a);
+    return 0;
+}
+
+/* Starts the next attempt (skipping addresses that fail at once) and arms
+   the timer for the one after; reports the failure once every address has
+   failed. A connect that completes at once is still seen through the
+   watch, so the first success always goes through on_attempt_io. */
+static void he_next(wsc_connector *c) {
+    c->state = C_CONNECTING;
+    while (c->nexta < c->naddrs && start_one(c) != 0) {}
+    if (c->nexta < c->naddrs) {
+        wsc_timer_start(&c->attempt, HE_DELAY_MS);
+        return;
+    }
+    if (c->inflight) return; /* the last ones are running: wait for them or the deadline */
     int e = c->last_errno ? c->last_errno : ECONNREFUSED;
     char port[8];
-    snprintf(port, sizeof port, "%u", c->proxy_host ? c->proxy_port : c->port);
-    const char *h = c->proxy_host ? c->proxy_host : c->host;
+    snprintf(port, sizeof port, "%u", c->proxy_kind ? c->proxy_port : c->port);
+    const char *h = c->proxy_kind ? c->proxy_host : c->host;
     wsc_error err;
-    wsc__seterr(&err, errno_to_wsc(e), "cannot connect to %s%s port %s: %s",
-                c->proxy_host ? "proxy " : "", h, port, strerror(e));
+    wsc__seterr(&err, errno_to_wsc(e), "cannot connect to %s%s port %s: %s", c->proxy_kind ? "proxy " : "", h, port,
+                strerror(e));
     if (c->starting) {
         /* Never report from inside wsc__connect(): defer to the loop. */
         c->pending_rc = err.code;
@@ -620,225 +528,87 @@ static void unix_connect(wsc_connector *c) {
         report_soon(c, WSC_EIO, "cannot watch the socket for %s%s", c->unix_path, "");
 }
 
-/* Resolver thread: the only code that runs off the loop thread. It touches
-   only its job (host, port, result) and then posts the job back; the job's
-   `c` is read and cleared only on the loop thread. */
-static void on_resolved(wsc_loop *loop, void *user);
-
-typedef struct {
-    resolve_job *job;
-    wsc_loop *loop;
-} resolve_ctx;
-
-static void *resolve_main(void *arg) {
-    resolve_ctx *rc = arg;
-    resolve_job *j = rc->job;
-    wsc_loop *loop = rc->loop;
-    wsc__free(rc);
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    j->gai = getaddrinfo(j->host, j->port, &hints, &j->res);
-    /* wsc_loop_post fails only on ENOMEM; the job and a loop reference are
-       then lost, which is all that can be done from this thread. */
-    (void)wsc_loop_post(loop, on_resolved, j);
-    return NULL;
-}
-
-static void got_addresses(wsc_connector *c, struct addrinfo *res) {
-    c->addrs = c->next = res;
-    c->naddrs_left = 0;
-    for (struct addrinfo *a = res; a; a = a->ai_next) c->naddrs_left++;
-    try_next_address(c);
-}
-
-static void on_resolved(wsc_loop *loop, void *user) {
-    resolve_job *j = user;
-    wsc_loop_unref(loop);
-    wsc_connector *c = j->c;
-    if (!c) {
-        if (j->res) freeaddrinfo(j->res);
-        wsc__free(j->host);
-        wsc__free(j);
+/* Addresses known: for a socks5:// target, note the first and go on to the
+   proxy's name; otherwise start the race. */
+static void got_addresses(wsc_connector *c, const wsc__addr *addrs, size_t n) {
+    if (c->resolving_target) {
+        c->resolving_target = 0;
+        const struct sockaddr *sa = (const struct sockaddr *)&addrs[0].sa;
+        const void *bin = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                                                    : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+        inet_ntop(sa->sa_family, bin, c->target_ip, sizeof c->target_ip);
+        start_resolve(c, c->proxy_host, c->proxy_port);
         return;
     }
+    memcpy(c->addrs, addrs, n * sizeof *addrs);
+    c->naddrs = n;
+    c->nexta = 0;
+    for (size_t i = 0; i < n; i++) c->att[i].fd = -1;
+    he_next(c);
+}
+
+static void on_resolved(void *user, int gai, const wsc__addr *addrs, size_t n, const char *host) {
+    wsc_connector *c = user;
     c->job = NULL;
-    int gai = j->gai;
-    struct addrinfo *res = j->res;
-    wsc__free(j->host);
-    wsc__free(j);
-    if (gai != 0) {
-        const char *h = c->proxy_host ? c->proxy_host : c->host;
-        fail(c, WSC_EDNS, "cannot resolve host name '%s': %s", h, gai_strerror(gai));
-        return;
-    }
-    got_addresses(c, res);
+    if (gai != 0) fail(c, WSC_EDNS, "cannot resolve host name '%s': %s", host, gai_strerror(gai));
+    else got_addresses(c, addrs, n);
 }
 
 static void start_resolve(wsc_connector *c, const char *host, uint16_t port) {
-    /* IP literals need no lookup (and no thread). */
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST;
-    char portstr[8];
-    snprintf(portstr, sizeof portstr, "%u", port);
-    if (getaddrinfo(host, portstr, &hints, &res) == 0) {
-        c->addrs = c->next = res;
-        c->naddrs_left = 1;
-        /* Connect now; failures surface through the watch or the timer. */
-        try_next_address(c);
+    wsc__addr lit[WSC__MAX_ADDRS];
+    size_t n = 0;
+    /* IP literals need no lookup (and no thread): connect now; failures
+       surface through the watches or the timers. */
+    if (wsc__resolve_numeric(host, port, lit, &n) == 0 && n) {
+        got_addresses(c, lit, n);
         return;
     }
-    resolve_job *j = wsc__calloc(1, sizeof *j);
-    resolve_ctx *rc = wsc__calloc(1, sizeof *rc);
-    if (!j || !rc || !(j->host = wsc__strdup(host))) {
-        wsc__free(j ? j->host : NULL);
-        wsc__free(j);
-        wsc__free(rc);
-        report_soon(c, WSC_ENOMEM, "out of memory resolving %s%s", host, "");
-        return;
-    }
-    memcpy(j->port, portstr, sizeof portstr);
-    j->c = c;
-    rc->job = j;
-    rc->loop = c->loop;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
-    pthread_t th;
-    wsc_loop_ref(c->loop);
-    if (pthread_create(&th, &attr, resolve_main, rc) != 0) {
-        wsc_loop_unref(c->loop);
-        wsc__free(j->host);
-        wsc__free(j);
-        wsc__free(rc);
-        report_soon(c, WSC_EIO, "cannot start the resolver thread for %s%s", host, "");
-    } else {
-        c->job = j;
-        c->state = C_RESOLVING;
-    }
-    pthread_attr_destroy(&attr);
+    c->state = C_RESOLVING;
+    c->job = wsc__resolve_start(c->loop, host, port, on_resolved, c);
+    if (!c->job) report_soon(c, WSC_ENOMEM, "cannot start resolving %s (out of memory or threads)%s", host, "");
 }
 
 /* --- proxy ---------------------------------------------------------- */
 
-static int host_needs_brackets(const char *h) { return strchr(h, ':') != NULL; }
-
-static void start_proxy(wsc_connector *c) {
-    char line[600];
-    const char *lb = host_needs_brackets(c->host) ? "[" : "", *rb = host_needs_brackets(c->host) ? "]" : "";
-    int n = snprintf(line, sizeof line, "CONNECT %s%s%s:%u HTTP/1.1\r\nHost: %s%s%s:%u\r\n", lb, c->host, rb,
-                     c->port, lb, c->host, rb, c->port);
-    c->pbuf.off = c->pbuf.len = 0;
-    if (n < 0 || (size_t)n >= sizeof line || wsc_buf_append(&c->pbuf, line, (size_t)n)) {
-        fail(c, WSC_ENOMEM, "cannot build the proxy request%s%s", "", "");
+static void proxy_io(wsc_connector *c) {
+    unsigned want = 0;
+    wsc_error err;
+    int rc = wsc__proxy_step(&c->pc, &want, &err);
+    if (rc == WSC_EAGAIN) {
+        wsc_watch_set(&c->watch, want);
         return;
     }
-    if (c->proxy_auth) {
-        size_t alen = strlen(c->proxy_auth);
-        size_t blen = 4 * ((alen + 2) / 3) + 1;
-        unsigned char *b64 = wsc__malloc(blen);
-        if (!b64) {
-            fail(c, WSC_ENOMEM, "out of memory%s%s", "", "");
-            return;
-        }
-        EVP_EncodeBlock(b64, (const unsigned char *)c->proxy_auth, (int)alen);
-        int rc = wsc_buf_append(&c->pbuf, "Proxy-Authorization: Basic ", 27);
-        if (!rc) rc = wsc_buf_append(&c->pbuf, b64, strlen((char *)b64));
-        if (!rc) rc = wsc_buf_append(&c->pbuf, "\r\n", 2);
-        OPENSSL_cleanse(b64, blen);
-        wsc__free(b64);
-        if (rc) {
-            fail(c, WSC_ENOMEM, "out of memory%s%s", "", "");
-            return;
-        }
-    }
-    if (wsc_buf_append(&c->pbuf, "\r\n", 2)) {
-        fail(c, WSC_ENOMEM, "out of memory%s%s", "", "");
+    wsc__proxy_end(&c->pc);
+    if (rc) {
+        finish(c, rc, &err);
         return;
     }
-    c->psent = 0;
-    c->state = C_PROXY_WRITE;
-    wsc_watch_set(&c->watch, WSC_WRITABLE);
+    if (c->tls) {
+        start_tls(c);
+    } else {
+        /* ws:// through an https:// proxy: the stream is the proxy's TLS. */
+        c->ssl = c->pssl;
+        c->pssl = NULL;
+        finish(c, WSC_OK, NULL);
+    }
 }
 
-static void proxy_io(wsc_connector *c) {
-    if (c->state == C_PROXY_WRITE) {
-        while (c->psent < c->pbuf.len) {
-            ssize_t n = send(c->fd, c->pbuf.data + c->psent, c->pbuf.len - c->psent, WSC_MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                if (errno == EAGAIN) return;
-                fail(c, WSC_EPROXY, "proxy connection failed: %s%s", strerror(errno), "");
-                return;
-            }
-            c->psent += (size_t)n;
-        }
-        /* Wipe the request (it may carry credentials) and read the answer. */
-        OPENSSL_cleanse(c->pbuf.data, c->pbuf.len);
-        c->pbuf.off = c->pbuf.len = 0;
-        c->state = C_PROXY_READ;
-        wsc_watch_set(&c->watch, WSC_READABLE);
+static void start_proxy(wsc_connector *c) {
+    c->pc.kind = c->proxy_kind;
+    c->pc.fd = c->fd;
+    c->pc.ssl = c->pssl;
+    c->pc.host = c->host;
+    c->pc.port = c->port;
+    c->pc.target_ip = c->proxy_kind == WSC_PROXY_SOCKS5 ? c->target_ip : NULL;
+    c->pc.auth = c->proxy_auth;
+    wsc_error err;
+    int rc = wsc__proxy_begin(&c->pc, &err);
+    if (rc) {
+        finish(c, rc, &err);
         return;
     }
-    /* C_PROXY_READ: read byte-exact up to the end of the head, so nothing of
-       the tunnelled stream (the TLS handshake) is consumed. Read in small
-       pieces with MSG_PEEK to find the boundary. */
-    for (;;) {
-        char tmp[1024];
-        ssize_t n = recv(c->fd, tmp, sizeof tmp, MSG_PEEK);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN) return;
-            fail(c, WSC_EPROXY, "proxy connection failed: %s%s", strerror(errno), "");
-            return;
-        }
-        if (n == 0) {
-            fail(c, WSC_EPROXY, "the proxy closed the connection before answering CONNECT%s%s", "", "");
-            return;
-        }
-        size_t last = c->pbuf.len;
-        if (wsc_buf_append(&c->pbuf, tmp, (size_t)n)) {
-            fail(c, WSC_ENOMEM, "out of memory%s%s", "", "");
-            return;
-        }
-        wsc_http_response r;
-        int hl = wsc_http_parse_response((const char *)c->pbuf.data, c->pbuf.len, last, &r, 16384);
-        size_t take = (size_t)n;
-        if (hl > 0) take = (size_t)hl - last; /* consume only the head */
-        /* Now consume for real what belongs to the head. */
-        size_t done = 0;
-        while (done < take) {
-            ssize_t m = recv(c->fd, tmp, take - done, 0);
-            if (m <= 0) {
-                if (m < 0 && errno == EINTR) continue;
-                fail(c, WSC_EPROXY, "proxy connection failed while reading its answer%s%s", "", "");
-                return;
-            }
-            done += (size_t)m;
-        }
-        if (hl == WSC_EAGAIN) continue;
-        if (hl < 0) {
-            fail(c, WSC_EPROXY, "the proxy sent an invalid answer to CONNECT: %s%s", r.error ? r.error : "", "");
-            return;
-        }
-        if (r.status / 100 != 2) {
-            char st[200];
-            snprintf(st, sizeof st, "%d %.*s", r.status, (int)(r.reason.len > 100 ? 100 : r.reason.len),
-                     r.reason.ptr ? r.reason.ptr : "");
-            fail(c, WSC_EPROXY, "the proxy refused the tunnel: %s%s", st,
-                 r.status == 407 ? " (proxy authentication required)" : "");
-            return;
-        }
-        wsc_buf_free(&c->pbuf);
-        if (c->tls) start_tls(c);
-        else finish(c, WSC_OK, NULL);
-        return;
-    }
+    c->state = C_PROXY;
+    proxy_io(c);
 }
 
 /* --- TLS -------------------------------------------------------------- */
@@ -848,46 +618,87 @@ static int is_ip_literal(const char *h) {
     return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
 }
 
-static void start_tls(wsc_connector *c) {
+/* A client TLS session verifying `host` (name or IP literal). NULL when it
+   failed: the failure is reported and c is freed. */
+static SSL *new_client_ssl(wsc_connector *c, const char *host) {
     wsc_error err;
-    SSL_CTX *ctx = client_ctx(&c->tls_opts, &err);
+    SSL_CTX *ctx = wsc__tls_client_ctx(&c->tls_opts, &err);
     if (!ctx) {
         finish(c, err.code, &err);
-        return;
+        return NULL;
     }
-    c->ssl = SSL_new(ctx);
+    SSL *s = SSL_new(ctx);
     SSL_CTX_free(ctx); /* the SSL object holds its own reference */
-    if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
+    if (!s) {
         fail(c, WSC_ENOMEM, "cannot create TLS state%s%s", "", "");
-        return;
+        return NULL;
     }
-    const char *host = c->host ? c->host : "localhost";
     int ip = is_ip_literal(host);
-    if (!ip) SSL_set_tlsext_host_name(c->ssl, host); /* SNI carries names only */
+    if (!ip) SSL_set_tlsext_host_name(s, host); /* SNI carries names only */
     if (!c->tls_opts.skip_verify) {
-        SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+        SSL_set_verify(s, SSL_VERIFY_PEER, NULL);
         if (!c->tls_opts.skip_hostname) {
-            if (ip) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host);
+            if (ip) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s), host);
             else {
-                SSL_set_hostflags(c->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-                SSL_set1_host(c->ssl, host);
+                SSL_set_hostflags(s, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+                SSL_set1_host(s, host);
             }
         }
     } else {
-        SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
+        SSL_set_verify(s, SSL_VERIFY_NONE, NULL);
     }
-    SSL_set_connect_state(c->ssl);
+    SSL_set_connect_state(s);
+    return s;
+}
+
+/* TLS with an https:// proxy, verified against the proxy's name with the
+   same CA settings as the server. */
+static void start_proxy_tls(wsc_connector *c) {
+    SSL *s = new_client_ssl(c, c->proxy_host);
+    if (!s) return; /* reported: c is gone */
+    c->pssl = s;
+    if (SSL_set_fd(c->pssl, c->fd) != 1) {
+        fail(c, WSC_ENOMEM, "cannot create TLS state%s%s", "", "");
+        return;
+    }
+    c->state = C_PROXY_TLS;
+    wsc_watch_set(&c->watch, WSC_READABLE | WSC_WRITABLE);
+}
+
+static void start_tls(wsc_connector *c) {
+    SSL *s = new_client_ssl(c, c->host ? c->host : "localhost");
+    if (!s) return; /* reported: c is gone */
+    c->ssl = s;
+    if (c->pssl) {
+        /* TLS inside the proxy's TLS: the server's session reads and
+           writes through a BIO_f_ssl over the proxy's, which it then owns
+           (BIO_CLOSE: freeing the server's session frees the proxy's). */
+        BIO *b = BIO_new(BIO_f_ssl());
+        if (!b) {
+            fail(c, WSC_ENOMEM, "cannot create TLS state%s%s", "", "");
+            return;
+        }
+        BIO_set_ssl(b, c->pssl, BIO_CLOSE);
+        c->pssl = NULL;
+        SSL_set_bio(c->ssl, b, b);
+    } else if (SSL_set_fd(c->ssl, c->fd) != 1) {
+        fail(c, WSC_ENOMEM, "cannot create TLS state%s%s", "", "");
+        return;
+    }
     c->state = C_TLS;
     wsc_watch_set(&c->watch, WSC_READABLE | WSC_WRITABLE);
 }
 
 static void tls_io(wsc_connector *c) {
-    int ret = SSL_do_handshake(c->ssl);
+    int to_proxy = c->state == C_PROXY_TLS;
+    SSL *s = to_proxy ? c->pssl : c->ssl;
+    int ret = SSL_do_handshake(s);
     if (ret == 1) {
-        finish(c, WSC_OK, NULL);
+        if (to_proxy) start_proxy(c);
+        else finish(c, WSC_OK, NULL);
         return;
     }
-    int e = SSL_get_error(c->ssl, ret);
+    int e = SSL_get_error(s, ret);
     if (e == SSL_ERROR_WANT_READ) {
         wsc_watch_set(&c->watch, WSC_READABLE);
         return;
@@ -896,15 +707,18 @@ static void tls_io(wsc_connector *c) {
         wsc_watch_set(&c->watch, WSC_WRITABLE);
         return;
     }
-    const char *host = c->host ? c->host : c->unix_path;
-    long vr = SSL_get_verify_result(c->ssl);
+    const char *host = to_proxy ? c->proxy_host : c->host ? c->host : c->unix_path;
+    const char *whom = to_proxy ? "proxy " : "";
+    char what[300];
+    snprintf(what, sizeof what, "%s'%s'", whom, host);
+    long vr = SSL_get_verify_result(s);
     if (vr != X509_V_OK) {
         ERR_clear_error();
         if (vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH)
-            fail(c, WSC_ETLSVERIFY, "TLS certificate verification failed for '%s': the certificate is not valid for this %s",
-                 host, vr == X509_V_ERR_IP_ADDRESS_MISMATCH ? "IP address" : "host name");
+            fail(c, WSC_ETLSVERIFY, "TLS certificate verification failed for %s: the certificate is not valid for this %s",
+                 what, vr == X509_V_ERR_IP_ADDRESS_MISMATCH ? "IP address" : "host name");
         else
-            fail(c, WSC_ETLSVERIFY, "TLS certificate verification failed for '%s': %s", host,
+            fail(c, WSC_ETLSVERIFY, "TLS certificate verification failed for %s: %s", what,
                  X509_verify_cert_error_string(vr));
         return;
     }
@@ -913,9 +727,9 @@ static void tls_io(wsc_connector *c) {
         snprintf(why, sizeof why, "%s", errno ? strerror(errno) : "connection closed by the server");
         ERR_clear_error();
     } else {
-        ssl_errstr(why, sizeof why);
+        wsc__ssl_errstr(why, sizeof why);
     }
-    fail(c, WSC_ETLS, "TLS handshake with '%s' failed: %s", host, why);
+    fail(c, WSC_ETLS, "TLS handshake with %s failed: %s", what, why);
 }
 
 static void on_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, void *user) {
@@ -923,36 +737,28 @@ static void on_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, void *u
     (void)w;
     (void)events;
     wsc_connector *c = user;
-    if (c->state == C_CONNECTING) {
+    if (c->state == C_CONNECTING) { /* a Unix socket */
         int soerr = 0;
         socklen_t sl = sizeof soerr;
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) soerr = errno;
         if (soerr == EINPROGRESS || soerr == EALREADY) return;
         if (soerr != 0) {
-            wsc__watch_stop(&c->watch);
-            close(c->fd);
-            c->fd = -1;
-            c->last_errno = soerr;
-            if (c->unix_path) {
-                fail(c, errno_to_wsc(soerr), "cannot connect to Unix socket %s: %s", c->unix_path, strerror(soerr));
-                return;
-            }
-            try_next_address(c);
+            fail(c, errno_to_wsc(soerr), "cannot connect to Unix socket %s: %s", c->unix_path, strerror(soerr));
             return;
         }
         connected(c);
         return;
     }
-    if (c->state == C_PROXY_WRITE || c->state == C_PROXY_READ) {
+    if (c->state == C_PROXY) {
         proxy_io(c);
         return;
     }
-    if (c->state == C_TLS) tls_io(c);
+    if (c->state == C_TLS || c->state == C_PROXY_TLS) tls_io(c);
 }
 
 wsc_connector *wsc__connect(wsc_loop *loop, const wsc_connect_req *req, wsc_connect_cb cb, void *user,
                             wsc_error *err) {
-    if (!loop || !req || !cb || (!req->host && !req->unix_path)) {
+    if (!loop || !req || !cb || (!req->host && !req->unix_path) || (req->proxy_kind && !req->proxy_host)) {
         wsc__seterr(err, WSC_EINVAL, "connect: missing host or callback");
         return NULL;
     }
@@ -969,18 +775,20 @@ wsc_connector *wsc__connect(wsc_loop *loop, const wsc_connect_req *req, wsc_conn
     c->tls = req->tls;
     c->tls_opts.skip_verify = req->tls_opts.skip_verify;
     c->tls_opts.skip_hostname = req->tls_opts.skip_hostname;
+    c->proxy_kind = req->unix_path ? WSC_PROXY_NONE : req->proxy_kind;
     c->proxy_port = req->proxy_port;
     int oom = 0;
     /* The caller's strings may be gone by the time TLS starts: copy them. */
     const char *const *src[] = {&req->tls_opts.ca_file, &req->tls_opts.ca_dir, &req->tls_opts.cert_file,
-                                &req->tls_opts.key_file};
-    const char **dst[] = {&c->tls_opts.ca_file, &c->tls_opts.ca_dir, &c->tls_opts.cert_file, &c->tls_opts.key_file};
-    for (int i = 0; i < 4; i++)
+                                &req->tls_opts.key_file, &req->tls_opts.key_passphrase};
+    const char **dst[] = {&c->tls_opts.ca_file, &c->tls_opts.ca_dir, &c->tls_opts.cert_file, &c->tls_opts.key_file,
+                          &c->tls_opts.key_passphrase};
+    for (int i = 0; i < 5; i++)
         if (*src[i] && !(*dst[i] = wsc__strdup(*src[i]))) oom = 1;
     if (req->host && !(c->host = wsc__strdup(req->host))) oom = 1;
     if (req->unix_path && !(c->unix_path = wsc__strdup(req->unix_path))) oom = 1;
-    if (req->proxy_host && !(c->proxy_host = wsc__strdup(req->proxy_host))) oom = 1;
-    if (req->proxy_auth && !(c->proxy_auth = wsc__strdup(req->proxy_auth))) oom = 1;
+    if (c->proxy_kind && !(c->proxy_host = wsc__strdup(req->proxy_host))) oom = 1;
+    if (c->proxy_kind && req->proxy_auth && !(c->proxy_auth = wsc__strdup(req->proxy_auth))) oom = 1;
     if (oom) {
         free_connector(c);
         wsc__seterr(err, WSC_ENOMEM, "out of memory");
@@ -990,19 +798,24 @@ wsc_connector *wsc__connect(wsc_loop *loop, const wsc_connect_req *req, wsc_conn
     wsc__timer_init(&c->timer, loop, on_deadline, c);
     wsc__timer_init(&c->attempt, loop, on_attempt, c);
     unsigned to = req->timeout_ms ? req->timeout_ms : 10000;
-    wsc_loop_update_time(loop);
-    c->deadline = wsc_loop_now(loop) + to;
     wsc_timer_start(&c->timer, to);
     c->starting = 1;
-    if (c->unix_path) unix_connect(c);
-    else if (c->proxy_host) start_resolve(c, c->proxy_host, c->proxy_port);
-    else start_resolve(c, c->host, c->port);
+    if (c->unix_path) {
+        unix_connect(c);
+    } else if (c->proxy_kind == WSC_PROXY_SOCKS5 && !is_ip_literal(c->host)) {
+        c->resolving_target = 1; /* socks5://: our resolver names the target */
+        start_resolve(c, c->host, c->port);
+    } else {
+        if (c->proxy_kind == WSC_PROXY_SOCKS5) snprintf(c->target_ip, sizeof c->target_ip, "%s", c->host);
+        if (c->proxy_kind) start_resolve(c, c->proxy_host, c->proxy_port);
+        else start_resolve(c, c->host, c->port);
+    }
     c->starting = 0;
     return c;
 }
 
 void wsc__connect_cancel(wsc_connector *c) {
     if (!c) return;
-    if (c->job) c->job->c = NULL; /* the resolver's post will just clean up */
+    wsc__resolve_cancel(c->job); /* the resolver's post will just clean up */
     free_connector(c);
 }

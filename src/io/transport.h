@@ -3,10 +3,12 @@
  *
  * A wsc_tx is a connected, non-blocking socket (TCP or Unix), possibly
  * wrapped in TLS. A wsc_connector gets one: name resolution on a helper
- * thread (never blocking the loop), every resolved address tried in turn,
- * an optional HTTP CONNECT tunnel, then the TLS handshake with certificate
- * and host-name verification on by default. The connector reports through
- * one callback, always from the loop (never from inside wsc__connect()).
+ * thread (never blocking the loop), the resolved addresses raced as Happy
+ * Eyeballs does (RFC 8305), an optional proxy tunnel (HTTP CONNECT, over
+ * TLS for an https:// proxy, or SOCKS5), then the TLS handshake with
+ * certificate and host-name verification on by default. The connector
+ * reports through one callback, always from the loop (never from inside
+ * wsc__connect()).
  */
 #ifndef WSC_IO_TRANSPORT_H
 #define WSC_IO_TRANSPORT_H
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxy.h"
 #include "wsc/loop.h"
 #include "wsc/wsc.h"
 
@@ -26,6 +29,7 @@ typedef struct wsc_tx {
     uint8_t read_wants_write; /* TLS: the last read needs the socket writable */
     uint8_t write_wants_read; /* TLS: the last write needs the socket readable */
     uint8_t eof;              /* the peer closed its side */
+    uint8_t nested;           /* TLS inside an https:// proxy's TLS */
 } wsc_tx;
 
 typedef struct wsc_tls_opts {
@@ -33,6 +37,7 @@ typedef struct wsc_tls_opts {
     const char *ca_dir;
     const char *cert_file;
     const char *key_file;
+    const char *key_passphrase; /* for an encrypted key_file, or NULL */
     int skip_verify;
     int skip_hostname;
 } wsc_tls_opts;
@@ -43,10 +48,11 @@ typedef struct wsc_connect_req {
     const char *unix_path; /* connect to this Unix socket instead */
     int tls;
     wsc_tls_opts tls_opts;
-    const char *proxy_host; /* HTTP CONNECT proxy, or NULL */
+    int proxy_kind;         /* WSC_PROXY_* (proxy.h); 0: none */
+    const char *proxy_host; /* the proxy (name or literal), if proxy_kind */
     uint16_t proxy_port;
-    const char *proxy_auth; /* "user:pass" for Basic auth, or NULL */
-    unsigned timeout_ms;    /* whole connect, 0: 10000 */
+    const char *proxy_auth; /* "user:pass" (Basic, or SOCKS5 RFC 1929), or NULL */
+    unsigned timeout_ms;    /* whole connect (lookup, race, proxy, TLS), 0: 10000 */
 } wsc_connect_req;
 
 typedef struct wsc_connector wsc_connector;
@@ -81,19 +87,22 @@ SSL_CTX *wsc__tls_server_ctx(const char *cert_file, const char *key_file, wsc_er
 /* Progresses a server-side TLS handshake: WSC_OK when done, WSC_EAGAIN, or an error. */
 int wsc__tx_tls_accept(wsc_tx *tx, SSL_CTX *ctx, wsc_error *err);
 
-/*
- * The proxy the environment sets for a connection to `host` (no brackets):
- * https_proxy/HTTPS_PROXY for wss, http_proxy/HTTP_PROXY for ws (lower case
- * first), unless host matches no_proxy/NO_PROXY ("*", a host name, or a
- * domain suffix with or without a leading dot, a :port suffix ignored).
- * Loopback destinations (localhost, 127.0.0.0/8, ::1) never use an
- * environment proxy, as browsers do. NULL if none.
- */
-const char *wsc__env_proxy(const char *host, int secure);
-
 /* Fills buf with cryptographically random bytes (OpenSSL's DRBG through a
    small per-thread pool). Returns 0, or -1 if the generator failed. Has the
    signature of wsc_random_fn. */
 int wsc__random(void *user, void *buf, size_t len);
+
+/* TLS contexts (tls_ctx.c). A client context for these options, shared:
+   returns a new reference (free it with SSL_CTX_free once SSL_new has taken
+   its own), or NULL with err filled (WSC_ETLS, WSC_ENOMEM). */
+SSL_CTX *wsc__tls_client_ctx(const wsc_tls_opts *o, wsc_error *err);
+/* Describes OpenSSL's error queue in one line (and clears it). */
+void wsc__ssl_errstr(char *buf, size_t cap);
+
+/* Test only: when set, called at each step of each connection attempt of
+   the race with the attempt's address (from the loop thread). */
+enum { WSC__ATTEMPT_STARTED = 1, WSC__ATTEMPT_FAILED, WSC__ATTEMPT_WON, WSC__ATTEMPT_ABANDONED };
+struct sockaddr;
+extern void (*wsc__test_attempt)(int event, const struct sockaddr *sa);
 
 #endif

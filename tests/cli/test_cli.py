@@ -41,7 +41,8 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 
 def base_env(**extra):
     env = dict(os.environ)
-    for k in ("NO_COLOR", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
+    for k in ("NO_COLOR", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
+              "all_proxy", "ALL_PROXY", "WSC_KEY_PASSPHRASE"):
         env.pop(k, None)
     env["HOME"] = os.path.join(TMP, "home")
     env["XDG_STATE_HOME"] = os.path.join(TMP, "state")
@@ -622,9 +623,9 @@ class TestReconnect(unittest.TestCase):
                 "connected",
                 "closed: 4001 bye (clean)",
                 "reconnecting in 50 ms (attempt 1 of 2)",
-                "error: server answered 503 Service Unavailable",
+                "error: server answered 503 Service Unavailable (expected 101 Switching Protocols)",
                 "reconnecting in 50 ms (attempt 2 of 2)",
-                "wsc: giving up after 2 failed attempts: server answered 503 Service Unavailable",
+                "wsc: giving up after 2 failed attempts: server answered 503 Service Unavailable (expected 101 Switching Protocols)",
             ])
         finally:
             s.stop()
@@ -649,7 +650,7 @@ class TestReconnect(unittest.TestCase):
         try:
             r = wsc("--timeout", "50", s.url(), stdin=subprocess.DEVNULL)
             self.assertEqual(r.returncode, 1)
-            self.assertEqual(lines(r.stderr), ["wsc: server answered 503 Service Unavailable"])
+            self.assertEqual(lines(r.stderr), ["wsc: server answered 503 Service Unavailable (expected 101 Switching Protocols)"])
             r = wsc("--timeout", "50", "--retry-connect", "-n", "1", "-x", "third time", s.url())
             self.assertEqual((r.returncode, lines(r.stdout)), (0, ["third time"]), r.stderr)
             self.assertIn("reconnecting in 50 ms (attempt 1)", lines(r.stderr))
@@ -919,6 +920,106 @@ class TestExitCodes(unittest.TestCase):
 # ---------------------------------------------------------------------------
 # Connection options: handshake headers, subprotocols, proxy, mutual TLS, Unix
 # ---------------------------------------------------------------------------
+
+
+class TestRoundTwo(unittest.TestCase):
+    """Issue 16: what wscat and websocat users reach for."""
+
+    def test_url_without_scheme_means_ws(self):
+        r = wsc("-q", "-x", "no scheme", "-n", "1", "127.0.0.1:%d/echo" % peer("py").port)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["no scheme"]), r.stderr)
+
+    def test_auth_sends_basic_and_is_masked(self):
+        r = wsc("-v", "--auth", "bob:Sw0rdfish", "-x", "hi", "-n", "1", peer("py").url())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr.decode(), r"(?m)^> Authorization: Basic \*\*\*$")
+        for secret in (b"Sw0rdfish", base64_of(b"bob:Sw0rdfish")):
+            self.assertNotIn(secret, r.stdout + r.stderr)
+        r = wsc("--auth", "nocolon", peer("py").url(), stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 2)
+        self.assertNotIn(b"nocolon", r.stderr)
+
+    def test_non_101_answer_says_what_was_expected(self):
+        r = wsc(peer("py").url("/status/403"), stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("expected 101 Switching Protocols", r.stderr.decode())
+
+    def test_echo_mode_shows_the_close_reason(self):
+        s = script_server("close:4000:bye now")
+        try:
+            r = wsc("--echo", "-v", s.url("/"), stdin=subprocess.DEVNULL)
+            self.assertIn("closed: 4000 bye now (clean)", r.stderr.decode())
+        finally:
+            s.stop()
+
+    def test_encrypted_client_key(self):
+        d = pki()
+        enc = os.path.join(TMP, "client-enc.key")
+        if not os.path.exists(enc):
+            subprocess.run(["openssl", "pkey", "-in", os.path.join(d, "client.key"), "-aes256",
+                            "-passout", "pass:open sesame", "-out", enc], check=True, timeout=30)
+        p = Peer([PY, os.path.join(PEERS, "py_server.py"), "--lifetime", "60",
+                  "--tls-cert", os.path.join(d, "server.pem"), "--tls-key", os.path.join(d, "server.key"),
+                  "--require-client-cert", os.path.join(d, "ca.pem")], "mtls_enc")
+        try:
+            url = "wss://localhost:%d/echo" % p.port
+            base = ["-q", "--ca", os.path.join(d, "ca.pem"), "--cert", os.path.join(d, "client.pem"), "--key", enc]
+            r = wsc(*base, "--passphrase", "open sesame", "-x", "decrypted", "-n", "1", url)
+            self.assertEqual((r.returncode, lines(r.stdout)), (0, ["decrypted"]), r.stderr)
+            r = wsc(*base, "-x", "from env", "-n", "1", url, env=base_env(WSC_KEY_PASSPHRASE="open sesame"))
+            self.assertEqual((r.returncode, lines(r.stdout)), (0, ["from env"]), r.stderr)
+            r = wsc(*base, "--passphrase", "wrong", "-x", "x", url, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("wrong passphrase?", r.stderr.decode())
+            self.assertNotIn(b"wrong\n", r.stderr)
+            # no passphrase: an error, never a prompt (stdin is not read)
+            r = wsc(*base, "-x", "x", url, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("give its passphrase", r.stderr.decode())
+        finally:
+            p.stop()
+
+    def test_show_ping(self):
+        # Our timed ping goes out at once, its pong comes back with its RTT;
+        # the server's pings are shown as they arrive (/ping sends p0, p1).
+        r = wsc("-P", "-x", "hi", "-w", "1", peer("py").url("/ping?n=2"), stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        err = r.stderr.decode()
+        self.assertRegex(err, r"(?m)^ping: wsc-P 1$")
+        self.assertRegex(err, r"(?m)^pong: wsc-P 1 \(\d+ ms\)$")
+        self.assertRegex(err, r"(?m)^ping from the server: p0 \(answered\)$")
+        self.assertRegex(err, r"(?m)^ping from the server: p1 \(answered\)$")
+        r = wsc("--echo", "-P", peer("py").url(), stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 2)
+
+    def test_options_anywhere(self):
+        url = peer("py").url()
+        r = wsc("-q", url, "-x", "after the url", "-n", "1")
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["after the url"]), r.stderr)
+        r = wsc("bench", "latency", url, "20", "32", "--deflate", timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout.decode(), r"^RESULT latency msgs=20 ")
+
+    def test_socks5_proxy(self):
+        proxy = subprocess.Popen([PY, os.path.join(PEERS, "run_microsocks.py"), "--auth", "u:p", "--lifetime", "60"],
+                                 stdout=subprocess.PIPE, start_new_session=True)
+        try:
+            port = int(proxy.stdout.readline().split()[1])
+            for scheme in ("socks5h", "socks5"):
+                r = wsc("-q", "--proxy", "%s://u:p@127.0.0.1:%d" % (scheme, port), "-x", "via " + scheme, "-n", "1",
+                        "ws://localhost:%d/echo" % peer("py").port)
+                self.assertEqual((r.returncode, lines(r.stdout)), (0, ["via " + scheme]), r.stderr)
+            r = wsc("-q", "-x", "env", "-n", "1", "ws://localhost:%d/echo" % peer("py").port,
+                    env=base_env(ALL_PROXY="socks5h://127.0.0.1:1"))
+            self.assertEqual(r.returncode, 0, r.stderr)  # loopback never uses an environment proxy
+            r = wsc("-q", "--proxy", "socks5h://u:bad@127.0.0.1:%d" % port, "-x", "x", peer("py").url(),
+                    stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("refused the user name or password", r.stderr.decode())
+        finally:
+            proxy.terminate()
+            proxy.wait(5)
+            proxy.stdout.close()
 
 class TestConnection(unittest.TestCase):
     def test_handshake_options(self):

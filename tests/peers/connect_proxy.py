@@ -4,7 +4,8 @@
 Prints `LISTENING <port>` as its first stdout line. Tunnels only to loopback
 targets (127.0.0.0/8, localhost, ::1; 403 otherwise, without resolving or
 connecting anything else). --auth USER:PASS requires Basic proxy credentials
-(407 otherwise), --refuse answers every CONNECT with 502. Each CONNECT is
+(407 otherwise), --refuse answers every CONNECT with 502. --tls-cert and
+--tls-key make it an https:// proxy (TLS from the client to the proxy). Each CONNECT is
 logged as a JSON line (--log FILE, default stderr). Exits on SIGTERM/SIGINT or
 after --lifetime seconds.
 """
@@ -189,7 +190,12 @@ class Proxy:
 async def main(args):
     log = Log(args.log)
     proxy = Proxy(args, log)
-    server = await asyncio.start_server(proxy.handle, args.host, args.port, limit=HEAD_LIMIT)
+    ctx = None
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    server = await asyncio.start_server(proxy.handle, args.host, args.port, limit=HEAD_LIMIT, ssl=ctx)
     port = server.sockets[0].getsockname()[1]
     sys.stdout.write(f"LISTENING {port}\n")
     sys.stdout.flush()
@@ -215,6 +221,8 @@ def parse_args(argv):
     p.add_argument("--refuse", action="store_true", help="answer every CONNECT with 502")
     p.add_argument("--lifetime", type=float, default=120.0)
     p.add_argument("--log")
+    p.add_argument("--tls-cert", help="serve TLS with this certificate (PEM): an https:// proxy")
+    p.add_argument("--tls-key", help="its private key (PEM)")
     args = p.parse_args(argv)
     if not is_loopback_literal(args.host):
         p.error("--host must be a loopback address")
