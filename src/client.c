@@ -172,7 +172,7 @@ static int load_token(wsc_client *c) {
     wsc__secret_free(c->token_cur);
     c->token_cur = NULL;
     if (c->token_mem && c->token_mem_expires && c->token_mem_expires <= time(NULL)) {
-        wipe_free(c->token_mem); /* expired (Set-Cookie's Expires/Max-Age) */
+        wsc__secret_free(c->token_mem); /* expired (Set-Cookie's Expires/Max-Age) */
         c->token_mem = NULL;
         c->token_mem_expires = 0;
         if (c->o.no_store || c->o.token) return 0;
@@ -255,8 +255,8 @@ static int take_set_cookie(wsc_client *c, wsc_ws *ws) {
     int rc = WSC_OK;
     wsc_error err = {0};
     if (c->token_mem || c->o.no_store) {
-        char *t = tok ? wsc__strdup(tok) : NULL;
-        wipe_free(c->token_mem);
+        char *t = tok ? wsc__secret_strdup(tok) : NULL;
+        wsc__secret_free(c->token_mem);
         c->token_mem = t;
         c->token_mem_expires = tok ? last.expires : 0;
     } else {
@@ -275,8 +275,8 @@ static int take_set_cookie(wsc_client *c, wsc_ws *ws) {
         }
     }
     if (!rc) {
-        wipe_free(c->token_cur);
-        c->token_cur = tok ? wsc__strdup(tok) : NULL;
+        wsc__secret_free(c->token_cur);
+        c->token_cur = tok ? wsc__secret_strdup(tok) : NULL;
     }
     OPENSSL_cleanse(&last, sizeof last);
     if (rc) return emit_error(c, WSC_ESTORE, err.message[0] ? err.message : "the token store failed");
