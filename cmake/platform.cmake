@@ -44,6 +44,7 @@ if(WSC_TESTS AND NOT WIN32)
     add_test(NAME windows.core
              COMMAND ${CMAKE_COMMAND} -DWSC_ROOT=${PROJECT_SOURCE_DIR}
                      -DWSC_WINDOWS_BUILD=${PROJECT_BINARY_DIR}/windows-core
+                     -DWSC_WINE=${WSC_WINE64}
                      -P ${PROJECT_SOURCE_DIR}/cmake/windows_core_test.cmake)
     set_tests_properties(windows.core PROPERTIES TIMEOUT 900 LABELS windows)
   else()
