@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "conn.h"
 #include "internal.h"
 #include "io/loop_internal.h"
 #include "io/transport.h"
@@ -40,17 +41,8 @@
 #define DEFAULT_CLOSE_TIMEOUT 5000u
 #define DEFAULT_MAX_BUFFERED ((size_t)256 * 1024 * 1024)
 
-enum phase { PH_CONNECT, PH_HANDSHAKE, PH_OPEN, PH_CLOSING, PH_DONE };
-
-/* One sent message still (partly) in `out`: for bufferedAmount. */
-typedef struct pending_msg {
-    uint64_t wire;  /* its bytes on the wire */
-    uint64_t done;  /* of which written */
-    uint64_t app;   /* application bytes it counts for */
-    uint32_t hdr;   /* header bytes if it is one plain frame, else 0 */
-    uint8_t plain;  /* one uncompressed frame: byte-exact accounting */
-    uint8_t data;   /* a data message (counted in data_written when done) */
-} pending_msg;
+/* Below CONN_OPEN the phases are ours (conn.h); then the engine's. */
+enum phase { PH_CONNECT, PH_HANDSHAKE, PH_OPEN = CONN_OPEN, PH_CLOSING = CONN_CLOSING, PH_DONE = CONN_DONE };
 
 /* A connect request kept while waiting at the gate (strings owned). */
 typedef struct held_connect {
@@ -83,43 +75,14 @@ typedef struct handshake {
 typedef struct gate gate;
 
 struct wsc_ws {
-    wsc_loop *loop;
+    wsc__conn c;         /* the engine: socket, core, send buffer, closing */
     gate *gate;          /* RFC 6455 4.1: the gate for our host and port */
     wsc_ws *gate_next;   /* next in the gate's waiting list */
     int start_error;     /* a held connect that could not start (reported by the timer) */
-    wsc_watch watch;
-    wsc_timer timer;   /* handshake and close deadlines */
-    wsc__defer flush;  /* queued when `out` has data */
-    wsc_tx tx;
-    wsc_proto *proto;
     handshake *hs;
-    wsc_buf out;
-    pending_msg pend1; /* the first message in `out` (the common case) */
-    uint8_t has_pend1;
-    pending_msg *pend; /* ring of the messages after it */
-    uint32_t pend_head, pend_n, pend_cap;
-    uint64_t buffered;
-    /* Data messages accepted by send and completely written (for the
-       client's confirmed delivery, ws_internal.h). */
-    uint64_t data_sent, data_written;
     void (*flush_hook)(wsc_ws *ws, void *user);
     void *flush_hook_user;
-
-    uint8_t state;     /* enum wsc_ready_state */
-    uint8_t phase;
-    uint8_t depth;     /* callback nesting */
-    uint8_t freed;     /* wsc_ws_free() called inside a callback */
-    uint8_t failed;    /* we failed the connection: close code 1006 */
-    uint8_t got_close; /* the server's Close frame arrived */
-    uint8_t want_write; /* a write would block: wait for writability */
     uint8_t tls_failed;
-
-    unsigned close_code;
-    char *close_reason;
-
-    /* settings kept after the handshake */
-    unsigned close_timeout;
-    size_t max_buffered;
 
     char *url;
     char *origin;
@@ -135,16 +98,17 @@ struct wsc_ws {
 static void teardown_io(wsc_ws *ws);
 static void really_free(wsc_ws *ws);
 static void update_interest(wsc_ws *ws);
-static void schedule_flush(wsc_ws *ws);
-static void finish(wsc_ws *ws, unsigned code, int was_clean);
+
+#define WS_OF(conn) ((wsc_ws *)((char *)(conn) - offsetof(wsc_ws, c)))
 
 /* ------------------------------------------------------------------ */
-/* Events                                                              */
+/* Events (the engine's ops)                                           */
 /* ------------------------------------------------------------------ */
 
 /* Calls the option callback and the listeners for ev->type. Returns non-zero
    if the connection was freed meanwhile (the caller must unwind). */
-static int emit(wsc_ws *ws, wsc_ws_event *ev) {
+static int ws_emit(wsc__conn *c, wsc_ws_event *ev) {
+    wsc_ws *ws = WS_OF(c);
     wsc_ws_cb main_cb = NULL;
     switch (ev->type) {
     case WSC_WS_OPEN: main_cb = ws->cb_open; break;
@@ -154,19 +118,32 @@ static int emit(wsc_ws *ws, wsc_ws_event *ev) {
     default: break;
     }
     if (!ev->origin) ev->origin = ws->origin;
-    if (!ev->last_event_id) ev->last_event_id = "";
-    if (!ev->reason) ev->reason = "";
-    ws->depth++;
     if (main_cb) main_cb(ws, ev, ws->user);
     /* Listeners added during dispatch wait for the next event. */
     int n = ws->ls.n;
-    for (int i = 0; i < n && !ws->freed; i++) {
+    for (int i = 0; i < n && !c->freed; i++) {
         const wsc__listener *l = &ws->ls.v[i];
         if (l->type == ev->type) ((wsc_ws_cb)l->cb)(ws, ev, l->user);
     }
-    ws->depth--;
-    return ws->freed;
+    return c->freed;
 }
+
+static void ws_release(wsc__conn *c) { really_free(WS_OF(c)); }
+
+/* The client's confirmation Ping goes after the batch of messages a write
+   carries (one Ping per batch, no extra write). */
+static void ws_before_flush(wsc__conn *c) {
+    wsc_ws *ws = WS_OF(c);
+    if (ws->flush_hook) ws->flush_hook(ws, ws->flush_hook_user);
+}
+
+static const wsc__conn_ops ws_ops = {
+    .emit = ws_emit,
+    .release = ws_release,
+    .before_flush = ws_before_flush,
+};
+
+static int emit(wsc_ws *ws, wsc_ws_event *ev) { return wsc__conn_emit(&ws->c, ev); }
 
 static int emit_error(wsc_ws *ws, int code, const char *msg, int http_status, const char *location) {
     wsc_ws_event ev = {0};
@@ -178,166 +155,26 @@ static int emit_error(wsc_ws *ws, int code, const char *msg, int http_status, co
     return emit(ws, &ev);
 }
 
-/* Enters a top-level handler (watch, timer, defer, connector callback). */
-#define ENTER(ws) ((ws)->depth++)
+/* Enters a top-level handler (watch, timer, connector callback). */
+#define ENTER(ws) wsc__conn_enter(&(ws)->c)
 /* Leaves it; frees the connection if that was asked for inside. */
-static void leave(wsc_ws *ws) {
-    if (--ws->depth == 0 && ws->freed) really_free(ws);
+static void leave(wsc_ws *ws) { wsc__conn_leave(&ws->c); }
+
+/* The end, in any phase: stop connecting, close the socket, fire "close"
+   (once), become CLOSED. */
+static void finish(wsc_ws *ws, unsigned code, int was_clean) {
+    if (ws->c.phase == PH_DONE) return;
+    teardown_io(ws);
+    wsc__conn_finish(&ws->c, code, was_clean);
 }
 
 /* ------------------------------------------------------------------ */
-/* Sending                                                             */
+/* Sending and closing                                                 */
 /* ------------------------------------------------------------------ */
-
-/* Records one message appended to `out`. The first lives inline (most of
-   the time it is the only one: no allocation); more go to a ring. */
-static int pend_push(wsc_ws *ws, uint64_t wire, uint64_t app, uint32_t hdr, int plain, int data) {
-    pending_msg m = {wire, 0, app, hdr, (uint8_t)plain, (uint8_t)data};
-    if (!ws->has_pend1) {
-        ws->pend1 = m;
-        ws->has_pend1 = 1;
-        return WSC_OK;
-    }
-    if (ws->pend_n == ws->pend_cap) {
-        uint32_t ncap = ws->pend_cap ? ws->pend_cap * 2 : 8;
-        pending_msg *np = wsc__malloc(ncap * sizeof *np);
-        if (!np) return WSC_ENOMEM;
-        for (uint32_t i = 0; i < ws->pend_n; i++) np[i] = ws->pend[(ws->pend_head + i) % ws->pend_cap];
-        wsc__free(ws->pend);
-        ws->pend = np;
-        ws->pend_cap = ncap;
-        ws->pend_head = 0;
-    }
-    ws->pend[(ws->pend_head + ws->pend_n) % ws->pend_cap] = m;
-    ws->pend_n++;
-    return WSC_OK;
-}
-
-/* Application bytes of m already written. */
-static uint64_t app_written(const pending_msg *m) {
-    if (m->done >= m->wire) return m->app;
-    if (m->plain) return m->done > m->hdr ? m->done - m->hdr : 0;
-    return (uint64_t)((double)m->app * (double)m->done / (double)m->wire);
-}
-
-/* n more bytes of `out` were written: advance the message records (the
-   inline one first, then the ring, in order). Control frames are records
-   of zero application bytes. */
-static void pend_advance(wsc_ws *ws, uint64_t n) {
-    while (n && ws->has_pend1) {
-        pending_msg *m = &ws->pend1;
-        uint64_t before = app_written(m);
-        uint64_t take = m->wire - m->done < n ? m->wire - m->done : n;
-        m->done += take;
-        n -= take;
-        ws->buffered -= app_written(m) - before;
-        if (m->done < m->wire) break;
-        if (m->data) ws->data_written++;
-        /* the next record moves inline */
-        if (ws->pend_n) {
-            ws->pend1 = ws->pend[ws->pend_head];
-            ws->pend_head = (ws->pend_head + 1) % ws->pend_cap;
-            ws->pend_n--;
-        } else {
-            ws->has_pend1 = 0;
-        }
-    }
-    if (ws->pend_n == 0 && ws->pend) {
-        wsc__free(ws->pend);
-        ws->pend = NULL;
-        ws->pend_cap = ws->pend_head = 0;
-    }
-}
-
-/* Room in `out`: an empty one borrows a buffer from the loop's pool. */
-static int out_reserve(wsc_ws *ws) {
-    if (ws->out.data) return WSC_OK;
-    size_t cap;
-    uint8_t *b = wsc__loop_buf_get(ws->loop, &cap);
-    if (!b) return WSC_ENOMEM;
-    ws->out.data = b;
-    ws->out.cap = cap;
-    ws->out.off = ws->out.len = 0;
-    return WSC_OK;
-}
-
-/* `out` drained: the buffer goes back to the pool (or is freed). */
-static void out_release(wsc_ws *ws) {
-    wsc__loop_buf_put(ws->loop, ws->out.data, ws->out.cap);
-    ws->out.data = NULL;
-    ws->out.off = ws->out.len = ws->out.cap = 0;
-}
-
-/* Appends frames produced by fn-style encoders and records them. */
-static int record_out(wsc_ws *ws, size_t before, uint64_t app, int plain, int data) {
-    uint64_t wire = ws->out.len - before;
-    uint32_t hdr = 0;
-    if (plain && wire >= app) hdr = (uint32_t)(wire - app);
-    if (pend_push(ws, wire, app, hdr, plain && wire - app <= WSC_FRAME_HEADER_MAX, data)) {
-        ws->out.len = before;
-        return WSC_ENOMEM;
-    }
-    ws->buffered += app;
-    ws->data_sent += (uint64_t)(data != 0);
-    schedule_flush(ws);
-    return WSC_OK;
-}
-
-/* Writes as much of `out` as the socket takes. Returns 0, or an error code
-   after which the connection has been finished. */
-static int write_out(wsc_ws *ws) {
-    while (wsc_buf_pending(&ws->out)) {
-        wsc_error err;
-        long n = wsc__tx_write(&ws->tx, ws->out.data + ws->out.off, wsc_buf_pending(&ws->out), &err);
-        if (n == WSC_EAGAIN) {
-            ws->want_write = 1; /* the kernel buffer is full: poll for room */
-            break;
-        }
-        if (n <= 0) { /* 0 cannot happen for a write; never spin on it */
-            int code = n == 0 ? wsc__seterr(&err, WSC_EIO, "write made no progress") : (int)n;
-            ws->failed = 1;
-            if (emit_error(ws, code, err.message, 0, NULL)) return code;
-            finish(ws, 1006, 0);
-            return code;
-        }
-        wsc_buf_consume(&ws->out, (size_t)n);
-        pend_advance(ws, (uint64_t)n);
-    }
-    if (!wsc_buf_pending(&ws->out)) {
-        /* Drained: the buffer goes back; an idle connection holds none. */
-        out_release(ws);
-        ws->want_write = 0;
-    }
-    return 0;
-}
-
-static void flush_now(wsc_ws *ws) {
-    if (ws->phase == PH_DONE || ws->tx.fd < 0 || ws->phase < PH_OPEN) return;
-    /* The client appends its confirmation Ping here, after the batch of
-       messages this write carries (one Ping per batch, no extra write). */
-    if (ws->flush_hook && ws->phase == PH_OPEN) ws->flush_hook(ws, ws->flush_hook_user);
-    if (ws->freed || ws->phase == PH_DONE) return;
-    if (write_out(ws)) return;
-    if (ws->phase == PH_DONE) return;
-    /* After our Close went out, and the server's came in, nothing is left
-       to say: half-close so the server sees the end too. */
-    update_interest(ws);
-}
-
-static void on_flush(wsc__defer *d) {
-    wsc_ws *ws = (wsc_ws *)((char *)d - offsetof(wsc_ws, flush));
-    ENTER(ws);
-    flush_now(ws);
-    leave(ws);
-}
-
-static void schedule_flush(wsc_ws *ws) {
-    if (ws->phase >= PH_OPEN && ws->phase != PH_DONE) wsc__defer_queue(ws->loop, &ws->flush);
-}
 
 static int check_can_send(const wsc_ws *ws) {
-    if (ws->state == WSC_CONNECTING) return WSC_ESTATE;
-    if (ws->state != WSC_OPEN) return WSC_ECLOSED;
+    if (ws->c.state == WSC_CONNECTING) return WSC_ESTATE;
+    if (ws->c.state != WSC_OPEN) return WSC_ECLOSED;
     return WSC_OK;
 }
 
@@ -349,16 +186,7 @@ static int send_msg(wsc_ws *ws, unsigned op, const void *data, size_t len) {
         if (op == WSC_OP_TEXT && !wsc_utf8_valid(data, len)) return WSC_EUTF8;
         return rc;
     }
-    if (ws->buffered + len > ws->max_buffered) return WSC_ETOOBIG;
-    if (out_reserve(ws)) return WSC_ENOMEM;
-    size_t before = ws->out.len;
-    rc = wsc_proto_send(ws->proto, op, data, len, &ws->out);
-    if (rc) return rc;
-    /* Plain: one frame, uncompressed (header + payload == wire). */
-    uint64_t wire = ws->out.len - before;
-    int plain = wire <= (uint64_t)len + WSC_FRAME_HEADER_MAX && !(ws->out.data[before] & 0x40) &&
-                (ws->out.data[before] & 0x80);
-    return record_out(ws, before, len, plain, 1);
+    return wsc__conn_send(&ws->c, op, data, len);
 }
 
 int wsc_ws_send_text(wsc_ws *ws, const char *data, size_t len) { return send_msg(ws, WSC_OP_TEXT, data, len); }
@@ -368,63 +196,7 @@ int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len) {
     if (!ws || len > 125 || (len && !data)) return WSC_EINVAL;
     int rc = check_can_send(ws);
     if (rc) return rc;
-    if (out_reserve(ws)) return WSC_ENOMEM;
-    size_t before = ws->out.len;
-    rc = wsc_proto_ping(ws->proto, data, len, &ws->out);
-    if (rc) return rc;
-    return record_out(ws, before, 0, 0, 0);
-}
-
-/* Appends the protocol's pending control replies (Pong, Close). */
-static int flush_proto(wsc_ws *ws) {
-    if (!ws->proto || !wsc_proto_want_flush(ws->proto)) return WSC_OK;
-    if (out_reserve(ws)) return WSC_ENOMEM;
-    size_t before = ws->out.len;
-    int rc = wsc_proto_flush(ws->proto, &ws->out);
-    if (rc) return rc;
-    if (ws->out.len != before) return record_out(ws, before, 0, 0, 0);
-    return WSC_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Closing                                                             */
-/* ------------------------------------------------------------------ */
-
-static void on_timer(wsc_loop *loop, wsc_timer *t, void *user);
-
-/* The end: close the socket, fire "close" (once), become CLOSED. */
-static void finish(wsc_ws *ws, unsigned code, int was_clean) {
-    if (ws->phase == PH_DONE) return;
-    teardown_io(ws);
-    ws->phase = PH_DONE;
-    ws->state = WSC_CLOSED;
-    wsc_ws_event ev = {0};
-    ev.type = WSC_WS_CLOSE;
-    ev.code = code;
-    ev.reason = ws->close_reason ? ws->close_reason : "";
-    ev.reason_len = strlen(ev.reason);
-    ev.was_clean = was_clean;
-    emit(ws, &ev);
-}
-
-/* Closing handshake done on our side: wait for the server's TCP close,
-   bounded by the close timeout. */
-static void start_closing(wsc_ws *ws) {
-    if (ws->phase != PH_CLOSING) {
-        ws->phase = PH_CLOSING;
-        ws->state = WSC_CLOSING;
-        wsc_timer_start(&ws->timer, ws->close_timeout);
-    }
-}
-
-/* The protocol failed the connection (our peer broke a rule). */
-static int fail_protocol(wsc_ws *ws, int rc) {
-    ws->failed = 1;
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s (closing with %u)", wsc_proto_errmsg(ws->proto), wsc_proto_fail_code(ws->proto));
-    if (flush_proto(ws) == WSC_OK) schedule_flush(ws);
-    start_closing(ws);
-    return emit_error(ws, rc, msg, 0, NULL);
+    return wsc__conn_ping(&ws->c, data, len);
 }
 
 int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason) {
@@ -434,133 +206,28 @@ int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason) {
     if (rlen > WSC_CLOSE_REASON_MAX) return WSC_EINVAL;
     if (rlen && !wsc_utf8_valid(reason, rlen)) return WSC_EUTF8;
     if (!code && rlen) return WSC_EINVAL;
-    if (ws->state == WSC_CLOSING || ws->state == WSC_CLOSED) return WSC_OK;
-    if (ws->state == WSC_CONNECTING) {
+    if (ws->c.state == WSC_CLOSING || ws->c.state == WSC_CLOSED) return WSC_OK;
+    if (ws->c.state == WSC_CONNECTING) {
         /* Abandon the attempt: the browser fails the connection. */
-        ws->depth++;
-        ws->failed = 1;
-        ws->state = WSC_CLOSING;
+        ENTER(ws);
+        ws->c.failed = 1;
+        ws->c.state = WSC_CLOSING;
         int freed = emit_error(ws, WSC_ECLOSED, "closed before the connection was established", 0, NULL);
         if (!freed) finish(ws, 1006, 0);
-        ws->depth--;
-        if (ws->depth == 0 && ws->freed) really_free(ws);
+        leave(ws);
         return WSC_OK;
     }
-    if (out_reserve(ws)) return WSC_ENOMEM;
-    size_t before = ws->out.len;
-    int rc = wsc_proto_close(ws->proto, code, reason, rlen, &ws->out);
-    if (rc == WSC_ESTATE) {
-        /* The Close already went out (a reply, or a failure). */
-        start_closing(ws);
-        return WSC_OK;
-    }
-    if (rc) return rc;
-    rc = record_out(ws, before, 0, 0, 0);
-    start_closing(ws);
-    return rc;
+    return wsc__conn_close(&ws->c, code, reason, rlen);
 }
 
 int wsc_ws_terminate(wsc_ws *ws) {
     if (!ws) return WSC_EINVAL;
-    if (ws->phase == PH_DONE) return WSC_OK;
-    ws->depth++;
-    ws->failed = 1;
+    if (ws->c.phase == PH_DONE) return WSC_OK;
+    ENTER(ws);
+    ws->c.failed = 1;
     finish(ws, 1006, 0);
-    ws->depth--;
-    if (ws->depth == 0 && ws->freed) really_free(ws);
+    leave(ws);
     return WSC_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* Reading                                                             */
-/* ------------------------------------------------------------------ */
-
-/* Feeds bytes to the protocol and dispatches its events. Returns non-zero
-   if the connection was freed or finished. */
-static int feed(wsc_ws *ws, uint8_t *data, size_t len) {
-    size_t pos = 0;
-    while (pos < len) {
-        wsc_event ev;
-        size_t used = 0;
-        int rc = wsc_proto_recv(ws->proto, data + pos, len - pos, &used, &ev);
-        pos += used;
-        if (rc == WSC_ESTATE) return 0; /* failed earlier: discard the rest */
-        if (rc) return fail_protocol(ws, rc) || ws->phase == PH_DONE;
-        if (ev.type == WSC_EV_NONE) break;
-        wsc_ws_event e = {0};
-        switch (ev.type) {
-        case WSC_EV_TEXT:
-        case WSC_EV_BINARY:
-            /* The browser drops messages that arrive once it is CLOSING. */
-            if (ws->state != WSC_OPEN) break;
-            e.type = WSC_WS_MESSAGE;
-            e.binary = ev.type == WSC_EV_BINARY;
-            e.data = ev.data;
-            e.len = ev.len;
-            if (emit(ws, &e)) return 1;
-            break;
-        case WSC_EV_PING:
-        case WSC_EV_PONG:
-            /* A Ping is answered by the protocol; both are reported. */
-            if (ev.type == WSC_EV_PING && flush_proto(ws) == WSC_OK) schedule_flush(ws);
-            e.type = ev.type == WSC_EV_PING ? WSC_WS_PING : WSC_WS_PONG;
-            e.binary = 1;
-            e.data = ev.data;
-            e.len = ev.len;
-            if (emit(ws, &e)) return 1;
-            break;
-        case WSC_EV_CLOSE:
-            ws->got_close = 1;
-            ws->close_code = ev.close_code;
-            wsc__free(ws->close_reason);
-            ws->close_reason = wsc__strndup((const char *)ev.data, ev.len);
-            /* Reply (echo the code) and wait for the server to close TCP. */
-            if (flush_proto(ws) == WSC_OK) schedule_flush(ws);
-            start_closing(ws);
-            break;
-        }
-        if (ws->phase == PH_DONE) return 1;
-    }
-    return 0;
-}
-
-/* The server closed its side (or the connection broke). */
-static void on_eof(wsc_ws *ws) {
-    if (ws->got_close && !ws->failed) finish(ws, ws->close_code, 1);
-    else finish(ws, 1006, 0);
-}
-
-static void read_open(wsc_ws *ws) {
-    uint8_t *buf = wsc__loop_scratch(ws->loop);
-    if (!buf) {
-        ws->failed = 1;
-        if (!emit_error(ws, WSC_ENOMEM, "out of memory for the receive buffer", 0, NULL)) finish(ws, 1006, 0);
-        return;
-    }
-    /* A few reads per wake-up: enough to drain a burst, fair to others. */
-    for (int i = 0; i < 4; i++) {
-        wsc_error err;
-        long n = wsc__tx_read(&ws->tx, buf, WSC_LOOP_SCRATCH, &err);
-        if (n == WSC_EAGAIN) return;
-        if (n < 0) {
-            if (ws->got_close || ws->phase == PH_CLOSING) {
-                /* A reset during the closing handshake ends it. */
-                on_eof(ws);
-                return;
-            }
-            ws->failed = 1;
-            if (!emit_error(ws, (int)n, err.message, 0, NULL)) finish(ws, 1006, 0);
-            return;
-        }
-        if (n == 0) {
-            on_eof(ws);
-            return;
-        }
-        if (feed(ws, buf, (size_t)n)) return;
-        /* A short read drained the socket, unless the end of the stream
-           came with it (TLS): then go round once more to see it. */
-        if ((size_t)n < WSC_LOOP_SCRATCH && !ws->tx.eof) return;
-    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -611,7 +278,7 @@ static void gate_drop(wsc_loop *loop, gate *g) {
 /* Joins the gate for key: returns 1 if ws must wait, 0 if it may connect
    now (ENOMEM: connect now rather than fail). */
 static int gate_join(wsc_ws *ws, const char *key) {
-    gate *g = gate_get(ws->loop, key, 1);
+    gate *g = gate_get(ws->c.loop, key, 1);
     if (!g) return 0;
     ws->gate = g;
     if (!g->active) {
@@ -648,7 +315,7 @@ static void gate_leave(wsc_ws *ws) {
                 break;
             }
     }
-    if (!g->active && !g->head) gate_drop(ws->loop, g);
+    if (!g->active && !g->head) gate_drop(ws->c.loop, g);
 }
 
 static void free_held(handshake *hs) {
@@ -700,11 +367,11 @@ static int hold_connect(handshake *hs, const wsc_connect_req *cr) {
 static void start_connect(wsc_ws *ws) {
     handshake *hs = ws->hs;
     wsc_error err;
-    hs->connector = wsc__connect(ws->loop, &hs->held->cr, on_connected, ws, &err);
+    hs->connector = wsc__connect(ws->c.loop, &hs->held->cr, on_connected, ws, &err);
     free_held(hs);
     if (!hs->connector) {
         ws->start_error = err.code ? err.code : WSC_ENOMEM;
-        wsc_timer_start(&ws->timer, 0);
+        wsc_timer_start(&ws->c.timer, 0);
     }
 }
 
@@ -729,7 +396,7 @@ static void free_handshake(wsc_ws *ws) {
 
 /* Fails the opening handshake: "error" then "close" (1006, or 1015 for TLS). */
 static void fail_open(wsc_ws *ws, int code, const char *msg, int status, const char *location) {
-    ws->failed = 1;
+    ws->c.failed = 1;
     if (code == WSC_ETLS || code == WSC_ETLSVERIFY) ws->tls_failed = 1;
     if (emit_error(ws, code, msg, status, location)) return;
     finish(ws, ws->tls_failed ? 1015 : 1006, 0);
@@ -744,8 +411,8 @@ static int start_proto(wsc_ws *ws, const wsc_pmd_params *pmd, wsc_error *err) {
     pc.deflate = pmd && pmd->enabled ? pmd : NULL;
     pc.deflate_threshold = ws->hs->deflate_threshold;
     pc.deflate_mem_level = ws->hs->deflate_mem_level;
-    ws->proto = wsc_proto_new(&pc, err);
-    return ws->proto ? WSC_OK : err->code;
+    ws->c.proto = wsc_proto_new(&pc, err);
+    return ws->c.proto ? WSC_OK : err->code;
 }
 
 /* The check is done: terminate each header value in place (the byte after
@@ -776,7 +443,7 @@ static void handshake_done(wsc_ws *ws, size_t hl, wsc_http_response *response) {
             hs->response = response;
         }
         fail_open(ws, rc, err.message, rc == WSC_EHTTP ? res.status : 0, loc[0] ? loc : NULL);
-        if (!ws->freed && ws->hs) ws->hs->response = NULL;
+        if (!ws->c.freed && ws->hs) ws->hs->response = NULL;
         return;
     }
     if (start_proto(ws, &res.pmd, &err)) {
@@ -790,10 +457,10 @@ static void handshake_done(wsc_ws *ws, size_t hl, wsc_http_response *response) {
         fail_open(ws, WSC_ENOMEM, "out of memory", 0, NULL);
         return;
     }
-    wsc_timer_stop(&ws->timer);
+    wsc_timer_stop(&ws->c.timer);
     gate_leave(ws); /* no longer CONNECTING: the next one may start */
-    ws->phase = PH_OPEN;
-    ws->state = WSC_OPEN;
+    ws->c.phase = PH_OPEN;
+    ws->c.state = WSC_OPEN;
     terminate_header_values(hs, response);
     hs->response = response;
     wsc_ws_event ev = {0};
@@ -802,11 +469,11 @@ static void handshake_done(wsc_ws *ws, size_t hl, wsc_http_response *response) {
     /* Frames that came with the response head. */
     size_t extra = hs->resp.len - hl;
     if (ws->hs) ws->hs->response = NULL;
-    if (extra && ws->phase != PH_DONE) {
+    if (extra && ws->c.phase != PH_DONE) {
         /* Keep the handshake buffer while feeding: the events point into it. */
-        if (feed(ws, hs->resp.data + hl, extra)) return;
+        if (wsc__conn_feed(&ws->c, hs->resp.data + hl, extra)) return;
     }
-    if (ws->phase != PH_DONE) {
+    if (ws->c.phase != PH_DONE) {
         free_handshake(ws);
         update_interest(ws);
     }
@@ -816,7 +483,7 @@ static void handshake_io(wsc_ws *ws, unsigned events) {
     handshake *hs = ws->hs;
     wsc_error err;
     if (wsc_buf_pending(&hs->req)) {
-        long n = wsc__tx_write(&ws->tx, hs->req.data + hs->req.off, wsc_buf_pending(&hs->req), &err);
+        long n = wsc__tx_write(&ws->c.tx, hs->req.data + hs->req.off, wsc_buf_pending(&hs->req), &err);
         if (n < 0 && n != WSC_EAGAIN) {
             fail_open(ws, (int)n, err.message, 0, NULL);
             return;
@@ -824,7 +491,7 @@ static void handshake_io(wsc_ws *ws, unsigned events) {
         if (n > 0) wsc_buf_consume(&hs->req, (size_t)n);
         if (!wsc_buf_pending(&hs->req)) wsc_buf_free(&hs->req);
     }
-    uint8_t *buf = wsc__loop_scratch(ws->loop);
+    uint8_t *buf = wsc__loop_scratch(ws->c.loop);
     if (!buf) {
         fail_open(ws, WSC_ENOMEM, "out of memory for the receive buffer", 0, NULL);
         return;
@@ -832,7 +499,7 @@ static void handshake_io(wsc_ws *ws, unsigned events) {
     for (;;) {
         /* Read into the loop's buffer and keep only what arrived: the
            response head is a few hundred bytes, so is its buffer. */
-        long n = wsc__tx_read(&ws->tx, buf, WSC_LOOP_SCRATCH, &err);
+        long n = wsc__tx_read(&ws->c.tx, buf, WSC_LOOP_SCRATCH, &err);
         if (n == WSC_EAGAIN) break;
         if (n < 0) {
             fail_open(ws, (int)n, err.message, 0, NULL);
@@ -878,11 +545,11 @@ static void on_connected(void *user, int rc, wsc_tx *tx, const wsc_error *err) {
         leave(ws);
         return;
     }
-    ws->tx = *tx;
-    ws->phase = PH_HANDSHAKE;
+    ws->c.tx = *tx;
+    ws->c.phase = PH_HANDSHAKE;
     if (ws->trace) ws->trace(ws->user, 1, (const char *)ws->hs->req.data, ws->hs->req.len);
-    wsc_timer_start(&ws->timer, ws->hs->handshake_timeout);
-    if (wsc__watch_start(&ws->watch, ws->tx.fd, WSC_READABLE | WSC_WRITABLE) != WSC_OK) {
+    wsc_timer_start(&ws->c.timer, ws->hs->handshake_timeout);
+    if (wsc__watch_start(&ws->c.watch, ws->c.tx.fd, WSC_READABLE | WSC_WRITABLE) != WSC_OK) {
         fail_open(ws, WSC_EIO, "cannot watch the socket", 0, NULL);
         leave(ws);
         return;
@@ -897,10 +564,12 @@ static void on_connected(void *user, int rc, wsc_tx *tx, const wsc_error *err) {
 /* Readable always; writable only while a write would block (new data is
    written by the deferred flush first, so a round trip costs no epoll_ctl). */
 static void update_interest(wsc_ws *ws) {
-    if (ws->tx.fd < 0 || ws->phase == PH_DONE) return;
-    int have_out = ws->phase == PH_HANDSHAKE ? wsc_buf_pending(&ws->hs->req) != 0
-                                             : ws->want_write && wsc_buf_pending(&ws->out) != 0;
-    wsc_watch_set(&ws->watch, wsc__tx_interest(&ws->tx, 1, have_out));
+    if (ws->c.tx.fd < 0 || ws->c.phase == PH_DONE) return;
+    if (ws->c.phase != PH_HANDSHAKE) {
+        wsc__conn_update(&ws->c);
+        return;
+    }
+    wsc_watch_set(&ws->c.watch, wsc__tx_interest(&ws->c.tx, 1, wsc_buf_pending(&ws->hs->req) != 0));
 }
 
 static void on_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, void *user) {
@@ -909,14 +578,8 @@ static void on_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, void *u
     (void)fd;
     wsc_ws *ws = user;
     ENTER(ws);
-    if (ws->phase == PH_HANDSHAKE) {
-        handshake_io(ws, events);
-    } else if (ws->phase == PH_OPEN || ws->phase == PH_CLOSING) {
-        int want_write = (events & WSC_WRITABLE) || ws->tx.write_wants_read;
-        if ((events & WSC_READABLE) || ws->tx.read_wants_write) read_open(ws);
-        if (!ws->freed && ws->phase != PH_DONE && want_write && wsc_buf_pending(&ws->out)) write_out(ws);
-        if (!ws->freed && ws->phase != PH_DONE) update_interest(ws);
-    }
+    if (ws->c.phase == PH_HANDSHAKE) handshake_io(ws, events);
+    else wsc__conn_on_io(&ws->c, events);
     leave(ws);
 }
 
@@ -925,16 +588,12 @@ static void on_timer(wsc_loop *loop, wsc_timer *t, void *user) {
     (void)t;
     wsc_ws *ws = user;
     ENTER(ws);
-    if (ws->phase == PH_CONNECT && ws->start_error) {
+    if (ws->c.phase == PH_CONNECT && ws->start_error) {
         fail_open(ws, ws->start_error, "cannot start connecting (out of memory)", 0, NULL);
-    } else if (ws->phase == PH_HANDSHAKE) {
+    } else if (ws->c.phase == PH_HANDSHAKE) {
         fail_open(ws, WSC_ETIMEDOUT, "timed out waiting for the handshake response", 0, NULL);
-    } else if (ws->phase == PH_CLOSING) {
-        /* The server did not finish the closing handshake or did not close
-           TCP in time: close it ourselves. Clean if the Close frames were
-           exchanged (RFC 6455 7.1.4). */
-        int clean = ws->got_close && !ws->failed && wsc_proto_state(ws->proto) == WSC_PS_CLOSED;
-        finish(ws, clean ? ws->close_code : 1006, clean);
+    } else {
+        wsc__conn_on_timer(&ws->c);
     }
     leave(ws);
 }
@@ -945,28 +604,17 @@ static void on_timer(wsc_loop *loop, wsc_timer *t, void *user) {
 
 static void teardown_io(wsc_ws *ws) {
     gate_leave(ws);
-    wsc_timer_stop(&ws->timer);
-    wsc__defer_cancel(ws->loop, &ws->flush);
-    wsc__watch_stop(&ws->watch);
-    if (ws->hs) {
-        if (ws->hs->connector) {
-            wsc__connect_cancel(ws->hs->connector);
-            ws->hs->connector = NULL;
-        }
+    if (ws->hs && ws->hs->connector) {
+        wsc__connect_cancel(ws->hs->connector);
+        ws->hs->connector = NULL;
     }
-    if (ws->tx.fd >= 0) {
-        if (!ws->failed && ws->got_close) wsc__tx_shutdown(&ws->tx);
-        wsc__tx_close(&ws->tx);
-    }
+    wsc__conn_teardown(&ws->c);
 }
 
 static void really_free(wsc_ws *ws) {
     teardown_io(ws);
     free_handshake(ws);
-    wsc_proto_free(ws->proto);
-    out_release(ws);
-    wsc__free(ws->pend);
-    wsc__free(ws->close_reason);
+    wsc__conn_free(&ws->c);
     wsc__free(ws->url);
     wsc__free(ws->origin);
     wsc__free(ws->protocol);
@@ -977,11 +625,11 @@ static void really_free(wsc_ws *ws) {
 
 void wsc_ws_free(wsc_ws *ws) {
     if (!ws) return;
-    if (ws->depth > 0) {
+    if (ws->c.depth > 0) {
         /* Inside a callback: stop all I/O now, free when it returns. */
-        ws->freed = 1;
+        ws->c.freed = 1;
         teardown_io(ws);
-        ws->phase = PH_DONE;
+        ws->c.phase = PH_DONE;
         return;
     }
     really_free(ws);
@@ -1088,16 +736,11 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
         return NULL;
     }
     ws->hs = hs;
-    ws->loop = loop;
-    ws->tx.fd = -1;
-    ws->state = WSC_CONNECTING;
-    ws->phase = PH_CONNECT;
-    wsc__watch_init(&ws->watch, loop, on_io, ws);
-    wsc__timer_init(&ws->timer, loop, on_timer, ws);
-    ws->flush.fn = on_flush;
-    ws->close_timeout = opts->close_timeout_ms ? opts->close_timeout_ms : DEFAULT_CLOSE_TIMEOUT;
+    wsc__conn_init(&ws->c, loop, &ws_ops, 0, ws, on_io, on_timer);
+    ws->c.phase = PH_CONNECT;
+    ws->c.close_timeout = opts->close_timeout_ms ? opts->close_timeout_ms : DEFAULT_CLOSE_TIMEOUT;
     hs->handshake_timeout = opts->handshake_timeout_ms ? opts->handshake_timeout_ms : DEFAULT_HANDSHAKE_TIMEOUT;
-    ws->max_buffered = opts->max_buffered ? opts->max_buffered : DEFAULT_MAX_BUFFERED;
+    ws->c.max_buffered = opts->max_buffered ? opts->max_buffered : DEFAULT_MAX_BUFFERED;
     hs->max_message = opts->max_message_size ? opts->max_message_size : WSC_DEFAULT_MAX_MESSAGE;
     hs->fragment_size = opts->fragment_size;
     hs->deflate_threshold = opts->deflate_threshold;
@@ -1302,19 +945,19 @@ int wsc__ws_validate(wsc_loop *loop, const char *url, const wsc_ws_options *opts
 
 int wsc_ws_add_listener(wsc_ws *ws, int type, wsc_ws_cb cb, void *user) {
     if (!ws || !cb || type < WSC_WS_OPEN || type > WSC_WS_PONG) return WSC_EINVAL;
-    return wsc__listeners_add(&ws->ls, type, (wsc__fn)cb, user, ws->depth);
+    return wsc__listeners_add(&ws->ls, type, (wsc__fn)cb, user, ws->c.depth);
 }
 
 int wsc_ws_remove_listener(wsc_ws *ws, int id) {
     if (!ws) return WSC_EINVAL;
-    return wsc__listeners_remove(&ws->ls, id, ws->depth);
+    return wsc__listeners_remove(&ws->ls, id, ws->c.depth);
 }
 
-int wsc_ws_ready_state(const wsc_ws *ws) { return ws ? ws->state : WSC_CLOSED; }
+int wsc_ws_ready_state(const wsc_ws *ws) { return ws ? ws->c.state : WSC_CLOSED; }
 const char *wsc_ws_url(const wsc_ws *ws) { return ws->url; }
 const char *wsc_ws_protocol(const wsc_ws *ws) { return ws->protocol ? ws->protocol : ""; }
 const char *wsc_ws_extensions(const wsc_ws *ws) { return ws->extensions ? ws->extensions : ""; }
-uint64_t wsc_ws_buffered_amount(const wsc_ws *ws) { return ws->buffered; }
+uint64_t wsc_ws_buffered_amount(const wsc_ws *ws) { return ws->c.buffered; }
 const char *wsc_ws_binary_type(const wsc_ws *ws) {
     (void)ws;
     return "arraybuffer";
@@ -1336,8 +979,8 @@ const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index
 /* For the client layer (ws_internal.h)                                */
 /* ------------------------------------------------------------------ */
 
-uint64_t wsc__ws_data_sent(const wsc_ws *ws) { return ws->data_sent; }
-uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->data_written; }
+uint64_t wsc__ws_data_sent(const wsc_ws *ws) { return ws->c.data_sent; }
+uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->c.data_written; }
 void wsc__ws_set_flush_hook(wsc_ws *ws, void (*fn)(wsc_ws *ws, void *user), void *user) {
     ws->flush_hook = fn;
     ws->flush_hook_user = user;

@@ -1,0 +1,472 @@
+/*
+ * conn.c - the one connection engine for both roles (conn.h).
+ *
+ * Reads go through the loop's shared scratch buffer and writes are coalesced
+ * into one per loop iteration (the deferred flush), so a connection at rest
+ * costs its struct and its protocol endpoint only; the send buffer comes
+ * from the loop's pool while there is something to send.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "conn.h"
+
+static void on_flush(wsc__defer *d);
+
+void wsc__conn_init(wsc__conn *c, wsc_loop *loop, const wsc__conn_ops *ops, int server, void *owner,
+                    wsc_watch_cb watch_cb, wsc_timer_cb timer_cb) {
+    c->loop = loop;
+    c->ops = ops;
+    c->server = (uint8_t)(server != 0);
+    c->auto_release = c->server;
+    c->state = WSC_CONNECTING;
+    c->phase = 0;
+    c->tx.fd = -1;
+    c->flush.fn = on_flush;
+    wsc__watch_init(&c->watch, loop, watch_cb, owner);
+    wsc__timer_init(&c->timer, loop, timer_cb, owner);
+}
+
+void wsc__conn_leave(wsc__conn *c) {
+    if (--c->depth == 0 && c->freed) c->ops->release(c);
+}
+
+int wsc__conn_emit(wsc__conn *c, wsc_ws_event *ev) {
+    if (!ev->reason) ev->reason = "";
+    if (!ev->last_event_id) ev->last_event_id = "";
+    c->depth++;
+    int gone = c->ops->emit(c, ev);
+    c->depth--;
+    return gone || c->freed;
+}
+
+int wsc__conn_emit_error(wsc__conn *c, int code, const char *msg) {
+    wsc_ws_event ev = {0};
+    ev.type = WSC_WS_ERROR;
+    ev.error = code;
+    ev.message = msg;
+    return wsc__conn_emit(c, &ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* The send buffer and bufferedAmount                                  */
+/* ------------------------------------------------------------------ */
+
+/* Records one message appended to `out`. The first lives inline (most of
+   the time it is the only one: no allocation); more go to a ring. If the
+   ring cannot grow, the bytes join the last record (its accounting turns
+   proportional) rather than being lost: a frame in `out` is never taken
+   back once the core has produced it (it may be the Close). */
+static void pend_push(wsc__conn *c, uint64_t wire, uint64_t app, uint32_t hdr, int plain, int data) {
+    wsc__pending m = {wire, 0, app, hdr, (uint8_t)plain, (uint8_t)data};
+    if (!c->has_pend1) {
+        c->pend1 = m;
+        c->has_pend1 = 1;
+        return;
+    }
+    if (c->pend_n == c->pend_cap) {
+        uint32_t ncap = c->pend_cap ? c->pend_cap * 2 : 8;
+        wsc__pending *np = wsc__malloc(ncap * sizeof *np);
+        if (!np) {
+            wsc__pending *last = c->pend_n ? &c->pend[(c->pend_head + c->pend_n - 1) % c->pend_cap] : &c->pend1;
+            last->wire += wire;
+            last->app += app;
+            last->plain = 0;
+            last->hdr = 0;
+            last->data = (uint8_t)(last->data || data);
+            return;
+        }
+        for (uint32_t i = 0; i < c->pend_n; i++) np[i] = c->pend[(c->pend_head + i) % c->pend_cap];
+        wsc__free(c->pend);
+        c->pend = np;
+        c->pend_cap = ncap;
+        c->pend_head = 0;
+    }
+    c->pend[(c->pend_head + c->pend_n) % c->pend_cap] = m;
+    c->pend_n++;
+}
+
+/* Application bytes of m already written. */
+static uint64_t app_written(const wsc__pending *m) {
+    if (m->done >= m->wire) return m->app;
+    if (m->plain) return m->done > m->hdr ? m->done - m->hdr : 0;
+    return (uint64_t)((double)m->app * (double)m->done / (double)m->wire);
+}
+
+/* n more bytes of `out` were written: advance the records in order.
+   Control frames are records of zero application bytes. */
+static void pend_advance(wsc__conn *c, uint64_t n) {
+    while (n && c->has_pend1) {
+        wsc__pending *m = &c->pend1;
+        uint64_t before = app_written(m);
+        uint64_t take = m->wire - m->done < n ? m->wire - m->done : n;
+        m->done += take;
+        n -= take;
+        c->buffered -= app_written(m) - before;
+        if (m->done < m->wire) break;
+        if (m->data) c->data_written++;
+        if (c->pend_n) {
+            c->pend1 = c->pend[c->pend_head];
+            c->pend_head = (c->pend_head + 1) % c->pend_cap;
+            c->pend_n--;
+        } else {
+            c->has_pend1 = 0;
+        }
+    }
+    if (c->pend_n == 0 && c->pend) {
+        wsc__free(c->pend);
+        c->pend = NULL;
+        c->pend_cap = c->pend_head = 0;
+    }
+}
+
+int wsc__conn_out_reserve(wsc__conn *c) {
+    if (c->out.data) return WSC_OK;
+    size_t cap;
+    uint8_t *b = wsc__loop_buf_get(c->loop, &cap);
+    if (!b) return WSC_ENOMEM;
+    c->out.data = b;
+    c->out.cap = cap;
+    c->out.off = c->out.len = 0;
+    if (c->ops->out_changed) c->ops->out_changed(c);
+    return WSC_OK;
+}
+
+/* `out` drained: the buffer goes back to the pool (or is freed). */
+static void out_release(wsc__conn *c) {
+    if (!c->out.data) return;
+    wsc__loop_buf_put(c->loop, c->out.data, c->out.cap);
+    c->out.data = NULL;
+    c->out.off = c->out.len = c->out.cap = 0;
+    if (c->ops->out_changed) c->ops->out_changed(c);
+}
+
+/* Records frames the core appended to `out` since `before`. */
+static void record_out(wsc__conn *c, size_t before, size_t cap_before, uint64_t app, int plain, int data) {
+    uint64_t wire = c->out.len - before;
+    uint32_t hdr = plain && wire >= app ? (uint32_t)(wire - app) : 0;
+    pend_push(c, wire, app, hdr, plain, data);
+    c->buffered += app;
+    c->data_sent += (uint64_t)(data != 0);
+    if (c->out.cap != cap_before && c->ops->out_changed) c->ops->out_changed(c);
+    wsc__conn_schedule(c);
+}
+
+void wsc__conn_schedule(wsc__conn *c) {
+    if (c->phase != CONN_DONE) wsc__defer_queue(c->loop, &c->flush);
+}
+
+void wsc__conn_update(wsc__conn *c) {
+    if (c->tx.fd < 0 || c->phase == CONN_DONE) return;
+    /* Readable always; writable only while a write would block (new data is
+       written by the deferred flush first: a round trip costs no epoll_ctl). */
+    int have_out = c->want_write && wsc_buf_pending(&c->out) != 0;
+    wsc_watch_set(&c->watch, wsc__tx_interest(&c->tx, 1, have_out));
+}
+
+/* The closing handshake is over on our side and we are the server: all is
+   said once `out` is drained, and the server closes TCP first (7.1.1). */
+static int server_done_closing(const wsc__conn *c) {
+    return c->server && c->phase == CONN_CLOSING && (c->failed || c->got_close);
+}
+
+static int clean_close(const wsc__conn *c) {
+    return c->got_close && !c->failed && c->proto && wsc_proto_state(c->proto) == WSC_PS_CLOSED;
+}
+
+int wsc__conn_write(wsc__conn *c) {
+    while (wsc_buf_pending(&c->out)) {
+        wsc_error err;
+        long n = wsc__tx_write(&c->tx, c->out.data + c->out.off, wsc_buf_pending(&c->out), &err);
+        if (n == WSC_EAGAIN) {
+            c->want_write = 1; /* the kernel buffer is full: poll for room */
+            break;
+        }
+        if (n <= 0) { /* 0 cannot happen for a write; never spin on it */
+            int code = n == 0 ? wsc__seterr(&err, WSC_EIO, "write made no progress") : (int)n;
+            if (c->phase == CONN_CLOSING && c->got_close) {
+                /* The peer went away after its Close: the end of a closing
+                   handshake, not an error to report. */
+                wsc__conn_finish(c, c->close_code, 0);
+                return code;
+            }
+            c->failed = 1;
+            if (c->phase >= CONN_OPEN && wsc__conn_emit_error(c, code, err.message)) return code;
+            wsc__conn_finish(c, 1006, 0);
+            return code;
+        }
+        wsc_buf_consume(&c->out, (size_t)n);
+        pend_advance(c, (uint64_t)n);
+    }
+    if (!wsc_buf_pending(&c->out)) {
+        /* Drained: the buffer goes back; an idle connection holds none. */
+        out_release(c);
+        c->want_write = 0;
+        if (server_done_closing(c)) {
+            int clean = clean_close(c);
+            wsc__conn_finish(c, clean ? c->close_code : 1006, clean);
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static void flush_now(wsc__conn *c) {
+    if (c->phase < CONN_OPEN || c->phase == CONN_DONE || c->tx.fd < 0) return;
+    if (c->ops->before_flush && c->phase == CONN_OPEN) {
+        c->ops->before_flush(c);
+        if (c->freed || c->phase == CONN_DONE) return;
+    }
+    if (wsc__conn_write(c)) return;
+    if (c->phase == CONN_DONE) return;
+    wsc__conn_update(c);
+}
+
+static void on_flush(wsc__defer *d) {
+    wsc__conn *c = (wsc__conn *)((char *)d - offsetof(wsc__conn, flush));
+    wsc__conn_enter(c);
+    flush_now(c);
+    wsc__conn_leave(c);
+}
+
+int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len) {
+    if (c->buffered + len > c->max_buffered) return WSC_ETOOBIG;
+    if (wsc__conn_out_reserve(c)) return WSC_ENOMEM;
+    size_t before = c->out.len, cap = c->out.cap;
+    int rc = wsc_proto_send(c->proto, op, data, len, &c->out);
+    if (rc) return rc;
+    /* Plain: one frame, uncompressed (header + payload == wire). */
+    uint64_t wire = c->out.len - before;
+    int plain = wire <= (uint64_t)len + WSC_FRAME_HEADER_MAX && !(c->out.data[before] & 0x40) &&
+                (c->out.data[before] & 0x80);
+    record_out(c, before, cap, len, plain && wire - len <= WSC_FRAME_HEADER_MAX, 1);
+    return WSC_OK;
+}
+
+int wsc__conn_ping(wsc__conn *c, const void *data, size_t len) {
+    if (wsc__conn_out_reserve(c)) return WSC_ENOMEM;
+    size_t before = c->out.len, cap = c->out.cap;
+    int rc = wsc_proto_ping(c->proto, data, len, &c->out);
+    if (rc) return rc;
+    record_out(c, before, cap, 0, 0, 0);
+    return WSC_OK;
+}
+
+/* Appends the core's pending control replies (Pong, Close). */
+static int flush_proto(wsc__conn *c) {
+    if (!c->proto || !wsc_proto_want_flush(c->proto)) return WSC_OK;
+    if (wsc__conn_out_reserve(c)) return WSC_ENOMEM;
+    size_t before = c->out.len, cap = c->out.cap;
+    int rc = wsc_proto_flush(c->proto, &c->out);
+    if (rc) return rc;
+    if (c->out.len != before) record_out(c, before, cap, 0, 0, 0);
+    return WSC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Closing                                                             */
+/* ------------------------------------------------------------------ */
+
+void wsc__conn_teardown(wsc__conn *c) {
+    wsc_timer_stop(&c->timer);
+    wsc__defer_cancel(c->loop, &c->flush);
+    wsc__watch_stop(&c->watch);
+    if (c->tx.fd >= 0) {
+        if (!c->failed && c->got_close) wsc__tx_shutdown(&c->tx);
+        wsc__tx_close(&c->tx);
+    }
+}
+
+void wsc__conn_free(wsc__conn *c) {
+    wsc_proto_free(c->proto);
+    c->proto = NULL;
+    out_release(c);
+    wsc__free(c->pend);
+    c->pend = NULL;
+    wsc__free(c->close_reason);
+    c->close_reason = NULL;
+}
+
+void wsc__conn_finish(wsc__conn *c, unsigned code, int was_clean) {
+    if (c->phase == CONN_DONE) return;
+    wsc__conn_teardown(c);
+    c->phase = CONN_DONE;
+    c->state = WSC_CLOSED;
+    if (c->ops->done) c->ops->done(c);
+    wsc_ws_event ev = {0};
+    ev.type = WSC_WS_CLOSE;
+    ev.code = code;
+    ev.reason = c->close_reason ? c->close_reason : "";
+    ev.reason_len = strlen(ev.reason);
+    ev.was_clean = was_clean;
+    wsc__conn_emit(c, &ev);
+    if (c->auto_release) c->freed = 1;
+}
+
+/* Our side of the closing handshake is done: wait for the end, bounded by
+   the close timeout. */
+static void start_closing(wsc__conn *c) {
+    if (c->phase != CONN_CLOSING) {
+        c->phase = CONN_CLOSING;
+        c->state = WSC_CLOSING;
+        wsc_timer_start(&c->timer, c->close_timeout);
+    }
+}
+
+/* The core failed the connection (the peer broke a rule): its Close (1002,
+   1007, 1009 ...) goes out, then the connection ends. */
+static int fail_protocol(wsc__conn *c, int rc) {
+    c->failed = 1;
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s (closing with %u)", wsc_proto_errmsg(c->proto), wsc_proto_fail_code(c->proto));
+    flush_proto(c);
+    wsc__conn_schedule(c);
+    start_closing(c);
+    return wsc__conn_emit_error(c, rc, msg);
+}
+
+int wsc__conn_close(wsc__conn *c, unsigned code, const char *reason, size_t rlen) {
+    if (c->phase != CONN_OPEN) return WSC_OK;
+    if (wsc__conn_out_reserve(c)) return WSC_ENOMEM;
+    size_t before = c->out.len, cap = c->out.cap;
+    int rc = wsc_proto_close(c->proto, code, reason, rlen, &c->out);
+    if (rc == WSC_ESTATE) {
+        /* The Close already went out (a reply, or a failure). */
+        start_closing(c);
+        return WSC_OK;
+    }
+    if (rc) return rc;
+    record_out(c, before, cap, 0, 0, 0);
+    start_closing(c);
+    return WSC_OK;
+}
+
+void wsc__conn_on_timer(wsc__conn *c) {
+    if (c->phase != CONN_CLOSING) return;
+    /* The peer did not finish the closing handshake, or did not close TCP,
+       in time: close it ourselves. Clean if the Close frames were exchanged
+       (RFC 6455 7.1.4). */
+    int clean = clean_close(c);
+    wsc__conn_finish(c, clean ? c->close_code : 1006, clean);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+/* ------------------------------------------------------------------ */
+
+int wsc__conn_feed(wsc__conn *c, uint8_t *data, size_t len) {
+    size_t pos = 0;
+    while (pos < len) {
+        wsc_event ev;
+        size_t used = 0;
+        int rc = wsc_proto_recv(c->proto, data + pos, len - pos, &used, &ev);
+        pos += used;
+        if (rc == WSC_ESTATE) return 0; /* failed earlier: discard the rest */
+        if (rc) return fail_protocol(c, rc) || c->phase == CONN_DONE;
+        if (ev.type == WSC_EV_NONE) break;
+        wsc_ws_event e = {0};
+        switch (ev.type) {
+        case WSC_EV_TEXT:
+        case WSC_EV_BINARY:
+            /* Messages that arrive once we are CLOSING are dropped (as the
+               browser does). */
+            if (c->phase != CONN_OPEN) break;
+            e.type = WSC_WS_MESSAGE;
+            e.binary = ev.type == WSC_EV_BINARY;
+            e.data = ev.data;
+            e.len = ev.len;
+            if (wsc__conn_emit(c, &e)) return 1;
+            break;
+        case WSC_EV_PING:
+        case WSC_EV_PONG:
+            /* A Ping is answered by the core; both are reported. */
+            if (ev.type == WSC_EV_PING && flush_proto(c) == WSC_OK) wsc__conn_schedule(c);
+            e.type = ev.type == WSC_EV_PING ? WSC_WS_PING : WSC_WS_PONG;
+            e.binary = 1;
+            e.data = ev.data;
+            e.len = ev.len;
+            if (wsc__conn_emit(c, &e)) return 1;
+            break;
+        case WSC_EV_CLOSE:
+            c->got_close = 1;
+            c->close_code = ev.close_code;
+            wsc__free(c->close_reason);
+            c->close_reason = wsc__strndup((const char *)ev.data, ev.len);
+            /* Our reply (the core echoes the code), then the end: the server
+               closes TCP once `out` is drained, the client waits for it.
+               The flush runs even when nothing is left to send (the Close
+               was ours first), or a server would wait for the client. */
+            flush_proto(c);
+            start_closing(c);
+            wsc__conn_schedule(c);
+            break;
+        }
+        if (c->phase == CONN_DONE) return 1;
+    }
+    /* Every event was handled: let the core release a delivered message's
+       storage now rather than on the next read (an idle connection holds
+       none, and the server's budget sees it go). */
+    size_t none;
+    wsc_event ev;
+    wsc_proto_recv(c->proto, NULL, 0, &none, &ev);
+    return 0;
+}
+
+/* The peer closed its side (or the connection broke). */
+static void on_eof(wsc__conn *c) {
+    if (c->got_close && !c->failed) wsc__conn_finish(c, c->close_code, 1);
+    else wsc__conn_finish(c, 1006, 0);
+}
+
+static void read_open(wsc__conn *c) {
+    uint8_t *buf = wsc__loop_scratch(c->loop);
+    if (!buf) {
+        c->failed = 1;
+        if (!wsc__conn_emit_error(c, WSC_ENOMEM, "out of memory for the receive buffer")) wsc__conn_finish(c, 1006, 0);
+        return;
+    }
+    /* A few reads per wake-up: enough to drain a burst, fair to others. */
+    for (int i = 0; i < 4; i++) {
+        wsc_error err;
+        long n = wsc__tx_read(&c->tx, buf, WSC_LOOP_SCRATCH, &err);
+        if (n == WSC_EAGAIN) return;
+        if (n < 0) {
+            if (c->got_close || c->phase == CONN_CLOSING) {
+                /* A reset during the closing handshake ends it. */
+                on_eof(c);
+                return;
+            }
+            c->failed = 1;
+            if (!wsc__conn_emit_error(c, (int)n, err.message)) wsc__conn_finish(c, 1006, 0);
+            return;
+        }
+        if (n == 0) {
+            on_eof(c);
+            return;
+        }
+        if (wsc__conn_feed(c, buf, (size_t)n)) return;
+        if (c->ops->after_read) {
+            c->ops->after_read(c);
+            if (c->freed || c->phase == CONN_DONE) return;
+        }
+        /* A short read drained the socket, unless the end of the stream
+           came with it (TLS): then go round once more to see it. */
+        if ((size_t)n < WSC_LOOP_SCRATCH && !c->tx.eof) return;
+    }
+}
+
+void wsc__conn_on_io(wsc__conn *c, unsigned events) {
+    if (c->phase != CONN_OPEN && c->phase != CONN_CLOSING) return;
+    int want_write = (events & WSC_WRITABLE) || c->tx.write_wants_read;
+    if ((events & WSC_READABLE) || c->tx.read_wants_write) read_open(c);
+    if (!c->freed && c->phase != CONN_DONE && want_write && wsc_buf_pending(&c->out)) wsc__conn_write(c);
+    if (!c->freed && c->phase != CONN_DONE) wsc__conn_update(c);
+}
+
+void wsc__conn_open(wsc__conn *c) {
+    c->phase = CONN_OPEN;
+    c->state = WSC_OPEN;
+    wsc_timer_stop(&c->timer);
+    if (wsc_buf_pending(&c->out)) wsc__conn_schedule(c);
+    wsc__conn_update(c);
+}
