@@ -152,6 +152,11 @@ static void record_out(wsc__conn *c, size_t before, size_t cap_before, uint64_t 
     wsc__conn_schedule(c);
 }
 
+void wsc__conn_record_raw(wsc__conn *c, size_t before) {
+    if (c->out.len > before) pend_push(c, c->out.len - before, 0, 0, 0, 0);
+    if (c->ops->out_changed) c->ops->out_changed(c);
+}
+
 void wsc__conn_schedule(wsc__conn *c) {
     if (c->phase != CONN_DONE) wsc__defer_queue(c->loop, &c->flush);
 }
@@ -224,9 +229,11 @@ static void flush_now(wsc__conn *c) {
 
 static void on_flush(wsc__defer *d) {
     wsc__conn *c = (wsc__conn *)((char *)d - offsetof(wsc__conn, flush));
-    wsc__conn_enter(c);
+    if (c->ops->enter) c->ops->enter(c);
+    else wsc__conn_enter(c);
     flush_now(c);
-    wsc__conn_leave(c);
+    if (c->ops->leave) c->ops->leave(c);
+    else wsc__conn_leave(c);
 }
 
 int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len) {

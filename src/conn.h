@@ -58,6 +58,11 @@ typedef struct wsc__conn_ops {
        may send frames that go out in the same write (the client's
        confirmation Ping). NULL: nothing. */
     void (*before_flush)(wsc__conn *c);
+    /* The engine's own entry point (the deferred flush) enters and leaves
+       through these when set (the server also guards its server object).
+       NULL: wsc__conn_enter/wsc__conn_leave. */
+    void (*enter)(wsc__conn *c);
+    void (*leave)(wsc__conn *c);
 } wsc__conn_ops;
 
 /* One sent message still (partly) in `out`: for bufferedAmount. */
@@ -147,6 +152,9 @@ void wsc__conn_schedule(wsc__conn *c);
 /* Writes `out` now (any phase: the owner's handshake bytes too). Returns 0
    or an error after which the connection has been finished. */
 int wsc__conn_write(wsc__conn *c);
+/* Accounts for bytes the owner appended to `out` by hand since `before`
+   (the server's 101 response): no application bytes, written in order. */
+void wsc__conn_record_raw(wsc__conn *c, size_t before);
 /* Borrows a send buffer from the loop's pool if `out` has none. */
 int wsc__conn_out_reserve(wsc__conn *c);
 /* Updates the watch's interest. */

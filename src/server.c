@@ -33,144 +33,107 @@
 #include "wsc/server.h"
 #include "wsc/ws.h"
 
-static void conn_finish(wsc_sconn *c, unsigned code, int clean);
+#define SC_OF(conn) ((wsc_sconn *)((char *)(conn) - offsetof(wsc_sconn, c)))
+
 static void conn_really_free(wsc_sconn *c);
-static void conn_update(wsc_sconn *c);
+static void server_really_free(wsc_server *s);
 
 /* ------------------------------------------------------------------ */
-/* Events                                                              */
+/* The engine's ops                                                    */
 /* ------------------------------------------------------------------ */
 
-static int emit(wsc_sconn *c, wsc_server_event *ev) {
+/* Events reach the application only for connections that it saw open:
+   a handshake that fails (or is refused) is not its business. */
+static int sc_emit(wsc__conn *cn, wsc_ws_event *ev) {
+    wsc_sconn *c = SC_OF(cn);
     wsc_server *s = c->srv;
+    if (!c->was_open) return cn->freed || s->freed;
     wsc_server_cb cb = NULL;
     switch (ev->type) {
     case WSC_SRV_OPEN: cb = s->o.on_open; break;
     case WSC_SRV_MESSAGE: cb = s->o.on_message; break;
     case WSC_SRV_CLOSE: cb = s->o.on_close; break;
     case WSC_SRV_ERROR: cb = s->o.on_error; break;
+    case WSC_SRV_PING: cb = s->o.on_ping; break;
     case WSC_SRV_PONG: cb = s->o.on_pong; break;
     }
-    if (!ev->reason) ev->reason = "";
-    if (!ev->message) ev->message = "";
     if (cb) {
-        c->depth++;
+        wsc_server_event e;
+        memset(&e, 0, sizeof e);
+        e.type = ev->type;
+        e.binary = ev->binary;
+        e.data = ev->data;
+        e.len = ev->len;
+        e.code = ev->code;
+        e.reason = ev->reason ? ev->reason : "";
+        e.was_clean = ev->was_clean;
+        e.error = ev->error;
+        e.message = ev->message ? ev->message : "";
         s->depth++;
-        cb(s, c, ev, s->o.user);
+        cb(s, c, &e, s->o.user);
         s->depth--;
-        c->depth--;
     }
-    return c->freed || s->freed;
+    return cn->freed || s->freed;
 }
 
-static void enter(wsc_sconn *c) {
-    c->depth++;
-    c->srv->depth++;
-}
-void wsc__sconn_enter(wsc_sconn *c) { enter(c); }
+static void sc_release(wsc__conn *cn) { conn_really_free(SC_OF(cn)); }
 
-static void server_really_free(wsc_server *s);
-
-static void leave(wsc_sconn *c) {
-    wsc_server *s = c->srv;
-    c->depth--;
-    s->depth--;
-    if (c->depth == 0 && c->freed) conn_really_free(c);
-    if (s->depth == 0 && s->freed) server_really_free(s);
-}
-void wsc__sconn_leave(wsc_sconn *c) { leave(c); }
-
-/* ------------------------------------------------------------------ */
-/* Writing                                                             */
-/* ------------------------------------------------------------------ */
-
-static void conn_write(wsc_sconn *c) {
-    while (wsc_buf_pending(&c->out)) {
-        wsc_error err;
-        long n = wsc__tx_write(&c->tx, c->out.data + c->out.off, wsc_buf_pending(&c->out), &err);
-        if (n == WSC_EAGAIN) break;
-        if (n <= 0) { /* 0 cannot happen for a write; never spin on it */
-            c->failed = 1;
-            conn_finish(c, 1006, 0);
-            return;
-        }
-        wsc_buf_consume(&c->out, (size_t)n);
-        c->buffered = (uint64_t)n >= c->buffered ? 0 : c->buffered - (uint64_t)n;
-    }
-    if (!wsc_buf_pending(&c->out)) {
-        wsc_buf_free(&c->out);
-        wsc__srv_charge(c);
-        c->buffered = 0;
-        /* A refusal, a failure, or a finished closing handshake: all said,
-           the server closes TCP first. */
-        if (c->phase == S_REJECT || (c->phase == S_CLOSING && (c->failed || c->got_close))) {
-            int clean = c->got_close && !c->failed && c->proto && wsc_proto_state(c->proto) == WSC_PS_CLOSED;
-            conn_finish(c, c->got_close ? c->close_code : 1006, clean);
-            return;
-        }
-    }
-    conn_update(c);
-}
-
-static void on_flush(wsc__defer *d) {
-    wsc_sconn *c = (wsc_sconn *)((char *)d - offsetof(wsc_sconn, flush));
-    enter(c);
-    if (c->phase != S_DONE) conn_write(c);
-    leave(c);
-}
-
-static void schedule(wsc_sconn *c) {
-    if (c->phase != S_DONE) wsc__defer_queue(c->srv->loop, &c->flush);
-}
-
-static void conn_update(wsc_sconn *c) {
-    if (c->phase == S_DONE || c->tx.fd < 0) return;
-    int reading = c->phase != S_REJECT;
-    wsc_watch_set(&c->watch, wsc__tx_interest(&c->tx, reading, wsc_buf_pending(&c->out) != 0));
-}
-
-static int flush_proto(wsc_sconn *c) {
-    if (!wsc_proto_want_flush(c->proto)) return WSC_OK;
-    int rc = wsc_proto_flush(c->proto, &c->out);
-    wsc__srv_charge(c);
-    if (rc == WSC_OK) schedule(c);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* Closing                                                             */
-/* ------------------------------------------------------------------ */
-
-static void conn_finish(wsc_sconn *c, unsigned code, int clean) {
-    if (c->phase == S_DONE) return;
-    int was_open = c->counted;
-    c->phase = S_DONE;
-    wsc_timer_stop(&c->timer);
+/* Done: out of the open count (before on_close, which may look at it). */
+static void sc_done(wsc__conn *cn) {
+    wsc_sconn *c = SC_OF(cn);
     if (c->deadline_on) wsc_timer_stop(&c->deadline);
-    wsc__defer_cancel(c->srv->loop, &c->flush);
-    wsc__watch_stop(&c->watch);
-    wsc__tx_close(&c->tx);
     if (c->counted) {
         c->srv->nopen--;
         c->counted = 0;
     }
-    if (was_open) {
-        wsc_server_event ev = {0};
-        ev.type = WSC_SRV_CLOSE;
-        ev.code = code;
-        ev.reason = c->close_reason ? c->close_reason : "";
-        ev.was_clean = clean;
-        emit(c, &ev);
-    }
-    /* The connection is done: free it once no callback is running on it. */
-    c->freed = 1;
 }
 
-static void start_closing(wsc_sconn *c) {
-    if (c->phase == S_OPEN) {
-        c->phase = S_CLOSING;
-        wsc_timer_start(&c->timer, c->srv->o.close_timeout_ms ? c->srv->o.close_timeout_ms : 5000);
+static void sc_out_changed(wsc__conn *cn) { wsc__srv_charge(SC_OF(cn)); }
+
+static void sc_after_read(wsc__conn *cn) {
+    wsc_sconn *c = SC_OF(cn);
+    c->last_rx = wsc_loop_now(c->srv->loop);
+    if (c->rx_held == 0 && c->deadline_on) wsc__srv_deadline_arm(c);
+}
+
+/* Every entry into a connection is also an entry into its server, so that a
+   wsc_server_free() inside a callback waits for the outermost one. */
+static void sc_enter(wsc__conn *cn) {
+    SC_OF(cn)->srv->depth++;
+    wsc__conn_enter(cn);
+}
+
+static void sc_leave(wsc__conn *cn) {
+    wsc_server *s = SC_OF(cn)->srv;
+    wsc__conn_leave(cn); /* may free the connection */
+    if (--s->depth == 0 && s->freed) server_really_free(s);
+}
+
+static const wsc__conn_ops sc_ops = {
+    .emit = sc_emit,
+    .release = sc_release,
+    .done = sc_done,
+    .out_changed = sc_out_changed,
+    .after_read = sc_after_read,
+    .enter = sc_enter,
+    .leave = sc_leave,
+};
+
+static void enter(wsc_sconn *c) { sc_enter(&c->c); }
+static void leave(wsc_sconn *c) { sc_leave(&c->c); }
+void wsc__sconn_enter(wsc_sconn *c) { enter(c); }
+void wsc__sconn_leave(wsc_sconn *c) { leave(c); }
+
+static void conn_finish(wsc_sconn *c, unsigned code, int clean) { wsc__conn_finish(&c->c, code, clean); }
+
+/* A refusal is being written: once it is out, the server closes TCP. */
+static void reject_write(wsc_sconn *c) {
+    if (wsc__conn_write(&c->c) || c->c.phase == S_DONE) return;
+    if (!wsc_buf_pending(&c->c.out)) {
+        conn_finish(c, 1006, 0);
+        return;
     }
+    wsc_watch_set(&c->c.watch, wsc__tx_interest(&c->c.tx, 0, 1));
 }
 
 static void on_timer(wsc_loop *loop, wsc_timer *t, void *user) {
@@ -178,98 +141,10 @@ static void on_timer(wsc_loop *loop, wsc_timer *t, void *user) {
     (void)t;
     wsc_sconn *c = user;
     enter(c);
-    /* Handshake or closing handshake took too long. */
-    conn_finish(c, c->got_close ? c->close_code : 1006, 0);
+    /* The handshake took too long, or (engine) the closing handshake. */
+    if (c->c.phase < S_OPEN) conn_finish(c, 1006, 0);
+    else wsc__conn_on_timer(&c->c);
     leave(c);
-}
-
-/* ------------------------------------------------------------------ */
-/* The open connection                                                 */
-/* ------------------------------------------------------------------ */
-
-static int fail(wsc_sconn *c, int rc) {
-    c->failed = 1;
-    flush_proto(c); /* the Close with 1002/1007/1009 */
-    start_closing(c);
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s (closing with %u)", wsc_proto_errmsg(c->proto), wsc_proto_fail_code(c->proto));
-    wsc_server_event ev = {0};
-    ev.type = WSC_SRV_ERROR;
-    ev.error = rc;
-    ev.message = msg;
-    return emit(c, &ev);
-}
-
-/* Returns non-zero if the connection or server went away. */
-static int feed(wsc_sconn *c, uint8_t *data, size_t len) {
-    size_t pos = 0;
-    while (pos < len) {
-        wsc_event ev;
-        size_t used = 0;
-        int rc = wsc_proto_recv(c->proto, data + pos, len - pos, &used, &ev);
-        pos += used;
-        if (rc == WSC_ESTATE) return 0;
-        if (rc) return fail(c, rc) || c->phase == S_DONE;
-        if (ev.type == WSC_EV_NONE) break;
-        wsc_server_event e = {0};
-        switch (ev.type) {
-        case WSC_EV_TEXT:
-        case WSC_EV_BINARY:
-            if (c->phase != S_OPEN) break;
-            e.type = WSC_SRV_MESSAGE;
-            e.binary = ev.type == WSC_EV_BINARY;
-            e.data = ev.data;
-            e.len = ev.len;
-            if (emit(c, &e)) return 1;
-            break;
-        case WSC_EV_PING: flush_proto(c); break;
-        case WSC_EV_PONG:
-            e.type = WSC_SRV_PONG;
-            e.data = ev.data;
-            e.len = ev.len;
-            if (emit(c, &e)) return 1;
-            break;
-        case WSC_EV_CLOSE:
-            c->got_close = 1;
-            c->close_code = ev.close_code;
-            wsc__free(c->close_reason);
-            c->close_reason = wsc__strndup((const char *)ev.data, ev.len);
-            flush_proto(c); /* our reply; TCP closes once it is written */
-            start_closing(c);
-            break;
-        }
-        if (c->phase == S_DONE) return 1;
-    }
-    /* Every event was handled: let the core release a delivered message's
-       storage now rather than on the next read (an idle connection holds
-       none, and the budget and message deadline see it go). */
-    size_t none;
-    wsc_event ev;
-    wsc_proto_recv(c->proto, NULL, 0, &none, &ev);
-    if (c->rx_held == 0 && c->deadline_on) wsc__srv_deadline_arm(c);
-    return 0;
-}
-
-static void read_open(wsc_sconn *c) {
-    uint8_t *buf = wsc__loop_scratch(c->srv->loop);
-    if (!buf) {
-        conn_finish(c, 1006, 0);
-        return;
-    }
-    for (int i = 0; i < 4; i++) {
-        wsc_error err;
-        long n = wsc__tx_read(&c->tx, buf, WSC_LOOP_SCRATCH, &err);
-        if (n == WSC_EAGAIN) return;
-        if (n <= 0) {
-            /* End of stream or error: clean only after a closing handshake. */
-            int clean = c->got_close && !c->failed && wsc_proto_state(c->proto) == WSC_PS_CLOSED;
-            conn_finish(c, c->got_close ? c->close_code : 1006, clean);
-            return;
-        }
-        c->last_rx = wsc_loop_now(c->srv->loop);
-        if (feed(c, buf, (size_t)n)) return;
-        if ((size_t)n < WSC_LOOP_SCRATCH && !c->tx.eof) return;
-    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -277,16 +152,16 @@ static void read_open(wsc_sconn *c) {
 /* ------------------------------------------------------------------ */
 
 static void reject(wsc_sconn *c, int status, const char *body, const wsc_header *extra, size_t nextra) {
-    wsc_buf_free(&c->out);
+    wsc_buf_free(&c->c.out);
     wsc_buf_free(&c->in);
     wsc__srv_charge(c);
-    if (wsc_http_error_response(status, NULL, body, extra, nextra, &c->out, NULL) != WSC_OK) {
+    if (wsc_http_error_response(status, NULL, body, extra, nextra, &c->c.out, NULL) != WSC_OK) {
         conn_finish(c, 1006, 0);
         return;
     }
     wsc__srv_charge(c);
-    c->phase = S_REJECT;
-    conn_write(c);
+    c->c.phase = S_REJECT;
+    reject_write(c);
 }
 
 static char *spandup(wsc_span sp) { return wsc__strndup(sp.ptr ? sp.ptr : "", sp.ptr ? sp.len : 0); }
@@ -307,7 +182,7 @@ static int plain_http(wsc_sconn *c, const wsc_http_request *rq, const wsc_ws_req
         wsc_server_request req = {target, path, query, cookie, origin, "", c->peer};
         enter(c);
         answered = s->o.on_http(s, &req, s->o.user, &resp);
-        c->depth--;
+        c->c.depth--;
         s->depth--; /* leave() without the deferred free: handshake()'s caller does it */
     }
     wsc__free(target);
@@ -315,21 +190,21 @@ static int plain_http(wsc_sconn *c, const wsc_http_request *rq, const wsc_ws_req
     wsc__free(query);
     wsc__free(cookie);
     wsc__free(origin);
-    if (c->freed || s->freed || answered == 0) {
+    if (c->c.freed || s->freed || answered == 0) {
         wsc_buf_free(&resp);
-        return c->freed || s->freed;
+        return c->c.freed || s->freed;
     }
     if (answered < 0 || !resp.len) {
         wsc_buf_free(&resp);
         reject(c, 500, "internal error", NULL, 0);
         return 1;
     }
-    wsc_buf_free(&c->out);
+    wsc_buf_free(&c->c.out);
     wsc_buf_free(&c->in);
-    c->out = resp;
+    c->c.out = resp;
     wsc__srv_charge(c);
-    c->phase = S_REJECT;
-    conn_write(c);
+    c->c.phase = S_REJECT;
+    reject_write(c);
     return 1;
 }
 
@@ -407,11 +282,11 @@ static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
         char reason[200] = "";
         if (target && path && query && cookie && origin && protos) {
             wsc_server_request req = {target, path, query, cookie, origin, protos, c->peer};
-            c->depth++;
+            c->c.depth++;
             s->depth++;
             st = s->o.on_accept(s, c, &req, s->o.user, reason, sizeof reason);
             s->depth--;
-            c->depth--;
+            c->c.depth--;
         }
         wsc__free(target);
         wsc__free(path);
@@ -419,7 +294,7 @@ static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
         wsc__free(cookie);
         wsc__free(origin);
         wsc__free(protos);
-        if (c->freed || s->freed) {
+        if (c->c.freed || s->freed) {
             wsc_buf_free(&extv);
             return;
         }
@@ -437,29 +312,28 @@ static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
     pc.deflate_mem_level = s->o.deflate_mem_level;
     pc.rx_mem = wsc__srv_rx_mem;
     pc.rx_mem_user = c;
-    c->proto = wsc_proto_new(&pc, &err);
+    c->c.proto = wsc_proto_new(&pc, &err);
     c->protocol = spandup(chosen);
     c->extensions = wsc__strndup(extv.data ? (const char *)extv.data : "", extv.len);
-    if (!c->proto || !c->protocol || !c->extensions ||
-        wsc_handshake_response(info.key, chosen, (wsc_span){(const char *)extv.data, extv.len}, NULL, 0, &c->out,
+    if (!c->c.proto || !c->protocol || !c->extensions ||
+        wsc_handshake_response(info.key, chosen, (wsc_span){(const char *)extv.data, extv.len}, NULL, 0, &c->c.out,
                                &err) != WSC_OK) {
         wsc_buf_free(&extv);
         reject(c, 500, "internal error", NULL, 0);
         return;
     }
     wsc_buf_free(&extv);
-    wsc__srv_charge(c);
+    wsc__conn_record_raw(&c->c, 0);
     /* Bytes after the head (early frames) stay for the protocol. */
-    wsc_timer_stop(&c->timer);
-    c->phase = S_OPEN;
     c->counted = 1;
+    c->was_open = 1;
     s->nopen++;
     c->last_rx = wsc_loop_now(s->loop);
+    wsc__conn_open(&c->c); /* the 101 goes out with the first flush */
     wsc__srv_deadline_arm(c);
-    schedule(c);
-    wsc_server_event ev = {0};
+    wsc_ws_event ev = {0};
     ev.type = WSC_SRV_OPEN;
-    if (emit(c, &ev)) return;
+    wsc__conn_emit(&c->c, &ev);
 }
 
 static void read_http(wsc_sconn *c) {
@@ -475,7 +349,7 @@ static void read_http(wsc_sconn *c) {
         }
         wsc__srv_charge(c);
         wsc_error err;
-        long n = wsc__tx_read(&c->tx, c->in.data + c->in.len, c->in.cap - c->in.len, &err);
+        long n = wsc__tx_read(&c->c.tx, c->in.data + c->in.len, c->in.cap - c->in.len, &err);
         if (n == WSC_EAGAIN) return;
         if (n <= 0) {
             conn_finish(c, 1006, 0);
@@ -491,15 +365,15 @@ static void read_http(wsc_sconn *c) {
             return;
         }
         handshake(c, &rq);
-        if (c->freed || c->phase != S_OPEN) return;
+        if (c->c.freed || c->c.phase != S_OPEN) return;
         size_t extra = c->in.len - (size_t)hl;
         if (extra) {
             /* Frames sent right behind the request. */
-            if (feed(c, c->in.data + hl, extra)) return;
+            if (wsc__conn_feed(&c->c, c->in.data + hl, extra)) return;
         }
         wsc_buf_free(&c->in);
         wsc__srv_charge(c);
-        conn_update(c);
+        wsc__conn_update(&c->c);
         return;
     }
 }
@@ -510,25 +384,23 @@ static void on_conn_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, vo
     (void)fd;
     wsc_sconn *c = user;
     enter(c);
-    if (c->phase == S_TLS) {
+    if (c->c.phase == S_TLS) {
         wsc_error err;
-        int rc = wsc__tx_tls_accept(&c->tx, c->srv->tls, &err);
+        int rc = wsc__tx_tls_accept(&c->c.tx, c->srv->tls, &err);
         if (rc == WSC_OK) {
-            c->phase = S_HTTP;
+            c->c.phase = S_HTTP;
             read_http(c);
         } else if (rc == WSC_EAGAIN) {
-            wsc_watch_set(&c->watch, c->tx.read_wants_write ? WSC_WRITABLE : WSC_READABLE);
+            wsc_watch_set(&c->c.watch, c->c.tx.read_wants_write ? WSC_WRITABLE : WSC_READABLE);
         } else {
             conn_finish(c, 1015, 0);
         }
-    } else if (c->phase == S_HTTP) {
+    } else if (c->c.phase == S_HTTP) {
         read_http(c);
-    } else if (c->phase == S_REJECT) {
-        conn_write(c);
-    } else if (c->phase == S_OPEN || c->phase == S_CLOSING) {
-        if ((events & WSC_READABLE) || c->tx.read_wants_write) read_open(c);
-        if (!c->freed && c->phase != S_DONE && wsc_buf_pending(&c->out)) conn_write(c);
-        else if (!c->freed && c->phase != S_DONE) conn_update(c);
+    } else if (c->c.phase == S_REJECT) {
+        reject_write(c);
+    } else {
+        wsc__conn_on_io(&c->c, events);
     }
     leave(c);
 }
@@ -539,21 +411,16 @@ static void on_conn_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, vo
 
 static void conn_really_free(wsc_sconn *c) {
     wsc_server *s = c->srv;
-    wsc_timer_stop(&c->timer);
+    wsc__conn_teardown(&c->c);
     if (c->deadline_on) wsc_timer_stop(&c->deadline);
-    wsc__defer_cancel(s->loop, &c->flush);
-    wsc__watch_stop(&c->watch);
-    wsc__tx_close(&c->tx);
     if (c->counted) s->nopen--;
     if (c->prev) c->prev->next = c->next;
     else s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nconns--;
-    wsc_proto_free(c->proto); /* releases its charged storage (rx_mem hook) */
+    wsc__conn_free(&c->c); /* the core releases its charged storage (rx_mem hook) */
     wsc__srv_uncharge(c);
     wsc_buf_free(&c->in);
-    wsc_buf_free(&c->out);
-    wsc__free(c->close_reason);
     wsc__free(c->protocol);
     wsc__free(c->extensions);
     wsc__free(c);
@@ -575,8 +442,10 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
             continue;
         }
         c->srv = s;
-        c->tx.fd = fd;
-        c->flush.fn = on_flush;
+        wsc__conn_init(&c->c, s->loop, &sc_ops, 1, c, on_conn_io, on_timer);
+        c->c.tx.fd = fd;
+        c->c.close_timeout = s->o.close_timeout_ms ? s->o.close_timeout_ms : 5000;
+        c->c.max_buffered = s->o.max_buffered ? s->o.max_buffered : (size_t)256 * 1024 * 1024;
         if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -604,15 +473,13 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
             wsc__free(c);
             continue;
         }
-        wsc__watch_init(&c->watch, s->loop, on_conn_io, c);
-        wsc__timer_init(&c->timer, s->loop, on_timer, c);
-        c->phase = s->tls ? S_TLS : S_HTTP;
-        if (wsc__watch_start(&c->watch, fd, WSC_READABLE) != WSC_OK) {
+        c->c.phase = s->tls ? S_TLS : S_HTTP;
+        if (wsc__watch_start(&c->c.watch, fd, WSC_READABLE) != WSC_OK) {
             close(fd);
             wsc__free(c);
             continue;
         }
-        wsc_timer_start(&c->timer, s->o.handshake_timeout_ms ? s->o.handshake_timeout_ms : 10000);
+        wsc_timer_start(&c->c.timer, s->o.handshake_timeout_ms ? s->o.handshake_timeout_ms : 10000);
         c->next = s->conns;
         if (s->conns) s->conns->prev = c;
         s->conns = c;
@@ -748,10 +615,11 @@ void wsc_server_free(wsc_server *s) {
         s->freed = 1;
         wsc_server_stop_listening(s);
         for (wsc_sconn *c = s->conns; c; c = c->next) {
-            wsc_timer_stop(&c->timer);
-            wsc__defer_cancel(s->loop, &c->flush);
-            wsc__watch_stop(&c->watch);
-            c->phase = S_DONE;
+            wsc_timer_stop(&c->c.timer);
+            wsc__defer_cancel(s->loop, &c->c.flush);
+            wsc__watch_stop(&c->c.watch);
+            if (c->deadline_on) wsc_timer_stop(&c->deadline);
+            c->c.phase = S_DONE;
         }
         return;
     }
@@ -772,7 +640,7 @@ size_t wsc_server_connections(const wsc_server *s) { return s->nopen; }
 void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *arg), void *arg) {
     s->depth++;
     for (wsc_sconn *c = s->conns; c; c = c->next)
-        if (c->phase == S_OPEN && !c->freed) fn(c, arg);
+        if (c->c.phase == S_OPEN && !c->c.freed) fn(c, arg);
     s->depth--;
 }
 
@@ -782,25 +650,18 @@ void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *arg), void
 
 static int sconn_send(wsc_sconn *c, unsigned op, const void *data, size_t len) {
     if (!c || (len && !data)) return WSC_EINVAL;
-    if (c->phase != S_OPEN) return op == WSC_OP_TEXT && !wsc_utf8_valid(data, len) ? WSC_EUTF8 : WSC_ECLOSED;
-    size_t maxb = c->srv->o.max_buffered ? c->srv->o.max_buffered : (size_t)256 * 1024 * 1024;
-    if (c->buffered + len > maxb) return WSC_ETOOBIG;
-    size_t wire = wsc_proto_wire_size(c->proto, len);
-    if (c->out.cap - c->out.len < wire && !wsc__srv_fits(c->srv, wire)) {
+    if (c->c.phase != S_OPEN) return op == WSC_OP_TEXT && !wsc_utf8_valid(data, len) ? WSC_EUTF8 : WSC_ECLOSED;
+    if (c->c.buffered + len > c->c.max_buffered) return WSC_ETOOBIG;
+    size_t wire = wsc_proto_wire_size(c->c.proto, len);
+    if (c->c.out.cap - c->c.out.len < wire && !wsc__srv_fits(c->srv, wire)) {
         /* The peer makes the server hold more than the budget allows (it
            does not read what it is sent): refuse, and close it (1008). */
         if (op == WSC_OP_TEXT && !wsc_utf8_valid(data, len)) return WSC_EUTF8;
-        c->failed = 1;
+        c->c.failed = 1;
         wsc_sconn_close(c, 1008, "send buffer over the server's memory budget");
         return WSC_ETOOBIG;
     }
-    size_t before = c->out.len;
-    int rc = wsc_proto_send(c->proto, op, data, len, &c->out);
-    wsc__srv_charge(c);
-    if (rc) return rc;
-    c->buffered += c->out.len - before;
-    schedule(c);
-    return WSC_OK;
+    return wsc__conn_send(&c->c, op, data, len);
 }
 
 int wsc_sconn_send_text(wsc_sconn *c, const char *data, size_t len) { return sconn_send(c, WSC_OP_TEXT, data, len); }
@@ -809,28 +670,20 @@ int wsc_sconn_send_binary(wsc_sconn *c, const void *data, size_t len) {
 }
 
 int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len) {
-    if (!c || c->phase != S_OPEN) return WSC_ECLOSED;
-    int rc = wsc_proto_ping(c->proto, data, len, &c->out);
-    wsc__srv_charge(c);
-    if (rc == WSC_OK) schedule(c);
-    return rc;
+    if (!c || len > 125 || (len && !data)) return WSC_EINVAL;
+    if (c->c.phase != S_OPEN) return WSC_ECLOSED;
+    return wsc__conn_ping(&c->c, data, len);
 }
 
 int wsc_sconn_close(wsc_sconn *c, unsigned code, const char *reason) {
     if (!c) return WSC_EINVAL;
-    if (c->phase != S_OPEN) return WSC_OK;
-    int rc = wsc_proto_close(c->proto, code, reason, reason ? strlen(reason) : 0, &c->out);
-    wsc__srv_charge(c);
-    if (rc) return rc;
-    start_closing(c);
-    schedule(c);
-    return WSC_OK;
+    return wsc__conn_close(&c->c, code, reason, reason ? strlen(reason) : 0);
 }
 
 void wsc_sconn_terminate(wsc_sconn *c) {
-    if (!c || c->phase == S_DONE) return;
+    if (!c || c->c.phase == S_DONE) return;
     enter(c);
-    c->failed = 1;
+    c->c.failed = 1;
     conn_finish(c, 1006, 0);
     leave(c);
 }
@@ -840,9 +693,9 @@ void *wsc_sconn_get_user(const wsc_sconn *c) { return c->user; }
 const char *wsc_sconn_protocol(const wsc_sconn *c) { return c->protocol ? c->protocol : ""; }
 const char *wsc_sconn_extensions(const wsc_sconn *c) { return c->extensions ? c->extensions : ""; }
 const char *wsc_sconn_peer(const wsc_sconn *c) { return c->peer; }
-uint64_t wsc_sconn_buffered_amount(const wsc_sconn *c) { return c->buffered; }
+uint64_t wsc_sconn_buffered_amount(const wsc_sconn *c) { return c->c.buffered; }
 int wsc_sconn_ready_state(const wsc_sconn *c) {
-    switch (c->phase) {
+    switch (c->c.phase) {
     case S_OPEN: return WSC_OPEN;
     case S_CLOSING: return WSC_CLOSING;
     case S_DONE: return WSC_CLOSED;

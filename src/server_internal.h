@@ -8,34 +8,24 @@
 
 #include <openssl/ssl.h>
 
+#include "conn.h"
 #include "internal.h"
 #include "io/loop_internal.h"
 #include "io/transport.h"
 #include "wsc/proto.h"
 #include "wsc/server.h"
 
-enum sphase { S_TLS, S_HTTP, S_REJECT, S_OPEN, S_CLOSING, S_DONE };
+/* Below CONN_OPEN the phases are the server's (conn.h); then the engine's. */
+enum sphase { S_TLS, S_HTTP, S_REJECT, S_OPEN = CONN_OPEN, S_CLOSING = CONN_CLOSING, S_DONE = CONN_DONE };
 
 struct wsc_sconn {
+    wsc__conn c; /* the engine: socket, core, send buffer, closing */
     wsc_server *srv;
     wsc_sconn *prev, *next;
-    wsc_watch watch;
-    wsc_timer timer;
-    wsc__defer flush;
-    wsc_tx tx;
-    wsc_proto *proto;
     wsc_buf in;  /* request head (handshake only) */
-    wsc_buf out;
     size_t last_len;
-    uint64_t buffered;
-    uint8_t phase;
-    uint8_t depth;
-    uint8_t freed;
-    uint8_t got_close;
-    uint8_t failed;
-    uint8_t counted; /* included in the server's open count */
-    unsigned close_code;
-    char *close_reason;
+    uint8_t counted;  /* included in the server's open count */
+    uint8_t was_open; /* reached OPEN: its events reach the application */
     char *protocol;
     char *extensions;
     char peer[64];

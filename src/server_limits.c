@@ -64,7 +64,7 @@ int wsc__srv_rx_mem(void *user, long long delta) {
 }
 
 void wsc__srv_charge(wsc_sconn *c) {
-    uint64_t now = (uint64_t)c->in.cap + (uint64_t)c->out.cap;
+    uint64_t now = (uint64_t)c->in.cap + (uint64_t)c->c.out.cap;
     wsc_server *s = c->srv;
     s->mem_used = s->mem_used - c->bufs_held + now;
     c->bufs_held = now;
@@ -93,12 +93,12 @@ static uint64_t next_deadline(const wsc_sconn *c) {
 static void on_deadline(wsc_loop *loop, wsc_timer *t, void *user) {
     (void)t;
     wsc_sconn *c = user;
-    if (c->phase != S_OPEN) return; /* closing: the close timeout rules */
+    if (c->c.phase != S_OPEN) return; /* closing: the close timeout rules */
     uint64_t now = wsc_loop_now(loop);
     const wsc_server_options *o = &c->srv->o;
     wsc__sconn_enter(c);
     if (c->rx_held && now >= c->msg_since + (o->message_timeout_ms ? o->message_timeout_ms : 60000)) {
-        c->failed = 1;
+        c->c.failed = 1;
         wsc_sconn_close(c, 1008, "message took too long");
     } else if (o->idle_timeout_ms && now >= c->last_rx + o->idle_timeout_ms) {
         wsc_sconn_close(c, 1001, "idle timeout");
@@ -114,7 +114,7 @@ void wsc__srv_deadline_arm(wsc_sconn *c) {
         c->deadline_on = 1;
     }
     uint64_t due = next_deadline(c);
-    if (!due || c->phase != S_OPEN) {
+    if (!due || c->c.phase != S_OPEN) {
         wsc_timer_stop(&c->deadline);
         return;
     }
@@ -130,7 +130,7 @@ int wsc__srv_address_full(const wsc_server *s, const wsc_sconn *c) {
     if (!max) return 0;
     unsigned n = 0;
     for (const wsc_sconn *o = s->conns; o; o = o->next)
-        if (o != c && o->phase != S_DONE && o->addr_len == c->addr_len &&
+        if (o != c && o->c.phase != S_DONE && o->addr_len == c->addr_len &&
             memcmp(o->peer, c->peer, c->addr_len) == 0 && ++n >= max)
             return 1;
     return 0;

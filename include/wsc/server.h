@@ -30,12 +30,15 @@ extern "C" {
 typedef struct wsc_server wsc_server;
 typedef struct wsc_sconn wsc_sconn; /* one accepted connection */
 
+/* The same numbers as the client's enum wsc_ws_event_type (ws.h): both
+   roles run one connection engine and report the same events. */
 enum wsc_server_event_type {
     WSC_SRV_OPEN = 1,    /* handshake accepted */
     WSC_SRV_MESSAGE = 2, /* a whole message */
-    WSC_SRV_CLOSE = 3,   /* the connection ended (always the last event) */
-    WSC_SRV_ERROR = 4,   /* it was failed (protocol error, I/O error) */
-    WSC_SRV_PONG = 5
+    WSC_SRV_ERROR = 3,   /* it was failed (protocol error, I/O error); CLOSE follows */
+    WSC_SRV_CLOSE = 4,   /* the connection ended (always the last event) */
+    WSC_SRV_PING = 5,    /* a Ping arrived (already answered with a Pong) */
+    WSC_SRV_PONG = 6     /* a Pong arrived */
 };
 
 /* Pointers are valid during the callback only. */
@@ -156,7 +159,8 @@ typedef struct wsc_server_options {
     unsigned max_per_address;
     uint64_t message_memory_max;
     wsc_server_http_fn on_http; /* NULL: plain HTTP requests get 400 */
-    uint64_t reserved[16]; /* zero (else WSC_EINVAL); future fields come from here: abi/README.md */
+    wsc_server_cb on_ping;      /* a Ping arrived (data, len); NULL: not reported */
+    uint64_t reserved[15]; /* zero (else WSC_EINVAL); future fields come from here: abi/README.md */
 } wsc_server_options;
 
 /* The memory budget used when memory_budget is 0: a quarter of the
