@@ -670,8 +670,8 @@ int wsc_sconn_send_binary(wsc_sconn *c, const void *data, size_t len) {
 }
 
 int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len) {
-    if (!c || len > 125 || (len && !data)) return WSC_EINVAL;
-    if (c->c.phase != S_OPEN) return WSC_ECLOSED;
+    if (!c || c->c.phase != S_OPEN) return WSC_ECLOSED;
+    if (len > 125 || (len && !data)) return WSC_EINVAL;
     return wsc__conn_ping(&c->c, data, len);
 }
 

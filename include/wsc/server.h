@@ -218,6 +218,9 @@ WSC_API void *wsc_sconn_get_user(const wsc_sconn *c);
 WSC_API const char *wsc_sconn_protocol(const wsc_sconn *c);   /* "" if none */
 WSC_API const char *wsc_sconn_extensions(const wsc_sconn *c); /* "" if none */
 WSC_API const char *wsc_sconn_peer(const wsc_sconn *c);
+/* Application bytes accepted by send and not yet written to the socket
+   (as the browser's bufferedAmount, ws.h): frame headers, compression and
+   control frames do not count. */
 WSC_API uint64_t wsc_sconn_buffered_amount(const wsc_sconn *c);
 WSC_API int wsc_sconn_ready_state(const wsc_sconn *c); /* ws.h's values */
 
