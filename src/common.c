@@ -136,6 +136,7 @@ const char *wsc_strerror(int err) {
     case WSC_EPROXY: return "proxy error";
     case WSC_ECONNRESET: return "connection reset by peer";
     case WSC_EEXTENSION: return "extension negotiation failed";
+    case WSC_EPROXYAUTH: return "proxy authentication failed";
     }
     return "unknown error";
 }

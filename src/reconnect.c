@@ -19,9 +19,7 @@ int wsc_client_default_policy(const wsc_client_failure *f, unsigned *delay_ms) {
     switch (f->cause) {
     case WSC_ETLSVERIFY:
     case WSC_EEXTENSION: return WSC_RECONNECT_FINAL;
-    case WSC_EPROXY:
-        return f->message && strstr(f->message, "(proxy authentication required)") ? WSC_RECONNECT_FINAL
-                                                                                   : WSC_RECONNECT_DEFAULT;
+    case WSC_EPROXYAUTH: return WSC_RECONNECT_FINAL; /* the same credentials get the same answer */
     case WSC_EHTTP: {
         int s = f->http_status;
         /* 2xx: a plain HTTP server answered the upgrade; retrying gets the same page. */

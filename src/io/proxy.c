@@ -221,7 +221,8 @@ static int http_read(wsc_proxy_conv *p, unsigned *want, wsc_error *err) {
             return wsc__seterr(err, WSC_EPROXY, "the proxy sent an invalid answer to CONNECT: %s",
                                r.error ? r.error : "");
         if (r.status / 100 != 2)
-            return wsc__seterr(err, WSC_EPROXY, "the proxy refused the tunnel: %d %.*s%s", r.status,
+            return wsc__seterr(err, r.status == 407 ? WSC_EPROXYAUTH : WSC_EPROXY,
+                               "the proxy refused the tunnel: %d %.*s%s", r.status,
                                (int)(r.reason.len > 100 ? 100 : r.reason.len), r.reason.ptr ? r.reason.ptr : "",
                                r.status == 407 ? " (proxy authentication required)" : "");
         return WSC_OK;
@@ -340,7 +341,8 @@ static int socks_step(wsc_proxy_conv *p, unsigned *want, wsc_error *err) {
             if ((rc = read_exact(p, want, err))) return rc;
             uint8_t status = p->buf.data[1];
             p->buf.len = 0;
-            if (status != 0) return wsc__seterr(err, WSC_EPROXY, "the SOCKS5 proxy refused the user name or password");
+            if (status != 0)
+                return wsc__seterr(err, WSC_EPROXYAUTH, "the SOCKS5 proxy refused the user name or password");
             if ((rc = socks_request_msg(p, err))) return rc;
             p->step = S_REQUEST;
             break;

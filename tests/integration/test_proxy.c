@@ -186,7 +186,7 @@ static void test_socks5_auth(void **state) {
     rec_reset(&r);
     /* a wrong password: refused, and never in the message */
     snprintf(proxy, sizeof proxy, "socks5h://alice:hunter2@127.0.0.1:%d", F.socks_auth.port);
-    assert_int_equal(through(proxy, ws, 100, &r), WSC_EPROXY);
+    assert_int_equal(through(proxy, ws, 100, &r), WSC_EPROXYAUTH);
     assert_non_null(strstr(r.error_msg, "refused the user name or password"));
     assert_null(strstr(r.error_msg, "hunter2"));
     rec_reset(&r);

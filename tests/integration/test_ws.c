@@ -889,7 +889,9 @@ static void test_tls(void **state) {
 
 /* ---------------- HTTP CONNECT proxy ---------------- */
 
-static void proxy_case(const char *proxy, const char *target, rec *r, int expect_open, const char *ca) {
+/* expect: 1 the connection opens, else the error code it fails with. */
+static void proxy_case(const char *proxy, const char *target, rec *r, int expect, const char *ca) {
+    int expect_open = expect == 1;
     wsc_loop *loop = wsc_loop_new(NULL);
     wsc_ws_options o = opts_for(r);
     o.proxy = proxy;
@@ -907,7 +909,7 @@ static void proxy_case(const char *proxy, const char *target, rec *r, int expect
         tu_run_until(loop, &r->closes, 1, 5000);
     } else {
         assert_int_equal(r->errors, 1);
-        assert_int_equal(r->last_error, WSC_EPROXY);
+        assert_int_equal(r->last_error, expect);
     }
     wsc_ws_free(ws);
     wsc_loop_free(loop);
@@ -956,7 +958,7 @@ static void test_proxy(void **state) {
     proxy_case(proxy, target, &r, 1, NULL);
     rec_reset(&r);
     snprintf(proxy, sizeof proxy, "http://alice:wrong@127.0.0.1:%d", pxa.port);
-    proxy_case(proxy, target, &r, 0, NULL);
+    proxy_case(proxy, target, &r, WSC_EPROXYAUTH, NULL);
     assert_non_null(strstr(r.error_msg, "407"));
     assert_null(strstr(r.error_msg, "wrong")); /* credentials never in messages */
     rec_reset(&r);
@@ -967,7 +969,7 @@ static void test_proxy(void **state) {
         char envp[100];
         snprintf(envp, sizeof envp, "http://127.0.0.1:%d", px.port);
         setenv(vars[v], envp, 1);
-        proxy_case(NULL, "ws://wsc-env-proxy-test.invalid:8080/x", &r, 0, NULL);
+        proxy_case(NULL, "ws://wsc-env-proxy-test.invalid:8080/x", &r, WSC_EPROXY, NULL);
         assert_non_null(strstr(r.error_msg, "403"));
         unsetenv(vars[v]);
         rec_reset(&r);

@@ -42,7 +42,9 @@ static void test_default_table(void **state) {
         {WSC_ETLS, 1015, 0, 0, 0, "", WSC_RECONNECT_DEFAULT, 0},
         {WSC_ETLSVERIFY, 1015, 0, 0, 0, "", WSC_RECONNECT_FINAL, 0},
         {WSC_EEXTENSION, 1006, 0, 0, 0, "", WSC_RECONNECT_FINAL, 0},
-        {WSC_EPROXY, 1006, 0, 0, 0, "proxy refused (proxy authentication required)", WSC_RECONNECT_FINAL, 0},
+        {WSC_EPROXYAUTH, 1006, 0, 0, 0, "", WSC_RECONNECT_FINAL, 0},
+        /* the cause decides, never the text */
+        {WSC_EPROXY, 1006, 0, 0, 0, "proxy refused (proxy authentication required)", WSC_RECONNECT_DEFAULT, 0},
         {WSC_EPROXY, 1006, 0, 0, 0, "proxy answered 502", WSC_RECONNECT_DEFAULT, 0},
         /* HTTP answers to the upgrade */
         {WSC_EHTTP, 1006, 0, 200, 0, "", WSC_RECONNECT_FINAL, 0},
