@@ -12,7 +12,6 @@
  * in order on open, before the application hears "open".
  */
 #define _GNU_SOURCE
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +105,7 @@ static void confirm_hook(wsc_ws *ws, void *user);
 
 static void wipe_free(char *s) {
     if (s) {
-        OPENSSL_cleanse(s, strlen(s));
+        wsc__wipe(s, strlen(s));
         wsc__free(s);
     }
 }
@@ -248,7 +247,7 @@ static int take_set_cookie(wsc_client *c, wsc_ws *ws) {
             action = a;
             last = ck;
         }
-        OPENSSL_cleanse(&ck, sizeof ck);
+        wsc__wipe(&ck, sizeof ck);
     }
     if (action == WSC__COOKIE_IGNORE) return 0;
     const char *tok = action == WSC__COOKIE_SET ? last.value : NULL;
@@ -278,7 +277,7 @@ static int take_set_cookie(wsc_client *c, wsc_ws *ws) {
         wsc__secret_free(c->token_cur);
         c->token_cur = tok ? wsc__secret_strdup(tok) : NULL;
     }
-    OPENSSL_cleanse(&last, sizeof last);
+    wsc__wipe(&last, sizeof last);
     if (rc) return emit_error(c, WSC_ESTORE, err.message[0] ? err.message : "the token store failed");
     return 0;
 }
@@ -299,7 +298,7 @@ static char *url_with_token(const wsc_client *c, const char *token) {
         memcpy(out + base + 1, q.data, q.len);
         out[base + 1 + q.len] = 0;
     }
-    OPENSSL_cleanse(q.data, q.len);
+    wsc__wipe(q.data, q.len);
     wsc_buf_free(&q);
     return out;
 }

@@ -110,6 +110,15 @@ int wsc__random_bytes(void *buf, size_t n) {
 
 #endif
 
+/* memset through a volatile pointer: the compiler cannot prove what it calls,
+   so the stores stay (OPENSSL_cleanse and explicit_bzero do the same; this
+   one needs neither the crypto library nor a libc extension). */
+static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
+
+void wsc__wipe(void *p, size_t n) {
+    if (p && n) wipe_memset(p, 0, n);
+}
+
 const char *wsc_strerror(int err) {
     switch (err) {
     case WSC_OK: return "success";

@@ -9,7 +9,6 @@
  */
 #include "delivery.h"
 
-#include <openssl/crypto.h>
 #include <string.h>
 
 #include "internal.h"
@@ -31,7 +30,7 @@ wsc__msg *wsc__msg_new(int kind, const void *data, size_t len, json_t *json) {
 void wsc__msg_free(wsc__msg *m) {
     if (!m) return;
     if (m->json) json_decref(m->json);
-    if (m->has_data && m->kind == WSC__MSG_JSON && m->len) OPENSSL_cleanse(m->data, m->len);
+    if (m->has_data && m->kind == WSC__MSG_JSON && m->len) wsc__wipe(m->data, m->len);
     wsc__free(m);
 }
 

@@ -63,6 +63,15 @@ int wsc__sha1_2(const void *a, size_t na, const void *b, size_t nb, uint8_t out[
 /* n bytes from the system's CSPRNG (RAND_bytes, or BCryptGenRandom).
    WSC_OK or WSC_EIO (buf then holds nothing usable). */
 int wsc__random_bytes(void *buf, size_t n);
+/* Zeroes n bytes at p in a way the compiler may not drop as a dead store
+   (secrets before their memory is freed or reused). p may be NULL if n is 0.
+   The one wiping interface of the library: no layer calls the crypto
+   library's for it. */
+void wsc__wipe(void *p, size_t n);
+/* The frame-mask randomness (io/random.c): len bytes from a per-thread pool
+   refilled from the CSPRNG. 0, or -1 if the CSPRNG failed. Its signature
+   is wsc_proto_config's `random`. */
+int wsc__random(void *user, void *buf, size_t len);
 /* Standard base64 with padding of in[0..n) into out (4*ceil(n/3)+1 bytes,
    NUL-terminated); returns the length written, without the NUL. */
 size_t wsc__base64(const uint8_t *in, size_t n, char *out);

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 #include "internal.h"
 
@@ -62,7 +61,7 @@ void wsc__secret_free(void *p) {
     char *m = (char *)p - HDR;
     size_t len;
     memcpy(&len, m, sizeof len);
-    OPENSSL_cleanse(m, len);
+    wsc__wipe(m, len);
 #if SECRET_MAPPED
     munlock(m, len);
     munmap(m, len);

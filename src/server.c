@@ -14,7 +14,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,7 +509,7 @@ static void server_really_free(wsc_server *s) {
         unlink(s->unix_path);
         wsc__free(s->unix_path);
     }
-    if (s->tls) SSL_CTX_free(s->tls);
+    wsc__tls_server_free(s->tls);
     if (s->protocols) {
         for (char **p = s->protocols; *p; p++) wsc__free(*p);
         wsc__free(s->protocols);
@@ -544,7 +543,7 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
             wsc__seterr(err, WSC_EINVAL, "TLS needs both a certificate and a key");
             goto fail;
         }
-        s->tls = wsc__tls_server_ctx(opts->tls_cert, opts->tls_key, err);
+        s->tls = wsc__tls_server_new(opts->tls_cert, opts->tls_key, err);
         if (!s->tls) goto fail;
     }
     if (opts->unix_path) {

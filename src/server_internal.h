@@ -6,8 +6,6 @@
 #ifndef WSC_SERVER_INTERNAL_H
 #define WSC_SERVER_INTERNAL_H
 
-#include <openssl/ssl.h>
-
 #include "conn.h"
 #include "internal.h"
 #include "io/loop_internal.h"
@@ -46,7 +44,7 @@ struct wsc_server {
     int lfd;
     uint16_t port;
     char *unix_path;
-    SSL_CTX *tls;
+    wsc__tls_server *tls; /* NULL: plain ws:// */
     wsc_server_options o;
     char **protocols;
     wsc_sconn *conns;

@@ -8,7 +8,6 @@
 #include "setcookie.h"
 
 #include <ctype.h>
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -24,8 +24,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "conn.h"
 #include "internal.h"
@@ -321,8 +319,8 @@ static void gate_leave(wsc_ws *ws) {
 static void free_held(handshake *hs) {
     held_connect *h = hs->held;
     if (!h) return;
-    if (h->proxy_auth) OPENSSL_cleanse(h->proxy_auth, strlen(h->proxy_auth));
-    if (h->key_passphrase) OPENSSL_cleanse(h->key_passphrase, strlen(h->key_passphrase));
+    if (h->proxy_auth) wsc__wipe(h->proxy_auth, strlen(h->proxy_auth));
+    if (h->key_passphrase) wsc__wipe(h->key_passphrase, strlen(h->key_passphrase));
     char *strs[] = {h->host, h->unix_path, h->proxy_host, h->proxy_auth, h->ca_file, h->ca_dir, h->cert_file,
                     h->key_file, h->key_passphrase};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) wsc__free(strs[i]);
@@ -807,12 +805,12 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
            (as curl and node ws do). */
         wsc_buf ab = {0};
         if (wsc_url_basic_auth(&u, &ab) != WSC_OK || !(auth = wsc__strndup((const char *)ab.data, ab.len))) {
-            if (ab.data) OPENSSL_cleanse(ab.data, ab.len);
+            if (ab.data) wsc__wipe(ab.data, ab.len);
             wsc_buf_free(&ab);
             wsc__seterr(err, WSC_ENOMEM, "out of memory");
             goto fail;
         }
-        OPENSSL_cleanse(ab.data, ab.len);
+        wsc__wipe(ab.data, ab.len);
         wsc_buf_free(&ab);
         rq.authorization = wsc_span_str(auth);
     }
@@ -839,7 +837,7 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
     }
     if (wsc_handshake_request(&rq, &hs->req, err)) goto fail;
     if (auth) {
-        OPENSSL_cleanse(auth, strlen(auth));
+        wsc__wipe(auth, strlen(auth));
         wsc__free(auth);
         auth = NULL;
     }
@@ -888,7 +886,7 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
         cr.proxy_auth = proxy_auth[0] ? proxy_auth : NULL;
     }
     if (dry) {
-        OPENSSL_cleanse(proxy_auth, sizeof proxy_auth);
+        wsc__wipe(proxy_auth, sizeof proxy_auth);
         really_free(ws);
         wsc__seterr(err, WSC_OK, "options are valid");
         return NULL;
@@ -904,7 +902,7 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
             /* Another connection to this host and port is CONNECTING:
                wait for it (RFC 6455 4.1), keeping the request. */
             int rc = hold_connect(hs, &cr);
-            OPENSSL_cleanse(proxy_auth, sizeof proxy_auth);
+            wsc__wipe(proxy_auth, sizeof proxy_auth);
             if (rc) {
                 wsc__seterr(err, rc, "out of memory");
                 goto fail;
@@ -913,13 +911,13 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
         }
     }
     hs->connector = wsc__connect(loop, &cr, on_connected, ws, err);
-    OPENSSL_cleanse(proxy_auth, sizeof proxy_auth);
+    wsc__wipe(proxy_auth, sizeof proxy_auth);
     if (!hs->connector) goto fail;
     return ws;
 
 fail:
     if (auth) {
-        OPENSSL_cleanse(auth, strlen(auth));
+        wsc__wipe(auth, strlen(auth));
         wsc__free(auth);
     }
     wsc__free(extra);

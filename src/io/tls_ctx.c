@@ -152,7 +152,15 @@ SSL_CTX *wsc__tls_client_ctx(const wsc_tls_opts *o, wsc_error *err) {
     return ctx;
 }
 
-SSL_CTX *wsc__tls_server_ctx(const char *cert_file, const char *key_file, wsc_error *err) {
+/* A wsc__tls_server is an SSL_CTX (the cast is the whole wrapper). */
+void wsc__tls_server_free(wsc__tls_server *t) { SSL_CTX_free((SSL_CTX *)t); }
+
+static SSL_CTX *server_ctx(const char *cert_file, const char *key_file, wsc_error *err);
+wsc__tls_server *wsc__tls_server_new(const char *cert_file, const char *key_file, wsc_error *err) {
+    return (wsc__tls_server *)server_ctx(cert_file, key_file, err);
+}
+
+static SSL_CTX *server_ctx(const char *cert_file, const char *key_file, wsc_error *err) {
     SSL_CTX *ctx = new_ctx(TLS_server_method(), err);
     if (ctx && load_cert_key(ctx, cert_file, key_file, NULL, "", err)) {
         SSL_CTX_free(ctx);

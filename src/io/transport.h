@@ -81,16 +81,15 @@ void wsc__tx_shutdown(wsc_tx *tx);
 /* Frees TLS state and closes the descriptor. */
 void wsc__tx_close(wsc_tx *tx);
 
-/* Server side: wraps an accepted socket in TLS (accept state), used by the
-   server role. The context comes from wsc__tls_server_ctx(). */
-SSL_CTX *wsc__tls_server_ctx(const char *cert_file, const char *key_file, wsc_error *err);
-/* Progresses a server-side TLS handshake: WSC_OK when done, WSC_EAGAIN, or an error. */
-int wsc__tx_tls_accept(wsc_tx *tx, SSL_CTX *ctx, wsc_error *err);
+/* Server side: the server role's TLS settings (certificate chain and key),
+   opaque above src/io/. NULL with err (WSC_ETLS, WSC_ENOMEM) on failure. */
+typedef struct wsc__tls_server wsc__tls_server;
+wsc__tls_server *wsc__tls_server_new(const char *cert_file, const char *key_file, wsc_error *err);
+void wsc__tls_server_free(wsc__tls_server *t); /* NULL: no-op */
+/* Wraps an accepted socket in TLS (accept state) and progresses the
+   handshake: WSC_OK when done, WSC_EAGAIN, or an error. */
+int wsc__tx_tls_accept(wsc_tx *tx, wsc__tls_server *t, wsc_error *err);
 
-/* Fills buf with cryptographically random bytes (OpenSSL's DRBG through a
-   small per-thread pool). Returns 0, or -1 if the generator failed. Has the
-   signature of wsc_random_fn. */
-int wsc__random(void *user, void *buf, size_t len);
 
 /* TLS contexts (tls_ctx.c). A client context for these options, shared:
    returns a new reference (free it with SSL_CTX_free once SSL_new has taken

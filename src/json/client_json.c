@@ -1,5 +1,4 @@
 /* client_json.c - the JSON half of the client (client_json.h). */
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,7 +73,7 @@ int wsc__cj_jansson_out(wsc__client_json *cj, json_t *value, const char *prop, c
 }
 
 void wsc__cj_wipe(wsc__client_json *cj) {
-    if (cj->out.data) OPENSSL_cleanse(cj->out.data, cj->out.len);
+    if (cj->out.data) wsc__wipe(cj->out.data, cj->out.len);
     cj->out.len = cj->out.off = 0;
 }
 
