@@ -57,23 +57,29 @@ int wsc__conn_emit_error(wsc__conn *c, int code, const char *msg) {
    ring cannot grow, the bytes join the last record (its accounting turns
    proportional) rather than being lost: a frame in `out` is never taken
    back once the core has produced it (it may be the Close). */
-static void pend_push(wsc__conn *c, uint64_t wire, uint64_t app, uint32_t hdr, int plain, int data) {
+static void pend_push_ring(wsc__conn *c, wsc__pending m);
+
+static inline void pend_push(wsc__conn *c, uint64_t wire, uint64_t app, uint32_t hdr, int plain, int data) {
     wsc__pending m = {wire, 0, app, hdr, (uint8_t)plain, (uint8_t)data};
-    if (!c->has_pend1) {
+    if (WSC_LIKELY(!c->has_pend1)) {
         c->pend1 = m;
         c->has_pend1 = 1;
         return;
     }
+    pend_push_ring(c, m);
+}
+
+static void pend_push_ring(wsc__conn *c, wsc__pending m) {
     if (c->pend_n == c->pend_cap) {
         uint32_t ncap = c->pend_cap ? c->pend_cap * 2 : 8;
         wsc__pending *np = wsc__malloc(ncap * sizeof *np);
         if (!np) {
             wsc__pending *last = c->pend_n ? &c->pend[(c->pend_head + c->pend_n - 1) % c->pend_cap] : &c->pend1;
-            last->wire += wire;
-            last->app += app;
+            last->wire += m.wire;
+            last->app += m.app;
             last->plain = 0;
             last->hdr = 0;
-            last->data = (uint8_t)(last->data || data);
+            last->data = (uint8_t)(last->data || m.data);
             return;
         }
         for (uint32_t i = 0; i < c->pend_n; i++) np[i] = c->pend[(c->pend_head + i) % c->pend_cap];
@@ -120,8 +126,14 @@ static void pend_advance(wsc__conn *c, uint64_t n) {
     }
 }
 
-int wsc__conn_out_reserve(wsc__conn *c) {
-    if (c->out.data) return WSC_OK;
+static int out_borrow(wsc__conn *c);
+
+/* The hot path (a buffer is already there) inline; borrowing is not. */
+static inline int out_reserve(wsc__conn *c) { return WSC_LIKELY(c->out.data != NULL) ? WSC_OK : out_borrow(c); }
+
+int wsc__conn_out_reserve(wsc__conn *c) { return out_reserve(c); }
+
+static int out_borrow(wsc__conn *c) {
     size_t cap;
     uint8_t *b = wsc__loop_buf_get(c->loop, &cap);
     if (!b) return WSC_ENOMEM;
@@ -142,7 +154,7 @@ static void out_release(wsc__conn *c) {
 }
 
 /* Records frames the core appended to `out` since `before`. */
-static void record_out(wsc__conn *c, size_t before, size_t cap_before, uint64_t app, int plain, int data) {
+static inline void record_out(wsc__conn *c, size_t before, size_t cap_before, uint64_t app, int plain, int data) {
     uint64_t wire = c->out.len - before;
     uint32_t hdr = plain && wire >= app ? (uint32_t)(wire - app) : 0;
     pend_push(c, wire, app, hdr, plain, data);
@@ -238,7 +250,7 @@ static void on_flush(wsc__defer *d) {
 
 int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len) {
     if (c->buffered + len > c->max_buffered) return WSC_ETOOBIG;
-    if (wsc__conn_out_reserve(c)) return WSC_ENOMEM;
+    if (out_reserve(c)) return WSC_ENOMEM;
     size_t before = c->out.len, cap = c->out.cap;
     int rc = wsc_proto_send(c->proto, op, data, len, &c->out);
     if (rc) return rc;
@@ -251,7 +263,7 @@ int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len) {
 }
 
 int wsc__conn_ping(wsc__conn *c, const void *data, size_t len) {
-    if (wsc__conn_out_reserve(c)) return WSC_ENOMEM;
+    if (out_reserve(c)) return WSC_ENOMEM;
     size_t before = c->out.len, cap = c->out.cap;
     int rc = wsc_proto_ping(c->proto, data, len, &c->out);
     if (rc) return rc;
@@ -262,7 +274,7 @@ int wsc__conn_ping(wsc__conn *c, const void *data, size_t len) {
 /* Appends the core's pending control replies (Pong, Close). */
 static int flush_proto(wsc__conn *c) {
     if (!c->proto || !wsc_proto_want_flush(c->proto)) return WSC_OK;
-    if (wsc__conn_out_reserve(c)) return WSC_ENOMEM;
+    if (out_reserve(c)) return WSC_ENOMEM;
     size_t before = c->out.len, cap = c->out.cap;
     int rc = wsc_proto_flush(c->proto, &c->out);
     if (rc) return rc;
@@ -334,7 +346,7 @@ static int fail_protocol(wsc__conn *c, int rc) {
 
 int wsc__conn_close(wsc__conn *c, unsigned code, const char *reason, size_t rlen) {
     if (c->phase != CONN_OPEN) return WSC_OK;
-    if (wsc__conn_out_reserve(c)) return WSC_ENOMEM;
+    if (out_reserve(c)) return WSC_ENOMEM;
     size_t before = c->out.len, cap = c->out.cap;
     int rc = wsc_proto_close(c->proto, code, reason, rlen, &c->out);
     if (rc == WSC_ESTATE) {
@@ -410,12 +422,16 @@ int wsc__conn_feed(wsc__conn *c, uint8_t *data, size_t len) {
         }
         if (c->phase == CONN_DONE) return 1;
     }
-    /* Every event was handled: let the core release a delivered message's
-       storage now rather than on the next read (an idle connection holds
-       none, and the server's budget sees it go). */
-    size_t none;
-    wsc_event ev;
-    wsc_proto_recv(c->proto, NULL, 0, &none, &ev);
+    /* Every event was handled: the server lets the core release a
+       delivered message's storage now rather than on the next read, so that
+       an idle connection holds none and the memory budget sees it go. (The
+       client does not: it costs ~40 instructions per message, and the
+       storage goes on its next read anyway.) */
+    if (c->server) {
+        size_t none;
+        wsc_event ev;
+        wsc_proto_recv(c->proto, NULL, 0, &none, &ev);
+    }
     return 0;
 }
 

@@ -87,13 +87,14 @@ struct wsc__conn {
     wsc__pending pend1; /* the first message in `out` (the common case) */
     wsc__pending *pend; /* ring of the messages after it */
     uint32_t pend_head, pend_n, pend_cap;
+    unsigned close_code;  /* from the peer's Close */
     uint64_t buffered;  /* bufferedAmount: application bytes not yet written */
     /* Data messages accepted by send and completely written. */
     uint64_t data_sent, data_written;
-    unsigned close_code;  /* from the peer's Close */
     char *close_reason;
-    unsigned close_timeout; /* ms */
     size_t max_buffered;
+    unsigned close_timeout; /* ms */
+    /* (the fields are ordered so that the struct has no holes) */
     uint8_t server;     /* the role: 1 server, 0 client */
     uint8_t phase;      /* below CONN_OPEN: the owner's; then CONN_* */
     uint8_t state;      /* enum wsc_ready_state */
