@@ -43,6 +43,17 @@ static uint64_t mono_ms(void) {
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* The loop's time: the monotonic clock, or the one a test injected. */
+static inline uint64_t clock_ms(const wsc_loop *loop) {
+    return loop->clock ? loop->clock(loop->clock_user) : mono_ms();
+}
+
+void wsc__loop_set_clock(wsc_loop *loop, uint64_t (*now_ms)(void *user), void *user) {
+    loop->clock = now_ms;
+    loop->clock_user = user;
+    loop->now = clock_ms(loop);
+}
+
 /* --- the loop ------------------------------------------------------------ */
 
 /* The backend a new loop gets: `name` if given, else $WSC_LOOP_BACKEND if
@@ -191,7 +202,7 @@ static int run_defers(wsc_loop *loop) {
 }
 
 uint64_t wsc_loop_now(const wsc_loop *loop) { return loop->now; }
-void wsc_loop_update_time(wsc_loop *loop) { loop->now = mono_ms(); }
+void wsc_loop_update_time(wsc_loop *loop) { loop->now = clock_ms(loop); }
 void wsc_loop_stop(wsc_loop *loop) { loop->stop = 1; }
 void wsc_loop_ref(wsc_loop *loop) { loop->refs++; }
 void wsc_loop_unref(wsc_loop *loop) {
@@ -541,7 +552,7 @@ static int next_timeout(wsc_loop *loop, uint64_t now) {
 }
 
 static int iterate(wsc_loop *loop, int timeout) {
-    loop->now = mono_ms();
+    loop->now = clock_ms(loop);
     int pre = 0;
     if (loop->dhead) {
         /* Work queued from outside the loop (e.g. a send before run()). */
@@ -559,7 +570,7 @@ static int iterate(wsc_loop *loop, int timeout) {
         if (errno != EINTR) return WSC_EIO;
         n = 0;
     }
-    if (timeout != 0) loop->now = mono_ms();
+    if (timeout != 0) loop->now = clock_ms(loop);
 
     int posted = 0, ran;
     loop->dispatching = 1;
@@ -599,4 +610,4 @@ int wsc_loop_run(wsc_loop *loop) {
     return r;
 }
 
-int wsc_loop_next_timeout(wsc_loop *loop) { return next_timeout(loop, mono_ms()); }
+int wsc_loop_next_timeout(wsc_loop *loop) { return next_timeout(loop, clock_ms(loop)); }

@@ -99,6 +99,8 @@ struct wsc_loop {
     const wsc__backend *be;
     wsc__wake wake;  /* the wake-up for posts; registered by the backend */
     uint64_t now;    /* cached wsc_loop_now() */
+    uint64_t (*clock)(void *user); /* NULL: CLOCK_MONOTONIC (wsc__loop_set_clock) */
+    void *clock_user;
     int stop;        /* set by wsc_loop_stop(), checked after each callback */
     int dispatching; /* run/run_once/process/free are refused while set */
     unsigned refs;

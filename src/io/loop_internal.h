@@ -87,6 +87,13 @@ void wsc__defer_cancel(wsc_loop *loop, wsc__defer *d);
 uint8_t *wsc__loop_buf_get(wsc_loop *loop, size_t *cap);
 void wsc__loop_buf_put(wsc_loop *loop, uint8_t *buf, size_t cap);
 
+/* Tests: the loop reads its time from now_ms(user) (milliseconds, never
+   decreasing) instead of CLOCK_MONOTONIC, from now on (NULL: back to the
+   monotonic clock). A test advances its clock and calls
+   wsc_loop_run_once(loop, 0): timers fire exactly when the injected time
+   reaches them, whatever the machine's load. Not installed, not exported. */
+void wsc__loop_set_clock(wsc_loop *loop, uint64_t (*now_ms)(void *user), void *user);
+
 /* A pointer the connection layer keeps per loop (its registry of
    connections in the CONNECTING state, RFC 6455 4.1). NULL at first. */
 void **wsc__loop_ws_registry(wsc_loop *loop);

@@ -1,0 +1,330 @@
+/* test_scripted.c - the connection engine against a scripted peer, with an
+ * injected clock: no peer process, no wall-clock wait.
+ *
+ * The test itself is the peer, at the other end of a Unix socket: it reads
+ * the exact bytes wsc writes and writes exact bytes back, one byte at a time
+ * where it matters. The loop's clock is the test's (wsc__loop_set_clock),
+ * and the loop is driven with wsc_loop_run_once(loop, 0), so every timeout is
+ * checked at its exact millisecond: nothing at deadline - 1, the event at the
+ * deadline. Blocking reads and writes on the peer's side are bounded with
+ * poll() (5 s) and only ever wait for bytes wsc writes without needing time
+ * to pass. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "io/loop_internal.h"
+#include "testutil.h"
+#include "wsc/http.h"
+#include "wsc/loop.h"
+#include "wsc/server.h"
+#include "wsc/ws.h"
+
+static uint64_t fake_now = 1000000;
+static uint64_t fake_clock(void *user) {
+    (void)user;
+    return fake_now;
+}
+
+typedef struct {
+    int opens, messages, pings, pongs, errors, closes;
+    int last_error;
+    unsigned code;
+    int clean;
+    char msg[64];
+    char ping[32];
+} rec;
+
+typedef struct {
+    wsc_loop *loop;
+    char *dir;
+    char sock[200];
+    int lfd, fd;
+    rec r;
+    wsc_ws *ws;
+} env;
+
+static void on_ev(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
+    (void)ws;
+    rec *r = user;
+    switch (ev->type) {
+    case WSC_WS_OPEN: r->opens++; break;
+    case WSC_WS_MESSAGE:
+        r->messages++;
+        snprintf(r->msg, sizeof r->msg, "%.*s", (int)ev->len, (const char *)ev->data);
+        break;
+    case WSC_WS_PING:
+        r->pings++;
+        snprintf(r->ping, sizeof r->ping, "%.*s", (int)ev->len, (const char *)ev->data);
+        break;
+    case WSC_WS_PONG: r->pongs++; break;
+    case WSC_WS_ERROR:
+        r->errors++;
+        r->last_error = ev->error;
+        break;
+    case WSC_WS_CLOSE:
+        r->closes++;
+        r->code = ev->code;
+        r->clean = ev->was_clean;
+        break;
+    }
+}
+
+static void turn(env *e) { wsc_loop_run_once(e->loop, 0); }
+
+/* Turns the loop until fd is readable (wsc wrote something), at most 5 s. */
+static void wait_readable(env *e, int fd) {
+    for (int i = 0; i < 5000; i++) {
+        turn(e);
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 1) == 1) return;
+    }
+    fail_msg("the peer waited 5 s for bytes that never came");
+}
+
+/* Reads exactly n bytes wsc sends. */
+static void peer_read(env *e, uint8_t *buf, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        wait_readable(e, e->fd);
+        ssize_t k = read(e->fd, buf + got, n - got);
+        assert_true(k > 0);
+        got += (size_t)k;
+    }
+}
+
+static void peer_write(env *e, const void *buf, size_t n) { assert_int_equal(write(e->fd, buf, n), (ssize_t)n); }
+
+/* Reads one frame from the client, checks its header and unmasks it:
+   returns the payload length (payload into out). */
+static size_t client_frame(env *e, unsigned want_op, uint8_t *out, size_t cap) {
+    uint8_t h[2];
+    peer_read(e, h, 2);
+    assert_int_equal(h[0], 0x80 | want_op); /* FIN, no RSV, the opcode */
+    assert_true(h[1] & 0x80);               /* masked */
+    size_t len = h[1] & 0x7f;
+    assert_true(len <= 125 && len <= cap);
+    uint8_t mask[4];
+    peer_read(e, mask, 4);
+    peer_read(e, out, len);
+    for (size_t i = 0; i < len; i++) out[i] ^= mask[i & 3];
+    return len;
+}
+
+static env *start(unsigned handshake_ms, unsigned close_ms) {
+    env *e = calloc(1, sizeof *e);
+    e->loop = wsc_loop_new(NULL);
+    assert_non_null(e->loop);
+    wsc__loop_set_clock(e->loop, fake_clock, NULL);
+    e->dir = tu_tmpdir();
+    snprintf(e->sock, sizeof e->sock, "%s/s", e->dir);
+    e->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {0};
+    sa.sun_family = AF_UNIX;
+    assert_true(strlen(e->sock) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, e->sock, strlen(e->sock) + 1);
+    assert_int_equal(bind(e->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(e->lfd, 4), 0);
+    e->fd = -1;
+    char url[300];
+    snprintf(url, sizeof url, "ws+unix:%s:/chat", e->sock);
+    wsc_ws_options o = {0};
+    o.on_open = o.on_message = o.on_error = o.on_close = on_ev;
+    o.user = &e->r;
+    o.no_deflate = 1;
+    o.handshake_timeout_ms = handshake_ms;
+    o.close_timeout_ms = close_ms;
+    wsc_error err;
+    e->ws = wsc_ws_new(e->loop, url, &o, &err);
+    assert_non_null(e->ws);
+    wsc_ws_add_listener(e->ws, WSC_WS_PING, on_ev, &e->r);
+    wsc_ws_add_listener(e->ws, WSC_WS_PONG, on_ev, &e->r);
+    /* The connect to a Unix socket completes at once: accept it. */
+    wait_readable(e, e->lfd);
+    e->fd = accept(e->lfd, NULL, NULL);
+    assert_true(e->fd >= 0);
+    return e;
+}
+
+/* Reads the request head and answers 101 with the right accept value. */
+static void handshake(env *e) {
+    char req[4096];
+    size_t n = 0;
+    while (n < sizeof req - 1) {
+        peer_read(e, (uint8_t *)req + n, 1);
+        n++;
+        req[n] = 0;
+        if (n >= 4 && memcmp(req + n - 4, "\r\n\r\n", 4) == 0) break;
+    }
+    assert_int_equal(strncmp(req, "GET /chat HTTP/1.1\r\n", 20), 0);
+    const char *k = strstr(req, "Sec-WebSocket-Key: ");
+    assert_non_null(k);
+    k += 19;
+    char accept[29];
+    assert_int_equal(wsc_handshake_accept(k, 24, accept), WSC_OK);
+    char resp[256];
+    int rl = snprintf(resp, sizeof resp,
+                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Accept: %s\r\n\r\n",
+                      accept);
+    peer_write(e, resp, (size_t)rl);
+    for (int i = 0; i < 100 && !e->r.opens; i++) turn(e);
+    assert_int_equal(e->r.opens, 1);
+}
+
+static void stop(env *e) {
+    wsc_ws_free(e->ws);
+    if (e->fd >= 0) close(e->fd);
+    close(e->lfd);
+    wsc_loop_free(e->loop);
+    tu_rmtree(e->dir);
+    free(e->dir);
+    free(e);
+}
+
+/* The close timeout, to the millisecond: the server takes our Close and
+   never answers; at close_timeout - 1 nothing, at close_timeout the
+   connection ends (1006, not clean). */
+static void test_close_timeout_exact(void **state) {
+    (void)state;
+    env *e = start(10000, 5000);
+    handshake(e);
+    assert_int_equal(wsc_ws_close(e->ws, 1000, "bye"), WSC_OK);
+    uint64_t t0 = fake_now;
+    uint8_t p[125];
+    size_t n = client_frame(e, 0x8, p, sizeof p);
+    assert_int_equal(n, 5);
+    assert_memory_equal(p, "\x03\xe8" "bye", 5);
+    assert_int_equal(wsc_ws_ready_state(e->ws), WSC_CLOSING);
+    fake_now = t0 + 4999;
+    for (int i = 0; i < 3; i++) turn(e);
+    assert_int_equal(e->r.closes, 0);
+    fake_now = t0 + 5000;
+    turn(e);
+    assert_int_equal(e->r.closes, 1);
+    assert_int_equal(e->r.code, 1006);
+    assert_false(e->r.clean);
+    stop(e);
+}
+
+/* The handshake timeout, to the millisecond: the server accepts and never
+   answers. */
+static void test_handshake_timeout_exact(void **state) {
+    (void)state;
+    env *e = start(3000, 5000);
+    uint64_t t0 = fake_now;
+    fake_now = t0 + 2999;
+    for (int i = 0; i < 3; i++) turn(e);
+    assert_int_equal(e->r.errors + e->r.closes, 0);
+    fake_now = t0 + 3000;
+    turn(e);
+    assert_int_equal(e->r.errors, 1);
+    assert_int_equal(e->r.last_error, WSC_ETIMEDOUT);
+    assert_int_equal(e->r.closes, 1);
+    assert_int_equal(e->r.code, 1006);
+    stop(e);
+}
+
+/* The server's frames arrive one byte per read: a text message, then a
+   Ping; the client reports both and answers the Ping with the same payload,
+   then the server closes (1001) and the client echoes the code. */
+static void test_byte_at_a_time_and_server_close(void **state) {
+    (void)state;
+    env *e = start(10000, 5000);
+    handshake(e);
+    const uint8_t frames[] = {0x81, 5, 'h', 'e', 'l', 'l', 'o', 0x89, 3, 'a', 'b', 'c'};
+    for (size_t i = 0; i < sizeof frames; i++) {
+        peer_write(e, frames + i, 1);
+        for (int k = 0; k < 3; k++) turn(e);
+        if (i < 6) assert_int_equal(e->r.messages, 0);
+    }
+    assert_int_equal(e->r.messages, 1);
+    assert_string_equal(e->r.msg, "hello");
+    assert_int_equal(e->r.pings, 1);
+    assert_string_equal(e->r.ping, "abc");
+    uint8_t p[125];
+    size_t n = client_frame(e, 0xA, p, sizeof p); /* the Pong */
+    assert_int_equal(n, 3);
+    assert_memory_equal(p, "abc", 3);
+    /* The server's Close: the client echoes 1001 and waits for TCP. */
+    const uint8_t close_frame[] = {0x88, 2, 0x03, 0xe9};
+    peer_write(e, close_frame, sizeof close_frame);
+    n = client_frame(e, 0x8, p, sizeof p);
+    assert_int_equal(n, 2);
+    assert_memory_equal(p, "\x03\xe9", 2);
+    assert_int_equal(e->r.closes, 0);
+    close(e->fd);
+    e->fd = -1;
+    for (int i = 0; i < 100 && !e->r.closes; i++) turn(e);
+    assert_int_equal(e->r.closes, 1);
+    assert_int_equal(e->r.code, 1001);
+    assert_true(e->r.clean);
+    assert_int_equal(e->r.errors, 0);
+    stop(e);
+}
+
+/* bufferedAmount is exact: the application bytes of a send until the write,
+   then 0. */
+static void test_buffered_amount_exact(void **state) {
+    (void)state;
+    env *e = start(10000, 5000);
+    handshake(e);
+    char m[100];
+    memset(m, 'm', sizeof m);
+    assert_int_equal(wsc_ws_send_text(e->ws, m, sizeof m), WSC_OK);
+    assert_int_equal(wsc_ws_buffered_amount(e->ws), 100);
+    assert_int_equal(wsc_ws_send_text(e->ws, m, 10), WSC_OK);
+    assert_int_equal(wsc_ws_buffered_amount(e->ws), 110);
+    turn(e); /* the deferred flush: one write */
+    assert_int_equal(wsc_ws_buffered_amount(e->ws), 0);
+    uint8_t p[125];
+    assert_int_equal(client_frame(e, 0x1, p, sizeof p), 100);
+    assert_int_equal(client_frame(e, 0x1, p, sizeof p), 10);
+    stop(e);
+}
+
+/* The peer breaks a rule (a masked frame from the server): the client sends
+   Close 1002, reports the error, and ends at the close timeout if the
+   server does not close; the injected clock makes that exact too. */
+static void test_protocol_error_then_timeout(void **state) {
+    (void)state;
+    env *e = start(10000, 2000);
+    handshake(e);
+    const uint8_t bad[] = {0x81, 0x81, 1, 2, 3, 4, 'x' ^ 1};
+    peer_write(e, bad, sizeof bad);
+    uint64_t t0 = fake_now;
+    uint8_t p[125];
+    size_t n = client_frame(e, 0x8, p, sizeof p);
+    assert_true(n >= 2);
+    assert_memory_equal(p, "\x03\xea", 2); /* 1002 */
+    assert_int_equal(e->r.errors, 1);
+    assert_int_equal(e->r.last_error, WSC_EPROTO);
+    fake_now = t0 + 1999;
+    turn(e);
+    assert_int_equal(e->r.closes, 0);
+    fake_now = t0 + 2000;
+    turn(e);
+    assert_int_equal(e->r.closes, 1);
+    assert_int_equal(e->r.code, 1006);
+    stop(e);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_close_timeout_exact),
+        cmocka_unit_test(test_handshake_timeout_exact),
+        cmocka_unit_test(test_byte_at_a_time_and_server_close),
+        cmocka_unit_test(test_buffered_amount_exact),
+        cmocka_unit_test(test_protocol_error_then_timeout),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
