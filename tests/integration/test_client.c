@@ -348,24 +348,8 @@ static void test_final_failures(void **state) {
 }
 
 /* Exponential backoff with a cap: the delays reported, not measured. */
-static void test_backoff(void **state) {
-    (void)state;
-    srv s;
-    srv_start(&s, "http:503,http:503,http:503,http:503,http:503", NULL);
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    o.timeout_ms = 5;
-    o.backoff = 1;
-    o.backoff_max_ms = 30;
-    o.max_attempts = 4;
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    tu_run_until(loop, &r.n[WSC_CLIENT_MAXIMUM], 1, 10000);
-    unsigned want[] = {5, 10, 20, 30};
-    assert_int_equal(r.nrec, 4);
-    for (int i = 0; i < 4; i++) assert_int_equal(r.delays[i], want[i]);
-    end_test(c, loop, &r, &s);
-}
+/* The backoff table (delays, their exact timing, "maximum") is checked with
+   an injected clock and no server in test_scripted.c (test_backoff_exact). */
 
 /* ---------------- the queue ---------------- */
 
@@ -821,7 +805,6 @@ int main(void) {
         cmocka_unit_test(test_no_reconnect_codes),
         cmocka_unit_test(test_app_close_stops),
         cmocka_unit_test(test_final_failures),
-        cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_queue_100_drops),
         cmocka_unit_test(test_queue_limits),
         cmocka_unit_test(test_queue_discard_reported),

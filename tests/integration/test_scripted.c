@@ -23,6 +23,7 @@
 
 #include "io/loop_internal.h"
 #include "testutil.h"
+#include "wsc/client.h"
 #include "wsc/http.h"
 #include "wsc/loop.h"
 #include "wsc/server.h"
@@ -317,6 +318,92 @@ static void test_protocol_error_then_timeout(void **state) {
     stop(e);
 }
 
+/* ---------------- the reconnecting client ---------------- */
+
+typedef struct {
+    int closes, reconnects, maximum, opens;
+    uint64_t close_at[8], reconnect_at[8];
+    unsigned close_delay[8], reconnect_delay[8], attempt[8];
+    int cause[8];
+} crec;
+
+static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
+    (void)c;
+    crec *r = user;
+    switch (ev->type) {
+    case WSC_CLIENT_OPEN: r->opens++; break;
+    case WSC_CLIENT_CLOSE:
+        if (r->closes < 8) {
+            r->close_at[r->closes] = fake_now;
+            r->close_delay[r->closes] = ev->will_reconnect ? ev->reconnect_delay_ms : 0;
+        }
+        r->closes++;
+        break;
+    case WSC_CLIENT_RECONNECT:
+        if (r->reconnects < 8) {
+            r->reconnect_at[r->reconnects] = fake_now;
+            r->reconnect_delay[r->reconnects] = ev->delay_ms;
+            r->attempt[r->reconnects] = ev->attempt;
+            r->cause[r->reconnects] = ev->cause;
+        }
+        r->reconnects++;
+        break;
+    case WSC_CLIENT_MAXIMUM: r->maximum++; break;
+    }
+}
+
+/* Backoff delays to the millisecond, with no server at all (the socket path
+   does not exist, so every attempt fails at once): 100, 200, then capped at
+   350; each attempt starts exactly when its delay has passed, not a
+   millisecond before; after max_attempts (4) reconnects, "maximum". This
+   used to need a Python server and wall-clock time. */
+static void test_backoff_exact(void **state) {
+    (void)state;
+    wsc_loop *loop = wsc_loop_new(NULL);
+    wsc__loop_set_clock(loop, fake_clock, NULL);
+    char *dir = tu_tmpdir();
+    char url[300];
+    snprintf(url, sizeof url, "ws+unix:%s/nobody-listens:/", dir);
+    crec r = {0};
+    wsc_client_options o = {0};
+    o.on_open = o.on_close = o.on_reconnect = o.on_maximum = on_cev;
+    o.user = &r;
+    o.no_store = 1;
+    o.no_heartbeat = 1;
+    o.timeout_ms = 100;
+    o.backoff = 1;
+    o.backoff_max_ms = 350;
+    o.max_attempts = 4;
+    wsc_error err;
+    wsc_client *c = wsc_client_new(loop, url, &o, &err);
+    assert_non_null(c);
+    const unsigned want[] = {100, 200, 350, 350};
+    for (int i = 0; i < 4; i++) {
+        for (int k = 0; k < 100 && r.closes <= i; k++) wsc_loop_run_once(loop, 0);
+        assert_int_equal(r.closes, i + 1);
+        assert_int_equal(r.close_delay[i], want[i]);
+        uint64_t t = r.close_at[i];
+        fake_now = t + want[i] - 1;
+        for (int k = 0; k < 3; k++) wsc_loop_run_once(loop, 0);
+        assert_int_equal(r.reconnects, i);
+        fake_now = t + want[i];
+        wsc_loop_run_once(loop, 0);
+        assert_int_equal(r.reconnects, i + 1);
+        assert_int_equal(r.reconnect_at[i], t + want[i]);
+        assert_int_equal(r.reconnect_delay[i], want[i]);
+        assert_int_equal(r.attempt[i], (unsigned)i + 1);
+        assert_true(r.cause[i] < 0);
+    }
+    for (int k = 0; k < 100 && !r.maximum; k++) wsc_loop_run_once(loop, 0);
+    assert_int_equal(r.maximum, 1);
+    assert_int_equal(r.opens, 0);
+    assert_int_equal(r.reconnects, 4);
+    wsc_client_free(c);
+    wsc_loop_free(loop);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -325,6 +412,7 @@ int main(void) {
         cmocka_unit_test(test_byte_at_a_time_and_server_close),
         cmocka_unit_test(test_buffered_amount_exact),
         cmocka_unit_test(test_protocol_error_then_timeout),
+        cmocka_unit_test(test_backoff_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
