@@ -155,8 +155,9 @@ static env *start(unsigned handshake_ms, unsigned close_ms) {
     return e;
 }
 
-/* Reads the request head and answers 101 with the right accept value. */
-static void handshake(env *e) {
+/* Reads the request head and answers 101 with the right accept value;
+   turns the loop until *opened is set. */
+static void handshake_until(env *e, const int *opened) {
     char req[4096];
     size_t n = 0;
     while (n < sizeof req - 1) {
@@ -177,8 +178,29 @@ static void handshake(env *e) {
                       "Sec-WebSocket-Accept: %s\r\n\r\n",
                       accept);
     peer_write(e, resp, (size_t)rl);
-    for (int i = 0; i < 100 && !e->r.opens; i++) turn(e);
-    assert_int_equal(e->r.opens, 1);
+    for (int i = 0; i < 100 && !*opened; i++) turn(e);
+    assert_int_equal(*opened, 1);
+}
+
+static void handshake(env *e) { handshake_until(e, &e->r.opens); }
+
+/* A listener for a client other than e->ws (the reconnecting client). */
+static env *listener_only(void) {
+    env *e = calloc(1, sizeof *e);
+    e->loop = wsc_loop_new(NULL);
+    assert_non_null(e->loop);
+    wsc__loop_set_clock(e->loop, fake_clock, NULL);
+    e->dir = tu_tmpdir();
+    snprintf(e->sock, sizeof e->sock, "%s/s", e->dir);
+    e->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {0};
+    sa.sun_family = AF_UNIX;
+    assert_true(strlen(e->sock) < sizeof sa.sun_path);
+    memcpy(sa.sun_path, e->sock, strlen(e->sock) + 1);
+    assert_int_equal(bind(e->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(e->lfd, 4), 0);
+    e->fd = -1;
+    return e;
 }
 
 static void stop(env *e) {
@@ -404,6 +426,51 @@ static void test_backoff_exact(void **state) {
     free(dir);
 }
 
+/* The heartbeat to the millisecond: a Ping ping_interval_ms after the open
+   (not before), and with no Pong, the connection is dropped exactly
+   ping_timeout_ms later (1006) and a reconnect is scheduled. */
+static void test_heartbeat_exact(void **state) {
+    (void)state;
+    env *e = listener_only();
+    char url[300];
+    snprintf(url, sizeof url, "ws+unix:%s:/chat", e->sock);
+    crec r = {0};
+    wsc_client_options o = {0};
+    o.on_open = o.on_close = o.on_reconnect = o.on_maximum = on_cev;
+    o.user = &r;
+    o.no_store = 1;
+    o.ping_interval_ms = 1000;
+    o.ping_timeout_ms = 500;
+    o.timeout_ms = 100;
+    wsc_error err;
+    wsc_client *c = wsc_client_new(e->loop, url, &o, &err);
+    assert_non_null(c);
+    wait_readable(e, e->lfd);
+    e->fd = accept(e->lfd, NULL, NULL);
+    assert_true(e->fd >= 0);
+    handshake_until(e, &r.opens);
+    uint64_t t0 = fake_now;
+    struct pollfd p = {e->fd, POLLIN, 0};
+    fake_now = t0 + 999;
+    for (int k = 0; k < 3; k++) turn(e);
+    assert_int_equal(poll(&p, 1, 0), 0); /* no Ping yet */
+    fake_now = t0 + 1000;
+    turn(e);
+    uint8_t pl[125];
+    client_frame(e, 0x9, pl, sizeof pl); /* the Ping */
+    fake_now = t0 + 1499;
+    for (int k = 0; k < 3; k++) turn(e);
+    assert_int_equal(r.closes, 0);
+    fake_now = t0 + 1500;
+    for (int k = 0; k < 3 && !r.closes; k++) turn(e);
+    assert_int_equal(r.closes, 1);
+    assert_int_equal(r.close_at[0], t0 + 1500);
+    assert_int_equal(r.close_delay[0], 100); /* will reconnect after timeout_ms */
+    wsc_client_free(c);
+    e->ws = NULL;
+    stop(e);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -413,6 +480,7 @@ int main(void) {
         cmocka_unit_test(test_buffered_amount_exact),
         cmocka_unit_test(test_protocol_error_then_timeout),
         cmocka_unit_test(test_backoff_exact),
+        cmocka_unit_test(test_heartbeat_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
