@@ -1,0 +1,205 @@
+/*
+ * client_send.c - the reconnecting client's sending: the queue kept while
+ * not OPEN (limits, order), handing messages to the connection (JSON with
+ * the token added), and the send API.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* Queue and sending                                                   */
+/* ------------------------------------------------------------------ */
+
+int wsc__cl_ws_open(const wsc_client *c) { return c->ws && wsc_ws_ready_state(c->ws) == WSC_OPEN; }
+
+/* JSON text with the token of the current connection (if any) as the
+   property json_property; `checked`: already validated by client_send. */
+int wsc__cl_send_json_text_now(wsc_client *c, const char *data, size_t len, int checked) {
+    int rc = checked ? WSC_OK : wsc__cj_check_text(&c->cj, data, len, c->token_cur != NULL);
+    const char *txt;
+    size_t n;
+    if (!rc) rc = wsc__cj_text_out(&c->cj, data, len, c->json_property, c->token_cur, &txt, &n);
+    if (!rc) rc = wsc_ws_send_text(c->ws, txt, n);
+    wsc__cj_wipe(&c->cj);
+    return rc;
+}
+
+int wsc__cl_send_now(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
+    if (kind == Q_TEXT) return wsc_ws_send_text(c->ws, data, len);
+    if (kind == Q_BINARY) return wsc_ws_send_binary(c->ws, data, len);
+    if (kind == Q_JSON_TEXT) return wsc__cl_send_json_text_now(c, data, len, 0);
+    const char *txt;
+    size_t n;
+    int rc = wsc__cj_jansson_out(&c->cj, json, c->json_property, c->token_cur, &txt, &n);
+    if (!rc) rc = wsc_ws_send_text(c->ws, txt, n);
+    wsc__cj_wipe(&c->cj);
+    return rc;
+}
+
+int wsc__cl_keeping(const wsc_client *c) { return c->o.delivery != WSC_DELIVERY_OFF; }
+
+/* Queued + unconfirmed messages against the queue limits. */
+int wsc__cl_over_limits(const wsc_client *c, size_t len) {
+    size_t maxn = c->o.queue_max_messages ? c->o.queue_max_messages : DEFAULT_QUEUE_MESSAGES;
+    size_t maxb = c->o.queue_max_bytes ? c->o.queue_max_bytes : DEFAULT_QUEUE_BYTES;
+    size_t n = c->q.n + c->d.sent.n, b = c->q.bytes + c->d.sent.bytes;
+    return n + 1 > maxn || b + len > maxb || len > maxb;
+}
+
+int wsc__cl_enqueue(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
+    if (wsc__cl_over_limits(c, len)) return WSC_EQUEUEFULL;
+    wsc__msg *m = wsc__msg_new(kind, kind == Q_JSON ? NULL : data, len, json);
+    if (!m) return WSC_ENOMEM;
+    m->seq = ++c->seq;
+    wsc__msgq_push(&c->q, m);
+    return WSC_OK;
+}
+
+/* Hands message m to the OPEN connection and keeps it until confirmed
+   (delivery.h). Takes m in every case. A JSON message is serialised now,
+   with the token current now, and kept as the text that was sent. */
+int wsc__cl_hand_over(wsc_client *c, wsc__msg *m) {
+    uint64_t index = wsc__ws_data_sent(c->ws);
+    int rc;
+    if (m->kind == Q_JSON || m->kind == Q_JSON_TEXT) {
+        const char *txt = NULL;
+        size_t tl = 0;
+        if (m->kind == Q_JSON) {
+            rc = wsc__cj_jansson_out(&c->cj, m->json, c->json_property, c->token_cur, &txt, &tl);
+        } else {
+            /* A kept text that goes again carries the token it was sent
+               with: the splice replaces it with the current one. */
+            rc = wsc__cj_check_text(&c->cj, (const char *)m->data, m->len, c->token_cur != NULL);
+            if (!rc) rc = wsc__cj_text_out(&c->cj, (const char *)m->data, m->len, c->json_property, c->token_cur,
+                                           &txt, &tl);
+        }
+        if (rc) {
+            wsc__cj_wipe(&c->cj);
+            wsc__msg_free(m);
+            return rc;
+        }
+        if (txt == (const char *)m->data) {
+            /* No token: the text goes as it is and m keeps it. */
+            rc = wsc_ws_send_text(c->ws, txt, tl);
+        } else {
+            wsc__msg *k = wsc__msg_new(m->kind, txt, tl, m->json);
+            rc = k ? wsc_ws_send_text(c->ws, txt, tl) : WSC_ENOMEM;
+            if (k) k->seq = m->seq;
+            wsc__msg_free(m);
+            m = k;
+        }
+        wsc__cj_wipe(&c->cj);
+        if (!m) return rc;
+    } else {
+        rc = m->kind == Q_TEXT ? wsc_ws_send_text(c->ws, (const char *)m->data, m->len)
+                               : wsc_ws_send_binary(c->ws, m->data, m->len);
+    }
+    if (rc || !wsc__cl_keeping(c)) {
+        wsc__msg_free(m);
+        return rc;
+    }
+    m->index = index;
+    wsc__msgq_push(&c->d.sent, m);
+    char payload[WSC__ACK_MAX];
+    uint64_t sent = index + 1;
+    size_t n = wsc__delivery_ping_due(&c->d, sent, payload);
+    if (n && wsc_ws_ping(c->ws, payload, n) == WSC_OK) wsc__delivery_pinged(&c->d, sent);
+    return WSC_OK;
+}
+
+/* Discards the queue, reporting it (never silently): the error event
+   carries the count and the sequence numbers (seq..seq_last). Returns freed. */
+int wsc__cl_drop_queue(wsc_client *c, const char *why) {
+    size_t n = c->q.n;
+    uint64_t first = c->q.head ? c->q.head->seq : 0, last = c->q.tail ? c->q.tail->seq : 0;
+    wsc__msgq_clear(&c->q);
+    if (!n) return 0;
+    char msg[200];
+    snprintf(msg, sizeof msg, "%zu queued message%s discarded: %s", n, n == 1 ? "" : "s", why);
+    wsc_client_event ev = {0};
+    ev.type = WSC_CLIENT_ERROR;
+    ev.error = WSC_ECLOSED;
+    ev.message = msg;
+    ev.count = n;
+    ev.seq = first;
+    ev.seq_last = last;
+    return wsc__cl_emit(c, &ev);
+}
+
+/* Sends the queue in order on the fresh connection. Returns freed. */
+int wsc__cl_flush_queue(wsc_client *c) {
+    while (c->q.head && wsc__cl_ws_open(c)) {
+        wsc__msg *m = wsc__msgq_pop(&c->q);
+        int rc = wsc__cl_keeping(c) ? wsc__cl_hand_over(c, m) : wsc__cl_send_now(c, m->kind, m->data, m->len, m->json);
+        if (!wsc__cl_keeping(c)) wsc__msg_free(m);
+        if (rc) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "a queued message could not be sent: %s", wsc_strerror(rc));
+            if (wsc__cl_emit_error(c, rc, msg)) return 1;
+        }
+    }
+    return 0;
+}
+
+int wsc__cl_client_send(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
+    if (!c || (len && !data && kind != Q_JSON)) return WSC_EINVAL;
+    if (kind == Q_TEXT && !wsc_utf8_valid(data, len)) return WSC_EUTF8;
+    if (c->stopped || c->app_closing) return WSC_ECLOSED;
+    if (kind == Q_JSON_TEXT && !wsc__cl_ws_open(c)) {
+        /* Validated now (invalid text never queues), an object if a token
+           is expected; again when it is sent, with the token current then. */
+        const char *tok = c->token_mem ? c->token_mem : c->token_cur;
+        int rc = wsc__cj_check_text(&c->cj, data, len, tok != NULL);
+        if (rc) return rc;
+    }
+    if (wsc__cl_ws_open(c)) {
+        if (!wsc__cl_keeping(c)) {
+            int rc = wsc__cl_send_now(c, kind, data, len, json);
+            if (rc == WSC_OK) c->seq++;
+            return rc;
+        }
+        if (wsc__cl_over_limits(c, len)) return WSC_EQUEUEFULL;
+        wsc__msg *m = kind == Q_JSON ? wsc__msg_new(kind, NULL, len, json) : wsc__delivery_msg_new(&c->d, kind, data, len);
+        if (!m) return WSC_ENOMEM;
+        m->seq = c->seq + 1;
+        int rc = wsc__cl_hand_over(c, m);
+        if (rc == WSC_OK) c->seq++;
+        return rc;
+    }
+    if (c->o.no_queue) return WSC_ESTATE;
+    if (kind == Q_JSON) {
+        /* Check now what can be checked (serialisable; object if a token
+           is expected), and count its size for bufferedAmount. */
+        const char *tok = c->token_mem ? c->token_mem : c->token_cur;
+        const char *txt;
+        int rc = wsc__cj_jansson_out(&c->cj, json, c->json_property, tok, &txt, &len);
+        wsc__cj_wipe(&c->cj);
+        if (rc) return rc;
+    }
+    return wsc__cl_enqueue(c, kind, data, len, json);
+}
+
+int wsc_client_send_text(wsc_client *c, const char *data, size_t len) { return wsc__cl_client_send(c, Q_TEXT, data, len, NULL); }
+int wsc_client_send_binary(wsc_client *c, const void *data, size_t len) {
+    return wsc__cl_client_send(c, Q_BINARY, data, len, NULL);
+}
+int wsc_client_send_json(wsc_client *c, json_t *value) {
+    if (!value) return WSC_EINVAL;
+    return wsc__cl_client_send(c, Q_JSON, NULL, 0, value);
+}
+int wsc_client_send_json_text(wsc_client *c, const char *text, size_t len) {
+    if (!text && len) return WSC_EINVAL;
+    return wsc__cl_client_send(c, Q_JSON_TEXT, text ? text : "", len, NULL);
+}
+int wsc_client_send_json_view(wsc_client *c, wsc_json value) {
+    size_t len;
+    const char *raw = wsc_json_raw(value, &len);
+    if (!raw) return WSC_EINVAL;
+    return wsc__cl_client_send(c, Q_JSON_TEXT, raw, len, NULL);
+}
+
