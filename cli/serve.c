@@ -8,7 +8,8 @@
  * kernel picks the port). Logs go to stderr (-v: every connection and
  * message; tokens are never printed).
  *
- * --require-csrf is the server half of the double-submit check: the
+ * --require-csrf is the server half of the double-submit check, done by the
+ * library's server role (server.h: wsc_server_csrf); the rules: the
  * handshake's cookie `csrf_token` and query parameter `csrf` must both be
  * present, non-empty and equal (compared in constant time), else HTTP 403;
  * a cookie or parameter given twice is ambiguous (parsers disagree on which
@@ -26,7 +27,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -67,11 +67,6 @@ typedef struct serve_app {
     wsc__sigfd sig; /* SIGINT, SIGTERM, SIGHUP as a readable fd */
 } serve_app;
 
-/* Per connection: the token it authenticated with (require-csrf). */
-typedef struct conn_state {
-    char *token;
-} conn_state;
-
 static void logf_(serve_app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(serve_app *a, const char *fmt, ...) {
     if (a->quiet) return;
@@ -83,86 +78,11 @@ static void logf_(serve_app *a, const char *fmt, ...) {
     va_end(ap);
 }
 
-/* Constant-time equality of two secrets of any lengths: compare digests. */
-static int secret_equal(const char *a, size_t alen, const char *b, size_t blen) {
-    unsigned char da[32], db[32];
-    unsigned int n = 0;
-    if (EVP_Digest(a, alen, da, &n, EVP_sha256(), NULL) != 1) return 0;
-    if (EVP_Digest(b, blen, db, &n, EVP_sha256(), NULL) != 1) return 0;
-    return CRYPTO_memcmp(da, db, 32) == 0 && alen == blen;
-}
-
-/* How many cookies of this name the Cookie header carries. */
-static int cookie_count(const char *hdr, const char *name) {
-    int n = 0;
-    for (const char *p = hdr; *p;) {
-        const char *end = strchr(p, ';');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        const char *v = NULL;
-        size_t vl = 0;
-        /* One pair alone: wsc_cookie_get applies the same rules as for the whole header. */
-        if (wsc_cookie_get(p, len, name, &v, &vl) == 1) n++;
-        p += len;
-        if (*p) p++;
-    }
-    return n;
-}
-
-/* How many query parameters of this (decoded) name the query carries. */
-static int param_count(const char *query, const char *name) {
-    int n = 0;
-    for (const char *p = query; *p;) {
-        size_t len = strcspn(p, "&");
-        char tmp[1];
-        size_t tl = 0;
-        /* WSC_ETOOBIG also means the name matched (the value did not fit). */
-        int r = wsc_query_get(p, len, name, tmp, sizeof tmp, &tl);
-        if (r == 1 || r == WSC_ETOOBIG || r == WSC_EINVAL) n++; /* EINVAL: a bad escape in its value */
-        p += len;
-        if (*p) p++;
-    }
-    return n;
-}
-
-static int on_accept(wsc_server *s, wsc_sconn *c, const wsc_server_request *req, void *user, char *reason,
-                     size_t cap) {
+/* A refused upgrade (the CSRF check among others): one log line. */
+static void on_refuse(wsc_server *s, const wsc_server_request *req, int status, const char *why, void *user) {
     (void)s;
     serve_app *a = user;
-    if (!a->require_csrf) return 0;
-    if (cookie_count(req->cookie, a->cookie_name) > 1 || param_count(req->query, a->query_param) > 1) {
-        snprintf(reason, cap, "CSRF check failed: the token is given more than once\n");
-        logf_(a, "refused %s: CSRF token given more than once", req->peer);
-        return 400;
-    }
-    const char *cv = NULL;
-    size_t cvl = 0;
-    int have_cookie = wsc_cookie_get(req->cookie, strlen(req->cookie), a->cookie_name, &cv, &cvl) == 1 && cvl;
-    char qv[4200];
-    size_t qvl = 0;
-    int have_query =
-        wsc_query_get(req->query, strlen(req->query), a->query_param, qv, sizeof qv, &qvl) == 1 && qvl;
-    if (!have_cookie || !have_query) {
-        snprintf(reason, cap, "CSRF check failed: the %s is missing\n",
-                 !have_cookie && !have_query ? "cookie and the query parameter" : !have_cookie ? "cookie" : "query parameter");
-        logf_(a, "refused %s: CSRF token missing (%s)", req->peer, !have_cookie ? "no cookie" : "no query parameter");
-        OPENSSL_cleanse(qv, sizeof qv);
-        return 403;
-    }
-    if (!secret_equal(cv, cvl, qv, qvl)) {
-        snprintf(reason, cap, "CSRF check failed: the cookie and the query parameter differ\n");
-        logf_(a, "refused %s: CSRF tokens differ", req->peer);
-        OPENSSL_cleanse(qv, sizeof qv);
-        return 403;
-    }
-    conn_state *st = calloc(1, sizeof *st);
-    if (!st || !(st->token = strndup(qv, qvl))) {
-        free(st);
-        OPENSSL_cleanse(qv, sizeof qv);
-        return 500;
-    }
-    OPENSSL_cleanse(qv, sizeof qv);
-    wsc_sconn_set_user(c, st);
-    return 0;
+    logf_(a, "refused %s: %d %s", req->peer, status, why);
 }
 
 /* --issue-token: a page load of / hands a client without the cookie a fresh
@@ -220,35 +140,10 @@ static void send_one(wsc_sconn *c, void *arg) {
     else wsc_sconn_send_text(c, (const char *)b->data, b->len);
 }
 
-/* require-csrf: a text message must be a JSON object carrying the
-   connection's token; a key given twice is ambiguous (JSON parsers differ
-   on which value counts) and refused whatever the key. */
-static int csrf_ok(serve_app *a, wsc_sconn *c, const wsc_server_event *ev) {
-    conn_state *st = wsc_sconn_get_user(c);
-    if (!a->require_csrf || !st) return 1;
-    if (ev->binary) return a->allow_non_json;
-    json_error_t jerr;
-    json_t *j = json_loadb((const char *)ev->data, ev->len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
-    if (!j) return json_error_code(&jerr) == json_error_duplicate_key ? 0 : a->allow_non_json;
-    int ok = 0;
-    if (json_is_object(j)) {
-        json_t *p = json_object_get(j, a->json_property);
-        if (json_is_string(p))
-            ok = secret_equal(json_string_value(p), json_string_length(p), st->token, strlen(st->token));
-    }
-    json_decref(j);
-    return ok;
-}
-
 static void on_message(wsc_server *s, wsc_sconn *c, const wsc_server_event *ev, void *user) {
     serve_app *a = user;
     a->messages++;
     a->bytes += ev->len;
-    if (!csrf_ok(a, c, ev)) {
-        logf_(a, "closing %s: message without the right CSRF token (1008)", wsc_sconn_peer(c));
-        wsc_sconn_close(c, 1008, "CSRF token missing or wrong");
-        return;
-    }
     if (a->verbose) {
         if (ev->binary) logf_(a, "%s sent %zu bytes of binary", wsc_sconn_peer(c), ev->len);
         else if (a->require_csrf) logf_(a, "%s sent %zu bytes of text", wsc_sconn_peer(c), ev->len);
@@ -273,20 +168,14 @@ static void on_close(wsc_server *s, wsc_sconn *c, const wsc_server_event *ev, vo
     if (a->verbose)
         logf_(a, "closed %s: %u%s%s%s (%s)", wsc_sconn_peer(c), ev->code, ev->reason[0] ? " '" : "", ev->reason,
               ev->reason[0] ? "'" : "", ev->was_clean ? "clean" : "not clean");
-    conn_state *st = wsc_sconn_get_user(c);
-    if (st) {
-        OPENSSL_cleanse(st->token, strlen(st->token));
-        free(st->token);
-        free(st);
-        wsc_sconn_set_user(c, NULL);
-    }
     if (a->shutting_down && wsc_server_connections(s) == 0) wsc_loop_stop(a->loop);
 }
 
 static void on_error(wsc_server *s, wsc_sconn *c, const wsc_server_event *ev, void *user) {
     (void)s;
     serve_app *a = user;
-    if (a->verbose) logf_(a, "%s: %s", wsc_sconn_peer(c), ev->message);
+    if (ev->error == WSC_ECSRF) logf_(a, "closing %s: message without the right CSRF token (1008)", wsc_sconn_peer(c));
+    else if (a->verbose) logf_(a, "%s: %s", wsc_sconn_peer(c), ev->message);
 }
 
 static void close_one(wsc_sconn *c, void *arg) {
@@ -497,7 +386,15 @@ int wsc_cmd_serve(int argc, char **argv) {
     }
     protos[nprotos] = NULL;
     if (nprotos) o.protocols = protos;
-    o.on_accept = on_accept;
+    wsc_server_csrf csrf = {0};
+    if (a.require_csrf) {
+        csrf.cookie_name = a.cookie_name;
+        csrf.query_param = a.query_param;
+        csrf.json_property = a.json_property;
+        csrf.allow_non_json = a.allow_non_json;
+        o.csrf = &csrf;
+    }
+    o.on_refuse = on_refuse;
     o.on_http = on_http;
     a.tls = o.tls_cert != NULL;
     o.on_open = on_open;

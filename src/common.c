@@ -13,6 +13,7 @@
 #include <windows.h>
 #include <bcrypt.h>
 #else
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #endif
@@ -63,6 +64,15 @@ int wsc__sha1_2(const void *a, size_t na, const void *b, size_t nb, uint8_t out[
     return ok ? WSC_OK : WSC_ENOMEM;
 }
 
+/* Without a digest at hand: constant time in the longer length. */
+int wsc__secret_equal(const void *a, size_t alen, const void *b, size_t blen) {
+    const unsigned char *x = a, *y = b;
+    size_t n = alen > blen ? alen : blen;
+    unsigned d = alen != blen;
+    for (size_t i = 0; i < n; i++) d |= (unsigned)((i < alen ? x[i] : 0) ^ (i < blen ? y[i] : 0));
+    return d == 0;
+}
+
 int wsc__random_bytes(void *buf, size_t n) {
     uint8_t *p = buf;
     while (n) {
@@ -95,6 +105,14 @@ int wsc__sha1_2(const void *a, size_t na, const void *b, size_t nb, uint8_t out[
     if (!ok || mdlen != 20) return WSC_ENOMEM;
     memcpy(out, md, 20);
     return WSC_OK;
+}
+
+int wsc__secret_equal(const void *a, size_t alen, const void *b, size_t blen) {
+    unsigned char da[EVP_MAX_MD_SIZE], db[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, m = 0;
+    if (EVP_Digest(a, alen, da, &n, EVP_sha256(), NULL) != 1) return 0;
+    if (EVP_Digest(b, blen, db, &m, EVP_sha256(), NULL) != 1 || n != m) return 0;
+    return CRYPTO_memcmp(da, db, n) == 0 && alen == blen;
 }
 
 int wsc__random_bytes(void *buf, size_t n) {
@@ -146,6 +164,7 @@ const char *wsc_strerror(int err) {
     case WSC_ECONNRESET: return "connection reset by peer";
     case WSC_EEXTENSION: return "extension negotiation failed";
     case WSC_EPROXYAUTH: return "proxy authentication failed";
+    case WSC_ECSRF: return "CSRF check failed";
     }
     return "unknown error";
 }

@@ -63,6 +63,10 @@ int wsc__sha1_2(const void *a, size_t na, const void *b, size_t nb, uint8_t out[
 /* n bytes from the system's CSPRNG (RAND_bytes, or BCryptGenRandom).
    WSC_OK or WSC_EIO (buf then holds nothing usable). */
 int wsc__random_bytes(void *buf, size_t n);
+/* Equality of two secrets of any lengths in constant time: the SHA-256
+   digests are compared (OpenSSL), so neither the contents nor the length of
+   either leaks through timing. 1 equal, 0 different (or the digest failed). */
+int wsc__secret_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Zeroes n bytes at p in a way the compiler may not drop as a dead store
    (secrets before their memory is freed or reused). p may be NULL if n is 0.
    The one wiping interface of the library: no layer calls the crypto

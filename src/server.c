@@ -47,6 +47,16 @@ static int sc_emit(wsc__conn *cn, wsc_ws_event *ev) {
     wsc_sconn *c = SC_OF(cn);
     wsc_server *s = c->srv;
     if (!c->was_open) return cn->freed || s->freed;
+    if (ev->type == WSC_WS_MESSAGE && c->csrf_token && !wsc__srv_csrf_message(s, c->csrf_token, ev)) {
+        /* Not delivered: reported, and the connection closed (1008). */
+        wsc_ws_event e = {0};
+        e.type = WSC_WS_ERROR;
+        e.error = WSC_ECSRF;
+        e.message = "a message without the right CSRF token: closing with 1008";
+        if (sc_emit(cn, &e)) return 1;
+        wsc_sconn_close(c, 1008, "CSRF token missing or wrong");
+        return cn->freed || s->freed;
+    }
     wsc_server_cb cb = NULL;
     switch (ev->type) {
     case WSC_SRV_OPEN: cb = s->o.on_open; break;
@@ -207,12 +217,79 @@ static int plain_http(wsc_sconn *c, const wsc_http_request *rq, const wsc_ws_req
     return 1;
 }
 
+/* The request as C strings, for the hooks (accept, refuse) and the CSRF
+   check; built once, when one of them needs it. */
+typedef struct reqstr {
+    char *target, *path, *query, *cookie, *origin, *protos;
+    int ok; /* every string there (else out of memory) */
+} reqstr;
+
+static void reqstr_build(reqstr *r, const wsc_http_request *rq, const wsc_ws_request_info *info) {
+    r->target = spandup((wsc_span){rq->target.ptr, rq->target.len});
+    r->path = spandup(info->path);
+    r->query = spandup(info->query);
+    r->cookie = spandup(info->cookie);
+    r->origin = spandup(info->origin);
+    /* The raw Sec-WebSocket-Protocol value(s), comma-joined. */
+    wsc_buf pb = {0};
+    for (size_t i = 0; i < rq->n_headers; i++) {
+        const wsc_header *h = &rq->headers[i];
+        if (h->name.len == 22 && strncasecmp(h->name.ptr, "Sec-WebSocket-Protocol", 22) == 0) {
+            if (pb.len) wsc_buf_append(&pb, ", ", 2);
+            wsc_buf_append(&pb, h->value.ptr, h->value.len);
+        }
+    }
+    r->protos = wsc__strndup(pb.data ? (const char *)pb.data : "", pb.len);
+    wsc_buf_free(&pb);
+    r->ok = r->target && r->path && r->query && r->cookie && r->origin && r->protos;
+}
+
+static void reqstr_free(reqstr *r) {
+    wsc__free(r->target);
+    wsc__free(r->path);
+    wsc__free(r->query);
+    if (r->cookie) wsc__wipe(r->cookie, strlen(r->cookie)); /* it may hold the token */
+    wsc__free(r->cookie);
+    wsc__free(r->origin);
+    wsc__free(r->protos);
+}
+
+static wsc_server_request request_of(const wsc_sconn *c, const reqstr *r) {
+    wsc_server_request req = {r->target, r->path, r->query, r->cookie, r->origin, r->protos, c->peer};
+    return req;
+}
+
+/* Refuses the upgrade, telling the on_refuse hook first. */
+static void refuse(wsc_sconn *c, const reqstr *r, int status, const char *why, const wsc_header *h, size_t nh) {
+    wsc_server *s = c->srv;
+    if (s->o.on_refuse && r && r->ok) {
+        wsc_server_request req = request_of(c, r);
+        c->c.depth++;
+        s->depth++;
+        s->o.on_refuse(s, &req, status, why ? why : "", s->o.user);
+        s->depth--;
+        c->c.depth--;
+        if (c->c.freed || s->freed) return;
+    }
+    reject(c, status, why, h, nh);
+}
+
+static void handshake_checked(wsc_sconn *c, const wsc_http_request *rq, const wsc_ws_request_info *info_in,
+                              reqstr *r);
+
 static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
     wsc_server *s = c->srv;
     wsc_ws_request_info info;
     wsc_error err;
-    if (wsc_handshake_check_request(rq, &info, &err) != WSC_OK) {
-        if (info.status != 405 && plain_http(c, rq, &info)) return;
+    reqstr r;
+    memset(&r, 0, sizeof r);
+    int rc = wsc_handshake_check_request(rq, &info, &err);
+    if (s->o.on_accept || s->o.on_refuse || s->csrf_on) reqstr_build(&r, rq, &info);
+    if (rc != WSC_OK) {
+        if (info.status != 405 && plain_http(c, rq, &info)) {
+            reqstr_free(&r);
+            return;
+        }
         wsc_header h[1];
         size_t nh = 0;
         if (info.status == 426) {
@@ -224,11 +301,23 @@ static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
             h[0].value = wsc_span_str("GET");
             nh = 1;
         }
-        reject(c, info.status ? info.status : 400, err.message, h, nh);
+        refuse(c, &r, info.status ? info.status : 400, err.message, h, nh);
+        reqstr_free(&r);
         return;
     }
+    handshake_checked(c, rq, &info, &r);
+    reqstr_free(&r);
+}
+
+/* The request passed RFC 6455's checks: limits, subprotocol, deflate, the
+   CSRF check, the application's say, then 101. */
+static void handshake_checked(wsc_sconn *c, const wsc_http_request *rq, const wsc_ws_request_info *info_in,
+                              reqstr *r) {
+    wsc_server *s = c->srv;
+    wsc_ws_request_info info = *info_in;
+    wsc_error err;
     if (s->o.max_connections && s->nopen >= s->o.max_connections) {
-        reject(c, 503, "too many connections", NULL, 0);
+        refuse(c, r, 503, "too many connections", NULL, 0);
         return;
     }
     /* Subprotocol: the first the client offers that we support. */
@@ -254,52 +343,43 @@ static void handshake(wsc_sconn *c, const wsc_http_request *rq) {
         pc.server_no_context_takeover = s->o.deflate_no_context_takeover;
         if (wsc_pmd_negotiate_request(rq, &pc, &pmd, &extv) == WSC_EHANDSHAKE) {
             wsc_buf_free(&extv);
-            reject(c, 400, "malformed Sec-WebSocket-Extensions", NULL, 0);
+            refuse(c, r, 400, "malformed Sec-WebSocket-Extensions", NULL, 0);
             return;
         }
     }
-    /* The application's say (e.g. the CSRF double-submit check). */
+    if (!r->ok && (s->o.on_accept || s->csrf_on)) {
+        wsc_buf_free(&extv);
+        reject(c, 500, "internal error", NULL, 0);
+        return;
+    }
+    /* The double-submit check (server_csrf.c). */
+    if (s->csrf_on) {
+        char why[160];
+        int st = wsc__srv_csrf_request(s, r->cookie, r->query, &c->csrf_token, why, sizeof why);
+        if (st) {
+            wsc_buf_free(&extv);
+            refuse(c, r, st, why, NULL, 0);
+            return;
+        }
+    }
+    /* The application's say. */
     if (s->o.on_accept) {
-        char *target = spandup((wsc_span){rq->target.ptr, rq->target.len});
-        char *path = spandup(info.path), *query = spandup(info.query), *cookie = spandup(info.cookie);
-        char *origin = spandup(info.origin);
-        char *protos = NULL;
-        {
-            /* The raw Sec-WebSocket-Protocol value(s), comma-joined. */
-            wsc_buf pb = {0};
-            for (size_t i = 0; i < rq->n_headers; i++) {
-                const wsc_header *h = &rq->headers[i];
-                if (h->name.len == 22 && strncasecmp(h->name.ptr, "Sec-WebSocket-Protocol", 22) == 0) {
-                    if (pb.len) wsc_buf_append(&pb, ", ", 2);
-                    wsc_buf_append(&pb, h->value.ptr, h->value.len);
-                }
-            }
-            protos = wsc__strndup(pb.data ? (const char *)pb.data : "", pb.len);
-            wsc_buf_free(&pb);
-        }
-        int st = 500;
+        int st;
         char reason[200] = "";
-        if (target && path && query && cookie && origin && protos) {
-            wsc_server_request req = {target, path, query, cookie, origin, protos, c->peer};
-            c->c.depth++;
-            s->depth++;
-            st = s->o.on_accept(s, c, &req, s->o.user, reason, sizeof reason);
-            s->depth--;
-            c->c.depth--;
-        }
-        wsc__free(target);
-        wsc__free(path);
-        wsc__free(query);
-        wsc__free(cookie);
-        wsc__free(origin);
-        wsc__free(protos);
+        wsc_server_request req = request_of(c, r);
+        c->c.depth++;
+        s->depth++;
+        st = s->o.on_accept(s, c, &req, s->o.user, reason, sizeof reason);
+        s->depth--;
+        c->c.depth--;
         if (c->c.freed || s->freed) {
             wsc_buf_free(&extv);
             return;
         }
         if (st) {
             wsc_buf_free(&extv);
-            reject(c, st < 400 || st > 599 ? 403 : st, reason[0] ? reason : NULL, NULL, 0);
+            refuse(c, r, st < 400 || st > 599 ? 403 : st, reason[0] ? reason : "refused by the application", NULL,
+                   0);
             return;
         }
     }
@@ -422,6 +502,7 @@ static void conn_really_free(wsc_sconn *c) {
     wsc_buf_free(&c->in);
     wsc__free(c->protocol);
     wsc__free(c->extensions);
+    wsc__srv_csrf_free_token(c->csrf_token);
     wsc__free(c);
 }
 
@@ -514,6 +595,9 @@ static void server_really_free(wsc_server *s) {
         for (char **p = s->protocols; *p; p++) wsc__free(*p);
         wsc__free(s->protocols);
     }
+    wsc__free((char *)s->csrf.cookie_name);
+    wsc__free((char *)s->csrf.query_param);
+    wsc__free((char *)s->csrf.json_property);
     wsc__free(s);
 }
 
@@ -537,6 +621,18 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
     if (dupv(&s->protocols, opts->protocols)) {
         wsc__seterr(err, WSC_ENOMEM, "out of memory");
         goto fail;
+    }
+    if (opts->csrf) {
+        if (WSC__CHECK_RESERVED(opts->csrf, err, "wsc_server_csrf")) goto fail;
+        s->csrf_on = 1;
+        s->csrf.allow_non_json = opts->csrf->allow_non_json;
+        const char *src[3] = {opts->csrf->cookie_name, opts->csrf->query_param, opts->csrf->json_property};
+        const char **dst[3] = {&s->csrf.cookie_name, &s->csrf.query_param, &s->csrf.json_property};
+        for (int i = 0; i < 3; i++)
+            if (src[i] && !(*dst[i] = wsc__strdup(src[i]))) {
+                wsc__seterr(err, WSC_ENOMEM, "out of memory");
+                goto fail;
+            }
     }
     if (opts->tls_cert || opts->tls_key) {
         if (!opts->tls_cert || !opts->tls_key) {

@@ -26,6 +26,7 @@ struct wsc_sconn {
     uint8_t was_open; /* reached OPEN: its events reach the application */
     char *protocol;
     char *extensions;
+    char *csrf_token; /* the token this connection authenticated with (server_csrf.c) */
     char peer[64];
     void *user;
     /* budgets (server_limits.c) */
@@ -47,6 +48,8 @@ struct wsc_server {
     wsc__tls_server *tls; /* NULL: plain ws:// */
     wsc_server_options o;
     char **protocols;
+    int csrf_on;          /* o.csrf was set: csrf holds copies of its strings */
+    wsc_server_csrf csrf;
     wsc_sconn *conns;
     size_t nconns, nopen;
     int depth;
@@ -73,5 +76,16 @@ void wsc__srv_uncharge(wsc_sconn *c);
 void wsc__srv_deadline_arm(wsc_sconn *c);
 /* Non-zero if c's address already has max_per_address connections. */
 int wsc__srv_address_full(const wsc_server *s, const wsc_sconn *c);
+
+/* server_csrf.c */
+const char *wsc__srv_csrf_cookie(const wsc_server *s);
+/* The handshake's check: 0 and *token (a copy, free with
+   wsc__srv_csrf_free_token) if it passes, else the HTTP status to refuse
+   with (400, 403, 500) and why (one line, no secret). */
+int wsc__srv_csrf_request(const wsc_server *s, const char *cookie, const char *query, char **token, char *why,
+                          size_t cap);
+/* A message's check: 1 it passes, 0 refuse. */
+int wsc__srv_csrf_message(const wsc_server *s, const char *token, const wsc_ws_event *ev);
+void wsc__srv_csrf_free_token(char *token);
 
 #endif

@@ -87,6 +87,35 @@ typedef int (*wsc_server_accept_fn)(wsc_server *s, wsc_sconn *c, const wsc_serve
  */
 typedef int (*wsc_server_http_fn)(wsc_server *s, const wsc_server_request *req, void *user, wsc_buf *response);
 
+/* The double-submit CSRF check (the seed's "double authentication token"),
+ * done by the server (wsc_server_options.csrf):
+ *   - the upgrade request must carry the token both as the cookie
+ *     `cookie_name` and as the query parameter `query_param`, each exactly
+ *     once, non-empty, and equal (compared in constant time). Otherwise it
+ *     is refused: 400 if either is given more than once, 403 if either is
+ *     missing or empty or they differ (the body says which, never the
+ *     token);
+ *   - every text message must be a JSON object whose `json_property` is a
+ *     string equal to the connection's token; a JSON text with any key given
+ *     twice is refused. Text that is not JSON, and binary messages, are
+ *     refused too unless allow_non_json. A refused message is not delivered:
+ *     on_error gets WSC_ECSRF and the connection is closed with 1008
+ *     ("CSRF token missing or wrong").
+ * The strings are copied by wsc_server_new(). */
+typedef struct wsc_server_csrf {
+    const char *cookie_name;   /* default "csrf_token" */
+    const char *query_param;   /* default "csrf" */
+    const char *json_property; /* default "csrf" */
+    int allow_non_json;        /* 1: text that is not JSON and binary messages pass; default 0 */
+    uint64_t reserved[8];      /* zero (else WSC_EINVAL) */
+} wsc_server_csrf;
+
+/* A refused upgrade, for logging: the status sent (400 ... 503) and why, in
+   one line without secrets. req is as for the accept hook; its strings are
+   valid during the call. */
+typedef void (*wsc_server_refuse_fn)(wsc_server *s, const wsc_server_request *req, int status, const char *why,
+                                     void *user);
+
 typedef struct wsc_server_options {
     const char *host;      /* address to bind; default "127.0.0.1" */
     uint16_t port;         /* 0: pick a free port (see wsc_server_port) */
@@ -160,7 +189,9 @@ typedef struct wsc_server_options {
     uint64_t message_memory_max;
     wsc_server_http_fn on_http; /* NULL: plain HTTP requests get 400 */
     wsc_server_cb on_ping;      /* a Ping arrived (data, len); NULL: not reported */
-    uint64_t reserved[15]; /* zero (else WSC_EINVAL); future fields come from here: abi/README.md */
+    const wsc_server_csrf *csrf; /* the double-submit check; NULL: none (see above) */
+    wsc_server_refuse_fn on_refuse; /* NULL: refusals are not reported */
+    uint64_t reserved[13]; /* zero (else WSC_EINVAL); future fields come from here: abi/README.md */
 } wsc_server_options;
 
 /* The memory budget used when memory_budget is 0: a quarter of the

@@ -92,8 +92,9 @@ enum wsc_err {
     WSC_EPROXY = -21,       /* the HTTP proxy refused or failed the tunnel */
     WSC_ECONNRESET = -22,   /* connection reset or closed by the peer */
     WSC_EEXTENSION = -23,   /* extension negotiation failed */
-    WSC_EPROXYAUTH = -24    /* the proxy refused our credentials, or wants some
+    WSC_EPROXYAUTH = -24,   /* the proxy refused our credentials, or wants some
                                (HTTP 407; SOCKS5 user name/password refused) */
+    WSC_ECSRF = -25         /* the double-submit CSRF check failed (server role) */
 };
 
 /* A short static description of an error code ("invalid argument"); "unknown

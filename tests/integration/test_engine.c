@@ -262,6 +262,125 @@ static void test_server_reports_io_error(void **state) {
     stop(e);
 }
 
+/* ---------------- the double-submit check in the library ---------------- */
+
+typedef struct {
+    int refused, refuse_status, s_errors, s_csrf_errors, s_msgs, c_open, c_close, c_error, c_http;
+    unsigned c_code;
+    char why[160];
+} crec;
+
+static void csrf_srv(wsc_server *s, wsc_sconn *c, const wsc_server_event *ev, void *user) {
+    (void)s;
+    crec *r = user;
+    if (ev->type == WSC_SRV_ERROR) {
+        r->s_errors++;
+        if (ev->error == WSC_ECSRF) r->s_csrf_errors++;
+    } else if (ev->type == WSC_SRV_MESSAGE) {
+        r->s_msgs++;
+        wsc_sconn_send_text(c, (const char *)ev->data, ev->len);
+    }
+}
+
+static void csrf_refuse(wsc_server *s, const wsc_server_request *req, int status, const char *why, void *user) {
+    (void)s;
+    (void)req;
+    crec *r = user;
+    r->refused++;
+    r->refuse_status = status;
+    snprintf(r->why, sizeof r->why, "%s", why);
+}
+
+static void csrf_cli(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
+    crec *r = user;
+    switch (ev->type) {
+    case WSC_WS_OPEN:
+        r->c_open++;
+        /* first a message with the token, then one without */
+        {
+            const char *good = "{\"csrf\":\"tok-1\",\"n\":1}", *bad = "{\"n\":2}";
+            wsc_ws_send_text(ws, good, strlen(good));
+            wsc_ws_send_text(ws, bad, strlen(bad));
+        }
+        break;
+    case WSC_WS_ERROR:
+        r->c_error++;
+        r->c_http = ev->http_status;
+        break;
+    case WSC_WS_CLOSE:
+        r->c_close++;
+        r->c_code = ev->code;
+        break;
+    default: break;
+    }
+}
+
+static void csrf_case(const char *query, const char *cookie, crec *r) {
+    wsc_loop *loop = wsc_loop_new(NULL);
+    wsc_server_csrf csrf = {0};
+    wsc_server_options o = {0};
+    o.csrf = &csrf;
+    o.on_message = o.on_error = csrf_srv;
+    o.on_refuse = csrf_refuse;
+    o.user = r;
+    wsc_error err;
+    wsc_server *srv = wsc_server_new(loop, &o, &err);
+    assert_non_null(srv);
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u/feed%s", wsc_server_port(srv), query);
+    wsc_ws_options wo = {0};
+    wo.cookie = cookie;
+    wo.on_open = wo.on_error = wo.on_close = csrf_cli;
+    wo.user = r;
+    wsc_ws *ws = wsc_ws_new(loop, url, &wo, &err);
+    assert_non_null(ws);
+    for (int i = 0; i < 20000 && !r->c_close; i++) wsc_loop_run_once(loop, 100);
+    wsc_ws_free(ws);
+    wsc_server_free(srv);
+    wsc_loop_free(loop);
+}
+
+/* The right token opens; a message carrying it is delivered, one without it
+   is not: on_error gets WSC_ECSRF and the client sees 1008. */
+static void test_csrf_messages(void **state) {
+    (void)state;
+    crec r = {0};
+    csrf_case("?csrf=tok-1", "a=b; csrf_token=tok-1", &r);
+    assert_int_equal(r.c_open, 1);
+    assert_int_equal(r.refused, 0);
+    assert_int_equal(r.s_msgs, 1);
+    assert_int_equal(r.s_csrf_errors, 1);
+    assert_int_equal(r.c_code, 1008);
+}
+
+/* Refusals: missing, different, given twice; on_refuse hears each with its
+   status, and the client sees the HTTP status. */
+static void test_csrf_refusals(void **state) {
+    (void)state;
+    const struct {
+        const char *query, *cookie;
+        int status;
+        const char *why;
+    } cases[] = {
+        {"", "csrf_token=tok-1", 403, "query parameter is missing"},
+        {"?csrf=tok-1", NULL, 403, "cookie is missing"},
+        {"?csrf=", "csrf_token=", 403, "is missing"},
+        {"?csrf=tok-1", "csrf_token=tok-2", 403, "differ"},
+        {"?csrf=tok-1&csrf=tok-1", "csrf_token=tok-1", 400, "more than once"},
+        {"?csrf=tok-1", "csrf_token=tok-1; csrf_token=evil", 400, "more than once"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        crec r = {0};
+        csrf_case(cases[i].query, cases[i].cookie, &r);
+        assert_int_equal(r.c_open, 0);
+        assert_int_equal(r.refused, 1);
+        assert_int_equal(r.refuse_status, cases[i].status);
+        assert_non_null(strstr(r.why, cases[i].why));
+        assert_null(strstr(r.why, "tok-"));
+        assert_int_equal(r.c_http, cases[i].status);
+    }
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -269,6 +388,8 @@ int main(void) {
         cmocka_unit_test(test_server_close_ends_promptly),
         cmocka_unit_test(test_ping_buffered_and_client_close),
         cmocka_unit_test(test_server_reports_io_error),
+        cmocka_unit_test(test_csrf_messages),
+        cmocka_unit_test(test_csrf_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
