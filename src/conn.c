@@ -252,13 +252,12 @@ int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len) {
     if (c->buffered + len > c->max_buffered) return WSC_ETOOBIG;
     if (out_reserve(c)) return WSC_ENOMEM;
     size_t before = c->out.len, cap = c->out.cap;
-    int rc = wsc_proto_send(c->proto, op, data, len, &c->out);
+    wsc_proto_sent sent;
+    int rc = wsc_proto_send_ex(c->proto, op, data, len, &c->out, &sent);
     if (rc) return rc;
-    /* Plain: one frame, uncompressed (header + payload == wire). */
-    uint64_t wire = c->out.len - before;
-    int plain = wire <= (uint64_t)len + WSC_FRAME_HEADER_MAX && !(c->out.data[before] & 0x40) &&
-                (c->out.data[before] & 0x80);
-    record_out(c, before, cap, len, plain && wire - len <= WSC_FRAME_HEADER_MAX, 1);
+    /* Plain: one uncompressed frame, so header + payload == wire and the
+       accounting is byte-exact (the core says so: no reading back). */
+    record_out(c, before, cap, len, !sent.compressed && sent.frames == 1, 1);
     return WSC_OK;
 }
 

@@ -281,6 +281,24 @@ WSC_API int wsc_proto_flush(wsc_proto *p, wsc_buf *out);
  */
 WSC_API int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out);
 
+/* What wsc_proto_send_ex() framed (the library fills it; zeroed on error). */
+typedef struct wsc_proto_sent {
+    uint64_t wire;     /* bytes appended to out */
+    uint32_t frames;   /* frames of the message (more than 1 if fragment_size split it) */
+    uint32_t header;   /* header bytes of its first frame */
+    int compressed;    /* permessage-deflate compressed it (RSV1) */
+    int pad_;
+    uint64_t reserved[4];
+} wsc_proto_sent;
+
+/*
+ * wsc_proto_send(), also telling what it framed, so that a caller keeping
+ * byte-exact accounts (bufferedAmount) need not parse its own output.
+ * sent may be NULL. Same returns as wsc_proto_send().
+ */
+WSC_API int wsc_proto_send_ex(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out,
+                              wsc_proto_sent *sent);
+
 /*
  * Streaming send: one frame of a message the caller fragments itself.
  * opcode is TEXT or BINARY for the first frame, CONTINUATION afterwards;

@@ -139,7 +139,7 @@ struct wsc_proto {
     uint16_t close_out_code; /* 0: Close without status */
     uint16_t fail_code;
     const char *close_out_reason; /* static string or NULL */
-    uint8_t *pong;        /* payload of the Pong to send (allocated per Ping) */
+    uint8_t *pong;        /* payload of the Pong to send (125 bytes, allocated at the first Ping) */
 
     /* send side: a message fragmented by the caller (wsc_proto_send_frame) */
     uint8_t send_op;
@@ -220,11 +220,10 @@ unsigned wsc_proto_fail_code(const wsc_proto *p) { return p->fail_code; }
 const char *wsc_proto_errmsg(const wsc_proto *p) { return p->errmsg ? p->errmsg : ""; }
 int wsc_proto_want_flush(const wsc_proto *p) { return p->close_pending || (p->pong_pending && !p->close_sent); }
 
-static void drop_pong(wsc_proto *p) {
-    wsc__free(p->pong);
-    p->pong = NULL;
-    p->pong_pending = 0;
-}
+/* The Pong owed is answered or no longer owed. Its buffer (125 bytes,
+   allocated at the first Ping) stays until wsc_proto_free(): a peer's
+   heartbeat costs one allocation per connection, not one per Ping. */
+static void drop_pong(wsc_proto *p) { p->pong_pending = 0; }
 
 /* Fails the connection: a Close frame with `code` becomes pending and every
    later call reports WSC_ESTATE. Returns the error code for the caller. */
@@ -320,11 +319,8 @@ static int handle_control(wsc_proto *p, wsc_event *ev, const uint8_t *data, size
     ev->compressed = 0;
     if (op == WSC_OP_PING) {
         /* Only the latest Ping needs an answer (RFC 6455 5.5.3). */
-        uint8_t *copy = wsc__malloc(len ? len : 1);
-        if (!copy) return fail(p, 1011, "out of memory for a pong");
-        if (len) memcpy(copy, data, len);
-        wsc__free(p->pong);
-        p->pong = copy;
+        if (!p->pong && !(p->pong = wsc__malloc(125))) return fail(p, 1011, "out of memory for a pong");
+        if (len) memcpy(p->pong, data, len);
         p->pong_len = (uint8_t)len;
         p->pong_pending = 1;
         ev->type = WSC_EV_PING;
@@ -597,7 +593,7 @@ static int can_send_data(const wsc_proto *p) { return !p->fail_code && !p->close
 
 /* Appends payload as one message of one or more frames; all or nothing. */
 static int put_message(wsc_proto *p, unsigned op, unsigned rsv, const uint8_t *data, size_t len,
-                       wsc_buf *out) {
+                       wsc_buf *out, wsc_proto_sent *sent) {
     size_t before = out->len;
     int rc = wsc_buf_reserve(out, wsc_proto_wire_size(p, len));
     if (rc) return rc;
@@ -606,17 +602,32 @@ static int put_message(wsc_proto *p, unsigned op, unsigned rsv, const uint8_t *d
     do {
         size_t n = len - off < frag ? len - off : frag;
         int fin = off + n == len;
+        size_t at = out->len;
         rc = put_frame(p, out, fin, off == 0 ? rsv : 0, off == 0 ? op : WSC_OP_CONTINUATION, data + off, n);
         if (rc) {
             out->len = before;
             return rc;
         }
+        if (sent) {
+            if (off == 0) sent->header = (uint32_t)(out->len - at - n);
+            sent->frames++;
+        }
         off += n;
     } while (off < len);
+    if (sent) {
+        sent->wire = out->len - before;
+        sent->compressed = rsv != 0;
+    }
     return WSC_OK;
 }
 
 int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out) {
+    return wsc_proto_send_ex(p, opcode, data, len, out, NULL);
+}
+
+int wsc_proto_send_ex(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out,
+                      wsc_proto_sent *sent) {
+    if (sent) memset(sent, 0, sizeof *sent);
     if (opcode != WSC_OP_TEXT && opcode != WSC_OP_BINARY) return WSC_EINVAL;
     if (len && !data) return WSC_EINVAL;
     if (!can_send_data(p) || p->send_op) return WSC_ESTATE;
@@ -626,12 +637,15 @@ int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size_t len, 
         z->off = z->len = 0;
         int rc = wsc__pmd_deflate(p->pmd, data, len, z);
         if (rc) return rc;
-        rc = put_message(p, opcode, WSC_RSV1, z->data, z->len, out);
+        rc = put_message(p, opcode, WSC_RSV1, z->data, z->len, out, sent);
         /* Keep a small scratch buffer; drop a large one. */
         if (z->cap > 65536) wsc_buf_free(z);
+        if (rc && sent) memset(sent, 0, sizeof *sent);
         return rc;
     }
-    return put_message(p, opcode, 0, data, len, out);
+    int rc = put_message(p, opcode, 0, data, len, out, sent);
+    if (rc && sent) memset(sent, 0, sizeof *sent);
+    return rc;
 }
 
 int wsc_proto_send_frame(wsc_proto *p, unsigned opcode, int fin, const void *data, size_t len,
