@@ -1014,6 +1014,47 @@ static void test_deflate_threshold(void **s) {
     wsc_proto_free(p);
 }
 
+/* wsc_proto_send_ex says what it framed: plain, fragmented, compressed. */
+static void test_send_ex_summary(void **s) {
+    (void)s;
+    wsc_proto_config c = {0};
+    c.role = WSC_ROLE_SERVER;
+    c.fragment_size = 4;
+    wsc_proto *p = wsc_proto_new(&c, NULL);
+    wsc_buf out = {0};
+    wsc_proto_sent sent;
+    assert_int_equal(wsc_proto_send_ex(p, WSC_OP_TEXT, "Hello world", 11, &out, &sent), WSC_OK);
+    assert_int_equal(sent.wire, out.len);
+    assert_int_equal(sent.frames, 3);
+    assert_int_equal(sent.header, 2);
+    assert_false(sent.compressed);
+    out.len = 0;
+    assert_int_equal(wsc_proto_send_ex(p, WSC_OP_TEXT, "Hi", 2, &out, &sent), WSC_OK);
+    assert_int_equal(sent.wire, 4);
+    assert_int_equal(sent.frames, 1);
+    assert_int_equal(wsc_proto_send_ex(p, WSC_OP_TEXT, "\xff", 1, &out, &sent), WSC_EUTF8);
+    assert_int_equal(sent.wire, 0);
+    assert_int_equal(sent.frames, 0);
+    wsc_proto_free(p);
+    /* compressed, in the client role: a 4-byte mask in the header */
+    wsc_pmd_params pp = {1, 0, 0, 15, 15};
+    wsc_proto_config d = {0};
+    d.role = WSC_ROLE_CLIENT;
+    d.random = tu_fixed_random;
+    d.deflate = &pp;
+    d.deflate_threshold = 1;
+    p = wsc_proto_new(&d, NULL);
+    out.len = 0;
+    assert_int_equal(wsc_proto_send_ex(p, WSC_OP_TEXT, "aaaaaaaaaaaaaaaaaaaa", 20, &out, &sent), WSC_OK);
+    assert_true(sent.compressed);
+    assert_int_equal(sent.frames, 1);
+    assert_int_equal(sent.header, 6);
+    assert_int_equal(sent.wire, out.len);
+    assert_true(sent.wire < 26);
+    wsc_buf_free(&out);
+    wsc_proto_free(p);
+}
+
 /* The receive-memory hook (wsc_proto_config.rx_mem): every growth is told,
    a refused one fails the connection with 1009, and what was told adds up
    to zero once the object is freed, also after a refusal. */
@@ -1123,6 +1164,7 @@ int main(void) {
         cmocka_unit_test(test_window_bits_8),
         cmocka_unit_test(test_deflate_threshold),
         cmocka_unit_test(test_rx_mem_hook),
+        cmocka_unit_test(test_send_ex_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
