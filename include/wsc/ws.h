@@ -241,8 +241,10 @@ WSC_API int wsc_ws_ping(wsc_ws *ws, const void *data, size_t len);
  * must be valid UTF-8 of at most 123 bytes, and empty with code 0 (else
  * WSC_EINVAL / WSC_EUTF8, nothing sent). CONNECTING: the attempt is abandoned
  * ("error", then "close" with 1006). OPEN: the closing handshake starts
- * (CLOSING), bounded by the close timeout; WSC_ENOMEM if the Close frame
- * cannot be buffered (still OPEN). CLOSING or CLOSED: nothing happens
+ * (CLOSING), bounded by the close timeout; WSC_ENOMEM, or WSC_ETOOBIG when
+ * the send buffer is at its size limit, if the Close frame cannot be
+ * buffered: then nothing was sent and the connection is still OPEN (the
+ * call may be repeated). CLOSING or CLOSED: nothing happens
  * (WSC_OK). WSC_EINVAL if ws is NULL.
  */
 WSC_API int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason);
