@@ -9,20 +9,14 @@
  * connection at rest costs its struct and its protocol endpoint only.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "compat/compat.h"
+#include "io/listen.h"
 #include "internal.h"
 #include "server_internal.h"
 #include "io/loop_internal.h"
@@ -512,9 +506,9 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
     (void)events;
     wsc_server *s = user;
     for (int i = 0; i < 64; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = wsc__compat_accept(lfd, (struct sockaddr *)&ss, &sl);
+        char peer[64];
+        uint8_t addr_len = 0;
+        int fd = wsc__accept_peer(lfd, peer, sizeof peer, &addr_len);
         if (fd < 0) return; /* EAGAIN, or a transient error (EMFILE...): retry on the next event */
         wsc_sconn *c = wsc__calloc(1, sizeof *c);
         if (!c) {
@@ -526,28 +520,8 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
         c->c.tx.fd = fd;
         c->c.close_timeout = s->o.close_timeout_ms ? s->o.close_timeout_ms : 5000;
         c->c.max_buffered = s->o.max_buffered ? s->o.max_buffered : (size_t)256 * 1024 * 1024;
-        if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
-            int one = 1;
-            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            char host[INET6_ADDRSTRLEN] = "?";
-            unsigned port = 0;
-            if (ss.ss_family == AF_INET) {
-                struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-                inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-                port = ntohs(a->sin_port);
-                snprintf(c->peer, sizeof c->peer, "%s:%u", host, port);
-                c->addr_len = (uint8_t)strlen(host);
-            } else {
-                struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-                inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-                port = ntohs(a->sin6_port);
-                snprintf(c->peer, sizeof c->peer, "[%s]:%u", host, port);
-                c->addr_len = (uint8_t)(strlen(host) + 2);
-            }
-        } else {
-            snprintf(c->peer, sizeof c->peer, "unix");
-            c->addr_len = 4;
-        }
+        memcpy(c->peer, peer, sizeof c->peer);
+        c->addr_len = addr_len;
         if (wsc__srv_address_full(s, c)) { /* nothing read or written: just closed */
             close(fd);
             wsc__free(c);
@@ -642,55 +616,14 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
         s->tls = wsc__tls_server_new(opts->tls_cert, opts->tls_key, err);
         if (!s->tls) goto fail;
     }
+    int backlog = opts->backlog ? opts->backlog : 4096;
     if (opts->unix_path) {
-        struct sockaddr_un sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sun_family = AF_UNIX;
-        if (strlen(opts->unix_path) >= sizeof sa.sun_path) {
-            wsc__seterr(err, WSC_EINVAL, "Unix socket path too long");
-            goto fail;
-        }
-        strcpy(sa.sun_path, opts->unix_path);
-        s->lfd = wsc__compat_socket(AF_UNIX, SOCK_STREAM, 0);
-        unlink(opts->unix_path);
-        if (s->lfd < 0 || bind(s->lfd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-            wsc__seterr(err, WSC_EIO, "cannot listen on %s: %s", opts->unix_path, strerror(errno));
-            goto fail;
-        }
+        s->lfd = wsc__listen_unix(opts->unix_path, backlog, err);
+        if (s->lfd < 0) goto fail;
         s->unix_path = wsc__strdup(opts->unix_path);
     } else {
-        const char *host = opts->host ? opts->host : "127.0.0.1";
-        struct addrinfo hints, *res = NULL;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-        char port[8];
-        snprintf(port, sizeof port, "%u", opts->port);
-        int gai = getaddrinfo(host, port, &hints, &res);
-        if (gai) {
-            wsc__seterr(err, WSC_EDNS, "cannot resolve listen address '%s': %s", host, gai_strerror(gai));
-            goto fail;
-        }
-        s->lfd = wsc__compat_socket(res->ai_family, SOCK_STREAM, 0);
-        int one = 1;
-        if (s->lfd >= 0) setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (s->lfd < 0 || bind(s->lfd, res->ai_addr, res->ai_addrlen) != 0) {
-            int e = errno;
-            freeaddrinfo(res);
-            wsc__seterr(err, WSC_EIO, "cannot listen on %s port %u: %s", host, opts->port, strerror(e));
-            goto fail;
-        }
-        freeaddrinfo(res);
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        getsockname(s->lfd, (struct sockaddr *)&ss, &sl);
-        s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-                                                : ((struct sockaddr_in6 *)&ss)->sin6_port);
-    }
-    if (listen(s->lfd, opts->backlog ? opts->backlog : 4096) != 0) {
-        wsc__seterr(err, WSC_EIO, "listen: %s", strerror(errno));
-        goto fail;
+        s->lfd = wsc__listen_tcp(opts->host ? opts->host : "127.0.0.1", opts->port, backlog, &s->port, err);
+        if (s->lfd < 0) goto fail;
     }
     wsc__watch_init(&s->lwatch, loop, on_accept, s);
     if (wsc__watch_start(&s->lwatch, s->lfd, WSC_READABLE) != WSC_OK) {
