@@ -35,6 +35,11 @@
 
 enum { CONN_OPEN = 8, CONN_CLOSING = 9, CONN_DONE = 10 };
 
+/* The defaults both roles document (ws.h, server.h), defined once. */
+#define WSC__DEFAULT_HANDSHAKE_TIMEOUT_MS 10000u
+#define WSC__DEFAULT_CLOSE_TIMEOUT_MS 5000u
+#define WSC__DEFAULT_MAX_BUFFERED ((size_t)256 * 1024 * 1024)
+
 typedef struct wsc__conn wsc__conn;
 
 typedef struct wsc__conn_ops {

@@ -67,6 +67,11 @@ int wsc__random_bytes(void *buf, size_t n);
    digests are compared (OpenSSL), so neither the contents nor the length of
    either leaks through timing. 1 equal, 0 different (or the digest failed). */
 int wsc__secret_equal(const void *a, size_t alen, const void *b, size_t blen);
+/* Percent-decodes s[0..n) into out (at least n bytes; not terminated):
+   "%XX" with two hex digits becomes its byte, anything else (a malformed
+   '%' included) stands for itself; '+' is kept (this is not a query's
+   decoding: wsc_query_get does that). Returns the bytes written. */
+size_t wsc__pct_decode(const char *s, size_t n, char *out);
 /* Zeroes n bytes at p in a way the compiler may not drop as a dead store
    (secrets before their memory is freed or reused). p may be NULL if n is 0.
    The one wiping interface of the library: no layer calls the crypto

@@ -518,8 +518,8 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
         c->srv = s;
         wsc__conn_init(&c->c, s->loop, &sc_ops, 1, c, on_conn_io, on_timer);
         c->c.tx.fd = fd;
-        c->c.close_timeout = s->o.close_timeout_ms ? s->o.close_timeout_ms : 5000;
-        c->c.max_buffered = s->o.max_buffered ? s->o.max_buffered : (size_t)256 * 1024 * 1024;
+        c->c.close_timeout = s->o.close_timeout_ms ? s->o.close_timeout_ms : WSC__DEFAULT_CLOSE_TIMEOUT_MS;
+        c->c.max_buffered = s->o.max_buffered ? s->o.max_buffered : WSC__DEFAULT_MAX_BUFFERED;
         memcpy(c->peer, peer, sizeof c->peer);
         c->addr_len = addr_len;
         if (wsc__srv_address_full(s, c)) { /* nothing read or written: just closed */
@@ -533,7 +533,7 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
             wsc__free(c);
             continue;
         }
-        wsc_timer_start(&c->c.timer, s->o.handshake_timeout_ms ? s->o.handshake_timeout_ms : 10000);
+        wsc_timer_start(&c->c.timer, s->o.handshake_timeout_ms ? s->o.handshake_timeout_ms : WSC__DEFAULT_HANDSHAKE_TIMEOUT_MS);
         c->next = s->conns;
         if (s->conns) s->conns->prev = c;
         s->conns = c;

@@ -20,13 +20,6 @@ static const char *env_proxy(const wsc_url *u) {
     return wsc__env_proxy(host, u->secure);
 }
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* Splits "[scheme://][user[:pass]@]host[:port]": scheme http (the
    default), https, socks5, socks5h or socks (= socks5h, as curl's).
    Credentials are percent-decoded, as curl does. Messages never contain the
@@ -69,17 +62,7 @@ static int parse_proxy(const char *spec, int *kind, char *host, size_t hcap, uin
     auth[0] = 0;
     if (pu.userinfo.ptr) {
         if (pu.userinfo.len >= acap) return wsc__seterr(err, WSC_EINVAL, "proxy credentials too long");
-        size_t o = 0;
-        for (size_t i = 0; i < pu.userinfo.len; i++) {
-            char ch = pu.userinfo.ptr[i];
-            if (ch == '%' && i + 2 < pu.userinfo.len && hexval(pu.userinfo.ptr[i + 1]) >= 0 &&
-                hexval(pu.userinfo.ptr[i + 2]) >= 0) {
-                ch = (char)(hexval(pu.userinfo.ptr[i + 1]) << 4 | hexval(pu.userinfo.ptr[i + 2]));
-                i += 2;
-            }
-            auth[o++] = ch;
-        }
-        auth[o] = 0;
+        auth[wsc__pct_decode(pu.userinfo.ptr, pu.userinfo.len, auth)] = 0;
     }
     return WSC_OK;
 }
@@ -115,9 +98,9 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
     }
     ws->hs = hs;
     wsc__ws_init_engine(ws, loop);
-    ws->c.close_timeout = opts->close_timeout_ms ? opts->close_timeout_ms : DEFAULT_CLOSE_TIMEOUT;
-    hs->handshake_timeout = opts->handshake_timeout_ms ? opts->handshake_timeout_ms : DEFAULT_HANDSHAKE_TIMEOUT;
-    ws->c.max_buffered = opts->max_buffered ? opts->max_buffered : DEFAULT_MAX_BUFFERED;
+    ws->c.close_timeout = opts->close_timeout_ms ? opts->close_timeout_ms : WSC__DEFAULT_CLOSE_TIMEOUT_MS;
+    hs->handshake_timeout = opts->handshake_timeout_ms ? opts->handshake_timeout_ms : WSC__DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    ws->c.max_buffered = opts->max_buffered ? opts->max_buffered : WSC__DEFAULT_MAX_BUFFERED;
     hs->max_message = opts->max_message_size ? opts->max_message_size : WSC_DEFAULT_MAX_MESSAGE;
     hs->fragment_size = opts->fragment_size;
     hs->deflate_threshold = opts->deflate_threshold;

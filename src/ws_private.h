@@ -16,9 +16,6 @@
 #include "ws_internal.h"
 
 #define DEFAULT_CONNECT_TIMEOUT 10000u
-#define DEFAULT_HANDSHAKE_TIMEOUT 10000u
-#define DEFAULT_CLOSE_TIMEOUT 5000u
-#define DEFAULT_MAX_BUFFERED ((size_t)256 * 1024 * 1024)
 
 /* Below CONN_OPEN the phases are ours (conn.h); then the engine's. */
 enum phase { PH_CONNECT, PH_HANDSHAKE, PH_OPEN = CONN_OPEN, PH_CLOSING = CONN_CLOSING, PH_DONE = CONN_DONE };

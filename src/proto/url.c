@@ -353,6 +353,19 @@ static void b64_byte(b64_state *st, uint8_t c) {
     b64_flush(st, 0);
 }
 
+size_t wsc__pct_decode(const char *s, size_t n, char *out) {
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '%' && i + 2 < n && is_hex((unsigned char)s[i + 1]) && is_hex((unsigned char)s[i + 2])) {
+            out[o++] = (char)(hex_val((unsigned char)s[i + 1]) << 4 | hex_val((unsigned char)s[i + 2]));
+            i += 3;
+        } else {
+            out[o++] = s[i++];
+        }
+    }
+    return o;
+}
+
 /* Bytes s[0..n) decode to (percent escapes only). */
 static size_t pct_decoded_len(const char *s, size_t n) {
     size_t out = 0;

@@ -120,7 +120,8 @@ static size_t client_frame(env *e, unsigned want_op, uint8_t *out, size_t cap) {
     return len;
 }
 
-static env *start(unsigned handshake_ms, unsigned close_ms) {
+/* The peer's listening Unix socket, on a loop with the injected clock. */
+static env *listener_only(void) {
     env *e = calloc(1, sizeof *e);
     e->loop = wsc_loop_new(NULL);
     assert_non_null(e->loop);
@@ -135,6 +136,11 @@ static env *start(unsigned handshake_ms, unsigned close_ms) {
     assert_int_equal(bind(e->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
     assert_int_equal(listen(e->lfd, 4), 0);
     e->fd = -1;
+    return e;
+}
+
+static env *start(unsigned handshake_ms, unsigned close_ms) {
+    env *e = listener_only();
     char url[300];
     snprintf(url, sizeof url, "ws+unix:%s:/chat", e->sock);
     wsc_ws_options o = {0};
@@ -184,24 +190,6 @@ static void handshake_until(env *e, const int *opened) {
 
 static void handshake(env *e) { handshake_until(e, &e->r.opens); }
 
-/* A listener for a client other than e->ws (the reconnecting client). */
-static env *listener_only(void) {
-    env *e = calloc(1, sizeof *e);
-    e->loop = wsc_loop_new(NULL);
-    assert_non_null(e->loop);
-    wsc__loop_set_clock(e->loop, fake_clock, NULL);
-    e->dir = tu_tmpdir();
-    snprintf(e->sock, sizeof e->sock, "%s/s", e->dir);
-    e->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {0};
-    sa.sun_family = AF_UNIX;
-    assert_true(strlen(e->sock) < sizeof sa.sun_path);
-    memcpy(sa.sun_path, e->sock, strlen(e->sock) + 1);
-    assert_int_equal(bind(e->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(listen(e->lfd, 4), 0);
-    e->fd = -1;
-    return e;
-}
 
 static void stop(env *e) {
     wsc_ws_free(e->ws);
