@@ -86,6 +86,14 @@ void app_finish(app *a, int code);
    written and the -w wait is over (interactive: at once). */
 void app_input_done(app *a);
 
+/* --- show.c ------------------------------------------------------------ */
+
+/* Writes a message received on stdout as wsc(1) "OUTPUT" says (interactive
+   or one record per message); ends the session quietly if stdout is gone. */
+void show_message(app *a, const uint8_t *data, size_t len, int binary, int is_json);
+/* "[binary] ": what marks binary messages unless --binary-prefix. */
+extern const char *const SHOW_BINARY_PREFIX;
+
 /* --- interactive.c --------------------------------------------------- */
 
 /* Sets up the line editor on the terminal (stdin) and watches stdin.

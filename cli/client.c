@@ -34,7 +34,6 @@
 #define FLOW_MAX_QUEUED 512u
 #define FLOW_MAX_BUFFERED ((uint64_t)8 << 20)
 #define PROGRESS_MIN_BYTES ((size_t)1 << 20)
-#define DUMP_MAX_BYTES 4096u
 
 /* The trace hook of the connection gets the client as its `user` (the
    client passes itself), so the application is found here. */
@@ -112,47 +111,6 @@ static const char *code_name(unsigned code) {
 /* ------------------------------------------------------------------ */
 /* Showing messages                                                    */
 /* ------------------------------------------------------------------ */
-
-static void show_message(app *a, const uint8_t *data, size_t len, int binary, int is_json) {
-    int col = g_colors.out;
-    wsc_buf b = {0}, body = {0};
-    if (a->interactive) {
-        const char *first = col ? C_CYAN "< " C_RESET : "< ";
-        if (binary) {
-            buf_printf(&b, "%s%sbinary message, %zu byte%s%s\n", first, col ? C_DIM : "", len, len == 1 ? "" : "s",
-                       col ? C_RESET : "");
-            if (a->o->base64) {
-                fmt_base64(&body, data, len);
-                if (body.len) buf_prefix_lines(&b, (const char *)body.data, body.len, "  ", "  ");
-            } else if (len) {
-                fmt_hexdump(&body, data, len, DUMP_MAX_BYTES, col);
-                buf_prefix_lines(&b, (const char *)body.data, body.len - 1, "  ", "  ");
-            }
-        } else {
-            if (is_json) fmt_json(&body, (const char *)data, len, 2, col);
-            else fmt_text_safe(&body, data, len, col);
-            buf_prefix_lines(&b, (const char *)body.data, body.len, first, "  ");
-        }
-    } else {
-        if (binary) {
-            if (a->o->base64) fmt_base64(&b, data, len);
-            else fmt_hex(&b, data, len);
-        } else if (is_json) {
-            fmt_json(&b, (const char *)data, len, a->o->pretty ? 2 : 0, col);
-        } else if (isatty(STDOUT_FILENO)) {
-            fmt_text_safe(&b, data, len, col);
-        } else {
-            wsc_buf_append(&b, data, len);
-        }
-        buf_puts(&b, "\n");
-    }
-    wsc_buf_free(&body);
-    if (out_print(STDOUT_FILENO, (const char *)b.data, b.len) < 0 && !a->closing) {
-        /* stdout is gone (e.g. `wsc URL | head -1`): end quietly. */
-        app_finish(a, EXIT_OK);
-    }
-    wsc_buf_free(&b);
-}
 
 /* -n N reached: the session ends with 0 whatever the server then does
    with the close (ignores it, drops the connection). */
@@ -304,7 +262,7 @@ static int flow_ok(const app *a) {
 }
 
 static void send_line(app *a, const char *s, size_t n) {
-    if (n && s[n - 1] == '\r') n--;
+    if (n && s[n - 1] == '\r' && !a->o->null_sep) n--;
     if (a->send_kind == SEND_JSON) {
         size_t i = 0;
         while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
@@ -321,7 +279,7 @@ static int process_input(app *a) {
     while (!a->closing && !a->done) {
         const char *p = (const char *)a->inbuf.data + a->inbuf.off;
         size_t n = wsc_buf_pending(&a->inbuf);
-        const char *nl = n ? memchr(p, '\n', n) : NULL;
+        const char *nl = n ? memchr(p, a->o->null_sep ? 0 : '\n', n) : NULL;
         if (!nl) {
             if (n > LINE_MAX_BYTES || (a->line_too_long && n)) {
                 /* Too long to be a message: dropped up to its end. */
@@ -375,7 +333,7 @@ static void stdin_read(app *a) {
     if (n <= 0) {
         a->in_eof = 1;
         /* The last line may have no newline. */
-        if (wsc_buf_pending(&a->inbuf) || a->line_too_long) wsc_buf_append(&a->inbuf, "\n", 1);
+        if (wsc_buf_pending(&a->inbuf) || a->line_too_long) wsc_buf_append(&a->inbuf, a->o->null_sep ? "" : "\n", 1);
     } else {
         a->inbuf.len += (size_t)n;
     }

@@ -293,8 +293,8 @@ class TestScripted(unittest.TestCase):
                 msgs = ["hello", '{"a": [1, 2.50, {}], "b": "x"}', "caf\u00e9", "", "last line without newline"]
                 r = wsc("-n", str(len(msgs)), p.url(), input="\n".join(msgs).encode())
                 self.assertEqual(r.returncode, 0, r.stderr)
-                # JSON is compacted, its numbers kept as written; other text as is.
-                self.assertEqual(lines(r.stdout), ["hello", '{"a":[1,2.50,{}],"b":"x"}', "caf\u00e9", "",
+                # Every text message exactly as received, JSON included.
+                self.assertEqual(lines(r.stdout), ["hello", '{"a": [1, 2.50, {}], "b": "x"}', "caf\u00e9", "",
                                                    "last line without newline"])
                 self.assertRegex(r.stderr.decode(), r"(?m)^connected( \(|$)")
                 self.assertRegex(r.stderr.decode(), r"(?m)^closed: 1000 \(clean\)$")
@@ -355,12 +355,12 @@ class TestScripted(unittest.TestCase):
 
     def test_json_without_token_sends_any_value(self):
         r = wsc("-q", "--json", "--no-store", "-n", "2", peer("py").url(), input=b'[1, 2]\n"text"\n')
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["[1,2]", '"text"']), r.stderr)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["[1, 2]", '"text"']), r.stderr)
 
     def test_execute_and_wait(self):
         t0 = time.monotonic()
         r = wsc("-q", "-x", "first", "-x", '{"second": 2}', "-w", "0.5", peer("py").url())
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["first", '{"second":2}']), r.stderr)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["first", '{"second": 2}']), r.stderr)
         self.assertGreaterEqual(time.monotonic() - t0, 0.5)
 
     def test_count_exits_with_stdin_still_open(self):
@@ -378,11 +378,12 @@ class TestScripted(unittest.TestCase):
     def test_binary_shown_as_hex_or_base64(self):
         url = peer("py").url("/big?bytes=20")
         r = wsc("-q", "-n", "1", url, stdin=subprocess.DEVNULL)
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, [bytes(range(20)).hex()]), r.stderr)
+        # Marked as binary (issue 16): "0001" must not look like text.
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["[binary] " + bytes(range(20)).hex()]), r.stderr)
         r = wsc("-q", "-n", "1", "--base64", url, stdin=subprocess.DEVNULL)
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["AAECAwQFBgcICQoLDA0ODxAREhM="]), r.stderr)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["[binary] AAECAwQFBgcICQoLDA0ODxAREhM="]), r.stderr)
         r = wsc("-q", "--binary", "-n", "2", peer("py").url(), input=b"AB\n\xff\x00\n")
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["4142", "ff00"]), r.stderr)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["[binary] 4142", "[binary] ff00"]), r.stderr)
 
     def test_invalid_utf8_line_is_reported(self):
         r = wsc("-q", "-n", "1", peer("py").url(), input=b"\xff\xfe\nok\n")
