@@ -86,6 +86,28 @@ void app_finish(app *a, int code);
    written and the -w wait is over (interactive: at once). */
 void app_input_done(app *a);
 
+/* An error that does not end the session: "wsc: ..." on stderr, shown even
+   with -q. */
+void app_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- input.c ----------------------------------------------------------- */
+
+/* Starts reading stdin, one message per line (per NUL record with -0). */
+void app_stdin_start(app *a);
+/* Stops reading it (no-op if not reading). */
+void app_stop_input(app *a);
+/* The in_timer callback: reads a stdin that cannot be polled, or resumes
+   once the connection caught up. */
+void app_on_in_timer(wsc_loop *l, wsc_timer *t, void *user);
+/* --file: reads the whole file into a->file_data. -1 after printing why. */
+int app_read_file(app *a, const char *path);
+/* The progress bar of --file: started once the file is handed over, drawn
+   by the progress_timer callback, finished (100%) or stopped (erased). */
+void app_progress_start(app *a);
+void app_on_progress(wsc_loop *l, wsc_timer *t, void *user);
+void app_progress_finish(app *a);
+void app_progress_stop(app *a);
+
 /* --- show.c ------------------------------------------------------------ */
 
 /* Writes a message received on stdout as wsc(1) "OUTPUT" says (interactive

@@ -30,10 +30,6 @@
 #include "util.h"
 #include "wsc/client.h"
 
-#define LINE_MAX_BYTES ((size_t)64 << 20)
-#define FLOW_MAX_QUEUED 512u
-#define FLOW_MAX_BUFFERED ((uint64_t)8 << 20)
-#define PROGRESS_MIN_BYTES ((size_t)1 << 20)
 
 /* The trace hook of the connection gets the client as its `user` (the
    client passes itself), so the application is found here. */
@@ -61,8 +57,7 @@ static struct {
 
 /* An error that does not end the session: "wsc: ..." on stderr, shown
    even with -q. */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void report(const char *fmt, ...) {
+void app_report(const char *fmt, ...) {
     char msg[700];
     va_list ap;
     va_start(ap, fmt);
@@ -145,9 +140,9 @@ int app_send(app *a, int kind, const char *data, size_t len, const char *where) 
             if (d) wsc_json_parse(d, data, len, WSC_JSON_NO_DUPLICATES, &je);
             wsc_json_doc_free(d);
             if (where && strncmp(where, "line ", 5) == 0)
-                report("%s, column %d: invalid JSON: %s (not sent)", where, je.column, je.message);
+                app_report("%s, column %d: invalid JSON: %s (not sent)", where, je.column, je.message);
             else
-                report("%sinvalid JSON at line %d, column %d: %s (not sent)", pfx, je.line, je.column, je.message);
+                app_report("%sinvalid JSON at line %d, column %d: %s (not sent)", pfx, je.line, je.column, je.message);
             return -1;
         }
     } else if (kind == SEND_BINARY) {
@@ -185,7 +180,7 @@ int app_send(app *a, int kind, const char *data, size_t len, const char *where) 
     case WSC_ETOOBIG: why = "too big for the send buffer"; break;
     default: why = wsc_strerror(rc); break;
     }
-    report("%s%s; not sent", pfx, why);
+    app_report("%s%s; not sent", pfx, why);
     return -1;
 }
 
@@ -193,19 +188,11 @@ int app_send(app *a, int kind, const char *data, size_t len, const char *where) 
 /* The end: draining, waiting, closing                                 */
 /* ------------------------------------------------------------------ */
 
-static void stop_input(app *a) {
-    if (a->in_watch) {
-        wsc_watch_free(a->in_watch);
-        a->in_watch = NULL;
-    }
-    if (a->in_timer) wsc_timer_stop(a->in_timer);
-}
-
 void app_finish(app *a, int code) {
     if (a->done || a->closing) return;
     a->closing = 1;
     a->exit_code = code;
-    stop_input(a);
+    app_stop_input(a);
     wsc_timer_stop(a->wait_timer);
     wsc_timer_stop(a->drain_timer);
     if (wsc_client_is_closed(a->client) || wsc_client_close(a->client, 1000, NULL) != WSC_OK) {
@@ -216,13 +203,11 @@ void app_finish(app *a, int code) {
     if (!a->done && wsc_client_is_closed(a->client) && !wsc_client_socket(a->client)) stop(a);
 }
 
-static void progress_finish(app *a);
-
 static void check_drain(app *a) {
     if (!a->input_done || a->waiting || a->closing || a->done) return;
     if (wsc_client_is_connected(a->client) && wsc_client_queued(a->client) == 0 &&
         wsc_client_buffered_amount(a->client) == 0) {
-        progress_finish(a);
+        app_progress_finish(a);
         a->waiting = 1;
         if (a->o->wait_ms == WAIT_FOREVER) return;
         if (a->o->wait_ms == 0) app_finish(a, EXIT_OK);
@@ -249,224 +234,6 @@ static void on_wait_timer(wsc_loop *l, wsc_timer *t, void *user) {
     (void)l;
     (void)t;
     app_finish(user, EXIT_OK);
-}
-
-/* ------------------------------------------------------------------ */
-/* stdin, one message per line                                         */
-/* ------------------------------------------------------------------ */
-
-static int flow_ok(const app *a) {
-    /* Unconfirmed messages count in the client's queue limits too. */
-    return wsc_client_queued(a->client) + wsc_client_unconfirmed(a->client) < FLOW_MAX_QUEUED &&
-           wsc_client_buffered_amount(a->client) < FLOW_MAX_BUFFERED;
-}
-
-static void send_line(app *a, const char *s, size_t n) {
-    if (n && s[n - 1] == '\r' && !a->o->null_sep) n--;
-    if (a->send_kind == SEND_JSON) {
-        size_t i = 0;
-        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
-        if (i == n) return; /* blank lines carry no JSON */
-    }
-    char where[40];
-    snprintf(where, sizeof where, "line %lu", a->lineno);
-    app_send(a, a->send_kind, s, n, where);
-}
-
-/* Sends the complete lines read so far, as long as the client keeps up
-   (its queue is bounded). Returns 1 if it had to stop for that. */
-static int process_input(app *a) {
-    while (!a->closing && !a->done) {
-        const char *p = (const char *)a->inbuf.data + a->inbuf.off;
-        size_t n = wsc_buf_pending(&a->inbuf);
-        const char *nl = n ? memchr(p, a->o->null_sep ? 0 : '\n', n) : NULL;
-        if (!nl) {
-            if (n > LINE_MAX_BYTES || (a->line_too_long && n)) {
-                /* Too long to be a message: dropped up to its end. */
-                a->line_too_long = 1;
-                wsc_buf_consume(&a->inbuf, n);
-            }
-            return 0;
-        }
-        if (!flow_ok(a)) return 1;
-        size_t len = (size_t)(nl - p);
-        a->lineno++;
-        if (a->line_too_long || len > LINE_MAX_BYTES) {
-            report("line %lu: longer than %zu MiB; not sent", a->lineno, LINE_MAX_BYTES >> 20);
-            a->line_too_long = 0;
-        } else {
-            send_line(a, p, len);
-        }
-        wsc_buf_consume(&a->inbuf, len + 1);
-    }
-    return 0;
-}
-
-static void input_finished(app *a) {
-    wsc_buf_free(&a->inbuf);
-    stop_input(a);
-    app_input_done(a);
-}
-
-static void pause_input(app *a) {
-    if (a->in_watch) wsc_watch_set(a->in_watch, 0);
-    a->in_paused = 1;
-    wsc_timer_start(a->in_timer, 10);
-}
-
-/* Reads what stdin has (called when it is readable, or from a timer for a
-   stdin that cannot be polled) and sends its lines. */
-static void stdin_read(app *a) {
-    if (a->in_eof || a->closing || a->done) return;
-    if (wsc_buf_reserve(&a->inbuf, 65536) != WSC_OK) {
-        report("out of memory reading standard input");
-        a->in_eof = 1;
-        input_finished(a);
-        return;
-    }
-    ssize_t n = read(STDIN_FILENO, a->inbuf.data + a->inbuf.len, a->inbuf.cap - a->inbuf.len);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-        if (!a->in_watch) wsc_timer_start(a->in_timer, 0);
-        return;
-    }
-    if (n < 0) report("cannot read standard input: %s", strerror(errno));
-    if (n <= 0) {
-        a->in_eof = 1;
-        /* The last line may have no newline. */
-        if (wsc_buf_pending(&a->inbuf) || a->line_too_long) wsc_buf_append(&a->inbuf, a->o->null_sep ? "" : "\n", 1);
-    } else {
-        a->inbuf.len += (size_t)n;
-    }
-    if (process_input(a)) {
-        pause_input(a);
-        return;
-    }
-    if (a->in_eof) input_finished(a);
-    else if (!a->in_watch && !a->closing && !a->done) wsc_timer_start(a->in_timer, 0);
-}
-
-static void on_stdin(wsc_loop *l, wsc_watch *w, int fd, unsigned events, void *user) {
-    (void)l;
-    (void)w;
-    (void)fd;
-    (void)events;
-    stdin_read(user);
-}
-
-static void on_in_timer(wsc_loop *l, wsc_timer *t, void *user) {
-    (void)l;
-    (void)t;
-    app *a = user;
-    if (a->closing || a->done) return;
-    if (a->in_paused) {
-        /* Waiting for the connection to catch up. */
-        if (process_input(a)) {
-            wsc_timer_start(a->in_timer, 10);
-            return;
-        }
-        a->in_paused = 0;
-        if (a->in_eof) {
-            input_finished(a);
-            return;
-        }
-        if (a->in_watch) {
-            wsc_watch_set(a->in_watch, WSC_READABLE);
-            return;
-        }
-    }
-    stdin_read(a);
-}
-
-static void stdin_start(app *a) {
-    wsc_error err;
-    a->in_watch = wsc_watch_new(a->loop, STDIN_FILENO, WSC_READABLE, on_stdin, a, &err);
-    /* A regular file or /dev/null cannot be polled: read it from a timer. */
-    if (!a->in_watch) wsc_timer_start(a->in_timer, 0);
-}
-
-/* ------------------------------------------------------------------ */
-/* --file and its progress bar                                         */
-/* ------------------------------------------------------------------ */
-
-static int read_file(app *a, const char *path) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 1 << 16, len = 0;
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) cap = (size_t)st.st_size + 1;
-    uint8_t *data = xmalloc(cap);
-    for (;;) {
-        if (len == cap) data = xrealloc(data, cap *= 2);
-        ssize_t n = read(fd, data + len, cap - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            cli_error("cannot read %s: %s", path, strerror(errno));
-            free(data);
-            close(fd);
-            return -1;
-        }
-        if (n == 0) break;
-        len += (size_t)n;
-    }
-    close(fd);
-    a->file_data = data;
-    a->file_size = len;
-    return 0;
-}
-
-static void progress_draw(app *a, int final) {
-    uint64_t buffered = wsc_client_buffered_amount(a->client);
-    size_t done = 0;
-    if (wsc_client_is_connected(a->client)) done = buffered >= a->file_size ? 0 : a->file_size - (size_t)buffered;
-    if (final) done = a->file_size;
-    unsigned pct = a->file_size ? (unsigned)((double)done * 100.0 / (double)a->file_size) : 100;
-    char bar[31];
-    unsigned fill = pct * 30 / 100;
-    for (unsigned i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
-    bar[30] = 0;
-    fprintf(stderr, "\rsending %3u%% [%s] %.1f / %.1f MiB\033[K%s", pct, bar, (double)done / 1048576.0,
-            (double)a->file_size / 1048576.0, final ? "\n" : "");
-    fflush(stderr);
-}
-
-static void progress_hide(void *user) {
-    (void)user;
-    fputs("\r\033[K", stderr);
-}
-
-static void progress_show(void *user) { progress_draw(user, 0); }
-
-/* The whole file is written: the bar at 100%, on its own line. */
-static void progress_finish(app *a) {
-    if (!a->progress_on) return;
-    out_set_editor(NULL, NULL, NULL);
-    a->progress_on = 0;
-    wsc_timer_stop(a->progress_timer);
-    progress_draw(a, 1);
-}
-
-static void on_progress(wsc_loop *l, wsc_timer *t, void *user) {
-    (void)l;
-    (void)t;
-    app *a = user;
-    if (!a->progress_on) return;
-    if (wsc_client_is_connected(a->client) && wsc_client_buffered_amount(a->client) == 0) {
-        progress_finish(a);
-        return;
-    }
-    progress_draw(a, 0);
-    wsc_timer_start(a->progress_timer, 100);
-}
-
-static void progress_stop(app *a) {
-    if (!a->progress_on) return;
-    a->progress_on = 0;
-    out_set_editor(NULL, NULL, NULL);
-    progress_hide(a);
-    fflush(stderr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -521,7 +288,7 @@ static void report_unconfirmed(app *a) {
     if (!g_dr.npending) return;
     wsc_buf b = {0};
     for (size_t i = 0; i < g_dr.npending; i++) add_label(&b, g_dr.pending[i]);
-    report("%zu message%s sent but not confirmed before the connection dropped, possibly lost (not sent again; "
+    app_report("%zu message%s sent but not confirmed before the connection dropped, possibly lost (not sent again; "
            "--at-least-once sends them again): %s%s",
            g_dr.npending, g_dr.npending == 1 ? "" : "s", label_unit(g_dr.npending), (const char *)b.data);
     wsc_buf_free(&b);
@@ -657,12 +424,12 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
         wsc_buf b = {0};
         for (uint64_t s = ev->seq; s && s <= ev->seq_last; s++) add_label(&b, s);
         g_dr.lost += ev->count;
-        report("%s (not sent: %s%s)", msg, label_unit(ev->count), b.len ? (const char *)b.data : "?");
+        app_report("%s (not sent: %s%s)", msg, label_unit(ev->count), b.len ? (const char *)b.data : "?");
         wsc_buf_free(&b);
         return;
     }
     if (a->done || a->closing) return;
-    report("%s", msg); /* token store problems */
+    app_report("%s", msg); /* token store problems */
 }
 
 static void closed_line(app *a, const wsc_client_event *ev, const char *extra) {
@@ -852,7 +619,7 @@ static int client_run(cli_opts *o) {
     int rc = EXIT_OK;
     wsc_error err;
 
-    if (o->file && read_file(a, o->file)) return EXIT_USAGE;
+    if (o->file && app_read_file(a, o->file)) return EXIT_USAGE;
     a->loop = wsc_loop_new(&err);
     if (!a->loop) {
         cli_error("%s", err.message);
@@ -886,8 +653,8 @@ static int client_run(cli_opts *o) {
     }
     a->wait_timer = wsc_timer_new(a->loop, on_wait_timer, a, NULL);
     a->drain_timer = wsc_timer_new(a->loop, on_drain_timer, a, NULL);
-    a->in_timer = wsc_timer_new(a->loop, on_in_timer, a, NULL);
-    a->progress_timer = wsc_timer_new(a->loop, on_progress, a, NULL);
+    a->in_timer = wsc_timer_new(a->loop, app_on_in_timer, a, NULL);
+    a->progress_timer = wsc_timer_new(a->loop, app_on_progress, a, NULL);
     if (o->show_ping) a->show_ping_timer = wsc_timer_new(a->loop, on_show_ping_timer, a, NULL);
     if (!a->wait_timer || !a->drain_timer || !a->in_timer || !a->progress_timer) {
         cli_error("out of memory");
@@ -914,15 +681,11 @@ static int client_run(cli_opts *o) {
             int sent = app_send(a, SEND_BINARY, (const char *)a->file_data, a->file_size, o->file) == 0;
             free(a->file_data);
             a->file_data = NULL;
-            if (sent && a->file_size > PROGRESS_MIN_BYTES && isatty(STDERR_FILENO) && !o->quiet) {
-                a->progress_on = 1;
-                out_set_editor(progress_hide, progress_show, a);
-                wsc_timer_start(a->progress_timer, 100);
-            }
+            if (sent) app_progress_start(a);
         }
         app_input_done(a);
     } else if (!a->interactive) {
-        stdin_start(a);
+        app_stdin_start(a);
     }
 
     if (wsc_loop_run(a->loop) != WSC_OK) {
@@ -941,12 +704,12 @@ static int client_run(cli_opts *o) {
     }
 
 out:
-    progress_stop(a);
+    app_progress_stop(a);
     term_free(a->term); /* the terminal back to normal before the last line */
     a->term = NULL;
     if (rc && a->final_msg[0]) cli_error("%s", a->final_msg);
     wsc_client_free(a->client);
-    stop_input(a);
+    app_stop_input(a);
     signals_stop(a);
     wsc_timer_free(a->wait_timer);
     wsc_timer_free(a->drain_timer);
