@@ -54,6 +54,16 @@ typedef struct app {
     /* --file */
     uint8_t *file_data;
     size_t file_size;
+    int file_sent;                  /* handed to the client */
+    int file_acked;                 /* a reply came after it, or the server closed cleanly */
+    unsigned long long file_mark;   /* `received` when it was handed over */
+    int file_unacked;               /* the -w wait ended before any acknowledgement */
+
+    /* what the exit status must not hide (wsc(1) EXIT STATUS) */
+    unsigned long long skipped;     /* input lines or -x messages not sent */
+    unsigned sticky_code;           /* the first server close with 1003/1008/1010/1011 */
+    int sticky_proto;               /* a connection failed on a protocol error (1002/1007/1009) */
+    char sticky_msg[400];
     wsc_timer *progress_timer;
     int progress_on;
 

@@ -35,10 +35,6 @@
    client passes itself), so the application is found here. */
 static app *g_app;
 
-/* Exit status 6 (wsc(1)): messages may have been lost. Beside util.h's
-   statuses; used only here. */
-#define EXIT_LOST 6
-
 /* Confirmed delivery, as the user sees it: which input each message came
    from (by the library's sequence number), and what may have been lost. */
 static struct {
@@ -94,12 +90,41 @@ static void safe_text(char *dst, size_t cap, const char *s) {
 
 static int is_protocol_code(unsigned code) { return code == 1002 || code == 1007 || code == 1009; }
 
+/* Codes by which the server says it refused what it got, or failed:
+   exit status 7 (EXIT_REFUSED). */
+static int is_refusal_code(unsigned code) { return code == 1003 || code == 1008 || code == 1010 || code == 1011; }
+
 static const char *code_name(unsigned code) {
     switch (code) {
     case 1002: return "protocol error";
+    case 1003: return "unsupported data";
     case 1007: return "invalid message data";
+    case 1008: return "policy violation";
     case 1009: return "message too big";
+    case 1010: return "mandatory extension";
+    case 1011: return "internal error";
     default: return "";
+    }
+}
+
+/* A server close with a refusal code, or a protocol failure, on any
+   connection of the session: remembered (the first one) so that the exit
+   status tells it even when a reconnect or our own close came after. */
+static void note_sticky(app *a, const wsc_client_event *ev, int proto, const char *err) {
+    if (a->sticky_code || a->sticky_proto) return;
+    char reason[300];
+    safe_text(reason, sizeof reason, ev->reason ? ev->reason : "");
+    if (proto) {
+        a->sticky_proto = 1;
+        if (a->proto_error)
+            snprintf(a->sticky_msg, sizeof a->sticky_msg, "protocol error: %s", err);
+        else
+            snprintf(a->sticky_msg, sizeof a->sticky_msg, "the server closed the connection with %u (%s)%s%s",
+                     ev->code, code_name(ev->code), reason[0] ? ": " : "", reason);
+    } else {
+        a->sticky_code = ev->code;
+        snprintf(a->sticky_msg, sizeof a->sticky_msg, "the server closed the connection with %u (%s)%s%s", ev->code,
+                 code_name(ev->code), reason[0] ? ": " : "", reason);
     }
 }
 
@@ -111,11 +136,32 @@ static const char *code_name(unsigned code) {
    with the close (ignores it, drops the connection). */
 static int g_count_reached;
 
+/* --file without -w or -n: the wait lasts until a reply or the close. */
+static int file_waits_for_reply(const app *a) { return a->file_sent && !a->o->wait_set && !a->o->count; }
+
+/* The wait after the input is over (it starts once the server confirmed
+   reading everything, DELIVERY in wsc(1)). --file with -w SEC expects a
+   reply within SEC, else the exit status says so (9); -w 0 expects none. */
+static void wait_over(app *a) {
+    if (a->file_sent && !a->file_acked && a->o->wait_ms > 0) {
+        a->file_unacked = 1;
+        app_report("--file %s: the server confirmed reading it (%zu bytes), but no reply came within the -w wait "
+                   "(without -w, wsc waits for the reply; -w 0 expects none)",
+                   a->o->file, a->file_size);
+    }
+    app_finish(a, EXIT_OK);
+}
+
 static void got_message(app *a, const uint8_t *data, size_t len, int binary, int is_json) {
     if (a->done) return;
     if (a->o->count && a->received >= a->o->count) return;
     a->received++;
     show_message(a, data, len, binary, is_json);
+    if (a->file_sent && !a->file_acked && a->received > a->file_mark) {
+        a->file_acked = 1;
+        /* --file without -w or -n waits for this reply. */
+        if (a->waiting && file_waits_for_reply(a)) app_finish(a, EXIT_OK);
+    }
     if (a->o->count && a->received == a->o->count) {
         g_count_reached = 1;
         app_finish(a, EXIT_OK);
@@ -126,7 +172,17 @@ static void got_message(app *a, const uint8_t *data, size_t len, int binary, int
 /* Sending                                                             */
 /* ------------------------------------------------------------------ */
 
+static int send_one(app *a, int kind, const char *data, size_t len, const char *where);
+
 int app_send(app *a, int kind, const char *data, size_t len, const char *where) {
+    int rc = send_one(a, kind, data, len, where);
+    /* Interactively the user sees the refusal and types again; otherwise a
+       line not sent is a failure the exit status reports (8). */
+    if (rc != 0 && !a->interactive) a->skipped++;
+    return rc;
+}
+
+static int send_one(app *a, int kind, const char *data, size_t len, const char *where) {
     char pfx[80] = "";
     if (where) snprintf(pfx, sizeof pfx, "%s: ", where);
     int rc;
@@ -209,8 +265,12 @@ static void check_drain(app *a) {
         wsc_client_buffered_amount(a->client) == 0) {
         app_progress_finish(a);
         a->waiting = 1;
+        if (file_waits_for_reply(a)) {
+            if (a->file_acked) app_finish(a, EXIT_OK);
+            return;
+        }
         if (a->o->wait_ms == WAIT_FOREVER) return;
-        if (a->o->wait_ms == 0) app_finish(a, EXIT_OK);
+        if (a->o->wait_ms == 0) wait_over(a);
         else wsc_timer_start(a->wait_timer, a->o->wait_ms);
         return;
     }
@@ -233,7 +293,7 @@ static void on_drain_timer(wsc_loop *l, wsc_timer *t, void *user) {
 static void on_wait_timer(wsc_loop *l, wsc_timer *t, void *user) {
     (void)l;
     (void)t;
-    app_finish(user, EXIT_OK);
+    wait_over(user);
 }
 
 /* ------------------------------------------------------------------ */
@@ -450,6 +510,11 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
     const char *err = a->last_error[0] ? a->last_error : "connection failed";
 
     report_unconfirmed(a);
+    if (opened && !(a->closing && g_count_reached)) {
+        if (a->proto_error || is_protocol_code(ev->code)) note_sticky(a, ev, 1, err);
+        else if (is_refusal_code(ev->code)) note_sticky(a, ev, 0, err);
+        if (ev->was_clean && a->file_sent) a->file_acked = 1; /* the server closed after reading it */
+    }
     if (a->closing) {
         /* The end we asked for. */
         if (g_count_reached) {
@@ -679,6 +744,8 @@ static int client_run(cli_opts *o) {
         }
         if (a->file_data) {
             int sent = app_send(a, SEND_BINARY, (const char *)a->file_data, a->file_size, o->file) == 0;
+            a->file_sent = sent;
+            a->file_mark = a->received;
             free(a->file_data);
             a->file_data = NULL;
             if (sent) app_progress_start(a);
@@ -697,10 +764,26 @@ static int client_run(cli_opts *o) {
     if (g_dr.resent)
         out_status(ST_INFO, "%llu message%s sent again after drops (possible duplicates at the server)",
                    (unsigned long long)g_dr.resent, g_dr.resent == 1 ? "" : "s");
+    /* What happened earlier in the session and would otherwise hide behind
+       a clean end (wsc(1) EXIT STATUS: 4, 7, 6, 9, 8 in this order). */
+    if (rc == EXIT_OK && (a->sticky_proto || a->sticky_code)) {
+        rc = a->sticky_proto ? EXIT_PROTOCOL : EXIT_REFUSED;
+        snprintf(a->final_msg, sizeof a->final_msg, "%s", a->sticky_msg);
+    }
     if (g_dr.lost && rc == EXIT_OK) {
         rc = EXIT_LOST;
         snprintf(a->final_msg, sizeof a->final_msg, "%llu message%s may have been lost (see above)",
                  (unsigned long long)g_dr.lost, g_dr.lost == 1 ? "" : "s");
+    }
+    if (a->file_unacked && rc == EXIT_OK) {
+        rc = EXIT_UNACKED;
+        snprintf(a->final_msg, sizeof a->final_msg, "--file %s was not acknowledged by the server", o->file);
+    }
+    if (a->skipped && rc == EXIT_OK) {
+        rc = EXIT_SKIPPED;
+        snprintf(a->final_msg, sizeof a->final_msg, "%llu %s not sent (see above)", a->skipped,
+                 a->execute ? (a->skipped == 1 ? "message was" : "messages were")
+                            : (a->skipped == 1 ? "input line was" : "input lines were"));
     }
 
 out:

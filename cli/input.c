@@ -71,6 +71,7 @@ static int process_input(app *a) {
         a->lineno++;
         if (a->line_too_long || len > LINE_MAX_BYTES) {
             app_report("line %lu: longer than %zu MiB; not sent", a->lineno, LINE_MAX_BYTES >> 20);
+            a->skipped++;
             a->line_too_long = 0;
         } else {
             send_line(a, p, len);

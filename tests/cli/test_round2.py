@@ -108,6 +108,93 @@ class TestOutput(unittest.TestCase):
 
 
 # ---------------------------------------------------------------------------
+# Item 5: the exit status tells the truth
+# ---------------------------------------------------------------------------
+
+class TestExitStatus(unittest.TestCase):
+    def last_error(self, r):
+        return lines(r.stderr)[-1]
+
+    def test_refusal_codes_exit_7(self):
+        p = peer("py")
+        for code, name in ((1003, "unsupported data"), (1008, "policy violation"), (1010, "mandatory extension"),
+                           (1011, "internal error")):
+            with self.subTest(code=code):
+                r = wsc("--no-reconnect", p.url("/close?code=%d&reason=CSRF+token+missing+or+wrong" % code),
+                        stdin=subprocess.DEVNULL)
+                self.assertEqual(r.returncode, 7, r.stderr)
+                self.assertEqual(self.last_error(r), "wsc: the server closed the connection with %d (%s): "
+                                 "CSRF token missing or wrong" % (code, name))
+        for code in (1002, 1007, 1009):
+            with self.subTest(code=code):
+                r = wsc("--no-reconnect", p.url("/close?code=%d" % code), stdin=subprocess.DEVNULL)
+                self.assertEqual(r.returncode, 4, r.stderr)
+
+    def test_csrf_refusal_is_not_hidden_by_a_reconnect(self):
+        # The case: `wsc serve --require-csrf` closes with 1008 on a
+        # message without the token; the client reconnects and later ends
+        # with its own clean close, yet the exit status is 7.
+        srv, url = serve("--require-csrf")
+        try:
+            r = wsc("--token", "Tok3n", "--no-store", "--timeout", "20", "-x", "not json", "-w", "0.5", url)
+            self.assertEqual(r.returncode, 7, r.stderr)
+            self.assertIn("closed: 1008", r.stderr.decode())
+            self.assertRegex(self.last_error(r), r"^wsc: the server closed the connection with 1008 "
+                                                 r"\(policy violation\)")
+        finally:
+            stop(srv)
+
+    def test_protocol_error_is_not_hidden_by_a_reconnect(self):
+        s = script_server("close:1002:bad frame")
+        try:
+            r = wsc("--timeout", "20", "-w", "0.3", s.url("/"), stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, 4, r.stderr)
+            self.assertIn("reconnecting in 20 ms (attempt 1)", lines(r.stderr))
+            self.assertEqual(self.last_error(r), "wsc: the server closed the connection with 1002 (protocol error): "
+                                                 "bad frame")
+        finally:
+            s.stop()
+
+    def test_skipped_input_exits_8(self):
+        r = wsc("-q", "--json", "--no-store", "-x", "nope", "-x", "{}", "-n", "1", peer("py").url())
+        self.assertEqual((r.returncode, lines(r.stdout)), (8, ["{}"]), r.stderr)
+        self.assertEqual(lines(r.stderr)[-1], "wsc: 1 message was not sent (see above)")
+        r = wsc("-q", "-n", "1", peer("py").url(), input=b"\xff\nfine\n")
+        self.assertEqual(r.returncode, 8, r.stderr)
+        self.assertEqual(lines(r.stderr)[-1], "wsc: 1 input line was not sent (see above)")
+        r = wsc("-q", "-n", "1", peer("py").url(), input=b"fine\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_file_waits_for_its_reply(self):
+        path = os.path.join(TMP, "slow.bin")
+        with open(path, "wb") as f:
+            f.write(b"\x01\x02")
+        url = peer("py").url("/slow?ms=1500")  # the echo comes 1.5 s later, after the default -w 1
+        r = wsc("-q", "--file", path, url)
+        self.assertEqual((r.returncode, r.stdout), (0, b"[binary] 0102\n"), r.stderr)
+        r = wsc("-q", "--file", path, "-w", "0.2", url)
+        self.assertEqual((r.returncode, r.stdout), (9, b""), r.stderr)
+        err = lines(r.stderr)
+        self.assertRegex(err[0], r"^wsc: --file .*slow.bin: the server confirmed reading it \(2 bytes\), but no "
+                                 r"reply came within the -w wait")
+        self.assertEqual(err[-1], "wsc: --file %s was not acknowledged by the server" % path)
+        # -w 0: no reply expected; the server's confirmation is enough.
+        r = wsc("-q", "--file", path, "-w", "0", url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_codes_documented_in_help_and_man_page(self):
+        out = wsc("--help").stdout.decode()
+        for code in range(10):
+            self.assertRegex(out, r"\n  %d  \S" % code)
+        for code in ("1003", "1008", "1010", "1011"):
+            self.assertIn(code, out)
+        page = open(os.path.join(T.SRC, "docs", "wsc.1")).read()
+        section = page[page.index(".SH EXIT STATUS"):page.index(".SH ENVIRONMENT")]
+        for code in range(10):
+            self.assertIn(".B %d\n" % code, section)
+
+
+# ---------------------------------------------------------------------------
 # Item 3: --file on a terminal prints a hex dump
 # ---------------------------------------------------------------------------
 
