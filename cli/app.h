@@ -100,6 +100,25 @@ void app_input_done(app *a);
    with -q. */
 void app_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The loop stops and the exit status is decided. */
+void app_stop(app *a);
+/* A reason or other server text made safe for one status line. */
+void app_safe_text(char *dst, size_t cap, const char *s);
+
+/* --- pings.c ------------------------------------------------------------ */
+
+/* Listeners of the connection (added on open) and the -P timer callback. */
+void app_on_pong(wsc_ws *ws, const wsc_ws_event *ev, void *user);
+void app_on_ping(wsc_ws *ws, const wsc_ws_event *ev, void *user);
+void app_on_show_ping_timer(wsc_loop *loop, wsc_timer *t, void *user);
+
+/* --- signals.c ---------------------------------------------------------- */
+
+/* Blocks the signals and reads them from a signalfd in the loop. 0 or -1. */
+int app_signals_start(app *a);
+/* Restores the signal mask. */
+void app_signals_stop(app *a);
+
 /* --- input.c ----------------------------------------------------------- */
 
 /* Starts reading stdin, one message per line (per NUL record with -0). */

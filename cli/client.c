@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,13 +70,13 @@ static void set_final(app *a, int code, const char *fmt, ...) {
     va_end(ap);
 }
 
-static void stop(app *a) {
+void app_stop(app *a) {
     a->done = 1;
     wsc_loop_stop(a->loop);
 }
 
 /* A reason or other server text made safe for one status line. */
-static void safe_text(char *dst, size_t cap, const char *s) {
+void app_safe_text(char *dst, size_t cap, const char *s) {
     wsc_buf b = {0};
     fmt_text_safe(&b, (const uint8_t *)s, strlen(s), 0);
     size_t n = b.len < cap - 1 ? b.len : cap - 1;
@@ -113,7 +112,7 @@ static const char *code_name(unsigned code) {
 static void note_sticky(app *a, const wsc_client_event *ev, int proto, const char *err) {
     if (a->sticky_code || a->sticky_proto) return;
     char reason[300];
-    safe_text(reason, sizeof reason, ev->reason ? ev->reason : "");
+    app_safe_text(reason, sizeof reason, ev->reason ? ev->reason : "");
     if (proto) {
         a->sticky_proto = 1;
         if (a->proto_error)
@@ -252,11 +251,11 @@ void app_finish(app *a, int code) {
     wsc_timer_stop(a->wait_timer);
     wsc_timer_stop(a->drain_timer);
     if (wsc_client_is_closed(a->client) || wsc_client_close(a->client, 1000, NULL) != WSC_OK) {
-        stop(a);
+        app_stop(a);
         return;
     }
     /* Between two attempts the client stops at once, without a close event. */
-    if (!a->done && wsc_client_is_closed(a->client) && !wsc_client_socket(a->client)) stop(a);
+    if (!a->done && wsc_client_is_closed(a->client) && !wsc_client_socket(a->client)) app_stop(a);
 }
 
 static void check_drain(app *a) {
@@ -367,63 +366,6 @@ static void on_resent(wsc_client *c, const wsc_client_event *ev, void *user) {
     wsc_buf_free(&b);
 }
 
-/* -P: the payload of our timed pings, "wsc-P N". */
-static int show_ping_pong(app *a, const wsc_ws_event *ev) {
-    char want[32];
-    int n = snprintf(want, sizeof want, "wsc-P %u", a->show_ping_seq);
-    if (ev->len != (size_t)n || memcmp(ev->data, want, (size_t)n) != 0) return 0;
-    out_status(ST_INFO, "pong: %s (%llu ms)", want,
-               (unsigned long long)(wsc_loop_now(a->loop) - a->show_ping_sent_ms));
-    return 1;
-}
-
-static void on_show_ping_timer(wsc_loop *loop, wsc_timer *t, void *user) {
-    (void)loop;
-    app *a = user;
-    wsc_ws *ws = a->conn_open ? wsc_client_socket(a->client) : NULL;
-    if (ws) {
-        char payload[32];
-        int n = snprintf(payload, sizeof payload, "wsc-P %u", ++a->show_ping_seq);
-        if (wsc_ws_ping(ws, payload, (size_t)n) == WSC_OK) {
-            a->show_ping_sent_ms = wsc_loop_now(a->loop);
-            out_status(ST_INFO, "ping: %s", payload);
-        }
-    }
-    wsc_timer_start(t, a->o->ping_interval_ms ? a->o->ping_interval_ms : 20000);
-}
-
-static void on_ping(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
-    (void)ws;
-    (void)user;
-    char data[400], raw[126];
-    size_t n = ev->len < sizeof raw - 1 ? ev->len : sizeof raw - 1;
-    memcpy(raw, ev->data, n);
-    raw[n] = 0;
-    safe_text(data, sizeof data, raw);
-    out_status(ST_INFO, "ping from the server%s%s (answered)", n ? ": " : "", data);
-}
-
-static void on_pong(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
-    (void)ws;
-    app *a = user;
-    if (a->o->show_ping && show_ping_pong(a, ev)) return;
-    if (ev->len >= 8 && !memcmp(ev->data, "wsc-ack ", 8)) return; /* confirmed delivery's (client.h) */
-    if (!a->user_pings) {
-        /* a heartbeat pong (its ping was sent by the library, untimed here) */
-        if (a->o->show_ping) out_status(ST_INFO, "pong (heartbeat)");
-        return;
-    }
-    a->user_pings--;
-    char data[400];
-    char raw[126];
-    size_t n = ev->len < sizeof raw - 1 ? ev->len : sizeof raw - 1;
-    memcpy(raw, ev->data, n);
-    raw[n] = 0;
-    safe_text(data, sizeof data, raw);
-    uint64_t ms = wsc_loop_now(a->loop) - a->ping_sent_ms;
-    out_status(ST_INFO, "pong%s%s (%llu ms)", n ? ": " : "", data, (unsigned long long)ms);
-}
-
 static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
     (void)ev;
     app *a = user;
@@ -432,9 +374,9 @@ static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
     a->proto_error = 0;
     a->last_error[0] = 0;
     wsc_ws *ws = wsc_client_socket(c);
-    if (ws) wsc_ws_add_listener(ws, WSC_WS_PONG, on_pong, a);
+    if (ws) wsc_ws_add_listener(ws, WSC_WS_PONG, app_on_pong, a);
     if (ws && a->o->show_ping) {
-        wsc_ws_add_listener(ws, WSC_WS_PING, on_ping, a);
+        wsc_ws_add_listener(ws, WSC_WS_PING, app_on_ping, a);
         /* The first timed ping at once, then every --ping-interval. */
         if (a->show_ping_timer) wsc_timer_start(a->show_ping_timer, 0);
     }
@@ -442,8 +384,8 @@ static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
     char details[400] = "";
     if (*proto || *ext) {
         char p[160], e[200];
-        safe_text(p, sizeof p, proto);
-        safe_text(e, sizeof e, ext);
+        app_safe_text(p, sizeof p, proto);
+        app_safe_text(e, sizeof e, ext);
         snprintf(details, sizeof details, " (%s%s%s%s%s)", *proto ? "protocol: " : "", p, *proto && *ext ? ", " : "",
                  *ext ? "extensions: " : "", e);
     }
@@ -466,7 +408,7 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
     }
     if ((ev->ws_event && ev->ws_event->type == WSC_WS_ERROR) || ev->error == WSC_ETIMEDOUT) {
         /* A connection failure: reported with the close that follows. */
-        safe_text(a->last_error, sizeof a->last_error, ev->message);
+        app_safe_text(a->last_error, sizeof a->last_error, ev->message);
         if (ev->error == WSC_EHTTP) {
             size_t l = strlen(a->last_error);
             snprintf(a->last_error + l, sizeof a->last_error - l, " (expected 101 Switching Protocols)");
@@ -476,7 +418,7 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
         return;
     }
     char msg[300];
-    safe_text(msg, sizeof msg, ev->message);
+    app_safe_text(msg, sizeof msg, ev->message);
     if (ev->error == WSC_ECLOSED && ev->count && !a->ever_opened) return; /* exit 1 says nothing was sent */
     if (ev->error == WSC_ECLOSED && ev->count) {
         /* Queued messages discarded (the client stopped for good): never
@@ -495,7 +437,7 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
 static void closed_line(app *a, const wsc_client_event *ev, const char *extra) {
     (void)a;
     char reason[300];
-    safe_text(reason, sizeof reason, ev->reason);
+    app_safe_text(reason, sizeof reason, ev->reason);
     out_status(ev->was_clean ? ST_INFO : ST_WARN, "closed: %u%s%s (%s)%s", ev->code, reason[0] ? " " : "", reason,
                ev->was_clean ? "clean" : "not clean", extra ? extra : "");
 }
@@ -526,7 +468,7 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
         } else if (opened) {
             closed_line(a, ev, NULL);
         }
-        stop(a);
+        app_stop(a);
         return;
     }
     if (a->user_closed && !ev->will_reconnect) {
@@ -540,7 +482,7 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
                retry (the seed's connect() throws); --retry-connect, or an
                explicit --max N, retries. */
             set_final(a, EXIT_CONNECT, "%s", err);
-            stop(a);
+            app_stop(a);
             return;
         }
         if (opened) closed_line(a, ev, NULL);
@@ -564,21 +506,21 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
         closed_line(a, ev, NULL);
         a->exit_code = EXIT_OK;
     }
-    stop(a);
+    app_stop(a);
 }
 
 static void on_maximum(wsc_client *c, const wsc_client_event *ev, void *user) {
     (void)c;
     app *a = user;
     char cause[300];
-    safe_text(cause, sizeof cause, ev->cause_message);
+    app_safe_text(cause, sizeof cause, ev->cause_message);
     if (ev->cause == WSC_EHTTP && cause[0]) {
         size_t l = strlen(cause);
         snprintf(cause + l, sizeof cause - l, " (expected 101 Switching Protocols)");
     }
     set_final(a, EXIT_MAXIMUM, "giving up after %u failed attempt%s%s%s", ev->attempt, ev->attempt == 1 ? "" : "s",
               cause[0] ? ": " : "", cause);
-    stop(a);
+    app_stop(a);
 }
 
 /* The token that status lines and errors must not show (output.h). */
@@ -599,70 +541,6 @@ static void trace_hook(void *user, int outgoing, const char *head, size_t len) {
     if (!token && a && a->o->token) token = xstrdup(a->o->token);
     out_trace(outgoing, head, len, token, a && a->o->csrf_param ? a->o->csrf_param : "csrf");
     cli_free_secret(token);
-}
-
-/* ------------------------------------------------------------------ */
-/* Signals                                                             */
-/* ------------------------------------------------------------------ */
-
-static void on_signal(wsc_loop *l, wsc_watch *w, int fd, unsigned events, void *user) {
-    (void)l;
-    (void)w;
-    (void)events;
-    app *a = user;
-    struct signalfd_siginfo si;
-    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
-        int sig = (int)si.ssi_signo;
-        if (sig == SIGWINCH) {
-            if (a->term) term_resize(a->term);
-            continue;
-        }
-        if (sig == SIGTSTP) {
-            if (a->term) term_suspend(a->term);
-            continue;
-        }
-        if (sig == SIGINT && a->term && !a->closing && term_interrupt(a->term)) continue;
-        if (a->done) continue;
-        if (a->signals++ || a->closing) {
-            /* Asked twice: leave now. */
-            a->exit_code = 128 + sig;
-            a->final_msg[0] = 0;
-            stop(a);
-            return;
-        }
-        app_finish(a, EXIT_OK);
-    }
-}
-
-static sigset_t g_oldmask;
-
-static int signals_start(app *a) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    if (a->interactive) {
-        sigaddset(&set, SIGWINCH);
-        sigaddset(&set, SIGTSTP);
-    }
-    if (sigprocmask(SIG_BLOCK, &set, &g_oldmask) != 0) return -1;
-    a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (a->sigfd < 0) {
-        sigprocmask(SIG_SETMASK, &g_oldmask, NULL);
-        return -1;
-    }
-    a->sig_watch = wsc_watch_new(a->loop, a->sigfd, WSC_READABLE, on_signal, a, NULL);
-    return a->sig_watch ? 0 : -1;
-}
-
-static void signals_stop(app *a) {
-    if (a->sigfd < 0) return;
-    wsc_watch_free(a->sig_watch);
-    a->sig_watch = NULL;
-    if (a->sigfd >= 0) close(a->sigfd);
-    a->sigfd = -1;
-    sigprocmask(SIG_SETMASK, &g_oldmask, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -720,7 +598,7 @@ static int client_run(cli_opts *o) {
     a->drain_timer = wsc_timer_new(a->loop, on_drain_timer, a, NULL);
     a->in_timer = wsc_timer_new(a->loop, app_on_in_timer, a, NULL);
     a->progress_timer = wsc_timer_new(a->loop, app_on_progress, a, NULL);
-    if (o->show_ping) a->show_ping_timer = wsc_timer_new(a->loop, on_show_ping_timer, a, NULL);
+    if (o->show_ping) a->show_ping_timer = wsc_timer_new(a->loop, app_on_show_ping_timer, a, NULL);
     if (!a->wait_timer || !a->drain_timer || !a->in_timer || !a->progress_timer) {
         cli_error("out of memory");
         rc = EXIT_CONNECT;
@@ -730,7 +608,7 @@ static int client_run(cli_opts *o) {
         a->term = term_new(a);
         if (!a->term) a->interactive = 0;
     }
-    if (signals_start(a) != 0) {
+    if (app_signals_start(a) != 0) {
         cli_error("cannot set up signal handling: %s", strerror(errno));
         rc = EXIT_CONNECT;
         goto out;
@@ -793,7 +671,7 @@ out:
     if (rc && a->final_msg[0]) cli_error("%s", a->final_msg);
     wsc_client_free(a->client);
     app_stop_input(a);
-    signals_stop(a);
+    app_signals_stop(a);
     wsc_timer_free(a->wait_timer);
     wsc_timer_free(a->drain_timer);
     wsc_timer_free(a->in_timer);
