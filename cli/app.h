@@ -80,6 +80,14 @@ typedef struct app {
     int sigfd;
     wsc_watch *sig_watch;
 
+    /* -L: the URL connected to now, the redirect waiting to be followed */
+    char *cur_url;
+    char *redirect_url;
+    unsigned redirects;
+    wsc_timer *redirect_timer;
+    wsc_ws_header *headers_other; /* the -H headers for another origin */
+    int input_started;            /* -x, --file or stdin handed to the client */
+
     term *term;
 } app;
 

@@ -20,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "commands.h"
 #include "output.h"
+#include "redirect.h"
 #include "util.h"
 #include "wsc/client.h"
 
@@ -366,6 +368,8 @@ static void on_resent(wsc_client *c, const wsc_client_event *ev, void *user) {
     wsc_buf_free(&b);
 }
 
+static void start_input(app *a);
+
 static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
     (void)ev;
     app *a = user;
@@ -390,12 +394,30 @@ static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
                  *ext ? "extensions: " : "", e);
     }
     out_status(ST_GOOD, "connected%s%s", details, first && a->interactive ? "; type /help for commands" : "");
+    if (!a->input_started) start_input(a); /* -L: held until the redirects are over */
     check_drain(a);
 }
 
 static void on_message(wsc_client *c, const wsc_client_event *ev, void *user) {
     (void)c;
     got_message(user, ev->data, ev->len, ev->binary, wsc_json_type(ev->view) != WSC_JSON_NONE);
+}
+
+/* A 3xx answer with a Location: followed with -L (from on_close, once this
+   client is done), else named in the error. */
+static void note_redirect(app *a, const wsc_ws_event *wev) {
+    if (!wev || wev->http_status < 300 || wev->http_status > 399 || !wev->location) return;
+    char loc[300];
+    app_safe_text(loc, sizeof loc, wev->location);
+    size_t l = strlen(a->last_error);
+    if (!a->o->location) {
+        snprintf(a->last_error + l, sizeof a->last_error - l, "; it redirects to %s (-L follows)", loc);
+        return;
+    }
+    char why[200];
+    free(a->redirect_url);
+    a->redirect_url = redirect_target(a->cur_url, wev->location, why, sizeof why);
+    if (!a->redirect_url) snprintf(a->last_error + l, sizeof a->last_error - l, "; %s: %s", why, loc);
 }
 
 static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
@@ -412,6 +434,7 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
         if (ev->error == WSC_EHTTP) {
             size_t l = strlen(a->last_error);
             snprintf(a->last_error + l, sizeof a->last_error - l, " (expected 101 Switching Protocols)");
+            note_redirect(a, ev->ws_event);
         }
         if (a->conn_open && (ev->error == WSC_EPROTO || ev->error == WSC_EUTF8 || ev->error == WSC_ETOOBIG))
             a->proto_error = 1;
@@ -451,6 +474,11 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
     if (a->done) return;
     const char *err = a->last_error[0] ? a->last_error : "connection failed";
 
+    if (!opened && a->redirect_url && !a->closing) {
+        /* -L: a new client for the new URL, made outside this callback. */
+        wsc_timer_start(a->redirect_timer, 0);
+        return;
+    }
     report_unconfirmed(a);
     if (opened && !(a->closing && g_count_reached)) {
         if (a->proto_error || is_protocol_code(ev->code)) note_sticky(a, ev, 1, err);
@@ -547,6 +575,104 @@ static void trace_hook(void *user, int outgoing, const char *head, size_t len) {
 /* The command                                                         */
 /* ------------------------------------------------------------------ */
 
+/* A client for url with the command's options. Toward another origin than
+   the URL given (after -L), neither the token (--token, WSC_TOKEN), nor
+   --auth, --cookie or -H Authorization/Cookie are sent: they belong to the
+   first origin (the token store is looked up for the new one). */
+static int make_client(app *a, const char *url, wsc_error *err) {
+    const cli_opts *o = a->o;
+    wsc_client_options co;
+    cli_opts_client(o, &co);
+    co.on_open = on_open;
+    co.on_message = on_message;
+    co.on_error = on_error;
+    co.on_close = on_close;
+    co.on_maximum = on_maximum;
+    co.on_unconfirmed = on_unconfirmed;
+    co.on_resent = on_resent;
+    co.user = a;
+    if (o->verbose) co.ws.trace = trace_hook;
+    if (a->file_data) {
+        /* Room for the whole file in the send buffer and in the queue. */
+        size_t need = a->file_size + ((size_t)1 << 20);
+        if (need > ((size_t)256 << 20)) co.ws.max_buffered = need;
+        if (need > ((size_t)16 << 20)) co.queue_max_bytes = need;
+    }
+    if (!redirect_same_origin(url, o->url)) {
+        co.token = NULL;
+        co.ws.cookie = NULL;
+        size_t n = 0;
+        if (!a->headers_other) a->headers_other = xcalloc(o->nheaders + 1, sizeof *a->headers_other);
+        for (size_t i = 0; i < o->nheaders; i++)
+            if (strcasecmp(o->headers[i].name, "Authorization") && strcasecmp(o->headers[i].name, "Cookie"))
+                a->headers_other[n++] = o->headers[i];
+        co.ws.headers = n ? a->headers_other : NULL;
+        co.ws.nheaders = n;
+    }
+    a->client = wsc_client_new(a->loop, url, &co, err);
+    return a->client ? 0 : -1;
+}
+
+static void on_redirect(wsc_loop *l, wsc_timer *t, void *user) {
+    (void)l;
+    (void)t;
+    app *a = user;
+    char *url = a->redirect_url;
+    a->redirect_url = NULL;
+    if (!url || a->done) {
+        free(url);
+        return;
+    }
+    if (++a->redirects > REDIRECT_MAX) {
+        set_final(a, EXIT_CONNECT, "%s; too many redirects (-L follows at most %d)", a->last_error, REDIRECT_MAX);
+        free(url);
+        app_stop(a);
+        return;
+    }
+    char shown[300];
+    app_safe_text(shown, sizeof shown, url);
+    out_status(ST_INFO, "redirected to %s%s", shown,
+               redirect_same_origin(url, a->o->url) ? "" : " (another origin: no token, no credentials)");
+    wsc_client_free(a->client);
+    a->client = NULL;
+    a->last_error[0] = 0;
+    wsc_error err;
+    if (make_client(a, url, &err) != 0) {
+        set_final(a, EXIT_CONNECT, "redirected to %s: %s", shown, err.message);
+        free(url);
+        app_stop(a);
+        return;
+    }
+    free(a->cur_url);
+    a->cur_url = url;
+}
+
+/* Hands -x, --file or stdin to the client: at once, or with -L once the
+   first connection opened (what a 3xx answer's client queued would be lost
+   with it). */
+static void start_input(app *a) {
+    const cli_opts *o = a->o;
+    a->input_started = 1;
+    if (a->execute) {
+        for (size_t i = 0; i < o->nexecute; i++) {
+            char where[32];
+            snprintf(where, sizeof where, "-x %zu", i + 1);
+            app_send(a, a->send_kind, o->execute[i], strlen(o->execute[i]), where);
+        }
+        if (a->file_data) {
+            int sent = app_send(a, SEND_BINARY, (const char *)a->file_data, a->file_size, o->file) == 0;
+            a->file_sent = sent;
+            a->file_mark = a->received;
+            free(a->file_data);
+            a->file_data = NULL;
+            if (sent) app_progress_start(a);
+        }
+        app_input_done(a);
+    } else if (!a->interactive) {
+        app_stdin_start(a);
+    }
+}
+
 static int client_run(cli_opts *o) {
     app A;
     memset(&A, 0, sizeof A);
@@ -571,25 +697,8 @@ static int client_run(cli_opts *o) {
     }
     out_init(a->loop);
 
-    wsc_client_options co;
-    cli_opts_client(o, &co);
-    co.on_open = on_open;
-    co.on_message = on_message;
-    co.on_error = on_error;
-    co.on_close = on_close;
-    co.on_maximum = on_maximum;
-    co.on_unconfirmed = on_unconfirmed;
-    co.on_resent = on_resent;
-    co.user = a;
-    if (o->verbose) co.ws.trace = trace_hook;
-    if (a->file_data) {
-        /* Room for the whole file in the send buffer and in the queue. */
-        size_t need = a->file_size + ((size_t)1 << 20);
-        if (need > ((size_t)256 << 20)) co.ws.max_buffered = need;
-        if (need > ((size_t)16 << 20)) co.queue_max_bytes = need;
-    }
-    a->client = wsc_client_new(a->loop, o->url, &co, &err);
-    if (!a->client) {
+    a->cur_url = xstrdup(o->url);
+    if (make_client(a, o->url, &err) != 0) {
         cli_error("%s", err.message);
         rc = err.code == WSC_EURL || err.code == WSC_EINVAL ? EXIT_USAGE : EXIT_CONNECT;
         goto out;
@@ -598,8 +707,9 @@ static int client_run(cli_opts *o) {
     a->drain_timer = wsc_timer_new(a->loop, on_drain_timer, a, NULL);
     a->in_timer = wsc_timer_new(a->loop, app_on_in_timer, a, NULL);
     a->progress_timer = wsc_timer_new(a->loop, app_on_progress, a, NULL);
+    a->redirect_timer = wsc_timer_new(a->loop, on_redirect, a, NULL);
     if (o->show_ping) a->show_ping_timer = wsc_timer_new(a->loop, app_on_show_ping_timer, a, NULL);
-    if (!a->wait_timer || !a->drain_timer || !a->in_timer || !a->progress_timer) {
+    if (!a->wait_timer || !a->drain_timer || !a->in_timer || !a->progress_timer || !a->redirect_timer) {
         cli_error("out of memory");
         rc = EXIT_CONNECT;
         goto out;
@@ -614,24 +724,7 @@ static int client_run(cli_opts *o) {
         goto out;
     }
 
-    if (a->execute) {
-        for (size_t i = 0; i < o->nexecute; i++) {
-            char where[32];
-            snprintf(where, sizeof where, "-x %zu", i + 1);
-            app_send(a, a->send_kind, o->execute[i], strlen(o->execute[i]), where);
-        }
-        if (a->file_data) {
-            int sent = app_send(a, SEND_BINARY, (const char *)a->file_data, a->file_size, o->file) == 0;
-            a->file_sent = sent;
-            a->file_mark = a->received;
-            free(a->file_data);
-            a->file_data = NULL;
-            if (sent) app_progress_start(a);
-        }
-        app_input_done(a);
-    } else if (!a->interactive) {
-        app_stdin_start(a);
-    }
+    if (!o->location) start_input(a);
 
     if (wsc_loop_run(a->loop) != WSC_OK) {
         cli_error("the event loop failed");
@@ -676,6 +769,10 @@ out:
     wsc_timer_free(a->drain_timer);
     wsc_timer_free(a->in_timer);
     wsc_timer_free(a->progress_timer);
+    wsc_timer_free(a->redirect_timer);
+    free(a->cur_url);
+    free(a->redirect_url);
+    free(a->headers_other);
     if (a->show_ping_timer) wsc_timer_free(a->show_ping_timer);
     out_done();
     if (out_flush() != 0 && rc == EXIT_OK && !a->closing) rc = EXIT_CONNECT;

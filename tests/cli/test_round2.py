@@ -215,6 +215,76 @@ class TestHexdump(unittest.TestCase):
             stop(srv)
 
 
+# ---------------------------------------------------------------------------
+# Item 4: -L follows redirects of the handshake
+# ---------------------------------------------------------------------------
+
+class TestLocation(unittest.TestCase):
+    def test_not_followed_without_L(self):
+        r = wsc("-x", "hi", peer("py").url("/status/302?location=/echo"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(lines(r.stderr), ["wsc: server answered 302 Found (expected 101 Switching Protocols); "
+                                           "it redirects to /echo (-L follows)"])
+
+    def test_relative_and_absolute(self):
+        p = peer("py")
+        for loc in ("/echo", "ws://localhost:%d/echo" % p.port, "echo-not-found"):
+            with self.subTest(location=loc):
+                r = wsc("-L", "-x", "hi", "-n", "1", p.url("/status/307?location=" + loc))
+                if loc == "echo-not-found":  # relative to /status/: /status/echo-not-found
+                    self.assertEqual(r.returncode, 1, r.stderr)
+                    self.assertIn("redirected to ws://127.0.0.1:%d/status/echo-not-found" % p.port,
+                                  r.stderr.decode())
+                    continue
+                self.assertEqual((r.returncode, lines(r.stdout)), (0, ["hi"]), r.stderr)
+                self.assertRegex(r.stderr.decode(), r"(?m)^redirected to ws://")
+
+    def test_at_most_five(self):
+        s = script_server(",".join(["http:302"] * 5))
+        try:
+            r = wsc("-L", "-x", "five", "-n", "1", s.url("/"))
+            self.assertEqual((r.returncode, lines(r.stdout)), (0, ["five"]), r.stderr)
+        finally:
+            s.stop()
+        s = script_server(",".join(["http:302"] * 6))
+        try:
+            r = wsc("-L", "-x", "six", s.url("/"))
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertRegex(lines(r.stderr)[-1], r"^wsc: server answered 302 Found .*; too many redirects "
+                                                  r"\(-L follows at most 5\)$")
+            self.assertEqual(len([e for e in s.log_lines() if e["event"] == "handshake"]), 6)
+        finally:
+            s.stop()
+
+    def test_never_from_wss_to_ws(self):
+        tls = peer("tls")
+        target = peer("py").url("/echo")
+        r = wsc("-L", "--ca", os.path.join(pki(), "ca.pem"), "-x", "x",
+                "wss://localhost:%d/status/302?location=%s" % (tls.port, target))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("not following a redirect from wss:// to ws://", r.stderr.decode())
+        self.assertNotIn("redirected to", r.stderr.decode())
+
+    def test_token_and_credentials_only_to_the_same_origin(self):
+        p = peer("py")
+        args = ["-L", "--no-store", "--token", "Tok3nSecret", "--auth", "al:pw", "--cookie", "a=1",
+                "-x", "hi", "-n", "1"]
+        # same origin: the token and the credentials go along
+        r = wsc(*args, p.url("/status/302?location=/record"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        hs = [e for e in p.log_lines() if e.get("event") == "handshake"][-1]
+        self.assertIn("Tok3nSecret", json.dumps(hs))
+        self.assertIn("Authorization", json.dumps(hs))
+        # another origin (localhost is not 127.0.0.1): neither
+        r = wsc(*args, p.url("/status/302?location=ws://localhost:%d/record" % p.port))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("(another origin: no token, no credentials)", r.stderr.decode())
+        hs = [e for e in p.log_lines() if e.get("event") == "handshake"][-1]
+        self.assertNotIn("Tok3nSecret", json.dumps(hs))
+        self.assertNotIn("Authorization", json.dumps(hs))
+        self.assertNotIn("a=1", json.dumps(hs))
+
+
 def tearDownModule():
     T.tearDownModule()
 
