@@ -36,18 +36,6 @@
    client passes itself), so the application is found here. */
 static app *g_app;
 
-/* Confirmed delivery, as the user sees it: which input each message came
-   from (by the library's sequence number), and what may have been lost. */
-static struct {
-    uint64_t *label;     /* label[seq]: the input line (stdin), -x index, or 0 */
-    size_t cap;
-    const char *unit;    /* "line" or "-x" or "message" */
-    uint64_t *pending;   /* labels reported UNCONFIRMED since the last close event */
-    size_t npending, pcap;
-    uint64_t lost;       /* messages that may have been lost, in all */
-    uint64_t resent;     /* sent again (at-least-once): possible duplicates */
-} g_dr;
-
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
@@ -157,7 +145,8 @@ static void got_message(app *a, const uint8_t *data, size_t len, int binary, int
     if (a->done) return;
     if (a->o->count && a->received >= a->o->count) return;
     a->received++;
-    show_message(a, data, len, binary, is_json);
+    if (a->o->exec_cmd) exec_message(a, data, len, binary, is_json);
+    else show_message(a, data, len, binary, is_json);
     if (a->file_sent && !a->file_acked && a->received > a->file_mark) {
         a->file_acked = 1;
         /* --file without -w or -n waits for this reply. */
@@ -208,19 +197,7 @@ static int send_one(app *a, int kind, const char *data, size_t len, const char *
         rc = wsc_client_send_text(a->client, data, len);
     }
     if (rc == WSC_OK) {
-        uint64_t seq = wsc_client_last_seq(a->client);
-        if (seq >= g_dr.cap) {
-            size_t ncap = g_dr.cap ? g_dr.cap * 2 : 1024;
-            while (ncap <= seq) ncap *= 2;
-            g_dr.label = xrealloc(g_dr.label, ncap * sizeof *g_dr.label);
-            memset(g_dr.label + g_dr.cap, 0, (ncap - g_dr.cap) * sizeof *g_dr.label);
-            g_dr.cap = ncap;
-        }
-        unsigned long long n = 0;
-        if (where && sscanf(where, "line %llu", &n) == 1) g_dr.unit = "line";
-        else if (where && sscanf(where, "-x %llu", &n) == 1) g_dr.unit = "-x";
-        else n = seq;
-        g_dr.label[seq] = n;
+        dr_label(wsc_client_last_seq(a->client), where);
         return 0;
     }
     const char *why;
@@ -301,73 +278,6 @@ static void on_wait_timer(wsc_loop *l, wsc_timer *t, void *user) {
 /* Client events                                                       */
 /* ------------------------------------------------------------------ */
 
-/* "3" or "3-7" appended to a comma-separated list of labels, ranges merged
-   as they come in order. */
-static uint64_t g_range_first, g_range_last;
-static void add_label(wsc_buf *b, uint64_t seq) {
-    uint64_t l = seq < g_dr.cap ? g_dr.label[seq] : seq;
-    if (!l) l = seq;
-    if (b->len && l == g_range_last + 1) {
-        /* extend: rewrite the tail "first[-last]" */
-        char tail[48];
-        int tl = g_range_first == g_range_last ? snprintf(tail, sizeof tail, "%llu", (unsigned long long)g_range_last)
-                                               : snprintf(tail, sizeof tail, "%llu-%llu",
-                                                          (unsigned long long)g_range_first,
-                                                          (unsigned long long)g_range_last);
-        b->len -= (size_t)tl + 1; /* and its NUL */
-        g_range_last = l;
-        buf_printf(b, "%llu-%llu", (unsigned long long)g_range_first, (unsigned long long)g_range_last);
-    } else {
-        if (b->len) b->len--; /* the NUL */
-        buf_printf(b, "%s%llu", b->len ? "," : "", (unsigned long long)l);
-        g_range_first = g_range_last = l;
-    }
-    wsc_buf_append(b, "", 1);
-}
-
-static const char *label_unit(size_t n) {
-    const char *u = g_dr.unit ? g_dr.unit : "message";
-    if (!strcmp(u, "line")) return n == 1 ? "line " : "lines ";
-    if (!strcmp(u, "-x")) return "-x ";
-    return n == 1 ? "message " : "messages ";
-}
-
-/* At-most-once: the messages sent but not confirmed before the drop. */
-static void on_unconfirmed(wsc_client *c, const wsc_client_event *ev, void *user) {
-    (void)c;
-    (void)user;
-    if (g_dr.npending == g_dr.pcap) {
-        g_dr.pcap = g_dr.pcap ? g_dr.pcap * 2 : 64;
-        g_dr.pending = xrealloc(g_dr.pending, g_dr.pcap * sizeof *g_dr.pending);
-    }
-    g_dr.pending[g_dr.npending++] = ev->seq;
-    g_dr.lost++;
-}
-
-static void report_unconfirmed(app *a) {
-    (void)a;
-    if (!g_dr.npending) return;
-    wsc_buf b = {0};
-    for (size_t i = 0; i < g_dr.npending; i++) add_label(&b, g_dr.pending[i]);
-    app_report("%zu message%s sent but not confirmed before the connection dropped, possibly lost (not sent again; "
-           "--at-least-once sends them again): %s%s",
-           g_dr.npending, g_dr.npending == 1 ? "" : "s", label_unit(g_dr.npending), (const char *)b.data);
-    wsc_buf_free(&b);
-    g_dr.npending = 0;
-}
-
-/* At-least-once: the unconfirmed messages go out again. */
-static void on_resent(wsc_client *c, const wsc_client_event *ev, void *user) {
-    (void)c;
-    (void)user;
-    g_dr.resent += ev->count;
-    wsc_buf b = {0};
-    for (uint64_t s = ev->seq; s && s <= ev->seq_last; s++) add_label(&b, s);
-    out_status(ST_WARN, "%zu unconfirmed message%s will be sent again (the server may see duplicates): %s%s",
-               ev->count, ev->count == 1 ? "" : "s", label_unit(ev->count), b.len ? (const char *)b.data : "?");
-    wsc_buf_free(&b);
-}
-
 static void start_input(app *a);
 
 static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
@@ -446,11 +356,7 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
     if (ev->error == WSC_ECLOSED && ev->count) {
         /* Queued messages discarded (the client stopped for good): never
            hidden, even while exiting. */
-        wsc_buf b = {0};
-        for (uint64_t s = ev->seq; s && s <= ev->seq_last; s++) add_label(&b, s);
-        g_dr.lost += ev->count;
-        app_report("%s (not sent: %s%s)", msg, label_unit(ev->count), b.len ? (const char *)b.data : "?");
-        wsc_buf_free(&b);
+        dr_discarded(msg, ev);
         return;
     }
     if (a->done || a->closing) return;
@@ -479,7 +385,7 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
         wsc_timer_start(a->redirect_timer, 0);
         return;
     }
-    report_unconfirmed(a);
+    dr_report_unconfirmed();
     if (opened && !(a->closing && g_count_reached)) {
         if (a->proto_error || is_protocol_code(ev->code)) note_sticky(a, ev, 1, err);
         else if (is_refusal_code(ev->code)) note_sticky(a, ev, 0, err);
@@ -588,8 +494,8 @@ static int make_client(app *a, const char *url, wsc_error *err) {
     co.on_error = on_error;
     co.on_close = on_close;
     co.on_maximum = on_maximum;
-    co.on_unconfirmed = on_unconfirmed;
-    co.on_resent = on_resent;
+    co.on_unconfirmed = dr_on_unconfirmed;
+    co.on_resent = dr_on_resent;
     co.user = a;
     if (o->verbose) co.ws.trace = trace_hook;
     if (a->file_data) {
@@ -668,8 +574,10 @@ static void start_input(app *a) {
             if (sent) app_progress_start(a);
         }
         app_input_done(a);
+    } else if (o->exec_cmd) {
+        if (exec_start(a) != 0) app_finish(a, EXIT_CONNECT);
     } else if (!a->interactive) {
-        app_stdin_start(a);
+        app_input_start(a, STDIN_FILENO);
     }
 }
 
@@ -682,7 +590,8 @@ static int client_run(cli_opts *o) {
     a->exit_code = EXIT_OK;
     a->send_kind = o->json ? SEND_JSON : o->binary ? SEND_BINARY : SEND_TEXT;
     a->execute = o->nexecute || o->file;
-    a->interactive = !a->execute && isatty(STDIN_FILENO) && (isatty(STDOUT_FILENO) || isatty(STDERR_FILENO));
+    a->exec_in = a->exec_out = -1;
+    a->interactive = !a->execute && !o->exec_cmd && isatty(STDIN_FILENO) && (isatty(STDOUT_FILENO) || isatty(STDERR_FILENO));
     g_app = a;
     out_set_secret_source(token_of, a);
     int rc = EXIT_OK;
@@ -724,31 +633,42 @@ static int client_run(cli_opts *o) {
         goto out;
     }
 
-    if (!o->location) start_input(a);
+    /* -L: the redirects first; --exec: the program starts once connected. */
+    if (!o->location && !o->exec_cmd) start_input(a);
 
     if (wsc_loop_run(a->loop) != WSC_OK) {
         cli_error("the event loop failed");
         a->exit_code = EXIT_CONNECT;
     }
     rc = a->exit_code;
-    report_unconfirmed(a);
-    if (g_dr.resent)
+    app_stop_input(a);
+    exec_finish(a);
+    dr_report_unconfirmed();
+    uint64_t resent = dr_resent(), lost = dr_lost();
+    if (resent)
         out_status(ST_INFO, "%llu message%s sent again after drops (possible duplicates at the server)",
-                   (unsigned long long)g_dr.resent, g_dr.resent == 1 ? "" : "s");
+                   (unsigned long long)resent, resent == 1 ? "" : "s");
     /* What happened earlier in the session and would otherwise hide behind
        a clean end (wsc(1) EXIT STATUS: 4, 7, 6, 9, 8 in this order). */
     if (rc == EXIT_OK && (a->sticky_proto || a->sticky_code)) {
         rc = a->sticky_proto ? EXIT_PROTOCOL : EXIT_REFUSED;
         snprintf(a->final_msg, sizeof a->final_msg, "%s", a->sticky_msg);
     }
-    if (g_dr.lost && rc == EXIT_OK) {
+    if (lost && rc == EXIT_OK) {
         rc = EXIT_LOST;
         snprintf(a->final_msg, sizeof a->final_msg, "%llu message%s may have been lost (see above)",
-                 (unsigned long long)g_dr.lost, g_dr.lost == 1 ? "" : "s");
+                 (unsigned long long)lost, lost == 1 ? "" : "s");
     }
     if (a->file_unacked && rc == EXIT_OK) {
         rc = EXIT_UNACKED;
         snprintf(a->final_msg, sizeof a->final_msg, "--file %s was not acknowledged by the server", o->file);
+    }
+    /* --exec: the program's failure is the session's, unless the connection
+       failed (1, 3, 4, 5) or wsc was interrupted. */
+    if (a->exec_status && rc != EXIT_CONNECT && rc != EXIT_MAXIMUM && rc != EXIT_PROTOCOL && rc != EXIT_ABNORMAL &&
+        rc < 128) {
+        rc = a->exec_status;
+        a->final_msg[0] = 0;
     }
     if (a->skipped && rc == EXIT_OK) {
         rc = EXIT_SKIPPED;
@@ -779,9 +699,7 @@ out:
     wsc_loop_free(a->loop);
     wsc_buf_free(&a->inbuf);
     free(a->file_data);
-    free(g_dr.label);
-    free(g_dr.pending);
-    memset(&g_dr, 0, sizeof g_dr);
+    dr_free();
     g_count_reached = 0;
     g_app = NULL;
     out_set_secret_source(NULL, NULL);

@@ -1,6 +1,7 @@
 /*
- * input.c - what the client sends: standard input, one message per line (or
- * per NUL-terminated record with -0), read only as fast as the connection
+ * input.c - what the client sends: standard input (or the output of the
+ * --exec program), one message per line (or per NUL-terminated record with
+ * -0; per chunk read with --exec-raw), read only as fast as the connection
  * takes it; and --file, read whole, with its progress bar on a terminal.
  */
 #define _GNU_SOURCE
@@ -54,6 +55,17 @@ static void send_line(app *a, const char *s, size_t n) {
 /* Sends the complete lines read so far, as long as the client keeps up
    (its queue is bounded). Returns 1 if it had to stop for that. */
 static int process_input(app *a) {
+    if (a->o->exec_raw) {
+        /* --exec-raw: each chunk read is one binary message. */
+        size_t n = wsc_buf_pending(&a->inbuf);
+        if (!n || a->closing || a->done) return 0;
+        if (!flow_ok(a)) return 1;
+        char where[40];
+        snprintf(where, sizeof where, "chunk %lu", ++a->lineno);
+        app_send(a, SEND_BINARY, (const char *)a->inbuf.data + a->inbuf.off, n, where);
+        wsc_buf_consume(&a->inbuf, n);
+        return 0;
+    }
     while (!a->closing && !a->done) {
         const char *p = (const char *)a->inbuf.data + a->inbuf.off;
         size_t n = wsc_buf_pending(&a->inbuf);
@@ -103,7 +115,7 @@ static void stdin_read(app *a) {
         input_finished(a);
         return;
     }
-    ssize_t n = read(STDIN_FILENO, a->inbuf.data + a->inbuf.len, a->inbuf.cap - a->inbuf.len);
+    ssize_t n = read(a->in_fd, a->inbuf.data + a->inbuf.len, a->inbuf.cap - a->inbuf.len);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
         if (!a->in_watch) wsc_timer_start(a->in_timer, 0);
         return;
@@ -112,7 +124,8 @@ static void stdin_read(app *a) {
     if (n <= 0) {
         a->in_eof = 1;
         /* The last line may have no newline. */
-        if (wsc_buf_pending(&a->inbuf) || a->line_too_long) wsc_buf_append(&a->inbuf, a->o->null_sep ? "" : "\n", 1);
+        if ((wsc_buf_pending(&a->inbuf) || a->line_too_long) && !a->o->exec_raw)
+            wsc_buf_append(&a->inbuf, a->o->null_sep ? "" : "\n", 1);
     } else {
         a->inbuf.len += (size_t)n;
     }
@@ -156,9 +169,10 @@ void app_on_in_timer(wsc_loop *l, wsc_timer *t, void *user) {
     stdin_read(a);
 }
 
-void app_stdin_start(app *a) {
+void app_input_start(app *a, int fd) {
     wsc_error err;
-    a->in_watch = wsc_watch_new(a->loop, STDIN_FILENO, WSC_READABLE, on_stdin, a, &err);
+    a->in_fd = fd;
+    a->in_watch = wsc_watch_new(a->loop, fd, WSC_READABLE, on_stdin, a, &err);
     /* A regular file or /dev/null cannot be polled: read it from a timer. */
     if (!a->in_watch) wsc_timer_start(a->in_timer, 0);
 }

@@ -579,6 +579,8 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
     if (o->no_reconnect && (o->max_attempts || o->retry_connect))
         return cli_usage_error("--no-reconnect cannot be used with --max or --retry-connect");
     if (o->count && !o->wait_set) o->wait_ms = WAIT_FOREVER;
+    /* --exec: once the program is done, nothing is left to show replies to. */
+    if (o->exec_cmd && !o->wait_set && !o->count) o->wait_ms = 0;
     return -1;
 }
 

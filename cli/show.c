@@ -63,9 +63,9 @@ static void show_interactive(app *a, wsc_buf *b, const uint8_t *data, size_t len
     wsc_buf_free(&body);
 }
 
-static void show_record(app *a, wsc_buf *b, const uint8_t *data, size_t len, int binary, int is_json) {
+void show_record(app *a, wsc_buf *b, const uint8_t *data, size_t len, int binary, int is_json, int tty) {
     const cli_opts *o = a->o;
-    int tty = isatty(STDOUT_FILENO), col = g_colors.out;
+    int col = tty && g_colors.out;
     const char *end = o->null_sep ? "" : "\n"; /* "" + the NUL appended below */
     if (binary) {
         const char *pfx = o->binary_prefix ? o->binary_prefix : SHOW_BINARY_PREFIX;
@@ -107,7 +107,7 @@ static void show_record(app *a, wsc_buf *b, const uint8_t *data, size_t len, int
 void show_message(app *a, const uint8_t *data, size_t len, int binary, int is_json) {
     wsc_buf b = {0};
     if (a->interactive) show_interactive(a, &b, data, len, binary, is_json);
-    else show_record(a, &b, data, len, binary, is_json);
+    else show_record(a, &b, data, len, binary, is_json, isatty(STDOUT_FILENO));
     if (out_print(STDOUT_FILENO, (const char *)b.data, b.len) < 0 && !a->closing) {
         /* stdout is gone (e.g. `wsc URL | head -1`): end quietly. */
         app_finish(a, EXIT_OK);

@@ -285,6 +285,57 @@ class TestLocation(unittest.TestCase):
         self.assertNotIn("a=1", json.dumps(hs))
 
 
+# ---------------------------------------------------------------------------
+# --exec / --exec-raw: a program bridged over the connection
+# ---------------------------------------------------------------------------
+
+class TestExec(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv, cls.url = serve("--echo")
+
+    @classmethod
+    def tearDownClass(cls):
+        stop(cls.srv)
+
+    def test_lines_both_ways_and_the_programs_status(self):
+        got = os.path.join(TMP, "exec-got.txt")
+        # Its output lines are sent; the echoes come back on its stdin, one
+        # per line; when it exits, wsc closes (1000) and exits with its status.
+        cmd = 'echo one; echo "{ \\"b\\" : 2 }"; read a; read b; printf "%%s|%%s" "$a" "$b" > %s; exit 3' % got
+        r = wsc("--exec", cmd, self.url, stdin=subprocess.DEVNULL)
+        self.assertEqual((r.returncode, r.stdout), (3, b""), r.stderr)
+        with open(got) as f:
+            self.assertEqual(f.read(), 'one|{ "b" : 2 }')
+        self.assertIn("closed: 1000 (clean)", r.stderr.decode())
+        r = wsc("-q", "--exec", "echo fine", self.url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_connection_closing_first_ends_its_input(self):
+        got = os.path.join(TMP, "exec-eof.txt")
+        p = peer("py")
+        r = wsc("-q", "--no-reconnect", "--exec", "echo ping; cat > %s; exit 42" % got,
+                p.url("/close?code=4001&reason=bye&after=1"))
+        self.assertEqual(r.returncode, 42, r.stderr)
+        with open(got) as f:
+            self.assertEqual(f.read(), "ping\n")
+
+    def test_raw_bytes(self):
+        got = os.path.join(TMP, "exec-raw.bin")
+        r = wsc("-q", "--exec-raw", "printf '\\000\\001\\377'; head -c 3 > %s" % got, self.url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(got, "rb") as f:
+            self.assertEqual(f.read(), b"\x00\x01\xff")
+
+    def test_killed_program_and_usage(self):
+        r = wsc("-q", "--exec", "kill -TERM $$", self.url)
+        self.assertEqual(r.returncode, 128 + 15, r.stderr)
+        r = wsc("--exec", "cat", "-x", "hi", self.url)
+        self.assertEqual(r.returncode, 2)
+        r = wsc("--echo", "--exec", "cat", self.url)
+        self.assertEqual(r.returncode, 2)
+
+
 def tearDownModule():
     T.tearDownModule()
 
