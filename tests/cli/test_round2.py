@@ -95,12 +95,34 @@ class TestOutput(unittest.TestCase):
         r = wsc("-q", "--binary", "--binary-prefix", "", "-n", "1", self.url, input=data)
         self.assertEqual((r.returncode, r.stdout), (0, b"68656c6c6f\n"), r.stderr)
 
+    def test_new_options_in_help_and_man_page(self):
+        out = wsc("--help").stdout.decode()
+        self.assertLessEqual(max(len(x) for x in out.splitlines()), 80)
+        r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", os.path.join(T.SRC, "docs", "wsc.1")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        page = r.stdout.decode("utf-8", "replace")
+        import re
+        page = re.sub(r".\x08", "", page).replace("\u2010", "-").replace("\u2212", "-")
+        for opt in ("--compact", "--binary-prefix", "--text-prefix", "-0,", "--null", "-L,", "--location",
+                    "--exec", "--exec-raw"):
+            self.assertIn(opt, out, opt)
+            self.assertIn(opt.rstrip(","), page, opt)
+
     def test_interactive_keeps_pretty_printing(self):
         t = Pty(["--no-color", self.url])
         try:
             t.expect(r"connected")
             t.send(b'{ "b" : 2 }\r')
             t.expect(r'< \{\n    "b": 2\n  \}')
+            t.send(b"\x04")
+            self.assertEqual(t.wait(), 0)
+        finally:
+            t.close()
+        t = Pty(["--no-color", "--compact", self.url])
+        try:
+            t.expect(r"connected")
+            t.send(b'{ "b" : [1, 2] }\r')
+            t.expect(r'< \{"b":\[1,2\]\}\n')
             t.send(b"\x04")
             self.assertEqual(t.wait(), 0)
         finally:
