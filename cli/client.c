@@ -6,11 +6,17 @@
  *   interactive  stdin is a terminal: the line editor (interactive.c)
  *   scripted     stdin is not a terminal: one message per input line
  *   execute      -x / --file: those messages, stdin not read
+ *   exec         --exec / --exec-raw: a program's output is the input, the
+ *                messages received its input (exec.c)
  *   echo         --echo: echo.c, on the connection layer alone
+ * Reading input is input.c's, showing messages show.c's, following
+ * redirects (-L) is here with redirect.c's rules.
  *
  * The end of a session is decided in the close event (on_close) from what
  * we asked (app_finish), whether the connection ever opened, protocol
- * errors and the close code; see the exit statuses in util.h.
+ * errors and the close code; then what the session saw on the way (a
+ * refusal code, skipped lines, lost messages, an unanswered --file, the
+ * program's status) may change a clean end's 0; see util.h and wsc(1).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -642,6 +648,8 @@ static int client_run(cli_opts *o) {
     }
     rc = a->exit_code;
     app_stop_input(a);
+    /* Waiting for the --exec program: SIGINT and SIGTERM act again. */
+    if (a->exec_pid) app_signals_stop(a);
     exec_finish(a);
     dr_report_unconfirmed();
     uint64_t resent = dr_resent(), lost = dr_lost();
