@@ -103,7 +103,7 @@ int exec_start(app *a) {
 void exec_message(app *a, const uint8_t *data, size_t len, int binary, int is_json) {
     if (a->exec_in < 0) return;
     if (a->o->exec_raw) {
-        if (len) wsc_buf_append(&a->exec_buf, data, len);
+        if (len) buf_put(&a->exec_buf, data, len);
     } else {
         show_record(a, &a->exec_buf, data, len, binary, is_json, 0);
     }

@@ -34,7 +34,7 @@ static void put_escaped_newlines(wsc_buf *b, const uint8_t *data, size_t len) {
     while (i < len) {
         const uint8_t *nl = memchr(data + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - data) : len;
-        if (end > i) wsc_buf_append(b, data + i, end - i);
+        if (end > i) buf_put(b, data + i, end - i);
         if (!nl) break;
         buf_puts(b, "\\n");
         i = end + 1;
@@ -76,7 +76,7 @@ void show_record(app *a, wsc_buf *b, const uint8_t *data, size_t len, int binary
             buf_printf(b, "%s%s%zu byte%s%s\n", pfx, col ? C_DIM : "", len, len == 1 ? "" : "s", col ? C_RESET : "");
             if (len) {
                 fmt_hexdump(&body, data, len, DUMP_MAX_BYTES, col);
-                wsc_buf_append(b, body.data, body.len);
+                buf_put(b, body.data, body.len);
             }
             wsc_buf_free(&body);
             return;
@@ -91,17 +91,17 @@ void show_record(app *a, wsc_buf *b, const uint8_t *data, size_t len, int binary
         } else if (tty) {
             wsc_buf safe = {0};
             fmt_text_safe(&safe, data, len, col);
-            if (o->null_sep) wsc_buf_append(b, safe.data, safe.len);
+            if (o->null_sep) buf_put(b, safe.data, safe.len);
             else put_escaped_newlines(b, safe.data, safe.len);
             wsc_buf_free(&safe);
         } else if (o->null_sep) {
-            wsc_buf_append(b, data, len);
+            buf_put(b, data, len);
         } else {
             put_escaped_newlines(b, data, len);
         }
     }
     buf_puts(b, end);
-    if (o->null_sep) wsc_buf_append(b, "", 1);
+    if (o->null_sep) buf_put(b, "", 1);
 }
 
 void show_message(app *a, const uint8_t *data, size_t len, int binary, int is_json) {
