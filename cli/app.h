@@ -133,6 +133,8 @@ void dr_on_resent(wsc_client *c, const wsc_client_event *ev, void *user);
 void dr_report_unconfirmed(void);
 /* Queued messages discarded (an ECLOSED error event): reported with msg. */
 void dr_discarded(const char *msg, const wsc_client_event *ev);
+/* n more messages lost (reported by the caller). */
+void dr_add_lost(size_t n);
 /* Messages that may have been lost, sent again, in all; then freed. */
 uint64_t dr_lost(void);
 uint64_t dr_resent(void);

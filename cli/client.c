@@ -545,6 +545,13 @@ static void on_redirect(wsc_loop *l, wsc_timer *t, void *user) {
     app_safe_text(shown, sizeof shown, url);
     out_status(ST_INFO, "redirected to %s%s", shown,
                redirect_same_origin(url, a->o->url) ? "" : " (another origin: no token, no credentials)");
+    size_t queued = wsc_client_queued(a->client);
+    if (queued) {
+        /* A reconnect that was redirected: the old client's queue goes with
+           it (never silently). */
+        app_report("%zu queued message%s not sent: dropped with the redirect", queued, queued == 1 ? "" : "s");
+        dr_add_lost(queued);
+    }
     wsc_client_free(a->client);
     a->client = NULL;
     a->last_error[0] = 0;

@@ -113,6 +113,7 @@ void dr_discarded(const char *msg, const wsc_client_event *ev) {
     wsc_buf_free(&b);
 }
 
+void dr_add_lost(size_t n) { g_dr.lost += n; }
 uint64_t dr_lost(void) { return g_dr.lost; }
 uint64_t dr_resent(void) { return g_dr.resent; }
 
