@@ -5,7 +5,9 @@
  * takes it; and --file, read whole, with its progress bar on a terminal.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,15 +42,67 @@ static int flow_ok(const app *a) {
            wsc_client_buffered_amount(a->client) < FLOW_MAX_BUFFERED;
 }
 
+static int starts_with(const char *s, size_t n, const char *pfx) {
+    size_t pl = pfx ? strlen(pfx) : 0;
+    return pl && n >= pl && memcmp(s, pfx, pl) == 0;
+}
+
+/* The rest of a line after an explicit --binary-prefix: hex, or base64 with
+   --base64, as wsc writes binary messages. -1 if it is not. */
+static int decode_binary(const app *a, const char *s, size_t n, uint8_t **out, size_t *outlen) {
+    uint8_t *d = xmalloc(n / 2 + 3);
+    size_t k = 0;
+    if (a->o->base64) {
+        if (n % 4) goto bad;
+        int r = n ? EVP_DecodeBlock(d, (const unsigned char *)s, (int)n) : 0;
+        if (r < 0) goto bad;
+        k = (size_t)r - (n && s[n - 1] == '=') - (n > 1 && s[n - 2] == '=');
+    } else {
+        if (n % 2) goto bad;
+        for (size_t i = 0; i < n; i += 2) {
+            char h[3] = {s[i], s[i + 1], 0};
+            char *end;
+            if (!isxdigit((unsigned char)h[0]) || !isxdigit((unsigned char)h[1])) goto bad;
+            d[k++] = (uint8_t)strtoul(h, &end, 16);
+        }
+    }
+    *out = d;
+    *outlen = k;
+    return 0;
+bad:
+    free(d);
+    return -1;
+}
+
 static void send_line(app *a, const char *s, size_t n) {
     if (n && s[n - 1] == '\r' && !a->o->null_sep) n--;
+    char where[40];
+    snprintf(where, sizeof where, "line %lu", a->lineno);
+    /* As websocat: an explicit prefix at the start of a line chooses the
+       message's type (and is not sent). */
+    if (starts_with(s, n, a->o->binary_prefix)) {
+        size_t pl = strlen(a->o->binary_prefix);
+        uint8_t *bin;
+        size_t bl;
+        if (decode_binary(a, s + pl, n - pl, &bin, &bl) != 0) {
+            app_report("%s: not %s after --binary-prefix; not sent", where, a->o->base64 ? "base64" : "hex");
+            a->skipped++;
+            return;
+        }
+        app_send(a, SEND_BINARY, (const char *)bin, bl, where);
+        free(bin);
+        return;
+    }
+    if (starts_with(s, n, a->o->text_prefix)) {
+        size_t pl = strlen(a->o->text_prefix);
+        app_send(a, SEND_TEXT, s + pl, n - pl, where);
+        return;
+    }
     if (a->send_kind == SEND_JSON) {
         size_t i = 0;
         while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
         if (i == n) return; /* blank lines carry no JSON */
     }
-    char where[40];
-    snprintf(where, sizeof where, "line %lu", a->lineno);
     app_send(a, a->send_kind, s, n, where);
 }
 

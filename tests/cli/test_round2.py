@@ -94,6 +94,14 @@ class TestOutput(unittest.TestCase):
         self.assertEqual((r.returncode, r.stdout), (0, b"t:hi\nt:x\n"), r.stderr)
         r = wsc("-q", "--binary", "--binary-prefix", "", "-n", "1", self.url, input=data)
         self.assertEqual((r.returncode, r.stdout), (0, b"68656c6c6f\n"), r.stderr)
+        # On input, an explicit prefix chooses the type (websocat's rule), so
+        # that wsc's output can be sent again as it was received.
+        r = wsc("-q", "--binary-prefix", "b:", "--text-prefix", "t:", "-n", "3", self.url,
+                input=b"b:00ff\nt:b:not binary\nplain\nb:zz\n")
+        self.assertEqual((r.returncode, r.stdout), (8, b"b:00ff\nt:b:not binary\nt:plain\n"), r.stderr)
+        self.assertIn("line 4: not hex after --binary-prefix; not sent", r.stderr.decode())
+        r = wsc("-q", "--binary-prefix", "B64 ", "--base64", "-n", "1", self.url, input=b"B64 AAH/\n")
+        self.assertEqual((r.returncode, r.stdout), (0, b"B64 AAH/\n"), r.stderr)
 
     def test_new_options_in_help_and_man_page(self):
         out = wsc("--help").stdout.decode()
