@@ -262,8 +262,8 @@ static const char help_text[] =
     "     policy such as the CSRF check, an extension, or an internal error)\n"
     "  8  input lines were skipped (invalid JSON or UTF-8, too long; on stderr)\n"
     "  9  --file was not acknowledged (no reply, no close) before -w ended\n"
-    "  With --exec, the program's status when it ended the session (128+N for\n"
-    "  signal N). The first that applies of 1, 3, 4, 5, 7, 6, 9, 8 is given.\n";
+    "  The first that applies of 1, 3, 4, 5, 7, 6, 9, 8 is given; with --exec,\n"
+    "  a non-zero status of the program (128+N for signal N) comes after 1-5.\n";
 
 void cli_print_help(void) {
     fputs(help_text, stdout);
