@@ -58,13 +58,21 @@ static void on_writable(wsc_loop *l, wsc_watch *w, int fd, unsigned events, void
     flush(user);
 }
 
+/* pipe() with both ends close-on-exec (pipe2 is not everywhere). */
+static int cloexec_pipe(int fd[2]) {
+    if (pipe(fd) != 0) return -1;
+    fcntl(fd[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fd[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+}
+
 int exec_start(app *a) {
     int to[2], from[2];
-    if (pipe2(to, O_CLOEXEC) != 0) {
+    if (cloexec_pipe(to) != 0) {
         app_report("--exec: cannot create a pipe: %s", strerror(errno));
         return -1;
     }
-    if (pipe2(from, O_CLOEXEC) != 0) {
+    if (cloexec_pipe(from) != 0) {
         app_report("--exec: cannot create a pipe: %s", strerror(errno));
         close(to[0]);
         close(to[1]);
