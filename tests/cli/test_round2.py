@@ -350,6 +350,22 @@ class TestExec(unittest.TestCase):
         with open(got) as f:
             self.assertEqual(f.read(), "ping\n")
 
+    def test_program_keeps_running_across_a_reconnect(self):
+        got = os.path.join(TMP, "exec-reconnect.txt")
+        # The second connection greets first: "two" is written only once it
+        # is open (written while the first one closes, it would cross the
+        # server's Close).
+        s = script_server("closeafter:1:1012,send:hello2")
+        try:
+            cmd = 'echo one; read a; read h; echo two; read b; printf "%%s|%%s|%%s" "$a" "$h" "$b" > %s' % got
+            r = wsc("--timeout", "20", "--exec", cmd, s.url("/"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("reconnecting in 20 ms (attempt 1)", lines(r.stderr))
+            with open(got) as f:
+                self.assertEqual(f.read(), "one|hello2|two")
+        finally:
+            s.stop()
+
     def test_raw_bytes(self):
         got = os.path.join(TMP, "exec-raw.bin")
         r = wsc("-q", "--exec-raw", "printf '\\000\\001\\377'; head -c 3 > %s" % got, self.url)
