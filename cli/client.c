@@ -6,11 +6,17 @@
  *   interactive  stdin is a terminal: the line editor (interactive.c)
  *   scripted     stdin is not a terminal: one message per input line
  *   execute      -x / --file: those messages, stdin not read
+ *   exec         --exec / --exec-raw: a program's output is the input, the
+ *                messages received its input (exec.c)
  *   echo         --echo: echo.c, on the connection layer alone
+ * Reading input is input.c's, showing messages show.c's, following
+ * redirects (-L) is here with redirect.c's rules.
  *
  * The end of a session is decided in the close event (on_close) from what
  * we asked (app_finish), whether the connection ever opened, protocol
- * errors and the close code; see the exit statuses in util.h.
+ * errors and the close code; then what the session saw on the way (a
+ * refusal code, skipped lines, lost messages, an unanswered --file, the
+ * program's status) may change a clean end's 0; see util.h and wsc(1).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,41 +26,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "app.h"
 #include "commands.h"
 #include "output.h"
+#include "redirect.h"
 #include "util.h"
 #include "wsc/client.h"
 
-#define LINE_MAX_BYTES ((size_t)64 << 20)
-#define FLOW_MAX_QUEUED 512u
-#define FLOW_MAX_BUFFERED ((uint64_t)8 << 20)
-#define PROGRESS_MIN_BYTES ((size_t)1 << 20)
-#define DUMP_MAX_BYTES 4096u
 
 /* The trace hook of the connection gets the client as its `user` (the
    client passes itself), so the application is found here. */
 static app *g_app;
-
-/* Exit status 6 (wsc(1)): messages may have been lost. Beside util.h's
-   statuses; used only here. */
-#define EXIT_LOST 6
-
-/* Confirmed delivery, as the user sees it: which input each message came
-   from (by the library's sequence number), and what may have been lost. */
-static struct {
-    uint64_t *label;     /* label[seq]: the input line (stdin), -x index, or 0 */
-    size_t cap;
-    const char *unit;    /* "line" or "-x" or "message" */
-    uint64_t *pending;   /* labels reported UNCONFIRMED since the last close event */
-    size_t npending, pcap;
-    uint64_t lost;       /* messages that may have been lost, in all */
-    uint64_t resent;     /* sent again (at-least-once): possible duplicates */
-} g_dr;
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
@@ -62,8 +48,7 @@ static struct {
 
 /* An error that does not end the session: "wsc: ..." on stderr, shown
    even with -q. */
-static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void report(const char *fmt, ...) {
+void app_report(const char *fmt, ...) {
     char msg[700];
     va_list ap;
     va_start(ap, fmt);
@@ -81,13 +66,13 @@ static void set_final(app *a, int code, const char *fmt, ...) {
     va_end(ap);
 }
 
-static void stop(app *a) {
+void app_stop(app *a) {
     a->done = 1;
     wsc_loop_stop(a->loop);
 }
 
 /* A reason or other server text made safe for one status line. */
-static void safe_text(char *dst, size_t cap, const char *s) {
+void app_safe_text(char *dst, size_t cap, const char *s) {
     wsc_buf b = {0};
     fmt_text_safe(&b, (const uint8_t *)s, strlen(s), 0);
     size_t n = b.len < cap - 1 ? b.len : cap - 1;
@@ -100,12 +85,41 @@ static void safe_text(char *dst, size_t cap, const char *s) {
 
 static int is_protocol_code(unsigned code) { return code == 1002 || code == 1007 || code == 1009; }
 
+/* Codes by which the server says it refused what it got, or failed:
+   exit status 7 (EXIT_REFUSED). */
+static int is_refusal_code(unsigned code) { return code == 1003 || code == 1008 || code == 1010 || code == 1011; }
+
 static const char *code_name(unsigned code) {
     switch (code) {
     case 1002: return "protocol error";
+    case 1003: return "unsupported data";
     case 1007: return "invalid message data";
+    case 1008: return "policy violation";
     case 1009: return "message too big";
+    case 1010: return "mandatory extension";
+    case 1011: return "internal error";
     default: return "";
+    }
+}
+
+/* A server close with a refusal code, or a protocol failure, on any
+   connection of the session: remembered (the first one) so that the exit
+   status tells it even when a reconnect or our own close came after. */
+static void note_sticky(app *a, const wsc_client_event *ev, int proto, const char *err) {
+    if (a->sticky_code || a->sticky_proto) return;
+    char reason[300];
+    app_safe_text(reason, sizeof reason, ev->reason ? ev->reason : "");
+    if (proto) {
+        a->sticky_proto = 1;
+        if (a->proto_error)
+            snprintf(a->sticky_msg, sizeof a->sticky_msg, "protocol error: %s", err);
+        else
+            snprintf(a->sticky_msg, sizeof a->sticky_msg, "the server closed the connection with %u (%s)%s%s",
+                     ev->code, code_name(ev->code), reason[0] ? ": " : "", reason);
+    } else {
+        a->sticky_code = ev->code;
+        snprintf(a->sticky_msg, sizeof a->sticky_msg, "the server closed the connection with %u (%s)%s%s", ev->code,
+                 code_name(ev->code), reason[0] ? ": " : "", reason);
     }
 }
 
@@ -113,56 +127,37 @@ static const char *code_name(unsigned code) {
 /* Showing messages                                                    */
 /* ------------------------------------------------------------------ */
 
-static void show_message(app *a, const uint8_t *data, size_t len, int binary, int is_json) {
-    int col = g_colors.out;
-    wsc_buf b = {0}, body = {0};
-    if (a->interactive) {
-        const char *first = col ? C_CYAN "< " C_RESET : "< ";
-        if (binary) {
-            buf_printf(&b, "%s%sbinary message, %zu byte%s%s\n", first, col ? C_DIM : "", len, len == 1 ? "" : "s",
-                       col ? C_RESET : "");
-            if (a->o->base64) {
-                fmt_base64(&body, data, len);
-                if (body.len) buf_prefix_lines(&b, (const char *)body.data, body.len, "  ", "  ");
-            } else if (len) {
-                fmt_hexdump(&body, data, len, DUMP_MAX_BYTES, col);
-                buf_prefix_lines(&b, (const char *)body.data, body.len - 1, "  ", "  ");
-            }
-        } else {
-            if (is_json) fmt_json(&body, (const char *)data, len, 2, col);
-            else fmt_text_safe(&body, data, len, col);
-            buf_prefix_lines(&b, (const char *)body.data, body.len, first, "  ");
-        }
-    } else {
-        if (binary) {
-            if (a->o->base64) fmt_base64(&b, data, len);
-            else fmt_hex(&b, data, len);
-        } else if (is_json) {
-            fmt_json(&b, (const char *)data, len, a->o->pretty ? 2 : 0, col);
-        } else if (isatty(STDOUT_FILENO)) {
-            fmt_text_safe(&b, data, len, col);
-        } else {
-            wsc_buf_append(&b, data, len);
-        }
-        buf_puts(&b, "\n");
-    }
-    wsc_buf_free(&body);
-    if (out_print(STDOUT_FILENO, (const char *)b.data, b.len) < 0 && !a->closing) {
-        /* stdout is gone (e.g. `wsc URL | head -1`): end quietly. */
-        app_finish(a, EXIT_OK);
-    }
-    wsc_buf_free(&b);
-}
-
 /* -n N reached: the session ends with 0 whatever the server then does
    with the close (ignores it, drops the connection). */
 static int g_count_reached;
+
+/* --file without -w or -n: the wait lasts until a reply or the close. */
+static int file_waits_for_reply(const app *a) { return a->file_sent && !a->o->wait_set && !a->o->count; }
+
+/* The wait after the input is over (it starts once the server confirmed
+   reading everything, DELIVERY in wsc(1)). --file with -w SEC expects a
+   reply within SEC, else the exit status says so (9); -w 0 expects none. */
+static void wait_over(app *a) {
+    if (a->file_sent && !a->file_acked && a->o->wait_ms > 0) {
+        a->file_unacked = 1;
+        app_report("--file %s: the server confirmed reading it (%zu bytes), but no reply came within the -w wait "
+                   "(without -w, wsc waits for the reply; -w 0 expects none)",
+                   a->o->file, a->file_size);
+    }
+    app_finish(a, EXIT_OK);
+}
 
 static void got_message(app *a, const uint8_t *data, size_t len, int binary, int is_json) {
     if (a->done) return;
     if (a->o->count && a->received >= a->o->count) return;
     a->received++;
-    show_message(a, data, len, binary, is_json);
+    if (a->o->exec_cmd) exec_message(a, data, len, binary, is_json);
+    else show_message(a, data, len, binary, is_json);
+    if (a->file_sent && !a->file_acked && a->received > a->file_mark) {
+        a->file_acked = 1;
+        /* --file without -w or -n waits for this reply. */
+        if (a->waiting && file_waits_for_reply(a)) app_finish(a, EXIT_OK);
+    }
     if (a->o->count && a->received == a->o->count) {
         g_count_reached = 1;
         app_finish(a, EXIT_OK);
@@ -173,7 +168,17 @@ static void got_message(app *a, const uint8_t *data, size_t len, int binary, int
 /* Sending                                                             */
 /* ------------------------------------------------------------------ */
 
+static int send_one(app *a, int kind, const char *data, size_t len, const char *where);
+
 int app_send(app *a, int kind, const char *data, size_t len, const char *where) {
+    int rc = send_one(a, kind, data, len, where);
+    /* Interactively the user sees the refusal and types again; otherwise a
+       line not sent is a failure the exit status reports (8). */
+    if (rc != 0 && !a->interactive) a->skipped++;
+    return rc;
+}
+
+static int send_one(app *a, int kind, const char *data, size_t len, const char *where) {
     char pfx[80] = "";
     if (where) snprintf(pfx, sizeof pfx, "%s: ", where);
     int rc;
@@ -187,9 +192,9 @@ int app_send(app *a, int kind, const char *data, size_t len, const char *where) 
             if (d) wsc_json_parse(d, data, len, WSC_JSON_NO_DUPLICATES, &je);
             wsc_json_doc_free(d);
             if (where && strncmp(where, "line ", 5) == 0)
-                report("%s, column %d: invalid JSON: %s (not sent)", where, je.column, je.message);
+                app_report("%s, column %d: invalid JSON: %s (not sent)", where, je.column, je.message);
             else
-                report("%sinvalid JSON at line %d, column %d: %s (not sent)", pfx, je.line, je.column, je.message);
+                app_report("%sinvalid JSON at line %d, column %d: %s (not sent)", pfx, je.line, je.column, je.message);
             return -1;
         }
     } else if (kind == SEND_BINARY) {
@@ -198,19 +203,7 @@ int app_send(app *a, int kind, const char *data, size_t len, const char *where) 
         rc = wsc_client_send_text(a->client, data, len);
     }
     if (rc == WSC_OK) {
-        uint64_t seq = wsc_client_last_seq(a->client);
-        if (seq >= g_dr.cap) {
-            size_t ncap = g_dr.cap ? g_dr.cap * 2 : 1024;
-            while (ncap <= seq) ncap *= 2;
-            g_dr.label = xrealloc(g_dr.label, ncap * sizeof *g_dr.label);
-            memset(g_dr.label + g_dr.cap, 0, (ncap - g_dr.cap) * sizeof *g_dr.label);
-            g_dr.cap = ncap;
-        }
-        unsigned long long n = 0;
-        if (where && sscanf(where, "line %llu", &n) == 1) g_dr.unit = "line";
-        else if (where && sscanf(where, "-x %llu", &n) == 1) g_dr.unit = "-x";
-        else n = seq;
-        g_dr.label[seq] = n;
+        dr_label(wsc_client_last_seq(a->client), where);
         return 0;
     }
     const char *why;
@@ -227,7 +220,7 @@ int app_send(app *a, int kind, const char *data, size_t len, const char *where) 
     case WSC_ETOOBIG: why = "too big for the send buffer"; break;
     default: why = wsc_strerror(rc); break;
     }
-    report("%s%s; not sent", pfx, why);
+    app_report("%s%s; not sent", pfx, why);
     return -1;
 }
 
@@ -235,39 +228,33 @@ int app_send(app *a, int kind, const char *data, size_t len, const char *where) 
 /* The end: draining, waiting, closing                                 */
 /* ------------------------------------------------------------------ */
 
-static void stop_input(app *a) {
-    if (a->in_watch) {
-        wsc_watch_free(a->in_watch);
-        a->in_watch = NULL;
-    }
-    if (a->in_timer) wsc_timer_stop(a->in_timer);
-}
-
 void app_finish(app *a, int code) {
     if (a->done || a->closing) return;
     a->closing = 1;
     a->exit_code = code;
-    stop_input(a);
+    app_stop_input(a);
     wsc_timer_stop(a->wait_timer);
     wsc_timer_stop(a->drain_timer);
     if (wsc_client_is_closed(a->client) || wsc_client_close(a->client, 1000, NULL) != WSC_OK) {
-        stop(a);
+        app_stop(a);
         return;
     }
     /* Between two attempts the client stops at once, without a close event. */
-    if (!a->done && wsc_client_is_closed(a->client) && !wsc_client_socket(a->client)) stop(a);
+    if (!a->done && wsc_client_is_closed(a->client) && !wsc_client_socket(a->client)) app_stop(a);
 }
-
-static void progress_finish(app *a);
 
 static void check_drain(app *a) {
     if (!a->input_done || a->waiting || a->closing || a->done) return;
     if (wsc_client_is_connected(a->client) && wsc_client_queued(a->client) == 0 &&
         wsc_client_buffered_amount(a->client) == 0) {
-        progress_finish(a);
+        app_progress_finish(a);
         a->waiting = 1;
+        if (file_waits_for_reply(a)) {
+            if (a->file_acked) app_finish(a, EXIT_OK);
+            return;
+        }
         if (a->o->wait_ms == WAIT_FOREVER) return;
-        if (a->o->wait_ms == 0) app_finish(a, EXIT_OK);
+        if (a->o->wait_ms == 0) wait_over(a);
         else wsc_timer_start(a->wait_timer, a->o->wait_ms);
         return;
     }
@@ -290,354 +277,14 @@ static void on_drain_timer(wsc_loop *l, wsc_timer *t, void *user) {
 static void on_wait_timer(wsc_loop *l, wsc_timer *t, void *user) {
     (void)l;
     (void)t;
-    app_finish(user, EXIT_OK);
-}
-
-/* ------------------------------------------------------------------ */
-/* stdin, one message per line                                         */
-/* ------------------------------------------------------------------ */
-
-static int flow_ok(const app *a) {
-    /* Unconfirmed messages count in the client's queue limits too. */
-    return wsc_client_queued(a->client) + wsc_client_unconfirmed(a->client) < FLOW_MAX_QUEUED &&
-           wsc_client_buffered_amount(a->client) < FLOW_MAX_BUFFERED;
-}
-
-static void send_line(app *a, const char *s, size_t n) {
-    if (n && s[n - 1] == '\r') n--;
-    if (a->send_kind == SEND_JSON) {
-        size_t i = 0;
-        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
-        if (i == n) return; /* blank lines carry no JSON */
-    }
-    char where[40];
-    snprintf(where, sizeof where, "line %lu", a->lineno);
-    app_send(a, a->send_kind, s, n, where);
-}
-
-/* Sends the complete lines read so far, as long as the client keeps up
-   (its queue is bounded). Returns 1 if it had to stop for that. */
-static int process_input(app *a) {
-    while (!a->closing && !a->done) {
-        const char *p = (const char *)a->inbuf.data + a->inbuf.off;
-        size_t n = wsc_buf_pending(&a->inbuf);
-        const char *nl = n ? memchr(p, '\n', n) : NULL;
-        if (!nl) {
-            if (n > LINE_MAX_BYTES || (a->line_too_long && n)) {
-                /* Too long to be a message: dropped up to its end. */
-                a->line_too_long = 1;
-                wsc_buf_consume(&a->inbuf, n);
-            }
-            return 0;
-        }
-        if (!flow_ok(a)) return 1;
-        size_t len = (size_t)(nl - p);
-        a->lineno++;
-        if (a->line_too_long || len > LINE_MAX_BYTES) {
-            report("line %lu: longer than %zu MiB; not sent", a->lineno, LINE_MAX_BYTES >> 20);
-            a->line_too_long = 0;
-        } else {
-            send_line(a, p, len);
-        }
-        wsc_buf_consume(&a->inbuf, len + 1);
-    }
-    return 0;
-}
-
-static void input_finished(app *a) {
-    wsc_buf_free(&a->inbuf);
-    stop_input(a);
-    app_input_done(a);
-}
-
-static void pause_input(app *a) {
-    if (a->in_watch) wsc_watch_set(a->in_watch, 0);
-    a->in_paused = 1;
-    wsc_timer_start(a->in_timer, 10);
-}
-
-/* Reads what stdin has (called when it is readable, or from a timer for a
-   stdin that cannot be polled) and sends its lines. */
-static void stdin_read(app *a) {
-    if (a->in_eof || a->closing || a->done) return;
-    if (wsc_buf_reserve(&a->inbuf, 65536) != WSC_OK) {
-        report("out of memory reading standard input");
-        a->in_eof = 1;
-        input_finished(a);
-        return;
-    }
-    ssize_t n = read(STDIN_FILENO, a->inbuf.data + a->inbuf.len, a->inbuf.cap - a->inbuf.len);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-        if (!a->in_watch) wsc_timer_start(a->in_timer, 0);
-        return;
-    }
-    if (n < 0) report("cannot read standard input: %s", strerror(errno));
-    if (n <= 0) {
-        a->in_eof = 1;
-        /* The last line may have no newline. */
-        if (wsc_buf_pending(&a->inbuf) || a->line_too_long) wsc_buf_append(&a->inbuf, "\n", 1);
-    } else {
-        a->inbuf.len += (size_t)n;
-    }
-    if (process_input(a)) {
-        pause_input(a);
-        return;
-    }
-    if (a->in_eof) input_finished(a);
-    else if (!a->in_watch && !a->closing && !a->done) wsc_timer_start(a->in_timer, 0);
-}
-
-static void on_stdin(wsc_loop *l, wsc_watch *w, int fd, unsigned events, void *user) {
-    (void)l;
-    (void)w;
-    (void)fd;
-    (void)events;
-    stdin_read(user);
-}
-
-static void on_in_timer(wsc_loop *l, wsc_timer *t, void *user) {
-    (void)l;
-    (void)t;
-    app *a = user;
-    if (a->closing || a->done) return;
-    if (a->in_paused) {
-        /* Waiting for the connection to catch up. */
-        if (process_input(a)) {
-            wsc_timer_start(a->in_timer, 10);
-            return;
-        }
-        a->in_paused = 0;
-        if (a->in_eof) {
-            input_finished(a);
-            return;
-        }
-        if (a->in_watch) {
-            wsc_watch_set(a->in_watch, WSC_READABLE);
-            return;
-        }
-    }
-    stdin_read(a);
-}
-
-static void stdin_start(app *a) {
-    wsc_error err;
-    a->in_watch = wsc_watch_new(a->loop, STDIN_FILENO, WSC_READABLE, on_stdin, a, &err);
-    /* A regular file or /dev/null cannot be polled: read it from a timer. */
-    if (!a->in_watch) wsc_timer_start(a->in_timer, 0);
-}
-
-/* ------------------------------------------------------------------ */
-/* --file and its progress bar                                         */
-/* ------------------------------------------------------------------ */
-
-static int read_file(app *a, const char *path) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 1 << 16, len = 0;
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) cap = (size_t)st.st_size + 1;
-    uint8_t *data = xmalloc(cap);
-    for (;;) {
-        if (len == cap) data = xrealloc(data, cap *= 2);
-        ssize_t n = read(fd, data + len, cap - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            cli_error("cannot read %s: %s", path, strerror(errno));
-            free(data);
-            close(fd);
-            return -1;
-        }
-        if (n == 0) break;
-        len += (size_t)n;
-    }
-    close(fd);
-    a->file_data = data;
-    a->file_size = len;
-    return 0;
-}
-
-static void progress_draw(app *a, int final) {
-    uint64_t buffered = wsc_client_buffered_amount(a->client);
-    size_t done = 0;
-    if (wsc_client_is_connected(a->client)) done = buffered >= a->file_size ? 0 : a->file_size - (size_t)buffered;
-    if (final) done = a->file_size;
-    unsigned pct = a->file_size ? (unsigned)((double)done * 100.0 / (double)a->file_size) : 100;
-    char bar[31];
-    unsigned fill = pct * 30 / 100;
-    for (unsigned i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
-    bar[30] = 0;
-    fprintf(stderr, "\rsending %3u%% [%s] %.1f / %.1f MiB\033[K%s", pct, bar, (double)done / 1048576.0,
-            (double)a->file_size / 1048576.0, final ? "\n" : "");
-    fflush(stderr);
-}
-
-static void progress_hide(void *user) {
-    (void)user;
-    fputs("\r\033[K", stderr);
-}
-
-static void progress_show(void *user) { progress_draw(user, 0); }
-
-/* The whole file is written: the bar at 100%, on its own line. */
-static void progress_finish(app *a) {
-    if (!a->progress_on) return;
-    out_set_editor(NULL, NULL, NULL);
-    a->progress_on = 0;
-    wsc_timer_stop(a->progress_timer);
-    progress_draw(a, 1);
-}
-
-static void on_progress(wsc_loop *l, wsc_timer *t, void *user) {
-    (void)l;
-    (void)t;
-    app *a = user;
-    if (!a->progress_on) return;
-    if (wsc_client_is_connected(a->client) && wsc_client_buffered_amount(a->client) == 0) {
-        progress_finish(a);
-        return;
-    }
-    progress_draw(a, 0);
-    wsc_timer_start(a->progress_timer, 100);
-}
-
-static void progress_stop(app *a) {
-    if (!a->progress_on) return;
-    a->progress_on = 0;
-    out_set_editor(NULL, NULL, NULL);
-    progress_hide(a);
-    fflush(stderr);
+    wait_over(user);
 }
 
 /* ------------------------------------------------------------------ */
 /* Client events                                                       */
 /* ------------------------------------------------------------------ */
 
-/* "3" or "3-7" appended to a comma-separated list of labels, ranges merged
-   as they come in order. */
-static uint64_t g_range_first, g_range_last;
-static void add_label(wsc_buf *b, uint64_t seq) {
-    uint64_t l = seq < g_dr.cap ? g_dr.label[seq] : seq;
-    if (!l) l = seq;
-    if (b->len && l == g_range_last + 1) {
-        /* extend: rewrite the tail "first[-last]" */
-        char tail[48];
-        int tl = g_range_first == g_range_last ? snprintf(tail, sizeof tail, "%llu", (unsigned long long)g_range_last)
-                                               : snprintf(tail, sizeof tail, "%llu-%llu",
-                                                          (unsigned long long)g_range_first,
-                                                          (unsigned long long)g_range_last);
-        b->len -= (size_t)tl + 1; /* and its NUL */
-        g_range_last = l;
-        buf_printf(b, "%llu-%llu", (unsigned long long)g_range_first, (unsigned long long)g_range_last);
-    } else {
-        if (b->len) b->len--; /* the NUL */
-        buf_printf(b, "%s%llu", b->len ? "," : "", (unsigned long long)l);
-        g_range_first = g_range_last = l;
-    }
-    wsc_buf_append(b, "", 1);
-}
-
-static const char *label_unit(size_t n) {
-    const char *u = g_dr.unit ? g_dr.unit : "message";
-    if (!strcmp(u, "line")) return n == 1 ? "line " : "lines ";
-    if (!strcmp(u, "-x")) return "-x ";
-    return n == 1 ? "message " : "messages ";
-}
-
-/* At-most-once: the messages sent but not confirmed before the drop. */
-static void on_unconfirmed(wsc_client *c, const wsc_client_event *ev, void *user) {
-    (void)c;
-    (void)user;
-    if (g_dr.npending == g_dr.pcap) {
-        g_dr.pcap = g_dr.pcap ? g_dr.pcap * 2 : 64;
-        g_dr.pending = xrealloc(g_dr.pending, g_dr.pcap * sizeof *g_dr.pending);
-    }
-    g_dr.pending[g_dr.npending++] = ev->seq;
-    g_dr.lost++;
-}
-
-static void report_unconfirmed(app *a) {
-    (void)a;
-    if (!g_dr.npending) return;
-    wsc_buf b = {0};
-    for (size_t i = 0; i < g_dr.npending; i++) add_label(&b, g_dr.pending[i]);
-    report("%zu message%s sent but not confirmed before the connection dropped, possibly lost (not sent again; "
-           "--at-least-once sends them again): %s%s",
-           g_dr.npending, g_dr.npending == 1 ? "" : "s", label_unit(g_dr.npending), (const char *)b.data);
-    wsc_buf_free(&b);
-    g_dr.npending = 0;
-}
-
-/* At-least-once: the unconfirmed messages go out again. */
-static void on_resent(wsc_client *c, const wsc_client_event *ev, void *user) {
-    (void)c;
-    (void)user;
-    g_dr.resent += ev->count;
-    wsc_buf b = {0};
-    for (uint64_t s = ev->seq; s && s <= ev->seq_last; s++) add_label(&b, s);
-    out_status(ST_WARN, "%zu unconfirmed message%s will be sent again (the server may see duplicates): %s%s",
-               ev->count, ev->count == 1 ? "" : "s", label_unit(ev->count), b.len ? (const char *)b.data : "?");
-    wsc_buf_free(&b);
-}
-
-/* -P: the payload of our timed pings, "wsc-P N". */
-static int show_ping_pong(app *a, const wsc_ws_event *ev) {
-    char want[32];
-    int n = snprintf(want, sizeof want, "wsc-P %u", a->show_ping_seq);
-    if (ev->len != (size_t)n || memcmp(ev->data, want, (size_t)n) != 0) return 0;
-    out_status(ST_INFO, "pong: %s (%llu ms)", want,
-               (unsigned long long)(wsc_loop_now(a->loop) - a->show_ping_sent_ms));
-    return 1;
-}
-
-static void on_show_ping_timer(wsc_loop *loop, wsc_timer *t, void *user) {
-    (void)loop;
-    app *a = user;
-    wsc_ws *ws = a->conn_open ? wsc_client_socket(a->client) : NULL;
-    if (ws) {
-        char payload[32];
-        int n = snprintf(payload, sizeof payload, "wsc-P %u", ++a->show_ping_seq);
-        if (wsc_ws_ping(ws, payload, (size_t)n) == WSC_OK) {
-            a->show_ping_sent_ms = wsc_loop_now(a->loop);
-            out_status(ST_INFO, "ping: %s", payload);
-        }
-    }
-    wsc_timer_start(t, a->o->ping_interval_ms ? a->o->ping_interval_ms : 20000);
-}
-
-static void on_ping(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
-    (void)ws;
-    (void)user;
-    char data[400], raw[126];
-    size_t n = ev->len < sizeof raw - 1 ? ev->len : sizeof raw - 1;
-    memcpy(raw, ev->data, n);
-    raw[n] = 0;
-    safe_text(data, sizeof data, raw);
-    out_status(ST_INFO, "ping from the server%s%s (answered)", n ? ": " : "", data);
-}
-
-static void on_pong(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
-    (void)ws;
-    app *a = user;
-    if (a->o->show_ping && show_ping_pong(a, ev)) return;
-    if (ev->len >= 8 && !memcmp(ev->data, "wsc-ack ", 8)) return; /* confirmed delivery's (client.h) */
-    if (!a->user_pings) {
-        /* a heartbeat pong (its ping was sent by the library, untimed here) */
-        if (a->o->show_ping) out_status(ST_INFO, "pong (heartbeat)");
-        return;
-    }
-    a->user_pings--;
-    char data[400];
-    char raw[126];
-    size_t n = ev->len < sizeof raw - 1 ? ev->len : sizeof raw - 1;
-    memcpy(raw, ev->data, n);
-    raw[n] = 0;
-    safe_text(data, sizeof data, raw);
-    uint64_t ms = wsc_loop_now(a->loop) - a->ping_sent_ms;
-    out_status(ST_INFO, "pong%s%s (%llu ms)", n ? ": " : "", data, (unsigned long long)ms);
-}
+static void start_input(app *a);
 
 static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
     (void)ev;
@@ -647,9 +294,9 @@ static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
     a->proto_error = 0;
     a->last_error[0] = 0;
     wsc_ws *ws = wsc_client_socket(c);
-    if (ws) wsc_ws_add_listener(ws, WSC_WS_PONG, on_pong, a);
+    if (ws) wsc_ws_add_listener(ws, WSC_WS_PONG, app_on_pong, a);
     if (ws && a->o->show_ping) {
-        wsc_ws_add_listener(ws, WSC_WS_PING, on_ping, a);
+        wsc_ws_add_listener(ws, WSC_WS_PING, app_on_ping, a);
         /* The first timed ping at once, then every --ping-interval. */
         if (a->show_ping_timer) wsc_timer_start(a->show_ping_timer, 0);
     }
@@ -657,18 +304,36 @@ static void on_open(wsc_client *c, const wsc_client_event *ev, void *user) {
     char details[400] = "";
     if (*proto || *ext) {
         char p[160], e[200];
-        safe_text(p, sizeof p, proto);
-        safe_text(e, sizeof e, ext);
+        app_safe_text(p, sizeof p, proto);
+        app_safe_text(e, sizeof e, ext);
         snprintf(details, sizeof details, " (%s%s%s%s%s)", *proto ? "protocol: " : "", p, *proto && *ext ? ", " : "",
                  *ext ? "extensions: " : "", e);
     }
     out_status(ST_GOOD, "connected%s%s", details, first && a->interactive ? "; type /help for commands" : "");
+    if (!a->input_started) start_input(a); /* -L: held until the redirects are over */
     check_drain(a);
 }
 
 static void on_message(wsc_client *c, const wsc_client_event *ev, void *user) {
     (void)c;
     got_message(user, ev->data, ev->len, ev->binary, wsc_json_type(ev->view) != WSC_JSON_NONE);
+}
+
+/* A 3xx answer with a Location: followed with -L (from on_close, once this
+   client is done), else named in the error. */
+static void note_redirect(app *a, const wsc_ws_event *wev) {
+    if (!wev || wev->http_status < 300 || wev->http_status > 399 || !wev->location) return;
+    char loc[300];
+    app_safe_text(loc, sizeof loc, wev->location);
+    size_t l = strlen(a->last_error);
+    if (!a->o->location) {
+        snprintf(a->last_error + l, sizeof a->last_error - l, "; it redirects to %s (-L follows)", loc);
+        return;
+    }
+    char why[200];
+    free(a->redirect_url);
+    a->redirect_url = redirect_target(a->cur_url, wev->location, why, sizeof why);
+    if (!a->redirect_url) snprintf(a->last_error + l, sizeof a->last_error - l, "; %s: %s", why, loc);
 }
 
 static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
@@ -681,36 +346,33 @@ static void on_error(wsc_client *c, const wsc_client_event *ev, void *user) {
     }
     if ((ev->ws_event && ev->ws_event->type == WSC_WS_ERROR) || ev->error == WSC_ETIMEDOUT) {
         /* A connection failure: reported with the close that follows. */
-        safe_text(a->last_error, sizeof a->last_error, ev->message);
+        app_safe_text(a->last_error, sizeof a->last_error, ev->message);
         if (ev->error == WSC_EHTTP) {
             size_t l = strlen(a->last_error);
             snprintf(a->last_error + l, sizeof a->last_error - l, " (expected 101 Switching Protocols)");
+            note_redirect(a, ev->ws_event);
         }
         if (a->conn_open && (ev->error == WSC_EPROTO || ev->error == WSC_EUTF8 || ev->error == WSC_ETOOBIG))
             a->proto_error = 1;
         return;
     }
     char msg[300];
-    safe_text(msg, sizeof msg, ev->message);
+    app_safe_text(msg, sizeof msg, ev->message);
     if (ev->error == WSC_ECLOSED && ev->count && !a->ever_opened) return; /* exit 1 says nothing was sent */
     if (ev->error == WSC_ECLOSED && ev->count) {
         /* Queued messages discarded (the client stopped for good): never
            hidden, even while exiting. */
-        wsc_buf b = {0};
-        for (uint64_t s = ev->seq; s && s <= ev->seq_last; s++) add_label(&b, s);
-        g_dr.lost += ev->count;
-        report("%s (not sent: %s%s)", msg, label_unit(ev->count), b.len ? (const char *)b.data : "?");
-        wsc_buf_free(&b);
+        dr_discarded(msg, ev);
         return;
     }
     if (a->done || a->closing) return;
-    report("%s", msg); /* token store problems */
+    app_report("%s", msg); /* token store problems */
 }
 
 static void closed_line(app *a, const wsc_client_event *ev, const char *extra) {
     (void)a;
     char reason[300];
-    safe_text(reason, sizeof reason, ev->reason);
+    app_safe_text(reason, sizeof reason, ev->reason);
     out_status(ev->was_clean ? ST_INFO : ST_WARN, "closed: %u%s%s (%s)%s", ev->code, reason[0] ? " " : "", reason,
                ev->was_clean ? "clean" : "not clean", extra ? extra : "");
 }
@@ -724,7 +386,17 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
     if (a->done) return;
     const char *err = a->last_error[0] ? a->last_error : "connection failed";
 
-    report_unconfirmed(a);
+    if (!opened && a->redirect_url && !a->closing) {
+        /* -L: a new client for the new URL, made outside this callback. */
+        wsc_timer_start(a->redirect_timer, 0);
+        return;
+    }
+    dr_report_unconfirmed();
+    if (opened && !(a->closing && g_count_reached)) {
+        if (a->proto_error || is_protocol_code(ev->code)) note_sticky(a, ev, 1, err);
+        else if (is_refusal_code(ev->code)) note_sticky(a, ev, 0, err);
+        if (ev->was_clean && a->file_sent) a->file_acked = 1; /* the server closed after reading it */
+    }
     if (a->closing) {
         /* The end we asked for. */
         if (g_count_reached) {
@@ -736,7 +408,7 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
         } else if (opened) {
             closed_line(a, ev, NULL);
         }
-        stop(a);
+        app_stop(a);
         return;
     }
     if (a->user_closed && !ev->will_reconnect) {
@@ -750,7 +422,7 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
                retry (the seed's connect() throws); --retry-connect, or an
                explicit --max N, retries. */
             set_final(a, EXIT_CONNECT, "%s", err);
-            stop(a);
+            app_stop(a);
             return;
         }
         if (opened) closed_line(a, ev, NULL);
@@ -774,21 +446,21 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
         closed_line(a, ev, NULL);
         a->exit_code = EXIT_OK;
     }
-    stop(a);
+    app_stop(a);
 }
 
 static void on_maximum(wsc_client *c, const wsc_client_event *ev, void *user) {
     (void)c;
     app *a = user;
     char cause[300];
-    safe_text(cause, sizeof cause, ev->cause_message);
+    app_safe_text(cause, sizeof cause, ev->cause_message);
     if (ev->cause == WSC_EHTTP && cause[0]) {
         size_t l = strlen(cause);
         snprintf(cause + l, sizeof cause - l, " (expected 101 Switching Protocols)");
     }
     set_final(a, EXIT_MAXIMUM, "giving up after %u failed attempt%s%s%s", ev->attempt, ev->attempt == 1 ? "" : "s",
               cause[0] ? ": " : "", cause);
-    stop(a);
+    app_stop(a);
 }
 
 /* The token that status lines and errors must not show (output.h). */
@@ -812,72 +484,115 @@ static void trace_hook(void *user, int outgoing, const char *head, size_t len) {
 }
 
 /* ------------------------------------------------------------------ */
-/* Signals                                                             */
-/* ------------------------------------------------------------------ */
-
-static void on_signal(wsc_loop *l, wsc_watch *w, int fd, unsigned events, void *user) {
-    (void)l;
-    (void)w;
-    (void)events;
-    app *a = user;
-    struct signalfd_siginfo si;
-    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
-        int sig = (int)si.ssi_signo;
-        if (sig == SIGWINCH) {
-            if (a->term) term_resize(a->term);
-            continue;
-        }
-        if (sig == SIGTSTP) {
-            if (a->term) term_suspend(a->term);
-            continue;
-        }
-        if (sig == SIGINT && a->term && !a->closing && term_interrupt(a->term)) continue;
-        if (a->done) continue;
-        if (a->signals++ || a->closing) {
-            /* Asked twice: leave now. */
-            a->exit_code = 128 + sig;
-            a->final_msg[0] = 0;
-            stop(a);
-            return;
-        }
-        app_finish(a, EXIT_OK);
-    }
-}
-
-static sigset_t g_oldmask;
-
-static int signals_start(app *a) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    if (a->interactive) {
-        sigaddset(&set, SIGWINCH);
-        sigaddset(&set, SIGTSTP);
-    }
-    if (sigprocmask(SIG_BLOCK, &set, &g_oldmask) != 0) return -1;
-    a->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (a->sigfd < 0) {
-        sigprocmask(SIG_SETMASK, &g_oldmask, NULL);
-        return -1;
-    }
-    a->sig_watch = wsc_watch_new(a->loop, a->sigfd, WSC_READABLE, on_signal, a, NULL);
-    return a->sig_watch ? 0 : -1;
-}
-
-static void signals_stop(app *a) {
-    if (a->sigfd < 0) return;
-    wsc_watch_free(a->sig_watch);
-    a->sig_watch = NULL;
-    if (a->sigfd >= 0) close(a->sigfd);
-    a->sigfd = -1;
-    sigprocmask(SIG_SETMASK, &g_oldmask, NULL);
-}
-
-/* ------------------------------------------------------------------ */
 /* The command                                                         */
 /* ------------------------------------------------------------------ */
+
+/* A client for url with the command's options. Toward another origin than
+   the URL given (after -L), neither the token (--token, WSC_TOKEN), nor
+   --auth, --cookie or -H Authorization/Cookie are sent: they belong to the
+   first origin (the token store is looked up for the new one). */
+static int make_client(app *a, const char *url, wsc_error *err) {
+    const cli_opts *o = a->o;
+    wsc_client_options co;
+    cli_opts_client(o, &co);
+    co.on_open = on_open;
+    co.on_message = on_message;
+    co.on_error = on_error;
+    co.on_close = on_close;
+    co.on_maximum = on_maximum;
+    co.on_unconfirmed = dr_on_unconfirmed;
+    co.on_resent = dr_on_resent;
+    co.user = a;
+    if (o->verbose) co.ws.trace = trace_hook;
+    if (a->file_data) {
+        /* Room for the whole file in the send buffer and in the queue. */
+        size_t need = a->file_size + ((size_t)1 << 20);
+        if (need > ((size_t)256 << 20)) co.ws.max_buffered = need;
+        if (need > ((size_t)16 << 20)) co.queue_max_bytes = need;
+    }
+    if (!redirect_same_origin(url, o->url)) {
+        co.token = NULL;
+        co.ws.cookie = NULL;
+        size_t n = 0;
+        if (!a->headers_other) a->headers_other = xcalloc(o->nheaders + 1, sizeof *a->headers_other);
+        for (size_t i = 0; i < o->nheaders; i++)
+            if (strcasecmp(o->headers[i].name, "Authorization") && strcasecmp(o->headers[i].name, "Cookie"))
+                a->headers_other[n++] = o->headers[i];
+        co.ws.headers = n ? a->headers_other : NULL;
+        co.ws.nheaders = n;
+    }
+    a->client = wsc_client_new(a->loop, url, &co, err);
+    return a->client ? 0 : -1;
+}
+
+static void on_redirect(wsc_loop *l, wsc_timer *t, void *user) {
+    (void)l;
+    (void)t;
+    app *a = user;
+    char *url = a->redirect_url;
+    a->redirect_url = NULL;
+    if (!url || a->done) {
+        free(url);
+        return;
+    }
+    if (++a->redirects > REDIRECT_MAX) {
+        set_final(a, EXIT_CONNECT, "%s; too many redirects (-L follows at most %d)", a->last_error, REDIRECT_MAX);
+        free(url);
+        app_stop(a);
+        return;
+    }
+    char shown[300];
+    app_safe_text(shown, sizeof shown, url);
+    out_status(ST_INFO, "redirected to %s%s", shown,
+               redirect_same_origin(url, a->o->url) ? "" : " (another origin: no token, no credentials)");
+    size_t queued = wsc_client_queued(a->client);
+    if (queued) {
+        /* A reconnect that was redirected: the old client's queue goes with
+           it (never silently). */
+        app_report("%zu queued message%s not sent: dropped with the redirect", queued, queued == 1 ? "" : "s");
+        dr_add_lost(queued);
+    }
+    wsc_client_free(a->client);
+    a->client = NULL;
+    a->last_error[0] = 0;
+    wsc_error err;
+    if (make_client(a, url, &err) != 0) {
+        set_final(a, EXIT_CONNECT, "redirected to %s: %s", shown, err.message);
+        free(url);
+        app_stop(a);
+        return;
+    }
+    free(a->cur_url);
+    a->cur_url = url;
+}
+
+/* Hands -x, --file or stdin to the client: at once, or with -L once the
+   first connection opened (what a 3xx answer's client queued would be lost
+   with it). */
+static void start_input(app *a) {
+    const cli_opts *o = a->o;
+    a->input_started = 1;
+    if (a->execute) {
+        for (size_t i = 0; i < o->nexecute; i++) {
+            char where[32];
+            snprintf(where, sizeof where, "-x %zu", i + 1);
+            app_send(a, a->send_kind, o->execute[i], strlen(o->execute[i]), where);
+        }
+        if (a->file_data) {
+            int sent = app_send(a, SEND_BINARY, (const char *)a->file_data, a->file_size, o->file) == 0;
+            a->file_sent = sent;
+            a->file_mark = a->received;
+            free(a->file_data);
+            a->file_data = NULL;
+            if (sent) app_progress_start(a);
+        }
+        app_input_done(a);
+    } else if (o->exec_cmd) {
+        if (exec_start(a) != 0) app_finish(a, EXIT_CONNECT);
+    } else if (!a->interactive) {
+        app_input_start(a, STDIN_FILENO);
+    }
+}
 
 static int client_run(cli_opts *o) {
     app A;
@@ -888,13 +603,14 @@ static int client_run(cli_opts *o) {
     a->exit_code = EXIT_OK;
     a->send_kind = o->json ? SEND_JSON : o->binary ? SEND_BINARY : SEND_TEXT;
     a->execute = o->nexecute || o->file;
-    a->interactive = !a->execute && isatty(STDIN_FILENO) && (isatty(STDOUT_FILENO) || isatty(STDERR_FILENO));
+    a->exec_in = a->exec_out = -1;
+    a->interactive = !a->execute && !o->exec_cmd && isatty(STDIN_FILENO) && (isatty(STDOUT_FILENO) || isatty(STDERR_FILENO));
     g_app = a;
     out_set_secret_source(token_of, a);
     int rc = EXIT_OK;
     wsc_error err;
 
-    if (o->file && read_file(a, o->file)) return EXIT_USAGE;
+    if (o->file && app_read_file(a, o->file)) return EXIT_USAGE;
     a->loop = wsc_loop_new(&err);
     if (!a->loop) {
         cli_error("%s", err.message);
@@ -903,35 +619,19 @@ static int client_run(cli_opts *o) {
     }
     out_init(a->loop);
 
-    wsc_client_options co;
-    cli_opts_client(o, &co);
-    co.on_open = on_open;
-    co.on_message = on_message;
-    co.on_error = on_error;
-    co.on_close = on_close;
-    co.on_maximum = on_maximum;
-    co.on_unconfirmed = on_unconfirmed;
-    co.on_resent = on_resent;
-    co.user = a;
-    if (o->verbose) co.ws.trace = trace_hook;
-    if (a->file_data) {
-        /* Room for the whole file in the send buffer and in the queue. */
-        size_t need = a->file_size + ((size_t)1 << 20);
-        if (need > ((size_t)256 << 20)) co.ws.max_buffered = need;
-        if (need > ((size_t)16 << 20)) co.queue_max_bytes = need;
-    }
-    a->client = wsc_client_new(a->loop, o->url, &co, &err);
-    if (!a->client) {
+    a->cur_url = xstrdup(o->url);
+    if (make_client(a, o->url, &err) != 0) {
         cli_error("%s", err.message);
         rc = err.code == WSC_EURL || err.code == WSC_EINVAL ? EXIT_USAGE : EXIT_CONNECT;
         goto out;
     }
     a->wait_timer = wsc_timer_new(a->loop, on_wait_timer, a, NULL);
     a->drain_timer = wsc_timer_new(a->loop, on_drain_timer, a, NULL);
-    a->in_timer = wsc_timer_new(a->loop, on_in_timer, a, NULL);
-    a->progress_timer = wsc_timer_new(a->loop, on_progress, a, NULL);
-    if (o->show_ping) a->show_ping_timer = wsc_timer_new(a->loop, on_show_ping_timer, a, NULL);
-    if (!a->wait_timer || !a->drain_timer || !a->in_timer || !a->progress_timer) {
+    a->in_timer = wsc_timer_new(a->loop, app_on_in_timer, a, NULL);
+    a->progress_timer = wsc_timer_new(a->loop, app_on_progress, a, NULL);
+    a->redirect_timer = wsc_timer_new(a->loop, on_redirect, a, NULL);
+    if (o->show_ping) a->show_ping_timer = wsc_timer_new(a->loop, app_on_show_ping_timer, a, NULL);
+    if (!a->wait_timer || !a->drain_timer || !a->in_timer || !a->progress_timer || !a->redirect_timer) {
         cli_error("out of memory");
         rc = EXIT_CONNECT;
         goto out;
@@ -940,69 +640,81 @@ static int client_run(cli_opts *o) {
         a->term = term_new(a);
         if (!a->term) a->interactive = 0;
     }
-    if (signals_start(a) != 0) {
+    if (app_signals_start(a) != 0) {
         cli_error("cannot set up signal handling: %s", strerror(errno));
         rc = EXIT_CONNECT;
         goto out;
     }
 
-    if (a->execute) {
-        for (size_t i = 0; i < o->nexecute; i++) {
-            char where[32];
-            snprintf(where, sizeof where, "-x %zu", i + 1);
-            app_send(a, a->send_kind, o->execute[i], strlen(o->execute[i]), where);
-        }
-        if (a->file_data) {
-            int sent = app_send(a, SEND_BINARY, (const char *)a->file_data, a->file_size, o->file) == 0;
-            free(a->file_data);
-            a->file_data = NULL;
-            if (sent && a->file_size > PROGRESS_MIN_BYTES && isatty(STDERR_FILENO) && !o->quiet) {
-                a->progress_on = 1;
-                out_set_editor(progress_hide, progress_show, a);
-                wsc_timer_start(a->progress_timer, 100);
-            }
-        }
-        app_input_done(a);
-    } else if (!a->interactive) {
-        stdin_start(a);
-    }
+    /* -L: the redirects first; --exec: the program starts once connected. */
+    if (!o->location && !o->exec_cmd) start_input(a);
 
     if (wsc_loop_run(a->loop) != WSC_OK) {
         cli_error("the event loop failed");
         a->exit_code = EXIT_CONNECT;
     }
     rc = a->exit_code;
-    report_unconfirmed(a);
-    if (g_dr.resent)
+    app_stop_input(a);
+    /* Waiting for the --exec program: SIGINT and SIGTERM act again. */
+    if (a->exec_pid) app_signals_stop(a);
+    exec_finish(a);
+    dr_report_unconfirmed();
+    uint64_t resent = dr_resent(), lost = dr_lost();
+    if (resent)
         out_status(ST_INFO, "%llu message%s sent again after drops (possible duplicates at the server)",
-                   (unsigned long long)g_dr.resent, g_dr.resent == 1 ? "" : "s");
-    if (g_dr.lost && rc == EXIT_OK) {
+                   (unsigned long long)resent, resent == 1 ? "" : "s");
+    /* What happened earlier in the session and would otherwise hide behind
+       a clean end (wsc(1) EXIT STATUS: 4, 7, 6, 9, 8 in this order). */
+    if (rc == EXIT_OK && (a->sticky_proto || a->sticky_code)) {
+        rc = a->sticky_proto ? EXIT_PROTOCOL : EXIT_REFUSED;
+        snprintf(a->final_msg, sizeof a->final_msg, "%s", a->sticky_msg);
+    }
+    if (lost && rc == EXIT_OK) {
         rc = EXIT_LOST;
         snprintf(a->final_msg, sizeof a->final_msg, "%llu message%s may have been lost (see above)",
-                 (unsigned long long)g_dr.lost, g_dr.lost == 1 ? "" : "s");
+                 (unsigned long long)lost, lost == 1 ? "" : "s");
+    }
+    if (a->file_unacked && rc == EXIT_OK) {
+        rc = EXIT_UNACKED;
+        snprintf(a->final_msg, sizeof a->final_msg, "--file %s was not acknowledged by the server", o->file);
+    }
+    /* --exec: the program's failure is the session's, unless the connection
+       failed (1, 3, 4, 5) or wsc was interrupted. */
+    if (a->exec_status && rc != EXIT_CONNECT && rc != EXIT_MAXIMUM && rc != EXIT_PROTOCOL && rc != EXIT_ABNORMAL &&
+        rc < 128) {
+        rc = a->exec_status;
+        a->final_msg[0] = 0;
+    }
+    if (a->skipped && rc == EXIT_OK) {
+        rc = EXIT_SKIPPED;
+        snprintf(a->final_msg, sizeof a->final_msg, "%llu %s not sent (see above)", a->skipped,
+                 a->execute ? (a->skipped == 1 ? "message was" : "messages were")
+                            : (a->skipped == 1 ? "input line was" : "input lines were"));
     }
 
 out:
-    progress_stop(a);
+    app_progress_stop(a);
     term_free(a->term); /* the terminal back to normal before the last line */
     a->term = NULL;
     if (rc && a->final_msg[0]) cli_error("%s", a->final_msg);
     wsc_client_free(a->client);
-    stop_input(a);
-    signals_stop(a);
+    app_stop_input(a);
+    app_signals_stop(a);
     wsc_timer_free(a->wait_timer);
     wsc_timer_free(a->drain_timer);
     wsc_timer_free(a->in_timer);
     wsc_timer_free(a->progress_timer);
+    wsc_timer_free(a->redirect_timer);
+    free(a->cur_url);
+    free(a->redirect_url);
+    free(a->headers_other);
     if (a->show_ping_timer) wsc_timer_free(a->show_ping_timer);
     out_done();
     if (out_flush() != 0 && rc == EXIT_OK && !a->closing) rc = EXIT_CONNECT;
     wsc_loop_free(a->loop);
     wsc_buf_free(&a->inbuf);
     free(a->file_data);
-    free(g_dr.label);
-    free(g_dr.pending);
-    memset(&g_dr, 0, sizeof g_dr);
+    dr_free();
     g_count_reached = 0;
     g_app = NULL;
     out_set_secret_source(NULL, NULL);

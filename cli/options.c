@@ -68,7 +68,12 @@ enum {
     O_NO_COLOR,
     O_VERSION,
     O_AUTH,
-    O_PASSPHRASE
+    O_PASSPHRASE,
+    O_COMPACT,
+    O_BINARY_PREFIX,
+    O_TEXT_PREFIX,
+    O_EXEC,
+    O_EXEC_RAW
 };
 
 static const struct option long_opts[] = {
@@ -124,6 +129,13 @@ static const struct option long_opts[] = {
     {"auth", required_argument, NULL, O_AUTH},
     {"passphrase", required_argument, NULL, O_PASSPHRASE},
     {"show-ping", no_argument, NULL, 'P'},
+    {"compact", no_argument, NULL, O_COMPACT},
+    {"binary-prefix", required_argument, NULL, O_BINARY_PREFIX},
+    {"text-prefix", required_argument, NULL, O_TEXT_PREFIX},
+    {"null", no_argument, NULL, '0'},
+    {"location", no_argument, NULL, 'L'},
+    {"exec", required_argument, NULL, O_EXEC},
+    {"exec-raw", required_argument, NULL, O_EXEC_RAW},
     {NULL, 0, NULL, 0},
 };
 
@@ -146,12 +158,31 @@ static const char help_text[] =
     "Messages:\n"
     "      --json         send lines as JSON, adding the CSRF token property\n"
     "      --binary       send lines as binary messages\n"
-    "      --pretty       indent the JSON received (always on interactively)\n"
-    "      --base64       show binary messages in base64 instead of hex\n"
     "  -w, --wait SEC     wait SEC for replies once input is sent (default 1,\n"
-    "                     none with -n; 'inf': until the server closes)\n"
+    "                     none with -n, the reply with --file; 'inf': until the\n"
+    "                     server closes)\n"
     "  -n, --count N      exit after N messages received\n"
     "      --max-message-size N  largest message (default 64M; suffix k, M, G)\n"
+    "  -L, --location     follow 3xx redirects of the handshake (at most 5, never\n"
+    "                     wss to ws; token and credentials to the same origin only)\n"
+    "      --exec CMD     run CMD (sh -c): messages received are its input lines,\n"
+    "                     its output lines are sent; exit status: CMD's\n"
+    "      --exec-raw CMD the same with bytes: chunks of output are sent as binary\n"
+    "\n"
+    "Output (one message per line; interactive mode shows JSON indented):\n"
+    "                     text is written exactly as received, a newline in it as\n"
+    "                     the two characters \\n; binary after '[binary] ' in hex\n"
+    "                     (a hex dump on a terminal)\n"
+    "      --pretty       indent the JSON received\n"
+    "      --compact      write the JSON received without whitespace\n"
+    "      --base64       show binary messages in base64 instead of hex\n"
+    "      --binary-prefix P  mark binary messages with P (default '[binary] ');\n"
+    "                     given, an input line starting with P is sent binary\n"
+    "                     (the rest in hex, or base64 with --base64)\n"
+    "      --text-prefix P    mark text messages with P (default none); given,\n"
+    "                     an input line starting with P is sent as text\n"
+    "  -0, --null         records end with a NUL byte instead of a newline, on\n"
+    "                     input and output; nothing is escaped\n"
     "\n"
     "Connection:\n"
     "  -p, --protocol P   offer subprotocol P (repeatable)\n"
@@ -223,10 +254,16 @@ static const char help_text[] =
     "  1  the connection failed (refused, DNS, TLS, HTTP refusal)\n"
     "  2  usage error\n"
     "  3  maximum number of reconnect attempts reached (--max)\n"
-    "  4  protocol error (close code 1002, 1007 or 1009)\n"
+    "  4  protocol error (failed by wsc, or closed with 1002, 1007 or 1009)\n"
     "  5  connection lost (1006) and not reconnected\n"
     "  6  messages may have been lost: sent but not confirmed by the server\n"
-    "     before a drop, or discarded when the client stopped (listed on stderr)\n";
+    "     before a drop, or discarded when the client stopped (listed on stderr)\n"
+    "  7  the server closed with 1003, 1008, 1010 or 1011 (refused the data, a\n"
+    "     policy such as the CSRF check, an extension, or an internal error)\n"
+    "  8  input lines were skipped (invalid JSON or UTF-8, too long; on stderr)\n"
+    "  9  --file was not acknowledged (no reply, no close) before -w ended\n"
+    "  The first that applies of 1, 3, 4, 5, 7, 6, 9, 8 is given; with --exec,\n"
+    "  a non-zero status of the program (128+N for signal N) comes after 1-5.\n";
 
 void cli_print_help(void) {
     fputs(help_text, stdout);
@@ -358,7 +395,7 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
     int c, rc = 0;
     opterr = 0;
     optind = 1;
-    while (rc == 0 && (c = getopt_long(argc, argv, ":x:w:n:p:H:vqhP", long_opts, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, ":x:w:n:p:H:vqhP0L", long_opts, NULL)) != -1) {
         const char *client_only = NULL;
         switch (c) {
         case O_ECHO: o->echo = 1; break;
@@ -477,6 +514,17 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
             break;
         }
         case 'P': o->show_ping = 1, client_only = "--show-ping"; break;
+        case O_COMPACT: o->compact = 1, client_only = "--compact"; break;
+        case O_BINARY_PREFIX: o->binary_prefix = optarg, client_only = "--binary-prefix"; break;
+        case O_TEXT_PREFIX: o->text_prefix = optarg, client_only = "--text-prefix"; break;
+        case '0': o->null_sep = 1, client_only = "--null"; break;
+        case 'L': o->location = 1, client_only = "--location"; break;
+        case O_EXEC:
+        case O_EXEC_RAW:
+            o->exec_cmd = optarg;
+            o->exec_raw = c == O_EXEC_RAW;
+            client_only = c == O_EXEC ? "--exec" : "--exec-raw";
+            break;
         case O_PASSPHRASE:
             cli_free_secret(o->passphrase);
             o->passphrase = xstrdup(optarg);
@@ -515,6 +563,9 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
     if (o->echo && o->client_only_seen)
         return cli_usage_error("%s cannot be used with --echo", o->client_only_seen);
     if (o->json && o->binary) return cli_usage_error("--json and --binary cannot be used together");
+    if (o->pretty && o->compact) return cli_usage_error("--pretty and --compact cannot be used together");
+    if (o->exec_cmd && (o->nexecute || o->file))
+        return cli_usage_error("--exec cannot be used with --execute or --file");
     if (o->token && o->store)
         return cli_usage_error("%s and --store cannot be used together", o->client_only_seen_token);
     /* WSC_TOKEN: as --token, without the token in argv; the options win.
@@ -531,6 +582,8 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
     if (o->no_reconnect && (o->max_attempts || o->retry_connect))
         return cli_usage_error("--no-reconnect cannot be used with --max or --retry-connect");
     if (o->count && !o->wait_set) o->wait_ms = WAIT_FOREVER;
+    /* --exec: once the program is done, nothing is left to show replies to. */
+    if (o->exec_cmd && !o->wait_set && !o->count) o->wait_ms = 0;
     return -1;
 }
 

@@ -73,6 +73,16 @@ typedef struct cli_opts {
     char *passphrase; /* --passphrase or $WSC_KEY_PASSPHRASE; copied, wiped */
     char *url_buf;    /* the URL with ws:// added when it had no scheme */
     int show_ping;    /* -P: pings and pongs as status lines, with RTT */
+
+    /* output of messages (show.c) */
+    int compact;               /* --compact: JSON re-serialised without whitespace */
+    int null_sep;              /* -0: records end with NUL (input and output), nothing escaped */
+    const char *binary_prefix; /* --binary-prefix; NULL: SHOW_BINARY_PREFIX */
+    const char *text_prefix;   /* --text-prefix; NULL: none */
+
+    int location;              /* -L: follow 3xx answers to the handshake (redirect.c) */
+    const char *exec_cmd;      /* --exec / --exec-raw CMD (exec.c) */
+    int exec_raw;
 } cli_opts;
 
 /*

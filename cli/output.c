@@ -31,6 +31,8 @@ static void putc1(wsc_buf *b, char c) { put(b, &c, 1); }
 
 void buf_puts(wsc_buf *b, const char *s) { put(b, s, strlen(s)); }
 
+void buf_put(wsc_buf *b, const void *p, size_t n) { put(b, p, n); }
+
 void buf_printf(wsc_buf *b, const char *fmt, ...) {
     char small[512];
     va_list ap;

@@ -37,6 +37,8 @@ void fmt_hexdump(wsc_buf *b, const uint8_t *data, size_t n, size_t max, int colo
    DEL and C1 controls become visible escapes (\x1b), so that a message
    cannot drive the terminal. Invalid UTF-8 is escaped the same way. */
 void fmt_text_safe(wsc_buf *b, const uint8_t *data, size_t n, int color);
+/* Appends n bytes (exits with "out of memory" if it cannot). */
+void buf_put(wsc_buf *b, const void *p, size_t n);
 /* Appends a C string / formatted text. */
 void buf_puts(wsc_buf *b, const char *s);
 void buf_printf(wsc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

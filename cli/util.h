@@ -18,7 +18,11 @@ enum {
     EXIT_USAGE = 2,     /* bad command line */
     EXIT_MAXIMUM = 3,   /* the maximum number of reconnect attempts was reached */
     EXIT_PROTOCOL = 4,  /* the connection failed on a protocol error (1002, 1007, 1009) */
-    EXIT_ABNORMAL = 5   /* the connection was lost (1006) and will not be reopened */
+    EXIT_ABNORMAL = 5,  /* the connection was lost (1006) and will not be reopened */
+    EXIT_LOST = 6,      /* messages may have been lost (sent, not confirmed; discarded) */
+    EXIT_REFUSED = 7,   /* the server closed with 1003, 1008, 1010 or 1011 */
+    EXIT_SKIPPED = 8,   /* input lines were not sent (invalid JSON or UTF-8, too long) */
+    EXIT_UNACKED = 9    /* --file: no reply, confirmation or close before -w ended */
 };
 
 /* ANSI colour sequences, used only when colours are on for the stream. */

@@ -293,8 +293,8 @@ class TestScripted(unittest.TestCase):
                 msgs = ["hello", '{"a": [1, 2.50, {}], "b": "x"}', "caf\u00e9", "", "last line without newline"]
                 r = wsc("-n", str(len(msgs)), p.url(), input="\n".join(msgs).encode())
                 self.assertEqual(r.returncode, 0, r.stderr)
-                # JSON is compacted, its numbers kept as written; other text as is.
-                self.assertEqual(lines(r.stdout), ["hello", '{"a":[1,2.50,{}],"b":"x"}', "caf\u00e9", "",
+                # Every text message exactly as received, JSON included.
+                self.assertEqual(lines(r.stdout), ["hello", '{"a": [1, 2.50, {}], "b": "x"}', "caf\u00e9", "",
                                                    "last line without newline"])
                 self.assertRegex(r.stderr.decode(), r"(?m)^connected( \(|$)")
                 self.assertRegex(r.stderr.decode(), r"(?m)^closed: 1000 \(clean\)$")
@@ -334,7 +334,7 @@ class TestScripted(unittest.TestCase):
         try:
             data = b'{"op":"subscribe"}\nnot json\n\n[1, 2]\n{"op": "last", "n": 2}\n'
             r = wsc("--json", "--token", "T0k3n.value", "--no-store", "-n", "2", s.url("/feed?x=1"), input=data)
-            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.returncode, 8, r.stderr)  # lines were skipped (issue 16 item 5)
             self.assertEqual([json.loads(x) for x in lines(r.stdout)],
                              [{"op": "subscribe", "csrf": "T0k3n.value"},
                               {"op": "last", "n": 2, "csrf": "T0k3n.value"}])
@@ -355,12 +355,12 @@ class TestScripted(unittest.TestCase):
 
     def test_json_without_token_sends_any_value(self):
         r = wsc("-q", "--json", "--no-store", "-n", "2", peer("py").url(), input=b'[1, 2]\n"text"\n')
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["[1,2]", '"text"']), r.stderr)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["[1, 2]", '"text"']), r.stderr)
 
     def test_execute_and_wait(self):
         t0 = time.monotonic()
         r = wsc("-q", "-x", "first", "-x", '{"second": 2}', "-w", "0.5", peer("py").url())
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["first", '{"second":2}']), r.stderr)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["first", '{"second": 2}']), r.stderr)
         self.assertGreaterEqual(time.monotonic() - t0, 0.5)
 
     def test_count_exits_with_stdin_still_open(self):
@@ -378,15 +378,16 @@ class TestScripted(unittest.TestCase):
     def test_binary_shown_as_hex_or_base64(self):
         url = peer("py").url("/big?bytes=20")
         r = wsc("-q", "-n", "1", url, stdin=subprocess.DEVNULL)
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, [bytes(range(20)).hex()]), r.stderr)
+        # Marked as binary (issue 16): "0001" must not look like text.
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["[binary] " + bytes(range(20)).hex()]), r.stderr)
         r = wsc("-q", "-n", "1", "--base64", url, stdin=subprocess.DEVNULL)
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["AAECAwQFBgcICQoLDA0ODxAREhM="]), r.stderr)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["[binary] AAECAwQFBgcICQoLDA0ODxAREhM="]), r.stderr)
         r = wsc("-q", "--binary", "-n", "2", peer("py").url(), input=b"AB\n\xff\x00\n")
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["4142", "ff00"]), r.stderr)
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["[binary] 4142", "[binary] ff00"]), r.stderr)
 
     def test_invalid_utf8_line_is_reported(self):
         r = wsc("-q", "-n", "1", peer("py").url(), input=b"\xff\xfe\nok\n")
-        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["ok"]), r.stderr)
+        self.assertEqual((r.returncode, lines(r.stdout)), (8, ["ok"]), r.stderr)  # a line was skipped
         self.assertRegex(r.stderr.decode(), r"^wsc: line 1: not valid UTF-8")
 
     def test_file_is_sent_as_one_binary_message(self):
