@@ -116,7 +116,10 @@ static void stop_heartbeat(wsc_client *c) {
    (at-most-once: one UNCONFIRMED event each). Returns freed. */
 static int settle_unconfirmed(wsc_client *c, const wsc_ws_event *cev) {
     if (!c->d.sent.n) return 0;
-    if (cev->was_clean) {
+    /* A clean close we started confirms all (the server's Close answers ours,
+       after every frame before it); one the server started does not: what we
+       wrote while its Close was on the way crossed it (client.h). */
+    if (cev->was_clean && !(c->ws && wsc__ws_peer_closed_first(c->ws))) {
         c->confirmed_total += wsc__delivery_confirm_all(&c->d);
         return 0;
     }

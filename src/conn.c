@@ -407,6 +407,8 @@ int wsc__conn_feed(wsc__conn *c, uint8_t *data, size_t len) {
             break;
         case WSC_EV_CLOSE:
             c->got_close = 1;
+            /* Ours not sent yet: the peer started the closing handshake. */
+            c->peer_closed_first = wsc_proto_state(c->proto) == WSC_PS_CLOSE_RECEIVED;
             c->close_code = ev.close_code;
             wsc__free(c->close_reason);
             c->close_reason = wsc__strndup((const char *)ev.data, ev.len);

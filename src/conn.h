@@ -110,6 +110,7 @@ struct wsc__conn {
     uint8_t want_write; /* a write would block: wait for writability */
     uint8_t has_pend1;
     uint8_t auto_release; /* release once done (the server's connections) */
+    uint8_t peer_closed_first; /* the peer's Close came before we sent ours */
 };
 
 /* Sets up a closed engine (CONNECTING, no socket). watch_cb/timer_cb get

@@ -623,6 +623,7 @@ const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index
 /* ------------------------------------------------------------------ */
 
 uint64_t wsc__ws_data_sent(const wsc_ws *ws) { return ws->c.data_sent; }
+int wsc__ws_peer_closed_first(const wsc_ws *ws) { return ws->c.peer_closed_first; }
 uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->c.data_written; }
 void wsc__ws_set_flush_hook(wsc_ws *ws, void (*fn)(wsc_ws *ws, void *user), void *user) {
     ws->flush_hook = fn;

@@ -16,6 +16,10 @@ int wsc__ws_validate(wsc_loop *loop, const char *url, const wsc_ws_options *opts
 uint64_t wsc__ws_data_sent(const wsc_ws *ws);
 uint64_t wsc__ws_data_written(const wsc_ws *ws);
 
+/* Non-zero if the server started the closing handshake (its Close came
+   before ours): then the close confirms nothing that Pongs did not. */
+int wsc__ws_peer_closed_first(const wsc_ws *ws);
+
 /* A function called at the start of every deferred flush of an OPEN
    connection, before the write: it may append frames (the client's
    confirmation Ping) that then go out in the same write. NULL: none. */

@@ -70,8 +70,12 @@
  * per message; at most one unanswered, so a busy connection sends about one
  * per round trip, plus one every 16 messages inside a long batch so that a
  * drop in the middle of it still finds most of it confirmed); a completed
- * closing handshake confirms everything. On an
- * unclean drop:
+ * closing handshake that the client started confirms everything (the
+ * server's Close answers ours, after every frame before it). One that the
+ * server started confirms nothing more: a message written while its Close
+ * was on the way crossed it, and a server may discard what arrives after
+ * its Close (RFC 6455 1.4), so it is treated as an unclean drop. On an
+ * unclean drop (or such a close):
  *  - messages not completely written to the socket are always sent again
  *    on the next connection, before anything queued later (the server
  *    cannot have them; with at-least-once the written ones below, being

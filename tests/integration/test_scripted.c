@@ -331,7 +331,8 @@ static void test_protocol_error_then_timeout(void **state) {
 /* ---------------- the reconnecting client ---------------- */
 
 typedef struct {
-    int closes, reconnects, maximum, opens;
+    int closes, reconnects, maximum, opens, unconfirmed;
+    char unconfirmed_data[32];
     uint64_t close_at[8], reconnect_at[8];
     unsigned close_delay[8], reconnect_delay[8], attempt[8];
     int cause[8];
@@ -359,6 +360,10 @@ static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
         r->reconnects++;
         break;
     case WSC_CLIENT_MAXIMUM: r->maximum++; break;
+    case WSC_CLIENT_UNCONFIRMED:
+        r->unconfirmed++;
+        snprintf(r->unconfirmed_data, sizeof r->unconfirmed_data, "%.*s", (int)ev->len, (const char *)ev->data);
+        break;
     }
 }
 
@@ -459,6 +464,64 @@ static void test_heartbeat_exact(void **state) {
     stop(e);
 }
 
+/* Confirmed delivery and who closes: the client writes "m1" (and its
+   confirmation Ping), the server reads both and answers neither, then the
+   server closes (1001). The clean close it started confirms nothing, so
+   "m1" is reported UNCONFIRMED (at-most-once). When the client starts the
+   close instead, the server's answering Close confirms "m1". */
+static void server_or_client_closes(int server_first, crec *r) {
+    env *e = listener_only();
+    char url[300];
+    snprintf(url, sizeof url, "ws+unix:%s:/chat", e->sock);
+    wsc_client_options o = {0};
+    o.on_open = o.on_close = o.on_reconnect = o.on_maximum = o.on_unconfirmed = on_cev;
+    o.user = r;
+    o.no_store = 1;
+    o.no_heartbeat = 1;
+    o.timeout_ms = 60000; /* no reconnect during the test */
+    wsc_error err;
+    wsc_client *c = wsc_client_new(e->loop, url, &o, &err);
+    assert_non_null(c);
+    wait_readable(e, e->lfd);
+    e->fd = accept(e->lfd, NULL, NULL);
+    assert_true(e->fd >= 0);
+    handshake_until(e, &r->opens);
+    assert_int_equal(wsc_client_send_text(c, "m1", 2), WSC_OK);
+    uint8_t p[125];
+    assert_int_equal(client_frame(e, 0x1, p, sizeof p), 2);
+    assert_memory_equal(p, "m1", 2);
+    size_t n = client_frame(e, 0x9, p, sizeof p); /* the confirmation Ping, not answered */
+    assert_true(n > 0);
+    assert_int_equal(wsc_client_unconfirmed(c), 1);
+    if (server_first) {
+        const uint8_t close_frame[] = {0x88, 2, 0x03, 0xe9}; /* 1001 */
+        peer_write(e, close_frame, sizeof close_frame);
+        assert_int_equal(client_frame(e, 0x8, p, sizeof p), 2); /* the echo */
+    } else {
+        assert_int_equal(wsc_client_close(c, 1000, NULL), WSC_OK);
+        assert_int_equal(client_frame(e, 0x8, p, sizeof p), 2);
+        const uint8_t close_frame[] = {0x88, 2, 0x03, 0xe8}; /* the answer */
+        peer_write(e, close_frame, sizeof close_frame);
+    }
+    close(e->fd);
+    e->fd = -1;
+    for (int i = 0; i < 100 && !r->closes; i++) turn(e);
+    assert_int_equal(r->closes, 1);
+    wsc_client_free(c);
+    stop(e);
+}
+
+static void test_close_confirms_only_when_ours(void **state) {
+    (void)state;
+    crec r = {0};
+    server_or_client_closes(1, &r);
+    assert_int_equal(r.unconfirmed, 1);
+    assert_string_equal(r.unconfirmed_data, "m1");
+    crec q = {0};
+    server_or_client_closes(0, &q);
+    assert_int_equal(q.unconfirmed, 0);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -469,6 +532,7 @@ int main(void) {
         cmocka_unit_test(test_protocol_error_then_timeout),
         cmocka_unit_test(test_backoff_exact),
         cmocka_unit_test(test_heartbeat_exact),
+        cmocka_unit_test(test_close_confirms_only_when_ours),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
