@@ -38,7 +38,7 @@ test-release: build
 
 test-asan: bootstrap
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSC_WERROR=ON \
-	    -DWSC_SANITIZE=ON -DWSC_FUZZ=ON -DWSC_BENCH=OFF >/dev/null
+	    -DWSC_SANITIZE=ON -DWSC_FUZZ=ON -DWSC_BENCH=OFF -DWSC_FUZZ_SECONDS=10 >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --test-dir $(ASAN_BUILD) $(CTEST_FLAGS) -LE long
@@ -83,11 +83,21 @@ valgrind: build
 	@pass=0; fail=0; failed=""; \
 	for t in $$(ls $(BUILD)/tests/test_* $(BUILD)/tests/integration/test_* 2>/dev/null); do \
 	  [ -x "$$t" ] || continue; \
-	  echo "== valgrind $$t"; \
-	  if WSC_VECTORS=$(CURDIR)/tests/vectors WSC_SOURCE_DIR=$(CURDIR) WSC_PYTHON=$(PYTHON) \
-	     WSC_NODE=$$(command -v node) WSC_BUILD_DIR=$(CURDIR)/$(BUILD) WSC_VALGRIND=1 \
-	     nice $(VALGRIND) "$$t" >"$$t.valgrind.log" 2>&1; \
-	  then pass=$$((pass+1)); else fail=$$((fail+1)); failed="$$failed $$t"; tail -n 40 "$$t.valgrind.log"; fi; \
+	  case "$$(basename $$t)" in \
+	    test_scenario) runs="epoll poll libuv libevent glib";; \
+	    test_scenario_libev) runs="libev";; \
+	    *) runs="-";; \
+	  esac; \
+	  for arg in $$runs; do \
+	    [ "$$arg" = - ] && set -- || set -- "$$arg"; \
+	    log="$$t$${1:+.$$1}.valgrind.log"; \
+	    if [ -n "$$1" ] && ! ctest --test-dir $(BUILD) -N -R "^scenario\.$$1$$" | grep -q "scenario\.$$1"; then continue; fi; \
+	    echo "== valgrind $$t $$*"; \
+	    if WSC_SOURCE_DIR=$(CURDIR) WSC_PYTHON=$(PYTHON) \
+	       WSC_NODE=$$(command -v node) WSC_BUILD_DIR=$(CURDIR)/$(BUILD) WSC_VALGRIND=1 \
+	       nice $(VALGRIND) "$$t" "$$@" >"$$log" 2>&1; \
+	    then pass=$$((pass+1)); else fail=$$((fail+1)); failed="$$failed $$t$${1:+:$$1}"; tail -n 40 "$$log"; fi; \
+	  done; \
 	done; \
 	echo "valgrind: $$pass passed, $$fail failed$${failed:+ ($$failed)}"; \
 	echo "$$pass passed, $$fail failed"; [ $$fail -eq 0 ]

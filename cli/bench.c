@@ -31,6 +31,7 @@
 
 #include "bench_json.h"
 #include "commands.h"
+#include "util.h"
 #include "wsc/loop.h"
 #include "wsc/ws.h"
 
@@ -239,7 +240,7 @@ int wsc_cmd_bench(int argc, char **argv) {
                                              {"insecure", no_argument, 0, 'k'}, {"help", no_argument, 0, 'h'},
                                              {"recv", required_argument, 0, 'r'}, {"send", required_argument, 0, 's'},
                                              {0, 0, 0, 0}};
-    optind = 1;
+    cli_getopt_reset();
     int ch;
     /* Options anywhere (GNU permutation): "bench latency URL 200 32 --ca f". */
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

@@ -394,7 +394,7 @@ int cli_opts_parse(cli_opts *o, int argc, char **argv) {
     unsigned long long v;
     int c, rc = 0;
     opterr = 0;
-    optind = 1;
+    cli_getopt_reset();
     while (rc == 0 && (c = getopt_long(argc, argv, ":x:w:n:p:H:vqhP0L", long_opts, NULL)) != -1) {
         const char *client_only = NULL;
         switch (c) {

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "util.h"
 #include "compat/compat.h"
 #include "wsc/http.h"
 #include "wsc/loop.h"
@@ -295,7 +296,7 @@ int wsc_cmd_serve(int argc, char **argv) {
         {"max-per-address", required_argument, 0, O_PERADDR}, {"message-memory", required_argument, 0, O_MSGMEM},
         {"csrf-allow-non-json", no_argument, 0, O_NONJSON}, {"issue-token", no_argument, 0, O_ISSUE}, {"verbose", no_argument, 0, 'v'},
         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    optind = 1;
+    cli_getopt_reset();
     int ch;
     while ((ch = getopt_long(argc, argv, "p:vqh", longopts, NULL)) != -1) {
         char *end = NULL;

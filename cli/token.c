@@ -289,7 +289,7 @@ static int cmd_fetch(int argc, char **argv) {
     const char *store_path = NULL, *key = NULL, *for_url = NULL, *cookie = "csrf_token", *prop = NULL, *ca = NULL;
     int c;
     opterr = 0;
-    optind = 1;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 's': store_path = optarg; break;
@@ -384,7 +384,7 @@ int wsc_cmd_token(int argc, char **argv) {
     const char *store_path = NULL, *key = NULL;
     int c;
     opterr = 0;
-    optind = 1;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 's': store_path = optarg; break;

@@ -168,3 +168,10 @@ size_t utf8_width(const char *s, size_t len) {
         if (((unsigned char)s[i] & 0xc0) != 0x80) w++;
     return w;
 }
+
+void cli_getopt_reset(void) {
+    optind = 0;
+#if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+    optreset = 1;
+#endif
+}

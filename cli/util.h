@@ -68,6 +68,13 @@ void cli_wipe(void *p, size_t n);
 /* Wipes a NUL-terminated string, then frees it. NULL is fine. */
 void cli_free_secret(char *s);
 
+/* Resets getopt(3) before parsing a new argv. `optind = 1` is not enough:
+   glibc, musl and the BSDs keep the position inside a group of short
+   options ("-vq") between calls, a pointer into the previous argv that a
+   second parse would read after it was freed. optind = 0 re-initialises
+   all of it there; the BSDs' plain getopt also wants optreset. */
+void cli_getopt_reset(void);
+
 /*
  * Number parsing for options: the whole string must be the number.
  * parse_uint: decimal, 0..max. parse_seconds: a decimal number of seconds

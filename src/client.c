@@ -569,6 +569,12 @@ wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_opt
         wsc__seterr(err, WSC_EINVAL, "cookie_name must be a token; query_param and json_property must not be empty");
         goto fail;
     }
+    /* The property name goes into every JSON message as a member name:
+       text that is not UTF-8 would make every message invalid JSON. */
+    if (!wsc_utf8_valid(c->json_property, strlen(c->json_property))) {
+        wsc__seterr(err, WSC_EINVAL, "json_property must be valid UTF-8");
+        goto fail;
+    }
     if (opts->token) {
         if (!wsc_token_valid(opts->token, strlen(opts->token))) {
             wsc__seterr(err, WSC_EINVAL, "the CSRF token contains characters that cannot be sent in a cookie");

@@ -264,7 +264,7 @@ typedef struct wsc_client_options {
     const char *token_key;   /* store key; default "csrf_token" */
     const char *cookie_name; /* default "csrf_token" */
     const char *query_param; /* default "csrf" */
-    const char *json_property; /* default "csrf" */
+    const char *json_property; /* default "csrf"; non-empty UTF-8 */
 
     /* Heartbeat. */
     unsigned ping_interval_ms; /* default 20000 */

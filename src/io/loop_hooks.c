@@ -134,7 +134,10 @@ const wsc__backend wsc__backend_hooks = {"hooks", hk_open, hk_close, hk_set, hk_
 
 void wsc__hooks_sync(wsc_loop *loop, int force) {
     int ms = wsc_loop_next_timeout(loop);
-    int64_t key = ms < 0 ? -1 : ms == 0 ? 0 : (int64_t)(wsc_loop_now(loop) + (uint64_t)ms);
+    /* The key is the deadline itself: `ms` is counted from a fresh clock
+       read, so the cached now + ms would change with every millisecond that
+       passes and tell the application again about the same deadline. */
+    int64_t key = ms < 0 ? -1 : ms == 0 ? 0 : (int64_t)(loop->heap[0]->due & (uint64_t)INT64_MAX);
     if (!force && key == HK(loop)->told) return;
     if (ms < 0 && HK(loop)->told == -1) return; /* nothing to disarm */
     HK(loop)->told = key;

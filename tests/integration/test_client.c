@@ -531,6 +531,18 @@ static void test_invalid_tokens_refused(void **state) {
     wsc_error err;
     assert_null(wsc_client_new(loop, "ws://127.0.0.1:1/", &o, &err));
     assert_int_equal(err.code, WSC_EINVAL);
+    /* names that would make the handshake or every JSON message invalid */
+    const char *bad_prop[] = {"", "\xff", "ab\xc3"};
+    for (size_t i = 0; i < sizeof bad_prop / sizeof *bad_prop; i++) {
+        wsc_client_options p = {0};
+        p.json_property = bad_prop[i];
+        assert_null(wsc_client_new(loop, "ws://127.0.0.1:1/", &p, &err));
+        assert_int_equal(err.code, WSC_EINVAL);
+    }
+    wsc_client_options q = {0};
+    q.cookie_name = "a b";
+    assert_null(wsc_client_new(loop, "ws://127.0.0.1:1/", &q, &err));
+    assert_int_equal(err.code, WSC_EINVAL);
     wsc_loop_free(loop);
 }
 

@@ -199,6 +199,36 @@ static void on_timer(wsc_loop *loop, wsc_timer *t, void *user) {
     r->log[r->nlog++] = 'T';
 }
 
+static uint64_t fake_clock(void *user) { return *(const uint64_t *)user; }
+
+/* The application hears of a deadline once, however much time passes
+   between two timer starts that do not change the earliest deadline. */
+static void test_hook_timer_told_once_per_deadline(void **state) {
+    (void)state;
+    GUARD();
+    app a;
+    wsc_loop *loop = new_hooked(&a);
+    uint64_t now = 1000;
+    wsc__loop_set_clock(loop, fake_clock, &now);
+    rec r = {0};
+    wsc_timer *t1 = wsc_timer_new(loop, on_timer, &r, NULL);
+    wsc_timer *t2 = wsc_timer_new(loop, on_timer, &r, NULL);
+    assert_int_equal(wsc_timer_start(t1, 30), WSC_OK);
+    assert_int_equal(a.timer_calls, 1);
+    assert_int_equal(a.last_ms, 30);
+    now += 5; /* the application's code runs for 5 ms */
+    assert_int_equal(wsc_timer_start(t2, 60), WSC_OK); /* later than t1: no call */
+    assert_int_equal(a.timer_calls, 1);
+    now += 25; /* t1 is due */
+    assert_true(wsc_loop_run_once(loop, 0) >= 0);
+    assert_string_equal(r.log, "T");
+    assert_int_equal(a.timer_calls, 2); /* now t2's deadline, 30 ms away */
+    assert_int_equal(a.last_ms, 30);
+    wsc_timer_free(t1);
+    wsc_timer_free(t2);
+    wsc_loop_free(loop);
+}
+
 static void test_timers_through_hooks(void **state) {
     (void)state;
     GUARD();
@@ -348,6 +378,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_watch_through_hooks),
         cmocka_unit_test(test_timers_through_hooks),
+        cmocka_unit_test(test_hook_timer_told_once_per_deadline),
         cmocka_unit_test(test_posts_through_hooks),
         cmocka_unit_test(test_deferred_asks_now),
         cmocka_unit_test(test_refusals),
