@@ -21,6 +21,7 @@ port) is the first stdout line. Stops both on SIGTERM/SIGINT, after
 """
 
 import argparse
+import ctypes
 import os
 import shutil
 import signal
@@ -45,13 +46,23 @@ def find(names):
     return None
 
 
+def die_with_parent():
+    """In the child: SIGTERM when this script dies, even by SIGKILL, so
+    neither server outlives it (PR_SET_PDEATHSIG, Linux; elsewhere the
+    process group kill of the tests' harness does it)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def start_on_free_port(make_cmd, what):
     """Starts make_cmd(port) until it accepts on its port (5 tries, 5 s
     each); returns (process, port) or exits 1."""
     for _ in range(5):
         port = free_port()
         proc = subprocess.Popen(make_cmd(port), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=sys.stderr)
+                                stderr=sys.stderr, preexec_fn=die_with_parent)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and proc.poll() is None and not accepting(port):
             time.sleep(0.02)
