@@ -83,24 +83,10 @@ void app_safe_text(char *dst, size_t cap, const char *s) {
     wsc_buf_free(&b);
 }
 
-static int is_protocol_code(unsigned code) { return code == 1002 || code == 1007 || code == 1009; }
-
-/* Codes by which the server says it refused what it got, or failed:
-   exit status 7 (EXIT_REFUSED). */
-static int is_refusal_code(unsigned code) { return code == 1003 || code == 1008 || code == 1010 || code == 1011; }
-
-static const char *code_name(unsigned code) {
-    switch (code) {
-    case 1002: return "protocol error";
-    case 1003: return "unsupported data";
-    case 1007: return "invalid message data";
-    case 1008: return "policy violation";
-    case 1009: return "message too big";
-    case 1010: return "mandatory extension";
-    case 1011: return "internal error";
-    default: return "";
-    }
-}
+/* The close codes' meaning for the exit status: util.c's table, shared
+   with --echo. */
+static int is_protocol_code(unsigned code) { return cli_close_status(code) == EXIT_PROTOCOL; }
+static int is_refusal_code(unsigned code) { return cli_close_status(code) == EXIT_REFUSED; }
 
 /* A server close with a refusal code, or a protocol failure, on any
    connection of the session: remembered (the first one) so that the exit
@@ -115,11 +101,11 @@ static void note_sticky(app *a, const wsc_client_event *ev, int proto, const cha
             snprintf(a->sticky_msg, sizeof a->sticky_msg, "protocol error: %s", err);
         else
             snprintf(a->sticky_msg, sizeof a->sticky_msg, "the server closed the connection with %u (%s)%s%s",
-                     ev->code, code_name(ev->code), reason[0] ? ": " : "", reason);
+                     ev->code, cli_close_name(ev->code), reason[0] ? ": " : "", reason);
     } else {
         a->sticky_code = ev->code;
         snprintf(a->sticky_msg, sizeof a->sticky_msg, "the server closed the connection with %u (%s)%s%s", ev->code,
-                 code_name(ev->code), reason[0] ? ": " : "", reason);
+                 cli_close_name(ev->code), reason[0] ? ": " : "", reason);
     }
 }
 
@@ -402,7 +388,7 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
         if (g_count_reached) {
             if (opened) closed_line(a, ev, NULL);
         } else if (opened && (a->proto_error || is_protocol_code(ev->code))) {
-            set_final(a, EXIT_PROTOCOL, "protocol error: %s", a->proto_error ? err : code_name(ev->code));
+            set_final(a, EXIT_PROTOCOL, "protocol error: %s", a->proto_error ? err : cli_close_name(ev->code));
         } else if (opened && ev->code == 1006 && !ev->was_clean) {
             set_final(a, EXIT_ABNORMAL, "the connection was lost before the closing handshake completed (1006)");
         } else if (opened) {
@@ -439,7 +425,8 @@ static void on_close(wsc_client *c, const wsc_client_event *ev, void *user) {
     } else if (a->proto_error || is_protocol_code(ev->code)) {
         if (a->proto_error) set_final(a, EXIT_PROTOCOL, "protocol error: %s", err);
         else
-            set_final(a, EXIT_PROTOCOL, "the server closed the connection with %u (%s)", ev->code, code_name(ev->code));
+            set_final(a, EXIT_PROTOCOL, "the server closed the connection with %u (%s)", ev->code,
+                      cli_close_name(ev->code));
     } else if (ev->code == 1006) {
         set_final(a, EXIT_ABNORMAL, "connection lost (1006)%s%s", a->last_error[0] ? ": " : "", a->last_error);
     } else {

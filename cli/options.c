@@ -263,7 +263,8 @@ static const char help_text[] =
     "  8  input lines were skipped (invalid JSON or UTF-8, too long; on stderr)\n"
     "  9  --file was not acknowledged (no reply, no close) before -w ended\n"
     "  The first that applies of 1, 3, 4, 5, 7, 6, 9, 8 is given; with --exec,\n"
-    "  a non-zero status of the program (128+N for signal N) comes after 1-5.\n";
+    "  a non-zero status of the program (128+N for signal N) comes after 1-5.\n"
+    "  --echo follows the same table (0, 1, 4, 5 or 7).\n";
 
 void cli_print_help(void) {
     fputs(help_text, stdout);

@@ -148,6 +148,34 @@ int parse_size(const char *s, unsigned long long max, unsigned long long *out) {
     return 0;
 }
 
+int cli_close_status(unsigned code) {
+    switch (code) {
+    case 1002: /* protocol error */
+    case 1007: /* invalid message data */
+    case 1009: /* message too big */
+        return EXIT_PROTOCOL;
+    case 1003: /* the server refused what it got, or failed */
+    case 1008:
+    case 1010:
+    case 1011:
+        return EXIT_REFUSED;
+    default: return EXIT_OK;
+    }
+}
+
+const char *cli_close_name(unsigned code) {
+    switch (code) {
+    case 1002: return "protocol error";
+    case 1003: return "unsupported data";
+    case 1007: return "invalid message data";
+    case 1008: return "policy violation";
+    case 1009: return "message too big";
+    case 1010: return "mandatory extension";
+    case 1011: return "internal error";
+    default: return "";
+    }
+}
+
 int write_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
     while (len) {

@@ -25,6 +25,15 @@ enum {
     EXIT_UNACKED = 9    /* --file: no reply, confirmation or close before -w ended */
 };
 
+/* What a close code the server sent means for the exit status, the one
+   table of wsc(1) EXIT STATUS for the client and --echo alike:
+   EXIT_PROTOCOL for 1002, 1007, 1009; EXIT_REFUSED for 1003, 1008, 1010,
+   1011; EXIT_OK for any other code. 1006 (no close frame) is left to the
+   caller, which knows whether the loss ends the session. */
+int cli_close_status(unsigned code);
+/* The code's name for messages ("policy violation"), "" when it has none. */
+const char *cli_close_name(unsigned code);
+
 /* ANSI colour sequences, used only when colours are on for the stream. */
 #define C_RESET "\033[0m"
 #define C_BOLD "\033[1m"

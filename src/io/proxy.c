@@ -220,11 +220,19 @@ static int http_read(wsc_proxy_conv *p, unsigned *want, wsc_error *err) {
         if (hl < 0)
             return wsc__seterr(err, WSC_EPROXY, "the proxy sent an invalid answer to CONNECT: %s",
                                r.error ? r.error : "");
+        /* 407 is the proxy asking for credentials; tinyproxy (1.11) answers
+           wrong ones with 401 instead. A CONNECT answer comes from the proxy
+           (the server is not reached yet), so a 401 here can only be about
+           the proxy's credentials: both are final for the reconnect policy,
+           where a plain WSC_EPROXY would retry the same refused password. */
+        int auth = r.status == 407 || r.status == 401;
         if (r.status / 100 != 2)
-            return wsc__seterr(err, r.status == 407 ? WSC_EPROXYAUTH : WSC_EPROXY,
-                               "the proxy refused the tunnel: %d %.*s%s", r.status,
-                               (int)(r.reason.len > 100 ? 100 : r.reason.len), r.reason.ptr ? r.reason.ptr : "",
-                               r.status == 407 ? " (proxy authentication required)" : "");
+            return wsc__seterr(err, auth ? WSC_EPROXYAUTH : WSC_EPROXY, "the proxy refused the tunnel: %d %.*s%s",
+                               r.status, (int)(r.reason.len > 100 ? 100 : r.reason.len),
+                               r.reason.ptr ? r.reason.ptr : "",
+                               r.status == 407   ? " (proxy authentication required)"
+                               : r.status == 401 ? " (proxy authentication failed)"
+                                                 : "");
         return WSC_OK;
     }
 }

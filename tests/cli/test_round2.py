@@ -212,6 +212,22 @@ class TestExitStatus(unittest.TestCase):
         r = wsc("-q", "--file", path, "-w", "0", url)
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_echo_follows_the_table(self):
+        # --echo: the same codes as the client (cli_close_status), 0 for a
+        # clean 1000 close, 7 for a policy close, with its reason on stderr
+        p = peer("py")
+        r = wsc("--echo", p.url("/close?code=1000"), stdin=subprocess.DEVNULL)
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"", b""))
+        r = wsc("--echo", p.url("/close?code=1008&reason=CSRF+token+missing+or+wrong"), stdin=subprocess.DEVNULL)
+        self.assertEqual((r.returncode, r.stdout), (7, b""), r.stderr)
+        self.assertEqual(lines(r.stderr), ["wsc: the server closed the connection with 1008 (policy violation): "
+                                           "CSRF token missing or wrong"])
+        for code, status in ((1003, 7), (1010, 7), (1011, 7), (1002, 4), (1007, 4), (1009, 4), (4000, 0)):
+            with self.subTest(code=code):
+                r = wsc("--echo", p.url("/close?code=%d" % code), stdin=subprocess.DEVNULL)
+                self.assertEqual(r.returncode, status, r.stderr)
+        self.assertIn("--echo follows the same table", wsc("--help").stdout.decode())
+
     def test_codes_documented_in_help_and_man_page(self):
         out = wsc("--help").stdout.decode()
         for code in range(10):
@@ -380,6 +396,65 @@ class TestExec(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         r = wsc("--echo", "--exec", "cat", self.url)
         self.assertEqual(r.returncode, 2)
+
+
+# ---------------------------------------------------------------------------
+# Item 2: an https:// proxy of real servers (stunnel4 in front of tinyproxy)
+# ---------------------------------------------------------------------------
+
+class TestHttpsProxy(unittest.TestCase):
+    SCRIPT = os.path.join(PEERS, "run_https_proxy.py")
+
+    @classmethod
+    def setUpClass(cls):
+        check = subprocess.run([PY, cls.SCRIPT, "--check"], stderr=subprocess.PIPE, timeout=20)
+        if check.returncode == 77:
+            raise unittest.SkipTest(check.stderr.decode().strip())
+        d = pki()
+        cls.ca = os.path.join(d, "ca.pem")
+        cls.proxies = []
+        for auth in (None, "alice:s3cr.t"):
+            argv = [PY, cls.SCRIPT, "--cert", os.path.join(d, "server.pem"), "--key", os.path.join(d, "server.key"),
+                    "--lifetime", "100"] + (["--auth", auth] if auth else [])
+            cls.proxies.append(Peer(argv, "https_proxy"))
+        cls.open, cls.auth = cls.proxies
+        cls.target = "wss://localhost:%d/echo" % peer("tls").port
+
+    @classmethod
+    def tearDownClass(cls):
+        for p in cls.proxies:
+            p.stop()
+
+    def test_wss_through_it(self):
+        proxy = "https://localhost:%d" % self.open.port
+        r = wsc("-q", "--proxy", proxy, "--ca", self.ca, "-x", "through stunnel and tinyproxy", "-n", "1",
+                self.target)
+        self.assertEqual((r.returncode, r.stdout), (0, b"through stunnel and tinyproxy\n"), r.stderr)
+        # tinyproxy's log: the CONNECT went through it, to the server's name
+        with open(self.open.log) as f:
+            self.assertIn("CONNECT localhost:%d" % peer("tls").port, f.read())
+        # pipe mode too, and ws:// inside the proxy's TLS
+        r = wsc("-q", "--proxy", proxy, "--ca", self.ca, "-n", "2", peer("py").url(), input=b"one\ntwo\n")
+        self.assertEqual((r.returncode, lines(r.stdout)), (0, ["one", "two"]), r.stderr)
+
+    def test_proxy_certificate_verified(self):
+        wrong = os.path.join(pki(), "self-signed.pem")  # a CA that did not sign the proxy's certificate
+        r = wsc("-q", "--proxy", "https://localhost:%d" % self.open.port, "--ca", wrong, "-x", "x", self.target)
+        self.assertEqual((r.returncode, r.stdout), (1, b""), r.stderr)
+        self.assertIn("TLS certificate verification failed for proxy 'localhost'", r.stderr.decode())
+
+    def test_basic_auth(self):
+        port = self.auth.port
+        r = wsc("-q", "--proxy", "https://alice:s3cr.t@localhost:%d" % port, "--ca", self.ca, "-x", "hi", "-n", "1",
+                self.target)
+        self.assertEqual((r.returncode, r.stdout), (0, b"hi\n"), r.stderr)
+        # a wrong password: refused at once (no reconnect), never shown
+        r = wsc("--proxy", "https://alice:hunter2@localhost:%d" % port, "--ca", self.ca, "-x", "hi", self.target)
+        self.assertEqual((r.returncode, r.stdout), (1, b""), r.stderr)
+        err = r.stderr.decode()
+        self.assertIn("the proxy refused the tunnel: 401", err)
+        self.assertNotIn("hunter2", err)
+        self.assertNotIn("reconnecting", err)
 
 
 def tearDownModule():

@@ -2,7 +2,9 @@
  * microsocks for SOCKS5 (socks5:// and socks5h://, with and without RFC 1929
  * authentication), and tests/peers/connect_proxy.py serving TLS as an
  * https:// proxy (ws:// inside it, and wss:// as TLS inside TLS), against
- * the Python websockets echo server in the clear and with TLS. */
+ * the Python websockets echo server in the clear and with TLS.
+ * test_proxy_https.c does the https:// cases against Debian's stunnel4 and
+ * tinyproxy. */
 #define _DEFAULT_SOURCE
 #include <signal.h>
 #include <stdio.h>
