@@ -34,7 +34,8 @@
  *      HTTP 4xx other than 408 and 429                 final
  *      HTTP 408, 429, 5xx                              reconnect
  *      TLS certificate or host-name verification       final
- *      proxy authentication refused (407)              final
+ *      proxy authentication refused (407; a 401 to     final
+ *        CONNECT; SOCKS5 credentials refused)
  *      extension negotiation mismatch                  final
  *      DNS; refused; reset; timeouts; other TLS        reconnect
  *        errors; dead peer (no pong); 1006
