@@ -77,7 +77,7 @@ typedef struct app {
     unsigned show_ping_seq;
     uint64_t show_ping_sent_ms;
 
-    /* signals (signalfd) */
+    /* signals (a signalfd on Linux, a self-pipe elsewhere: src/compat/) */
     int sigfd;
     wsc_watch *sig_watch;
 
@@ -149,9 +149,9 @@ void app_on_show_ping_timer(wsc_loop *loop, wsc_timer *t, void *user);
 
 /* --- signals.c ---------------------------------------------------------- */
 
-/* Blocks the signals and reads them from a signalfd in the loop. 0 or -1. */
+/* Reads the signals from a descriptor in the loop (wsc__sigfd_open). 0 or -1. */
 int app_signals_start(app *a);
-/* Restores the signal mask. */
+/* Stops that and restores the signal mask or handlers (wsc__sigfd_restore). */
 void app_signals_stop(app *a);
 
 /* --- input.c ----------------------------------------------------------- */

@@ -3,6 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "util.h"
+#include "internal.h"
 #include "output.h"
 
 #include <errno.h>
@@ -87,9 +88,8 @@ char *xstrndup(const char *s, size_t n) {
     return p;
 }
 
-void cli_wipe(void *p, size_t n) {
-    if (p && n) explicit_bzero(p, n);
-}
+/* The library's wiper (a volatile memset: explicit_bzero is not on macOS). */
+void cli_wipe(void *p, size_t n) { wsc__wipe(p, n); }
 
 void cli_free_secret(char *s) {
     if (!s) return;

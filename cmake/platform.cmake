@@ -52,9 +52,9 @@ if(WSC_TESTS AND NOT WIN32)
   endif()
 endif()
 
-# Adapter examples (examples/adapters/), built when their library is there.
-pkg_check_modules(LIBUV IMPORTED_TARGET libuv)
-if(LIBUV_FOUND)
-  add_executable(example_uv_client ${PROJECT_SOURCE_DIR}/examples/adapters/uv_client.c)
-  target_link_libraries(example_uv_client PRIVATE wsc PkgConfig::LIBUV)
+# Adapter examples (examples/adapters/), built when their library is there
+# (and, as every example, not in a parent project's build unless asked for;
+# the tests run them).
+if(WSC_EXAMPLES OR WSC_TESTS)
+  add_subdirectory(${PROJECT_SOURCE_DIR}/examples/adapters ${PROJECT_BINARY_DIR}/examples/adapters)
 endif()

@@ -16,7 +16,13 @@
  * the build's default: CMake option WSC_LOOP_BACKEND=auto|epoll|poll (auto:
  * epoll where the system has it; poll: epoll is not compiled in at all).
  * Both behave identically as far as this header documents, except where
- * noted; the whole test suite runs on each (ctest -L poll).
+ * noted. The tests that exercise a loop run on both: on poll (ctest -L poll)
+ * every unit program that runs a loop, every integration test, the wsc
+ * command's tests but Usage, ManPage and Secrets, and the client-mode
+ * conformance subset; the shared scenario on each backend and adapter
+ * (ctest -L scenario); the library builds without epoll (ctest -L
+ * portability). The rest (the full conformance suites among them) runs on
+ * the default backend only.
  *
  * One loop per thread. Every function here except wsc_loop_post() must be
  * called from the thread that runs the loop (a loop may be created on one

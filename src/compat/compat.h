@@ -79,8 +79,12 @@ void wsc__wake_close(wsc__wake *w);        /* idempotent */
  * signals blocked. Elsewhere: a self-pipe written by a handler installed
  * with sigaction (SA_RESTART); the signals stay unblocked.
  * wsc__sigfd_read() returns the next pending signal number, or 0 when none
- * is pending. wsc__sigfd_close() restores nothing (call it at exit).
+ * is pending. wsc__sigfd_close() restores nothing (enough at exit);
+ * wsc__sigfd_restore() after it puts back the signal mask or handlers the
+ * last open replaced (for a program that goes on, e.g. waiting for a child
+ * that Ctrl-C must reach). At most WSC__SIGFD_MAX signals (EINVAL).
  */
+#define WSC__SIGFD_MAX 8
 typedef struct wsc__sigfd {
     int fd;      /* what to watch for reading */
     int wfd;     /* the pipe's write end; -1 for a signalfd */
@@ -89,5 +93,6 @@ int wsc__sigfd_open(wsc__sigfd *s, const int *signals, int n);
 int wsc__sigfd_open_portable(wsc__sigfd *s, const int *signals, int n);
 int wsc__sigfd_read(const wsc__sigfd *s);
 void wsc__sigfd_close(wsc__sigfd *s);
+void wsc__sigfd_restore(void);
 
 #endif

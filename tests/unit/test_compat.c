@@ -150,6 +150,38 @@ static void test_sigfd(void **state) {
     assert_int_equal(wsc__sigfd_read(&s), SIGUSR2);
     assert_int_equal(wsc__sigfd_read(&s), 0);
     wsc__sigfd_close(&s);
+    wsc__sigfd_restore();
+}
+
+/* wsc__sigfd_restore puts back what the open changed: the mask (signalfd)
+   or the handlers (self-pipe), so that the signals act again as before. */
+static void test_sigfd_restore(void **state) {
+    (void)state;
+    static const int one[] = {SIGUSR1};
+    struct sigaction sa;
+    wsc__sigfd s;
+    assert_int_equal(wsc__sigfd_open_portable(&s, one, 1), 0);
+    wsc__sigfd_close(&s);
+    wsc__sigfd_restore();
+    assert_int_equal(sigaction(SIGUSR1, NULL, &sa), 0);
+    assert_true(sa.sa_handler == SIG_DFL);
+
+    sigset_t cur;
+    assert_int_equal(wsc__sigfd_open(&s, one, 1), 0);
+#ifdef __linux__
+    assert_int_equal(sigprocmask(SIG_SETMASK, NULL, &cur), 0);
+    assert_true(sigismember(&cur, SIGUSR1)); /* blocked for the signalfd */
+#endif
+    wsc__sigfd_close(&s);
+    wsc__sigfd_restore();
+    assert_int_equal(sigprocmask(SIG_SETMASK, NULL, &cur), 0);
+    assert_false(sigismember(&cur, SIGUSR1));
+    assert_int_equal(sigaction(SIGUSR1, NULL, &sa), 0);
+    assert_true(sa.sa_handler == SIG_DFL);
+
+    static const int many[WSC__SIGFD_MAX + 1] = {SIGUSR1};
+    assert_int_equal(wsc__sigfd_open(&s, many, WSC__SIGFD_MAX + 1), -1);
+    assert_int_equal(errno, EINVAL);
 }
 
 int main(void) {
@@ -158,6 +190,7 @@ int main(void) {
         cmocka_unit_test(test_accept_and_nosigpipe),
         cmocka_unit_test(test_wake),
         cmocka_unit_test(test_sigfd),
+        cmocka_unit_test(test_sigfd_restore),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
