@@ -20,6 +20,8 @@ static struct {
     const char *unit;    /* "line" or "-x" or "message" */
     uint64_t *pending;   /* labels reported UNCONFIRMED since the last close event */
     size_t npending, pcap;
+    int by_server;       /* the pending ones: the server closed cleanly (its Close
+                            crossed them) rather than the connection dropping */
     uint64_t lost;       /* messages that may have been lost, in all */
     uint64_t resent;     /* sent again (at-least-once): possible duplicates */
 } g_dr;
@@ -55,10 +57,13 @@ static const char *label_unit(size_t n) {
     return n == 1 ? "message " : "messages ";
 }
 
-/* At-most-once: the messages sent but not confirmed before the drop. */
+/* At-most-once: the messages sent but not confirmed before the drop, or
+   before a clean close the server started (a close we started confirms all,
+   so a clean one here is always the server's: client.h). */
 void dr_on_unconfirmed(wsc_client *c, const wsc_client_event *ev, void *user) {
     (void)c;
     (void)user;
+    g_dr.by_server = ev->ws_event && ev->ws_event->was_clean;
     if (g_dr.npending == g_dr.pcap) {
         g_dr.pcap = g_dr.pcap ? g_dr.pcap * 2 : 64;
         g_dr.pending = xrealloc(g_dr.pending, g_dr.pcap * sizeof *g_dr.pending);
@@ -71,9 +76,11 @@ void dr_report_unconfirmed(void) {
     if (!g_dr.npending) return;
     wsc_buf b = {0};
     for (size_t i = 0; i < g_dr.npending; i++) add_label(&b, g_dr.pending[i]);
-    app_report("%zu message%s sent but not confirmed before the connection dropped, possibly lost (not sent again; "
+    app_report("%zu message%s sent but not confirmed before %s, possibly lost (not sent again; "
            "--at-least-once sends them again): %s%s",
-           g_dr.npending, g_dr.npending == 1 ? "" : "s", label_unit(g_dr.npending), (const char *)b.data);
+           g_dr.npending, g_dr.npending == 1 ? "" : "s",
+           g_dr.by_server ? "the server closed the connection" : "the connection dropped", label_unit(g_dr.npending),
+           (const char *)b.data);
     wsc_buf_free(&b);
     g_dr.npending = 0;
 }

@@ -110,7 +110,8 @@ static void stop_heartbeat(wsc_client *c) {
 }
 
 /* The connection ended: what it had not confirmed. A clean closing
-   handshake confirms everything. After a drop, messages never completely
+   handshake we started confirms everything. After a drop (or a close the
+   server started), messages never completely
    written go back to the front of the queue; written ones are sent again
    before them (at-least-once: RESENT event) or handed to the application
    (at-most-once: one UNCONFIRMED event each). Returns freed. */

@@ -689,6 +689,21 @@ class TestDelivery(unittest.TestCase):
         finally:
             s.stop()
 
+    def test_server_started_close_reports_them_too(self):
+        # the server reads 3 lines, never answers a Ping, then closes cleanly
+        # (1000): a close it started confirms nothing (client.h), and the
+        # report says so rather than calling it a drop
+        s = delivery_server("noack:3:1000")
+        try:
+            r = wsc("--timeout", "20", "--no-store", s.url("/"), input=b"a\nb\nc\nd\ne\n")
+            self.assertEqual(r.returncode, 6, r.stderr)
+            err = lines(r.stderr)
+            self.assertIn("wsc: 5 messages sent but not confirmed before the server closed the connection, possibly "
+                          "lost (not sent again; --at-least-once sends them again): lines 1-5", err)
+            self.assertEqual(err[-1], "wsc: 5 messages may have been lost (see above)")
+        finally:
+            s.stop()
+
     def test_at_least_once_sends_them_again(self):
         s = delivery_server("noack:3:rst")
         try:
