@@ -2,7 +2,9 @@
  * bench_json.c - the JSON step alone, per message, on the JSON benchmark's
  * messages (json_msg.h; 880 bytes and 64 KiB by default): jansson's
  * json_loadb against wsc's parser (json.h) with and without UTF-8
- * validation, with a field read, and with the conversion to json_t; and on
+ * validation, with a field read, and with the conversion to json_t; the
+ * price of on-demand reading (the parse alone, one dispatch field, the last
+ * member, every value read and converted); and on
  * the sending side, jansson's writer against the text splice that adds the
  * csrf member. Built with -DWITH_CJSON / -DWITH_JSONC (and -lcjson /
  * -ljson-c) it also times cJSON and json-c:
@@ -59,6 +61,60 @@ static int run_wsc(unsigned flags) {
     return 0;
 }
 static int run_wsc_trusted(void) { return run_wsc(WSC_JSON_TRUSTED_UTF8); }
+/* What on-demand reading saves and what it cannot: the parse alone (every
+   message is structurally parsed in full), then one dispatch field, the
+   last member (its lookup skips "items" in O(1)), and every value read. */
+static int run_wsc_parse_only(void) {
+    if (wsc_json_parse(doc, msg, msg_len, WSC_JSON_TRUSTED_UTF8, NULL)) return -1;
+    sink += (long)wsc_json_type(wsc_json_root(doc));
+    return 0;
+}
+static int run_wsc_dispatch(void) {
+    if (wsc_json_parse(doc, msg, msg_len, WSC_JSON_TRUSTED_UTF8, NULL)) return -1;
+    sink += wsc_json_streq(wsc_json_get(wsc_json_root(doc), "type"), "update");
+    return 0;
+}
+static int run_wsc_last(void) {
+    if (wsc_json_parse(doc, msg, msg_len, WSC_JSON_TRUSTED_UTF8, NULL)) return -1;
+    size_t n = 0;
+    if (!wsc_json_string(wsc_json_get(wsc_json_root(doc), "pad"), &n)) return -1;
+    sink += (long)n;
+    return 0;
+}
+/* Reading a document already parsed: what a lookup itself costs. */
+static int read_all(void) {
+    wsc_json root = wsc_json_root(doc);
+    int64_t seq = 0, id = 0, qty = 0;
+    double px = 0;
+    size_t n = 0;
+    if (wsc_json_int64(wsc_json_get(root, "seq"), &seq) || !wsc_json_string(wsc_json_get(root, "type"), &n))
+        return -1;
+    for (wsc_json it = wsc_json_first(wsc_json_get(root, "items")); wsc_json_type(it); it = wsc_json_next(it)) {
+        int live = 0;
+        if (wsc_json_int64(wsc_json_get(it, "id"), &id) || !wsc_json_string(wsc_json_get(it, "sym"), &n) ||
+            wsc_json_double(wsc_json_get(it, "px"), &px) || wsc_json_int64(wsc_json_get(it, "qty"), &qty) ||
+            wsc_json_bool(wsc_json_get(it, "live"), &live))
+            return -1;
+        sink += (long)(id + qty + (int64_t)px + live + (long)n);
+    }
+    if (!wsc_json_string(wsc_json_get(root, "pad"), &n)) return -1;
+    sink += (long)(seq + (long)n);
+    return 0;
+}
+static int run_wsc_all(void) {
+    if (wsc_json_parse(doc, msg, msg_len, WSC_JSON_TRUSTED_UTF8, NULL)) return -1;
+    return read_all();
+}
+static int run_lookup_type(void) {
+    sink += wsc_json_streq(wsc_json_get(wsc_json_root(doc), "type"), "update");
+    return 0;
+}
+static int run_lookup_last(void) {
+    size_t n = 0;
+    if (!wsc_json_string(wsc_json_get(wsc_json_root(doc), "pad"), &n)) return -1;
+    sink += (long)n;
+    return 0;
+}
 static int run_wsc_validated(void) { return run_wsc(0); }
 static int run_wsc_dom(void) {
     if (wsc_json_parse(doc, msg, msg_len, WSC_JSON_TRUSTED_UTF8, NULL)) return -1;
@@ -154,6 +210,14 @@ int main(int argc, char **argv) {
 #endif
         timeit("wsc_json_parse (UTF-8 ok)", run_wsc_trusted);
         timeit("wsc_json_parse (validating)", run_wsc_validated);
+        timeit("wsc parse only, no lookup", run_wsc_parse_only);
+        timeit("wsc parse + \"type\" streq", run_wsc_dispatch);
+        timeit("wsc parse + last member", run_wsc_last);
+        timeit("wsc parse + every value read", run_wsc_all);
+        if (wsc_json_parse(doc, msg, msg_len, WSC_JSON_TRUSTED_UTF8, NULL)) return 1;
+        timeit("parsed: \"type\" streq alone", run_lookup_type);
+        timeit("parsed: last member alone", run_lookup_last);
+        timeit("parsed: every value read", read_all);
         timeit("wsc_json + to_jansson", run_wsc_dom);
         timeit("send: json_dumps compact", run_dumps);
         timeit("send: wsc json_t writer", run_write_jansson);

@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """json_run.py - the JSON benchmark (bench/README.md, "json"): wsc's client
-paths against node ws + JSON.parse and Python websockets + json.loads, on
-one `wsc serve --lean` echo server, interleaved repetitions, medians, and
-ratios to wsc's raw path. Prints a markdown table per message size.
+paths against node ws + JSON.parse, Python websockets + json.loads and
+Boost.Beast + Boost.JSON, on one `wsc serve --lean` echo server, interleaved
+repetitions, medians, and ratios to wsc's raw path. Prints a markdown table
+per message size.
 
-  /usr/bin/python3 bench/json_run.py [--pinned] [--reps 3] [--sizes 880,65536]
+  /usr/bin/python3 bench/json_run.py [--pinned] [--reps 3] [--sizes 880,65536] [--wsc build/wsc]
 
-Needs build/wsc (make build) and node's ws (scripts/bootstrap). Everything
-on 127.0.0.1; every process is bounded (60 s) and stopped at exit.
+Needs build/wsc (make build; another build with --wsc), node's ws and
+Boost 1.81 with Boost.JSON (scripts/bootstrap bench). Builds
+build-bench/bin/beast_json_client from bench/clients/beast_json_client.cpp
+when it is missing or older than its sources. Everything on 127.0.0.1;
+every process is bounded (60 s) and stopped at exit.
 """
 import argparse
 import os
@@ -18,18 +22,24 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WSC = os.path.join(ROOT, "build", "wsc")
 CLIENTS = os.path.join(ROOT, "bench", "clients")
+BIN = os.path.join(ROOT, "build-bench", "bin")
+BEAST = os.path.join(BIN, "beast_json_client")
 
-# name, argv prefix, messages for 880 bytes (scaled by size)
-PATHS = [
-    ("wsc raw (no_json, send_text)", [WSC, "bench", "--recv", "raw"], 400000),
-    ("wsc view (json_view_only, send_text)", [WSC, "bench", "--recv", "view"], 400000),
-    ("wsc json_t (default: view + json_t)", [WSC, "bench", "--recv", "dom"], 100000),
-    ("wsc send_json_text, raw receive", [WSC, "bench", "--recv", "raw", "--send", "json-text"], 400000),
-    ("wsc send_json_text, view receive", [WSC, "bench", "--recv", "view", "--send", "json-text"], 400000),
-    ("wsc send_json (json_t), raw receive", [WSC, "bench", "--recv", "raw", "--send", "json-t"], 50000),
-    ("node ws + JSON.parse", ["node", os.path.join(CLIENTS, "ws_client.js")], 100000),
-    ("Python websockets + json.loads", ["/usr/bin/python3", os.path.join(CLIENTS, "websockets_client.py")], 20000),
-]
+def paths(wsc):
+    """name, argv prefix, messages for 880 bytes (scaled by size)"""
+    return [
+        ("wsc raw (no_json, send_text)", [wsc, "bench", "--recv", "raw"], 400000),
+        ("wsc view (json_view_only, send_text)", [wsc, "bench", "--recv", "view"], 400000),
+        ("wsc json_t (default: view + json_t)", [wsc, "bench", "--recv", "dom"], 100000),
+        ("wsc send_json_text, raw receive", [wsc, "bench", "--recv", "raw", "--send", "json-text"], 400000),
+        ("wsc send_json_text, view receive", [wsc, "bench", "--recv", "view", "--send", "json-text"], 400000),
+        ("wsc send_json (json_t), raw receive", [wsc, "bench", "--recv", "raw", "--send", "json-t"], 50000),
+        ("node ws + JSON.parse", ["node", os.path.join(CLIENTS, "ws_client.js")], 100000),
+        ("Python websockets + json.loads", ["/usr/bin/python3", os.path.join(CLIENTS, "websockets_client.py")], 20000),
+        ("Boost.Beast 1.81, no parse (seq compared as bytes)", [BEAST, "--raw"], 400000),
+        ("Boost.Beast + boost::json::parse", [BEAST], 100000),
+        ("Boost.Beast + boost::json::parser reused, monotonic_resource", [BEAST, "--reuse"], 100000),
+    ]
 
 
 def run(argv, pin):
@@ -43,13 +53,29 @@ def run(argv, pin):
     return int(f["msgs"]) / float(f["seconds"])
 
 
+def build_beast():
+    """beast_json_client, with plain c++ as bench/run.py builds beast_client."""
+    src = os.path.join(CLIENTS, "beast_json_client.cpp")
+    deps = [src, os.path.join(CLIENTS, "bench_util.h"), os.path.join(ROOT, "bench", "json_msg.h")]
+    if os.path.exists(BEAST) and os.path.getmtime(BEAST) > max(os.path.getmtime(d) for d in deps):
+        return
+    os.makedirs(BIN, exist_ok=True)
+    out = subprocess.run(["c++", "-std=c++17", "-O2", "-g", "-Wall", "-Wextra", "-o", BEAST, src, "-lboost_json",
+                          "-pthread"], capture_output=True, text=True, timeout=600)
+    if out.returncode:
+        sys.exit("building beast_json_client failed (scripts/bootstrap bench installs Boost.JSON):\n" + out.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pinned", action="store_true", help="server and client on CPU 0")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--sizes", default="880,65536")
+    ap.add_argument("--wsc", default=WSC, help="the wsc binary (default build/wsc)")
     a = ap.parse_args()
-    srv = subprocess.Popen((["taskset", "-c", "0"] if a.pinned else []) + [WSC, "serve", "--port", "0", "--lean"],
+    PATHS = paths(os.path.abspath(a.wsc))
+    build_beast()
+    srv = subprocess.Popen((["taskset", "-c", "0"] if a.pinned else []) + [PATHS[0][1][0], "serve", "--port", "0", "--lean"],
                            stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         url = srv.stdout.readline().strip()

@@ -245,7 +245,7 @@ def versions():
         return out.decode().split("-")[0] if rc == 0 else "?"
 
     v = {"lws": dpkg("libwebsockets-dev"), "wslay": dpkg("libwslay-dev"), "python": dpkg("python3-websockets"),
-         "beast": dpkg("libboost-dev")}
+         "beast": dpkg("libboost1.81-dev")}
     try:
         with open(os.path.join(ROOT, "tests", "peers", "node_modules", "ws", "package.json")) as f:
             v["node"] = json.load(f)["version"]

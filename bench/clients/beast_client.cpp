@@ -1,5 +1,5 @@
-// beast_client.cpp - the `bench` contract on Boost.Beast (Debian libboost-dev,
-// Boost 1.74), each mode in Beast's fastest idiom:
+// beast_client.cpp - the `bench` contract on Boost.Beast (Debian
+// libboost1.81-dev, Boost 1.81), each mode in Beast's fastest idiom:
 //
 //   beast_client latency    ws[s]://127.0.0.1:PORT/ COUNT SIZE
 //   beast_client throughput ws[s]://127.0.0.1:PORT/ TOTAL_BYTES SIZE
