@@ -1,0 +1,283 @@
+#!/usr/bin/python3
+"""bench/loops.py - wsc's loop backends and the foreign-loop adapters side by
+side (issue 13): bench_loops (bench/bench_loops.c) on each driver -- epoll,
+poll (wsc's own loop), libuv, libevent, glib, libev (through
+<wsc/adapters/>) -- plus `wsc bench` itself (the figure docs/PERFORMANCE.md
+recorded before the backends existed), against one `wsc serve --lean` on
+127.0.0.1. Server pinned to CPU 0, clients to CPU 1 (taskset, when there
+are two CPUs and taskset exists).
+
+  bench/loops.py [--build build] [--reps 5] [--quick] [--sections rates,callgrind,strace]
+
+Sections:
+  rates      latency (COUNT=20000 round trips of 32 B text) and throughput
+             (256 MiB of 64 KiB binary messages, 64 in flight), every driver
+             once per repetition, interleaved (the order rotates from one
+             repetition to the next), --reps repetitions; medians, and ratios
+             to epoll's median of the same repetitions.
+  callgrind  instructions per round trip, client only:
+             (Ir(latency 2000) - Ir(latency 1000)) / 1000 under callgrind.
+  strace     system calls per round trip, the same differencing under
+             strace -f -c, with the calls that make them up.
+
+Prints a Markdown report and writes it to bench/results/loops.md. Every
+process it starts runs in its own process group and is stopped at exit.
+"""
+import argparse
+import datetime
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULT = re.compile(r"^RESULT (\w+) msgs=(\d+) bytes=(\d+) seconds=([0-9.]+)", re.M)
+REFERENCE = "wsc bench"  # the CLI: wsc's own loop, default backend (epoll)
+
+procs = []
+
+
+def stop_all(*_):
+    for p in procs:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+def die(msg):
+    print("loops.py: " + msg, file=sys.stderr)
+    stop_all()
+    sys.exit(1)
+
+
+def start_server(wsc, pin):
+    out = tempfile.NamedTemporaryFile(prefix="loops-serve-", delete=False)
+    p = subprocess.Popen(pin + [wsc, "serve", "--port", "0", "--lean"], stdout=out, stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    procs.append(p)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with open(out.name) as f:
+            m = re.search(r"ws://127\.0\.0\.1:\d+/", f.read())
+        if m:
+            os.unlink(out.name)
+            return p, m.group(0)
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    die("the server did not print its URL within 10 s")
+
+
+def client_cmd(args, drv, mode, url, n, size):
+    if drv == REFERENCE:
+        return [args.wsc, "bench", mode, url, str(n), str(size)]
+    return [args.binaries[drv], drv, mode, url, str(n), str(size)]
+
+
+def run(cmd, timeout):
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    procs.append(p)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        die("timed out: " + " ".join(cmd))
+    procs.remove(p)
+    if p.returncode != 0:
+        die("failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), err[-2000:]))
+    return out, err
+
+
+def rate(args, drv, mode, url, n, size):
+    out, _ = run(args.pin_client + client_cmd(args, drv, mode, url, n, size), args.timeout)
+    m = RESULT.search(out)
+    if not m:
+        die("no RESULT line from %s: %r" % (drv, out))
+    msgs, nbytes, secs = int(m.group(2)), int(m.group(3)), float(m.group(4))
+    return msgs / secs if mode == "latency" else nbytes / secs / 1e6
+
+
+def instructions(args, drv, url, n):
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + client_cmd(
+        args, drv, "latency", url, n, args.latency_size)
+    _, err = run(args.pin_client + cmd, args.timeout * 4)
+    m = re.search(r"Collected : (\d+)", err)
+    if not m:
+        die("no callgrind total for " + drv)
+    return int(m.group(1))
+
+
+def syscalls(args, drv, url, n):
+    """{name: calls} of the whole client process (all threads)."""
+    with tempfile.NamedTemporaryFile(prefix="loops-strace-", delete=False) as f:
+        path = f.name
+    run(args.pin_client + ["strace", "-f", "-c", "-o", path] +
+        client_cmd(args, drv, "latency", url, n, args.latency_size), args.timeout * 2)
+    calls = {}
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            # % time, seconds, usecs/call, calls, [errors], syscall
+            if len(fields) in (5, 6) and re.match(r"^[0-9.]+$", fields[0]) and fields[-1] != "total":
+                calls[fields[-1]] = int(fields[3])
+    os.unlink(path)
+    return calls
+
+
+def fmt(x, digits=0):
+    return "{:,.{d}f}".format(x, d=digits)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="CMake build directory (default build/)")
+    ap.add_argument("--wsc", help="wsc binary (default BUILD/wsc)")
+    ap.add_argument("--drivers", help="comma-separated subset (default: every driver built, and 'wsc bench')")
+    ap.add_argument("--sections", default="rates,callgrind,strace")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--latency-count", type=int, default=20000)
+    ap.add_argument("--latency-size", type=int, default=32)
+    ap.add_argument("--large-total", type=int, default=256 << 20)
+    ap.add_argument("--large-size", type=int, default=64 << 10)
+    ap.add_argument("--cg-counts", default="1000,2000")
+    ap.add_argument("--timeout", type=int, default=120, help="seconds per client run (callgrind: x4)")
+    ap.add_argument("--no-pin", action="store_true", help="do not use taskset")
+    ap.add_argument("--quick", action="store_true", help="1 repetition, small amounts: a smoke test")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "loops.md"))
+    args = ap.parse_args()
+    if args.quick:
+        args.reps, args.latency_count, args.large_total, args.cg_counts = 1, 2000, 16 << 20, "200,400"
+    args.wsc = args.wsc or os.path.join(args.build, "wsc")
+    sections = set(args.sections.split(","))
+    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(1)))
+
+    # Which driver runs in which program (libev has a program of its own:
+    # bench/CMakeLists.txt says why).
+    args.binaries, mechanisms = {}, {}
+    for prog in ("bench_loops", "bench_loops_libev"):
+        path = os.path.join(args.build, "bench", prog)
+        if not os.access(path, os.X_OK):
+            continue
+        for line in subprocess.run([path, "--list"], capture_output=True, text=True, check=True).stdout.splitlines():
+            name, mech = line.split(" ", 1)
+            if name not in args.binaries:
+                args.binaries[name], mechanisms[name] = path, mech
+    if "epoll" not in args.binaries:
+        die("no %s/bench/bench_loops with the epoll driver (needs libuv and libevent: libuv1-dev, libevent-dev)"
+            % args.build)
+    if not os.access(args.wsc, os.X_OK):
+        die("no wsc binary at " + args.wsc)
+    drivers = list(args.binaries) + [REFERENCE]
+    if args.drivers:
+        want = args.drivers.split(",")
+        drivers = [d for d in drivers if d in want or d == "epoll"]
+    mechanisms[REFERENCE] = "epoll"
+
+    two = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") and not args.no_pin
+    pin_server = ["taskset", "-c", "0"] if two else []
+    args.pin_client = ["taskset", "-c", "1"] if two else []
+    load0 = os.getloadavg()
+    started = datetime.datetime.now()
+    _, url = start_server(args.wsc, pin_server)
+    print("server %s (%s), drivers: %s" % (url, "CPU 0" if two else "unpinned", ", ".join(drivers)), file=sys.stderr)
+
+    lat, thr = {d: [] for d in drivers}, {d: [] for d in drivers}
+    if "rates" in sections:
+        for rep in range(args.reps):
+            order = drivers[rep % len(drivers):] + drivers[:rep % len(drivers)]
+            for d in order:
+                lat[d].append(rate(args, d, "latency", url, args.latency_count, args.latency_size))
+            for d in order:
+                thr[d].append(rate(args, d, "throughput", url, args.large_total, args.large_size))
+            print("rep %d/%d done" % (rep + 1, args.reps), file=sys.stderr)
+
+    ir = {}
+    lo, hi = (int(x) for x in args.cg_counts.split(","))
+    if "callgrind" in sections:
+        if not shutil.which("valgrind"):
+            die("valgrind is not installed (scripts/bootstrap bench)")
+        for d in drivers:
+            ir[d] = (instructions(args, d, url, hi) - instructions(args, d, url, lo)) / (hi - lo)
+            print("callgrind %s: %.0f" % (d, ir[d]), file=sys.stderr)
+
+    sc, sc_detail = {}, {}
+    if "strace" in sections:
+        if not shutil.which("strace"):
+            die("strace is not installed")
+        for d in drivers:
+            a, b = syscalls(args, d, url, lo), syscalls(args, d, url, hi)
+            sc[d] = (sum(b.values()) - sum(a.values())) / (hi - lo)
+            per = {k: (b.get(k, 0) - a.get(k, 0)) / (hi - lo) for k in set(a) | set(b)}
+            sc_detail[d] = sorted(((v, k) for k, v in per.items() if v >= 0.005), reverse=True)
+    stop_all()
+    load1 = os.getloadavg()
+
+    # ---- the report -------------------------------------------------------
+    L = []
+    L.append("Made by `bench/loops.py %s` on %s (%.1f min); machine: %d CPUs, load average %.1f at the start, "
+             "%.1f at the end (shared with other work)." % (" ".join(sys.argv[1:]), started.strftime("%Y-%m-%d %H:%M"),
+                                                            (datetime.datetime.now() - started).total_seconds() / 60,
+                                                            os.cpu_count() or 1, load0[0], load1[0]))
+    L.append("Server `wsc serve --port 0 --lean` %s, clients %s. Rates: %d repetitions, medians, interleaved; "
+             "latency %d round trips of %d B text, throughput %s MiB of %d KiB binary messages, 64 in flight. "
+             "Instructions and system calls: client only, (x(%d) - x(%d)) / %d round trips of %d B."
+             % ("on CPU 0" if two else "unpinned", "on CPU 1" if two else "unpinned", args.reps, args.latency_count,
+                args.latency_size, fmt(args.large_total / (1 << 20)), args.large_size >> 10, hi, lo, hi - lo,
+                args.latency_size))
+    L.append("")
+    L.append("| driver | kernel mechanism | round trips/s | x epoll | 64 KiB MB/s | x epoll "
+             "| instructions per round trip | system calls per round trip |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    med = lambda v: statistics.median(v) if v else None
+    e_lat, e_thr = med(lat["epoll"]), med(thr["epoll"])
+    for d in drivers:
+        ml, mt = med(lat[d]), med(thr[d])
+        name = "`wsc bench` (cli/bench.c, for reference)" if d == REFERENCE else (
+            "**%s**" % d if d in ("epoll", "poll") else "%s adapter" % d)
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            name, mechanisms.get(d, "?"),
+            fmt(ml) if ml else "-", "%.2f" % (ml / e_lat) if ml else "-",
+            fmt(mt, 1) if mt else "-", "%.2f" % (mt / e_thr) if mt else "-",
+            fmt(ir[d]) if d in ir else "-", "%.2f" % sc[d] if d in sc else "-"))
+    if sc_detail:
+        L.append("")
+        L.append("System calls per round trip, by call:")
+        L.append("")
+        L.append("| driver | calls |")
+        L.append("|---|---|")
+        for d in drivers:
+            L.append("| %s | %s |" % (d, ", ".join("%s %.2f" % (k, v) for v, k in sc_detail[d]) or "-"))
+    if "rates" in sections:
+        L.append("")
+        L.append("Every repetition (round trips/s; MB/s):")
+        L.append("")
+        for d in drivers:
+            L.append("- %s: %s; %s" % (d, " ".join(fmt(x) for x in lat[d]), " ".join(fmt(x, 1) for x in thr[d])))
+    report = "\n".join(L) + "\n"
+    print(report)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(report)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        stop_all()
+        sys.exit(130)
+    finally:
+        stop_all()
