@@ -13,8 +13,10 @@
  * libevent, glib, libev (a foreign loop through the adapter header; those
  * whose library was found at build time; libev in bench_loops_libev,
  * bench/CMakeLists.txt says why). Output: one line,
- * RESULT <mode> msgs=<n> bytes=<n> seconds=<s>, seconds from open to the
- * last echo; any error, early close or mismatch exits non-zero with a line
+ * RESULT <mode> msgs=<n> bytes=<n> seconds=<s> cpu_seconds=<s>, both over
+ * the exchange only (open to the last echo; cpu_seconds: user + system time
+ * of the process, getrusage, a figure a shared machine disturbs less than
+ * the wall clock); any error, early close or mismatch exits non-zero with a line
  * on stderr and nothing on stdout. bench/loops.py runs it.
  *
  * The callbacks are those of cli/bench.c on purpose: with the epoll driver
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "loops_driver.h"
@@ -216,12 +219,19 @@ typedef struct bench {
     uint8_t *msg;    /* latency: the message in flight; throughput: scratch */
     uint8_t *expect; /* the constant pattern of bytes 8.. */
     struct timespec t0, t1;
+    double cpu0, cpu1; /* the process's CPU seconds at open and at the last echo */
     const char *why; /* set on the first failure */
 } bench;
 
 static void fail(bench *b, const char *why) {
     if (!b->why) b->why = why;
     b->drv->stop(b->state);
+}
+
+static double cpu_seconds(void) {
+    struct rusage r;
+    if (getrusage(RUSAGE_SELF, &r) != 0) return 0;
+    return (double)(r.ru_utime.tv_sec + r.ru_stime.tv_sec) + (double)(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
 }
 
 static void put_le64(uint8_t *p, uint64_t v) {
@@ -245,6 +255,7 @@ static int send_next(bench *b) {
 static void on_open(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     (void)ws, (void)ev;
     bench *b = user;
+    b->cpu0 = cpu_seconds();
     clock_gettime(CLOCK_MONOTONIC, &b->t0);
     uint64_t first = b->latency ? 1 : (b->count < IN_FLIGHT ? b->count : IN_FLIGHT);
     for (uint64_t k = 0; k < first; k++)
@@ -277,6 +288,7 @@ static void on_message(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     }
     if (++b->got == b->count) {
         clock_gettime(CLOCK_MONOTONIC, &b->t1);
+        b->cpu1 = cpu_seconds();
         wsc_ws_close(ws, 1000, NULL); /* on_close stops the driver */
         return;
     }
@@ -376,8 +388,8 @@ int main(int argc, char **argv) {
     int rc = 0;
     if (!b.why && b.got == b.count) {
         double s = (double)(b.t1.tv_sec - b.t0.tv_sec) + (double)(b.t1.tv_nsec - b.t0.tv_nsec) / 1e9;
-        printf("RESULT %s msgs=%llu bytes=%llu seconds=%.6f\n", b.latency ? "latency" : "throughput",
-               (unsigned long long)b.got, (unsigned long long)(b.got * b.size), s);
+        printf("RESULT %s msgs=%llu bytes=%llu seconds=%.6f cpu_seconds=%.6f\n", b.latency ? "latency" : "throughput",
+               (unsigned long long)b.got, (unsigned long long)(b.got * b.size), s, b.cpu1 - b.cpu0);
     } else {
         fprintf(stderr, "bench_loops: %s: %s\n", b.drv->name, b.why ? b.why : "the exchange did not complete");
         rc = 1;
