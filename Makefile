@@ -120,8 +120,8 @@ bench: build
 # adapters side by side: rates, instructions and system calls per round trip
 # (bench/loops.py, a few minutes; `make bench-loops BENCH_LOOPS_ARGS=--quick`
 # for < 1). The table is in docs/PERFORMANCE.md, "Loop backends and adapters".
-bench-loops: build
-	@scripts/bootstrap bench
+# Needs the adapters' libraries (the test packages), valgrind and strace.
+bench-loops: bootstrap build
 	$(PYTHON) bench/loops.py --build $(BUILD) $(BENCH_LOOPS_ARGS)
 
 clean:

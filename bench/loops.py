@@ -195,6 +195,9 @@ def main():
         want = args.drivers.split(",")
         drivers = [d for d in drivers if d in want or d == "epoll"]
     mechanisms[REFERENCE] = "epoll"
+    for sec, tool in (("callgrind", "valgrind"), ("strace", "strace")):
+        if sec in sections and not shutil.which(tool):
+            die("%s is not installed (apt-get install %s), or leave it out: --sections rates" % (tool, tool))
 
     if args.pin != "none" and not shutil.which("taskset"):
         args.pin = "none"
@@ -234,8 +237,6 @@ def main():
     llo, lhi = (int(x) for x in args.cg_large.split(","))
     big = args.large_size
     if "callgrind" in sections:
-        if not shutil.which("valgrind"):
-            die("valgrind is not installed (scripts/bootstrap bench)")
         for d in drivers:
             ir[d] = (instructions(args, d, url, "latency", hi, args.latency_size) -
                      instructions(args, d, url, "latency", lo, args.latency_size)) / (hi - lo)
@@ -250,8 +251,6 @@ def main():
         return (sum(b.values()) - sum(a.values())) / n, sorted(((v, k) for k, v in per.items() if v >= 0.005),
                                                                reverse=True)
     if "strace" in sections:
-        if not shutil.which("strace"):
-            die("strace is not installed")
         for d in drivers:
             sc[d], sc_detail[d] = diff(syscalls(args, d, url, "latency", lo, args.latency_size),
                                        syscalls(args, d, url, "latency", hi, args.latency_size), hi - lo)
