@@ -22,7 +22,8 @@
  * readiness polling: there is no uv_async_t, because one mechanism then
  * serves every loop, backend and adapter alike, nothing per adapter has to
  * be made thread-safe, and a post costs what it does on wsc's own loop (one
- * write when the queue was empty; bench/loops.py, docs/PERFORMANCE.md).
+ * write when the queue was empty; docs/PERFORMANCE.md, "Loop backends and
+ * adapters").
  * All of it must run on the uv loop's thread. Under strict -std=c11, define
  * _POSIX_C_SOURCE 200809L before any include: uv.h needs POSIX types.
  * (CC0: copy freely.)
