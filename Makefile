@@ -9,7 +9,7 @@ CTEST_FLAGS ?= --output-on-failure --timeout 600 -j $(JOBS)
 FUZZ_SECONDS ?= 300
 PREFIX ?= /usr/local
 
-.PHONY: all bootstrap bootstrap-build build install abi deb test test-release test-asan demo fuzz bench conformance clean valgrind
+.PHONY: all bootstrap bootstrap-build build install abi deb test test-release test-asan demo fuzz bench bench-loops conformance clean valgrind
 PYTHON ?= /usr/bin/python3
 
 all: build
@@ -115,6 +115,14 @@ conformance: build
 bench: build
 	@scripts/bootstrap bench
 	$(PYTHON) bench/run.py --wsc $(BUILD)/wsc $(BENCH_ARGS)
+
+# wsc's loop backends (epoll, poll) and the libuv, libevent, GLib and libev
+# adapters side by side: rates, instructions and system calls per round trip
+# (bench/loops.py, a few minutes; `make bench-loops BENCH_LOOPS_ARGS=--quick`
+# for < 1). The table is in docs/PERFORMANCE.md, "Loop backends and adapters".
+# Needs the adapters' libraries (the test packages), valgrind and strace.
+bench-loops: bootstrap build
+	$(PYTHON) bench/loops.py --build $(BUILD) $(BENCH_LOOPS_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

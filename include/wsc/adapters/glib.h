@@ -15,8 +15,15 @@
  * wsc_loop_new_hooks() (<wsc/loop.h>). Dispatch reads the conditions of all
  * of them first, then hands each ready one to wsc_loop_hook_io(): O(fds)
  * per wake-up, as GLib's poll() is. Posts from other threads
- * (wsc_loop_post) wake the context through wsc's own wake-up descriptor.
- * Context thread only. (CC0: copy freely.)
+ * (wsc_loop_post) wake the context through wsc's own wake-up descriptor
+ * (an eventfd; a pipe where there is none), one more unix fd of this
+ * GSource, i.e. through GLib's own poll(): not g_main_context_wakeup() or
+ * an idle source, so that one mechanism serves every loop and adapter and a
+ * post costs what it does on wsc's own loop. Context thread only. GLib
+ * blocks a GSource while dispatching it, which removes and re-adds each of
+ * its descriptors, each a write to the context's own wake-up eventfd: 2 per
+ * descriptor per dispatch, 4 per round trip with one connection
+ * (docs/PERFORMANCE.md, "Loop backends and adapters"). (CC0: copy freely.)
  */
 #ifndef WSC_ADAPTERS_GLIB_H
 #define WSC_ADAPTERS_GLIB_H

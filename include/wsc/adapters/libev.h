@@ -13,8 +13,12 @@
  * ev_run iteration), wsc's timer one ev_timer, through the per-socket hooks
  * of wsc_loop_new_hooks() (<wsc/loop.h>). The ev_io of wsc's wake-up
  * descriptor (for wsc_loop_post() from other threads) is ev_unref'd, so
- * ev_run() returns once wsc has no socket or timer left. Loop thread only.
- * (CC0: copy freely.)
+ * ev_run() returns once wsc has no socket or timer left. Loop thread only,
+ * but for wsc_loop_post(): it writes that descriptor (an eventfd; a pipe
+ * where there is none), watched like any socket, so ev_run() wakes through
+ * libev's own readiness polling. No ev_async: one mechanism serves every
+ * loop and adapter, nothing per adapter has to be thread-safe, and a post
+ * costs what it does on wsc's own loop. (CC0: copy freely.)
  */
 #ifndef WSC_ADAPTERS_LIBEV_H
 #define WSC_ADAPTERS_LIBEV_H

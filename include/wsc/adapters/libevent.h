@@ -16,7 +16,13 @@
  * (<wsc/loop.h>). libevent has no unreferenced events: the event of wsc's
  * wake-up descriptor (for wsc_loop_post() from other threads) stays pending,
  * so event_base_dispatch() returns only after wsc_event_free() or
- * event_base_loopbreak()/loopexit(). Loop thread only. (CC0: copy freely.)
+ * event_base_loopbreak()/loopexit(). Loop thread only, but for
+ * wsc_loop_post(): it writes wsc's own wake-up descriptor (an eventfd; a
+ * pipe where there is none), which this adapter watches like any socket,
+ * so the base wakes through its own readiness polling. No event_active()
+ * from the posting thread, which would need evthread_use_pthreads() before
+ * the base exists: one mechanism serves every loop and adapter, and a post
+ * costs what it does on wsc's own loop. (CC0: copy freely.)
  */
 #ifndef WSC_ADAPTERS_LIBEVENT_H
 #define WSC_ADAPTERS_LIBEVENT_H

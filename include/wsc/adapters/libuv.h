@@ -17,6 +17,13 @@
  * descriptor. From other threads: wsc_loop_post() on wsc_uv_loop(a); it
  * wakes the uv loop through wsc's own wake-up descriptor, whose handle is
  * unreferenced: uv_run() returns once wsc has no socket or timer left.
+ * That descriptor (an eventfd; a pipe where there is none) is watched by a
+ * uv_poll_t like any socket, so a post wakes uv_run() through libuv's own
+ * readiness polling: there is no uv_async_t, because one mechanism then
+ * serves every loop, backend and adapter alike, nothing per adapter has to
+ * be made thread-safe, and a post costs what it does on wsc's own loop (one
+ * write when the queue was empty; docs/PERFORMANCE.md, "Loop backends and
+ * adapters").
  * All of it must run on the uv loop's thread. Under strict -std=c11, define
  * _POSIX_C_SOURCE 200809L before any include: uv.h needs POSIX types.
  * (CC0: copy freely.)
