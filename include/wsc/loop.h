@@ -17,9 +17,9 @@
  * epoll where the system has it; poll: epoll is not compiled in at all).
  * Both behave identically as far as this header documents, except where
  * noted. The tests that exercise a loop run on both: on poll (ctest -L poll)
- * every unit program that runs a loop, every integration test, the wsc
- * command's tests but Usage, ManPage and Secrets, and the client-mode
- * conformance subset; the shared scenario on each backend and adapter
+ * every unit program that runs a loop, every integration test (wsc serve's
+ * budgets and CSRF check included), the demo, the wsc command's tests but
+ * Usage, ManPage and Secrets, and the client-mode conformance subset; the shared scenario on each backend and adapter
  * (ctest -L scenario); the library builds without epoll (ctest -L
  * portability). The rest (the full conformance suites among them) runs on
  * the default backend only.
