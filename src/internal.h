@@ -16,6 +16,15 @@ void wsc__free(void *p);
 char *wsc__strdup(const char *s);
 char *wsc__strndup(const char *s, size_t n);
 
+/* Deep copies of options, so that a handle never points into the caller's
+   struct. An absent (NULL) source gives NULL and WSC_OK; WSC_ENOMEM leaves
+   *dst NULL with nothing allocated. */
+int wsc__strdup_opt(char **dst, const char *src);
+/* A NULL-terminated vector of strings and each of its strings. */
+int wsc__strv_dup(char ***dst, const char *const *src);
+/* Frees a vector from wsc__strv_dup and its strings; NULL is allowed. */
+void wsc__strv_free(char **v);
+
 /* The `reserved` tail of a caller-allocated struct (abi/README.md) must be
    zero: a non-zero byte means a program built against a newer header set a
    field this library does not know, which must not be ignored silently.

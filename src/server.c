@@ -541,17 +541,6 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
     }
 }
 
-static int dupv(char ***dst, const char *const *src) {
-    if (!src) return 0;
-    size_t n = 0;
-    while (src[n]) n++;
-    *dst = wsc__calloc(n + 1, sizeof **dst);
-    if (!*dst) return -1;
-    for (size_t i = 0; i < n; i++)
-        if (!((*dst)[i] = wsc__strdup(src[i]))) return -1;
-    return 0;
-}
-
 static void server_really_free(wsc_server *s) {
     while (s->conns) {
         wsc_sconn *c = s->conns;
@@ -565,10 +554,7 @@ static void server_really_free(wsc_server *s) {
         wsc__free(s->unix_path);
     }
     wsc__tls_server_free(s->tls);
-    if (s->protocols) {
-        for (char **p = s->protocols; *p; p++) wsc__free(*p);
-        wsc__free(s->protocols);
-    }
+    wsc__strv_free(s->protocols);
     wsc__free((char *)s->csrf.cookie_name);
     wsc__free((char *)s->csrf.query_param);
     wsc__free((char *)s->csrf.json_property);
@@ -592,7 +578,7 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
     s->o = *opts;
     s->lfd = -1;
     s->budget = opts->memory_budget ? opts->memory_budget : wsc_server_default_budget();
-    if (dupv(&s->protocols, opts->protocols)) {
+    if (wsc__strv_dup(&s->protocols, opts->protocols)) {
         wsc__seterr(err, WSC_ENOMEM, "out of memory");
         goto fail;
     }
