@@ -81,6 +81,11 @@ int wsc__secret_equal(const void *a, size_t alen, const void *b, size_t blen);
    '%' included) stands for itself; '+' is kept (this is not a query's
    decoding: wsc_query_get does that). Returns the bytes written. */
 size_t wsc__pct_decode(const char *s, size_t n, char *out);
+/* Appends "Basic " and the base64 of cred[0..n), taken as it is (already
+   decoded): the Basic credentials of an HTTP proxy, built by the same code
+   as wsc_url_basic_auth's. WSC_OK, or WSC_ENOMEM / WSC_ETOOBIG with nothing
+   appended. */
+int wsc__basic_auth(const char *cred, size_t n, wsc_buf *out);
 /* Zeroes n bytes at p in a way the compiler may not drop as a dead store
    (secrets before their memory is freed or reused). p may be NULL if n is 0.
    The one wiping interface of the library: no layer calls the crypto

@@ -385,21 +385,43 @@ static void b64_pct(b64_state *st, const char *s, size_t n) {
     }
 }
 
+/* Reserves room in out for "Basic " and the base64 of raw bytes (all of it
+   at once, so that nothing is appended on failure), writes the prefix and
+   points st after it. */
+static int basic_begin(wsc_buf *out, size_t raw, b64_state *st) {
+    int rc = wsc_buf_reserve(out, 6 + (raw + 2) / 3 * 4);
+    if (rc) return rc;
+    char *start = (char *)out->data + out->len;
+    memcpy(start, "Basic ", 6);
+    *st = (b64_state){{0, 0, 0}, 0, start + 6};
+    return WSC_OK;
+}
+
+static void basic_end(wsc_buf *out, b64_state *st) {
+    b64_flush(st, 1);
+    out->len = (size_t)(st->o - (char *)out->data);
+}
+
 int wsc_url_basic_auth(const wsc_url *u, wsc_buf *out) {
     if (!u || !out || !u->userinfo.ptr || !u->user.ptr) return WSC_EINVAL;
     size_t raw = pct_decoded_len(u->user.ptr, u->user.len) + 1 +
                  (u->password.ptr ? pct_decoded_len(u->password.ptr, u->password.len) : 0);
-    size_t need = 6 + (raw + 2) / 3 * 4;
-    int rc = wsc_buf_reserve(out, need);
+    b64_state st;
+    int rc = basic_begin(out, raw, &st);
     if (rc) return rc;
-    char *start = (char *)out->data + out->len;
-    memcpy(start, "Basic ", 6);
-    b64_state st = {{0, 0, 0}, 0, start + 6};
     b64_pct(&st, u->user.ptr, u->user.len);
     b64_byte(&st, ':');
     if (u->password.ptr) b64_pct(&st, u->password.ptr, u->password.len);
-    b64_flush(&st, 1);
-    out->len += (size_t)(st.o - start);
+    basic_end(out, &st);
+    return WSC_OK;
+}
+
+int wsc__basic_auth(const char *cred, size_t n, wsc_buf *out) {
+    b64_state st;
+    int rc = basic_begin(out, n, &st);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++) b64_byte(&st, (uint8_t)cred[i]);
+    basic_end(out, &st);
     return WSC_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "testutil.h"
 #include "wsc/http.h"
 
@@ -309,6 +310,34 @@ static void test_basic_auth(void **unused) {
     wsc_buf_free(&b);
 }
 
+/* wsc__basic_auth, the HTTP proxy's: the same encoder on bytes that are
+   already decoded, so '%' stays itself, and no ':' is added. */
+static void check_raw_auth(const char *cred, const char *want) {
+    wsc_buf b = {0};
+    assert_int_equal(wsc_buf_append(&b, "A: ", 3), WSC_OK);
+    uint8_t *copy = tu_guard_copy(cred, strlen(cred));
+    assert_non_null(copy);
+    assert_int_equal(wsc__basic_auth((const char *)copy, strlen(cred), &b), WSC_OK);
+    if (b.len != 3 + strlen(want) || memcmp(b.data, "A: ", 3) != 0 ||
+        memcmp(b.data + 3, want, b.len - 3) != 0)
+        fail_msg("%s: '%.*s', want '%s'", cred, (int)b.len - 3, (const char *)b.data + 3, want);
+    tu_guard_free(copy, strlen(cred));
+    wsc_buf_free(&b);
+}
+
+static void test_raw_basic_auth(void **unused) {
+    (void)unused;
+    check_raw_auth("alice:s3cr.t", "Basic YWxpY2U6czNjci50");
+    check_raw_auth("a:%41", "Basic YTolNDE=");
+    check_raw_auth("user", "Basic dXNlcg==");
+    check_raw_auth("", "Basic ");
+    wsc_buf b = {0};
+    b.max = 8;
+    assert_int_equal(wsc__basic_auth("u:p", 3, &b), WSC_ETOOBIG);
+    assert_int_equal(b.len, 0);
+    wsc_buf_free(&b);
+}
+
 /* wsc_query_set appending to a buffer that already holds "prefix:". */
 static void check_set(const char *query, const char *name, const char *value, const char *want) {
     wsc_buf b = {0};
@@ -452,7 +481,7 @@ int main(void) {
         cmocka_unit_test(test_limits_and_secrets), cmocka_unit_test(test_length_bound),
         cmocka_unit_test(test_origin),         cmocka_unit_test(test_query_set),
         cmocka_unit_test(test_query_get),      cmocka_unit_test(test_cookie_get),
-        cmocka_unit_test(test_basic_auth),
+        cmocka_unit_test(test_basic_auth),     cmocka_unit_test(test_raw_basic_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
