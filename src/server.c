@@ -665,7 +665,8 @@ void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *arg), void
 static int sconn_send(wsc_sconn *c, unsigned op, const void *data, size_t len) {
     if (!c || (len && !data)) return WSC_EINVAL;
     if (c->c.phase != S_OPEN) return op == WSC_OP_TEXT && !wsc_utf8_valid(data, len) ? WSC_EUTF8 : WSC_ECLOSED;
-    if (c->c.buffered + len > c->c.max_buffered) return WSC_ETOOBIG;
+    if (c->c.buffered + len > c->c.max_buffered)
+        return op == WSC_OP_TEXT && !wsc_utf8_valid(data, len) ? WSC_EUTF8 : WSC_ETOOBIG; /* ws.h: UTF-8 first */
     size_t wire = wsc_proto_wire_size(c->c.proto, len);
     if (c->c.out.cap - c->c.out.len < wire && !wsc__srv_fits(c->srv, wire)) {
         /* The peer makes the server hold more than the budget allows (it

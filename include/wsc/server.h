@@ -225,10 +225,10 @@ WSC_API uint64_t wsc_server_memory_budget(const wsc_server *s);
 WSC_API void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *arg), void *arg);
 
 /* Sending, as ws.h: text must be valid UTF-8; frames coalesce into one write
-   per loop iteration. WSC_OK, WSC_EUTF8, WSC_ECLOSED (not open), WSC_ETOOBIG,
-   WSC_EINVAL (c NULL, data NULL with len > 0), WSC_ENOMEM. wsc_sconn_ping:
-   WSC_OK, WSC_ECLOSED (not open, or c NULL), WSC_EINVAL (over 125 bytes),
-   WSC_ENOMEM. Nothing is sent on error. */
+   per loop iteration. WSC_OK, WSC_EUTF8 (checked first, in every state),
+   WSC_ECLOSED (not open), WSC_ETOOBIG, WSC_EINVAL (c NULL, data NULL with
+   len > 0), WSC_ENOMEM. wsc_sconn_ping: WSC_OK, WSC_ECLOSED (not open, or c
+   NULL), WSC_EINVAL (over 125 bytes), WSC_ENOMEM. Nothing is sent on error. */
 WSC_API int wsc_sconn_send_text(wsc_sconn *c, const char *data, size_t len);
 WSC_API int wsc_sconn_send_binary(wsc_sconn *c, const void *data, size_t len);
 WSC_API int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len);
