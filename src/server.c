@@ -606,7 +606,13 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
     if (opts->unix_path) {
         s->lfd = wsc__listen_unix(opts->unix_path, backlog, err);
         if (s->lfd < 0) goto fail;
-        s->unix_path = wsc__strdup(opts->unix_path);
+        /* Kept to unlink the socket file when the server is freed; without
+           it that file would outlive a server reported as created. */
+        if (!(s->unix_path = wsc__strdup(opts->unix_path))) {
+            unlink(opts->unix_path); /* the file just bound: ours */
+            wsc__seterr(err, WSC_ENOMEM, "out of memory");
+            goto fail;
+        }
     } else {
         s->lfd = wsc__listen_tcp(opts->host ? opts->host : "127.0.0.1", opts->port, backlog, &s->port, err);
         if (s->lfd < 0) goto fail;
