@@ -226,9 +226,12 @@ WSC_API void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *ar
 
 /* Sending, as ws.h: text must be valid UTF-8; frames coalesce into one write
    per loop iteration. WSC_OK, WSC_EUTF8 (checked first, in every state),
-   WSC_ECLOSED (not open), WSC_ETOOBIG, WSC_EINVAL (c NULL, data NULL with
-   len > 0), WSC_ENOMEM. wsc_sconn_ping: WSC_OK, WSC_ECLOSED (not open, or c
-   NULL), WSC_EINVAL (over 125 bytes), WSC_ENOMEM. Nothing is sent on error. */
+   WSC_ECLOSED (not open), WSC_ETOOBIG (over max_buffered; or over the
+   memory budget, which also starts closing the connection with 1008: it is
+   CLOSING after the call), WSC_EINVAL (c NULL, data NULL with len > 0),
+   WSC_ENOMEM. wsc_sconn_ping: WSC_OK, WSC_ECLOSED (not open, or c NULL),
+   WSC_EINVAL (over 125 bytes), WSC_ENOMEM. The message is not sent on
+   error. */
 WSC_API int wsc_sconn_send_text(wsc_sconn *c, const char *data, size_t len);
 WSC_API int wsc_sconn_send_binary(wsc_sconn *c, const void *data, size_t len);
 WSC_API int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len);
@@ -236,9 +239,12 @@ WSC_API int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len);
 /* Starts the closing handshake with any code a Close frame may carry
    (wsc_close_code_valid, e.g. 1008 policy violation) or 0 for none; reason
    <= 123 bytes of UTF-8. The server closes TCP once the client answers (or
-   after the close timeout). WSC_OK (also when already closing or closed),
-   WSC_EINVAL (c NULL, a code that may not be sent, a reason with code 0 or
-   over 123 bytes), WSC_EUTF8, WSC_ENOMEM; nothing is sent on error. */
+   after the close timeout). WSC_OK, also when the connection is not open:
+   already closing or closed, or still in its handshake (from on_accept:
+   refuse it there instead); then nothing happens and the code and reason
+   are not checked. When open: WSC_EINVAL (c NULL, a code that may not be
+   sent, a reason with code 0 or over 123 bytes), WSC_EUTF8, WSC_ENOMEM;
+   nothing is sent on error and the connection stays OPEN. */
 WSC_API int wsc_sconn_close(wsc_sconn *c, unsigned code, const char *reason);
 
 /* Drops the connection at once (close event 1006). */

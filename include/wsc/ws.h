@@ -252,8 +252,9 @@ WSC_API int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason);
 /*
  * Drops the connection at once, without a closing handshake (node ws's
  * terminate()): the socket is closed and the close event fires with 1006,
- * wasClean false, before this returns (or after the current callback if
- * called inside one). For a peer that stopped answering. WSC_OK; nothing
+ * wasClean false, before this returns, also when called inside one of this
+ * connection's callbacks (the close callback then runs nested in it, and no
+ * event follows it). For a peer that stopped answering. WSC_OK; nothing
  * happens if already CLOSED. WSC_EINVAL if ws is NULL.
  */
 WSC_API int wsc_ws_terminate(wsc_ws *ws);
