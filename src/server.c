@@ -26,6 +26,9 @@
 #include "wsc/server.h"
 #include "wsc/ws.h"
 
+/* wsc_server_options.max_connections when 0 (server.h). */
+#define DEFAULT_MAX_CONNECTIONS 100000u
+
 #define SC_OF(conn) ((wsc_sconn *)((char *)(conn) - offsetof(wsc_sconn, c)))
 
 static void conn_really_free(wsc_sconn *c);
@@ -310,7 +313,9 @@ static void handshake_checked(wsc_sconn *c, const wsc_http_request *rq, const ws
     wsc_server *s = c->srv;
     wsc_ws_request_info info = *info_in;
     wsc_error err;
-    if (s->o.max_connections && s->nopen >= s->o.max_connections) {
+    /* 0 is the documented default (server.h, wsc serve --help), not "no limit". */
+    unsigned max_conns = s->o.max_connections ? s->o.max_connections : DEFAULT_MAX_CONNECTIONS;
+    if (s->nopen >= max_conns) {
         refuse(c, r, 503, "too many connections", NULL, 0);
         return;
     }
