@@ -134,7 +134,9 @@ typedef struct wsc_ws_options {
        first), minus hosts in no_proxy/NO_PROXY; loopback destinations never
        use an environment proxy (as browsers do). "" : no proxy. A proxy
        that refuses or fails the tunnel fails the connection with
-       WSC_EPROXY; an unsupported scheme fails wsc_ws_new with WSC_EINVAL. */
+       WSC_EPROXY, or WSC_EPROXYAUTH when it refuses our credentials or
+       wants some (HTTP 407 or 401 to CONNECT, SOCKS5 user name/password
+       refused); an unsupported scheme fails wsc_ws_new with WSC_EINVAL. */
     const char *proxy;
 
     /* RFC 6455 4.1: a connection to a host and port that already has one
