@@ -45,7 +45,7 @@ enum wsc_server_event_type {
 typedef struct wsc_server_event {
     int type;
     int binary;          /* MESSAGE: 0 text (valid UTF-8), 1 binary */
-    const uint8_t *data; /* MESSAGE, PONG */
+    const uint8_t *data; /* MESSAGE, PING, PONG */
     size_t len;
     unsigned code;       /* CLOSE: the client's code, 1005, or 1006 */
     const char *reason;  /* CLOSE */
@@ -69,10 +69,11 @@ typedef struct wsc_server_request {
 } wsc_server_request;
 
 /*
- * The accept hook: return 0 to accept, or an HTTP status (400-599) to refuse
- * the upgrade; `reason` (reason_cap bytes) may then be filled with a short
- * text for the response body. Called once the request passed every RFC 6455
- * check. May call wsc_sconn_set_user(). NULL: accept everything.
+ * The accept hook: return 0 to accept, or an HTTP status (400-599; any
+ * other non-zero value sends 403) to refuse the upgrade; `reason`
+ * (reason_cap bytes) may then be filled with a short text for the response
+ * body. Called once the request passed every RFC 6455 check. May call
+ * wsc_sconn_set_user(). NULL: accept everything.
  */
 typedef int (*wsc_server_accept_fn)(wsc_server *s, wsc_sconn *c, const wsc_server_request *req, void *user,
                                     char *reason, size_t reason_cap);
