@@ -30,13 +30,6 @@ void wsc__cl_wipe_free(char *s) {
     }
 }
 
-int wsc__cl_dupz(char **dst, const char *src) {
-    *dst = NULL;
-    if (!src) return 0;
-    *dst = wsc__strdup(src);
-    return *dst ? 0 : -1;
-}
-
 /* Calls the option callback and the listeners of ev->type. Returns non-zero
    if the client was freed meanwhile. */
 int wsc__cl_emit(wsc_client *c, wsc_client_event *ev) {
@@ -494,14 +487,7 @@ static void free_config(wsc_client *c) {
 
 static int copy_config(wsc_client *c, const wsc_client_options *o) {
     const wsc_ws_options *w = &o->ws;
-    if (w->protocols) {
-        size_t n = 0;
-        while (w->protocols[n]) n++;
-        c->protocols = wsc__calloc(n + 1, sizeof *c->protocols);
-        if (!c->protocols) return -1;
-        for (size_t i = 0; i < n; i++)
-            if (wsc__cl_dupz(&c->protocols[i], w->protocols[i])) return -1;
-    }
+    if (wsc__strv_dup(&c->protocols, w->protocols)) return -1;
     if (w->nheaders) {
         if (!w->headers) return -2;
         c->headers = wsc__calloc(w->nheaders, sizeof *c->headers);
@@ -509,7 +495,7 @@ static int copy_config(wsc_client *c, const wsc_client_options *o) {
         for (size_t i = 0; i < w->nheaders; i++) {
             char *n = NULL, *v = NULL;
             if (!w->headers[i].name || !w->headers[i].value) return -2;
-            if (wsc__cl_dupz(&n, w->headers[i].name) || wsc__cl_dupz(&v, w->headers[i].value)) {
+            if (wsc__strdup_opt(&n, w->headers[i].name) || wsc__strdup_opt(&v, w->headers[i].value)) {
                 wsc__free(n);
                 wsc__free(v);
                 return -1;
@@ -518,14 +504,14 @@ static int copy_config(wsc_client *c, const wsc_client_options *o) {
             c->headers[i].value = v;
         }
     }
-    if (wsc__cl_dupz(&c->cookie, w->cookie) || wsc__cl_dupz(&c->origin_hdr, w->origin) || wsc__cl_dupz(&c->user_agent, w->user_agent) ||
-        wsc__cl_dupz(&c->ca_file, w->ca_file) || wsc__cl_dupz(&c->ca_dir, w->ca_dir) || wsc__cl_dupz(&c->cert_file, w->cert_file) ||
-        wsc__cl_dupz(&c->key_file, w->key_file) || wsc__cl_dupz(&c->proxy, w->proxy) ||
-        wsc__cl_dupz(&c->token_key, o->token_key ? o->token_key : WSC_STORE_DEFAULT_KEY) ||
-        wsc__cl_dupz(&c->cookie_name, o->cookie_name ? o->cookie_name : "csrf_token") ||
-        wsc__cl_dupz(&c->query_param, o->query_param ? o->query_param : "csrf") ||
-        wsc__cl_dupz(&c->json_property, o->json_property ? o->json_property : "csrf") ||
-        wsc__cl_dupz(&c->store_path, o->store_path))
+    if (wsc__strdup_opt(&c->cookie, w->cookie) || wsc__strdup_opt(&c->origin_hdr, w->origin) || wsc__strdup_opt(&c->user_agent, w->user_agent) ||
+        wsc__strdup_opt(&c->ca_file, w->ca_file) || wsc__strdup_opt(&c->ca_dir, w->ca_dir) || wsc__strdup_opt(&c->cert_file, w->cert_file) ||
+        wsc__strdup_opt(&c->key_file, w->key_file) || wsc__strdup_opt(&c->proxy, w->proxy) ||
+        wsc__strdup_opt(&c->token_key, o->token_key ? o->token_key : WSC_STORE_DEFAULT_KEY) ||
+        wsc__strdup_opt(&c->cookie_name, o->cookie_name ? o->cookie_name : "csrf_token") ||
+        wsc__strdup_opt(&c->query_param, o->query_param ? o->query_param : "csrf") ||
+        wsc__strdup_opt(&c->json_property, o->json_property ? o->json_property : "csrf") ||
+        wsc__strdup_opt(&c->store_path, o->store_path))
         return -1;
     return 0;
 }

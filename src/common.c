@@ -196,6 +196,35 @@ char *wsc__strndup(const char *s, size_t n) {
 }
 char *wsc__strdup(const char *s) { return s ? wsc__strndup(s, strlen(s)) : NULL; }
 
+int wsc__strdup_opt(char **dst, const char *src) {
+    *dst = NULL;
+    if (!src) return WSC_OK;
+    *dst = wsc__strdup(src);
+    return *dst ? WSC_OK : WSC_ENOMEM;
+}
+
+int wsc__strv_dup(char ***dst, const char *const *src) {
+    *dst = NULL;
+    if (!src) return WSC_OK;
+    size_t n = 0;
+    while (src[n]) n++;
+    char **v = wsc__calloc(n + 1, sizeof *v);
+    if (!v) return WSC_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (!(v[i] = wsc__strdup(src[i]))) {
+            wsc__strv_free(v); /* the entries not yet copied are still NULL */
+            return WSC_ENOMEM;
+        }
+    *dst = v;
+    return WSC_OK;
+}
+
+void wsc__strv_free(char **v) {
+    if (!v) return;
+    for (char **p = v; *p; p++) wsc__free(*p);
+    wsc__free(v);
+}
+
 int wsc__seterr(wsc_error *err, int code, const char *fmt, ...) {
     if (err) {
         err->code = code;

@@ -248,9 +248,17 @@ static void on_flush(wsc__defer *d) {
     else wsc__conn_leave(c);
 }
 
+/* Refusals of a message for its size or for memory. Bad UTF-8 must be what is
+   reported first in every state (ws.h); the core checks it, but only once
+   it gets the message, so a refusal before that checks it here (text is
+   validated twice only on these error paths). */
+static int refuse(unsigned op, const void *data, size_t len, int rc) {
+    return op == WSC_OP_TEXT && !wsc_utf8_valid(data, len) ? WSC_EUTF8 : rc;
+}
+
 int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len) {
-    if (c->buffered + len > c->max_buffered) return WSC_ETOOBIG;
-    if (out_reserve(c)) return WSC_ENOMEM;
+    if (c->buffered + len > c->max_buffered) return refuse(op, data, len, WSC_ETOOBIG);
+    if (out_reserve(c)) return refuse(op, data, len, WSC_ENOMEM);
     size_t before = c->out.len, cap = c->out.cap;
     wsc_proto_sent sent;
     int rc = wsc_proto_send_ex(c->proto, op, data, len, &c->out, &sent);

@@ -16,6 +16,15 @@ void wsc__free(void *p);
 char *wsc__strdup(const char *s);
 char *wsc__strndup(const char *s, size_t n);
 
+/* Deep copies of options, so that a handle never points into the caller's
+   struct. An absent (NULL) source gives NULL and WSC_OK; WSC_ENOMEM leaves
+   *dst NULL with nothing allocated. */
+int wsc__strdup_opt(char **dst, const char *src);
+/* A NULL-terminated vector of strings and each of its strings. */
+int wsc__strv_dup(char ***dst, const char *const *src);
+/* Frees a vector from wsc__strv_dup and its strings; NULL is allowed. */
+void wsc__strv_free(char **v);
+
 /* The `reserved` tail of a caller-allocated struct (abi/README.md) must be
    zero: a non-zero byte means a program built against a newer header set a
    field this library does not know, which must not be ignored silently.
@@ -72,6 +81,11 @@ int wsc__secret_equal(const void *a, size_t alen, const void *b, size_t blen);
    '%' included) stands for itself; '+' is kept (this is not a query's
    decoding: wsc_query_get does that). Returns the bytes written. */
 size_t wsc__pct_decode(const char *s, size_t n, char *out);
+/* Appends "Basic " and the base64 of cred[0..n), taken as it is (already
+   decoded): the Basic credentials of an HTTP proxy, built by the same code
+   as wsc_url_basic_auth's. WSC_OK, or WSC_ENOMEM / WSC_ETOOBIG with nothing
+   appended. */
+int wsc__basic_auth(const char *cred, size_t n, wsc_buf *out);
 /* Zeroes n bytes at p in a way the compiler may not drop as a dead store
    (secrets before their memory is freed or reused). p may be NULL if n is 0.
    The one wiping interface of the library: no layer calls the crypto

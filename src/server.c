@@ -26,6 +26,9 @@
 #include "wsc/server.h"
 #include "wsc/ws.h"
 
+/* wsc_server_options.max_connections when 0 (server.h). */
+#define DEFAULT_MAX_CONNECTIONS 100000u
+
 #define SC_OF(conn) ((wsc_sconn *)((char *)(conn) - offsetof(wsc_sconn, c)))
 
 static void conn_really_free(wsc_sconn *c);
@@ -310,7 +313,9 @@ static void handshake_checked(wsc_sconn *c, const wsc_http_request *rq, const ws
     wsc_server *s = c->srv;
     wsc_ws_request_info info = *info_in;
     wsc_error err;
-    if (s->o.max_connections && s->nopen >= s->o.max_connections) {
+    /* 0 is the documented default (server.h, wsc serve --help), not "no limit". */
+    unsigned max_conns = s->o.max_connections ? s->o.max_connections : DEFAULT_MAX_CONNECTIONS;
+    if (s->nopen >= max_conns) {
         refuse(c, r, 503, "too many connections", NULL, 0);
         return;
     }
@@ -541,17 +546,6 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
     }
 }
 
-static int dupv(char ***dst, const char *const *src) {
-    if (!src) return 0;
-    size_t n = 0;
-    while (src[n]) n++;
-    *dst = wsc__calloc(n + 1, sizeof **dst);
-    if (!*dst) return -1;
-    for (size_t i = 0; i < n; i++)
-        if (!((*dst)[i] = wsc__strdup(src[i]))) return -1;
-    return 0;
-}
-
 static void server_really_free(wsc_server *s) {
     while (s->conns) {
         wsc_sconn *c = s->conns;
@@ -565,10 +559,7 @@ static void server_really_free(wsc_server *s) {
         wsc__free(s->unix_path);
     }
     wsc__tls_server_free(s->tls);
-    if (s->protocols) {
-        for (char **p = s->protocols; *p; p++) wsc__free(*p);
-        wsc__free(s->protocols);
-    }
+    wsc__strv_free(s->protocols);
     wsc__free((char *)s->csrf.cookie_name);
     wsc__free((char *)s->csrf.query_param);
     wsc__free((char *)s->csrf.json_property);
@@ -592,7 +583,7 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
     s->o = *opts;
     s->lfd = -1;
     s->budget = opts->memory_budget ? opts->memory_budget : wsc_server_default_budget();
-    if (dupv(&s->protocols, opts->protocols)) {
+    if (wsc__strv_dup(&s->protocols, opts->protocols)) {
         wsc__seterr(err, WSC_ENOMEM, "out of memory");
         goto fail;
     }
@@ -620,7 +611,13 @@ wsc_server *wsc_server_new(wsc_loop *loop, const wsc_server_options *opts, wsc_e
     if (opts->unix_path) {
         s->lfd = wsc__listen_unix(opts->unix_path, backlog, err);
         if (s->lfd < 0) goto fail;
-        s->unix_path = wsc__strdup(opts->unix_path);
+        /* Kept to unlink the socket file when the server is freed; without
+           it that file would outlive a server reported as created. */
+        if (!(s->unix_path = wsc__strdup(opts->unix_path))) {
+            unlink(opts->unix_path); /* the file just bound: ours */
+            wsc__seterr(err, WSC_ENOMEM, "out of memory");
+            goto fail;
+        }
     } else {
         s->lfd = wsc__listen_tcp(opts->host ? opts->host : "127.0.0.1", opts->port, backlog, &s->port, err);
         if (s->lfd < 0) goto fail;
@@ -679,7 +676,8 @@ void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *arg), void
 static int sconn_send(wsc_sconn *c, unsigned op, const void *data, size_t len) {
     if (!c || (len && !data)) return WSC_EINVAL;
     if (c->c.phase != S_OPEN) return op == WSC_OP_TEXT && !wsc_utf8_valid(data, len) ? WSC_EUTF8 : WSC_ECLOSED;
-    if (c->c.buffered + len > c->c.max_buffered) return WSC_ETOOBIG;
+    if (c->c.buffered + len > c->c.max_buffered)
+        return op == WSC_OP_TEXT && !wsc_utf8_valid(data, len) ? WSC_EUTF8 : WSC_ETOOBIG; /* ws.h: UTF-8 first */
     size_t wire = wsc_proto_wire_size(c->c.proto, len);
     if (c->c.out.cap - c->c.out.len < wire && !wsc__srv_fits(c->srv, wire)) {
         /* The peer makes the server hold more than the budget allows (it

@@ -67,17 +67,6 @@ static int parse_proxy(const char *spec, int *kind, char *host, size_t hcap, uin
     return WSC_OK;
 }
 
-static int dup_protocols(handshake *hs, const char *const *protocols) {
-    size_t n = 0;
-    if (!protocols) return WSC_OK;
-    while (protocols[n]) n++;
-    hs->protocols = wsc__calloc(n + 1, sizeof *hs->protocols);
-    if (!hs->protocols) return WSC_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        if (!(hs->protocols[i] = wsc__strdup(protocols[i]))) return WSC_ENOMEM;
-    return WSC_OK;
-}
-
 /* Creates a connection; with `dry` set, stops just before connecting (every
    option has been checked and the request built) and frees it again. */
 static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err, int dry) {
@@ -128,7 +117,7 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
         wsc__seterr(err, WSC_ENOMEM, "out of memory");
         goto fail;
     }
-    if (dup_protocols(hs, opts->protocols)) {
+    if (wsc__strv_dup(&hs->protocols, opts->protocols)) {
         wsc__seterr(err, WSC_ENOMEM, "out of memory");
         goto fail;
     }

@@ -45,7 +45,7 @@ enum wsc_server_event_type {
 typedef struct wsc_server_event {
     int type;
     int binary;          /* MESSAGE: 0 text (valid UTF-8), 1 binary */
-    const uint8_t *data; /* MESSAGE, PONG */
+    const uint8_t *data; /* MESSAGE, PING, PONG */
     size_t len;
     unsigned code;       /* CLOSE: the client's code, 1005, or 1006 */
     const char *reason;  /* CLOSE */
@@ -69,10 +69,11 @@ typedef struct wsc_server_request {
 } wsc_server_request;
 
 /*
- * The accept hook: return 0 to accept, or an HTTP status (400-599) to refuse
- * the upgrade; `reason` (reason_cap bytes) may then be filled with a short
- * text for the response body. Called once the request passed every RFC 6455
- * check. May call wsc_sconn_set_user(). NULL: accept everything.
+ * The accept hook: return 0 to accept, or an HTTP status (400-599; any
+ * other non-zero value sends 403) to refuse the upgrade; `reason`
+ * (reason_cap bytes) may then be filled with a short text for the response
+ * body. Called once the request passed every RFC 6455 check. May call
+ * wsc_sconn_set_user(). NULL: accept everything.
  */
 typedef int (*wsc_server_accept_fn)(wsc_server *s, wsc_sconn *c, const wsc_server_request *req, void *user,
                                     char *reason, size_t reason_cap);
@@ -225,10 +226,13 @@ WSC_API uint64_t wsc_server_memory_budget(const wsc_server *s);
 WSC_API void wsc_server_foreach(wsc_server *s, void (*fn)(wsc_sconn *c, void *arg), void *arg);
 
 /* Sending, as ws.h: text must be valid UTF-8; frames coalesce into one write
-   per loop iteration. WSC_OK, WSC_EUTF8, WSC_ECLOSED (not open), WSC_ETOOBIG,
-   WSC_EINVAL (c NULL, data NULL with len > 0), WSC_ENOMEM. wsc_sconn_ping:
-   WSC_OK, WSC_ECLOSED (not open, or c NULL), WSC_EINVAL (over 125 bytes),
-   WSC_ENOMEM. Nothing is sent on error. */
+   per loop iteration. WSC_OK, WSC_EUTF8 (checked first, in every state),
+   WSC_ECLOSED (not open), WSC_ETOOBIG (over max_buffered; or over the
+   memory budget, which also starts closing the connection with 1008: it is
+   CLOSING after the call), WSC_EINVAL (c NULL, data NULL with len > 0),
+   WSC_ENOMEM. wsc_sconn_ping: WSC_OK, WSC_ECLOSED (not open, or c NULL),
+   WSC_EINVAL (over 125 bytes), WSC_ENOMEM. The message is not sent on
+   error. */
 WSC_API int wsc_sconn_send_text(wsc_sconn *c, const char *data, size_t len);
 WSC_API int wsc_sconn_send_binary(wsc_sconn *c, const void *data, size_t len);
 WSC_API int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len);
@@ -236,9 +240,12 @@ WSC_API int wsc_sconn_ping(wsc_sconn *c, const void *data, size_t len);
 /* Starts the closing handshake with any code a Close frame may carry
    (wsc_close_code_valid, e.g. 1008 policy violation) or 0 for none; reason
    <= 123 bytes of UTF-8. The server closes TCP once the client answers (or
-   after the close timeout). WSC_OK (also when already closing or closed),
-   WSC_EINVAL (c NULL, a code that may not be sent, a reason with code 0 or
-   over 123 bytes), WSC_EUTF8, WSC_ENOMEM; nothing is sent on error. */
+   after the close timeout). WSC_OK, also when the connection is not open:
+   already closing or closed, or still in its handshake (from on_accept:
+   refuse it there instead); then nothing happens and the code and reason
+   are not checked. When open: WSC_EINVAL (c NULL, a code that may not be
+   sent, a reason with code 0 or over 123 bytes), WSC_EUTF8, WSC_ENOMEM;
+   nothing is sent on error and the connection stays OPEN. */
 WSC_API int wsc_sconn_close(wsc_sconn *c, unsigned code, const char *reason);
 
 /* Drops the connection at once (close event 1006). */

@@ -134,7 +134,9 @@ typedef struct wsc_ws_options {
        first), minus hosts in no_proxy/NO_PROXY; loopback destinations never
        use an environment proxy (as browsers do). "" : no proxy. A proxy
        that refuses or fails the tunnel fails the connection with
-       WSC_EPROXY; an unsupported scheme fails wsc_ws_new with WSC_EINVAL. */
+       WSC_EPROXY, or WSC_EPROXYAUTH when it refuses our credentials or
+       wants some (HTTP 407 or 401 to CONNECT, SOCKS5 user name/password
+       refused); an unsupported scheme fails wsc_ws_new with WSC_EINVAL. */
     const char *proxy;
 
     /* RFC 6455 4.1: a connection to a host and port that already has one
@@ -252,8 +254,9 @@ WSC_API int wsc_ws_close(wsc_ws *ws, unsigned code, const char *reason);
 /*
  * Drops the connection at once, without a closing handshake (node ws's
  * terminate()): the socket is closed and the close event fires with 1006,
- * wasClean false, before this returns (or after the current callback if
- * called inside one). For a peer that stopped answering. WSC_OK; nothing
+ * wasClean false, before this returns, also when called inside one of this
+ * connection's callbacks (the close callback then runs nested in it, and no
+ * event follows it). For a peer that stopped answering. WSC_OK; nothing
  * happens if already CLOSED. WSC_EINVAL if ws is NULL.
  */
 WSC_API int wsc_ws_terminate(wsc_ws *ws);

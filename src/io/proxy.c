@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,16 +176,16 @@ static int http_begin(wsc_proxy_conv *p, wsc_error *err) {
     if (n < 0 || (size_t)n >= sizeof line) return wsc__seterr(err, WSC_EINVAL, "target host name too long");
     if (wsc_buf_append(&p->buf, line, (size_t)n)) return wsc__seterr(err, WSC_ENOMEM, "out of memory");
     if (p->auth) {
+        /* p->auth is "user:pass" already decoded (SOCKS5 sends it as it is),
+           so the encoder for raw bytes, not wsc_url_basic_auth's decoding one. */
         size_t alen = strlen(p->auth);
-        size_t blen = 4 * ((alen + 2) / 3) + 1;
-        unsigned char *b64 = wsc__malloc(blen);
-        if (!b64) return wsc__seterr(err, WSC_ENOMEM, "out of memory");
-        EVP_EncodeBlock(b64, (const unsigned char *)p->auth, (int)alen);
-        int rc = wsc_buf_append(&p->buf, "Proxy-Authorization: Basic ", 27);
-        if (!rc) rc = wsc_buf_append(&p->buf, b64, strlen((char *)b64));
+        /* Room for the whole rest of the request first: an append that moved
+           the buffer after the credentials would leave them in freed memory
+           (only p->buf itself is wiped). */
+        int rc = wsc_buf_reserve(&p->buf, 21 + 6 + (alen + 2) / 3 * 4 + 4);
+        if (!rc) rc = wsc_buf_append(&p->buf, "Proxy-Authorization: ", 21);
+        if (!rc) rc = wsc__basic_auth(p->auth, alen, &p->buf);
         if (!rc) rc = wsc_buf_append(&p->buf, "\r\n", 2);
-        OPENSSL_cleanse(b64, blen);
-        wsc__free(b64);
         if (rc) return wsc__seterr(err, WSC_ENOMEM, "out of memory");
     }
     if (wsc_buf_append(&p->buf, "\r\n", 2)) return wsc__seterr(err, WSC_ENOMEM, "out of memory");

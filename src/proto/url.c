@@ -353,53 +353,85 @@ static void b64_byte(b64_state *st, uint8_t c) {
     b64_flush(st, 0);
 }
 
+/*
+ * The one percent-decoder of wsc: the byte that s[*i..n) starts with, "%XX"
+ * (two hex digits) decoded, and *i advanced past it. A '%' without two hex
+ * digits after it (within n) stands for itself and sets *bad if bad is not
+ * NULL: the callers differ only in whether that is an error (a query value)
+ * or not (user information, query names), and in '+', which only a query's
+ * decoding makes a space (decode_at).
+ */
+static unsigned char pct_next(const char *s, size_t n, size_t *i, int *bad) {
+    unsigned char c = (unsigned char)s[*i];
+    if (c == '%') {
+        if (*i + 2 < n && is_hex((unsigned char)s[*i + 1]) && is_hex((unsigned char)s[*i + 2])) {
+            unsigned char v = (unsigned char)(hex_val((unsigned char)s[*i + 1]) << 4 |
+                                              hex_val((unsigned char)s[*i + 2]));
+            *i += 3;
+            return v;
+        }
+        if (bad) *bad = 1;
+    }
+    (*i)++;
+    return c;
+}
+
 size_t wsc__pct_decode(const char *s, size_t n, char *out) {
     size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        if (s[i] == '%' && i + 2 < n && is_hex((unsigned char)s[i + 1]) && is_hex((unsigned char)s[i + 2])) {
-            out[o++] = (char)(hex_val((unsigned char)s[i + 1]) << 4 | hex_val((unsigned char)s[i + 2]));
-            i += 3;
-        } else {
-            out[o++] = s[i++];
-        }
-    }
+    for (size_t i = 0; i < n;) out[o++] = (char)pct_next(s, n, &i, NULL);
     return o;
 }
 
 /* Bytes s[0..n) decode to (percent escapes only). */
 static size_t pct_decoded_len(const char *s, size_t n) {
     size_t out = 0;
-    for (size_t i = 0; i < n; out++)
-        i += (s[i] == '%' && i + 2 < n && is_hex((unsigned char)s[i + 1]) && is_hex((unsigned char)s[i + 2])) ? 3 : 1;
+    for (size_t i = 0; i < n; out++) pct_next(s, n, &i, NULL);
     return out;
 }
 
+/* Base64 of s[0..n) percent-decoded, streamed: the decoded credentials are
+   never held in a buffer of their own. */
 static void b64_pct(b64_state *st, const char *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        if (s[i] == '%' && i + 2 < n && is_hex((unsigned char)s[i + 1]) && is_hex((unsigned char)s[i + 2])) {
-            b64_byte(st, (uint8_t)(hex_val((unsigned char)s[i + 1]) << 4 | hex_val((unsigned char)s[i + 2])));
-            i += 3;
-        } else {
-            b64_byte(st, (uint8_t)s[i++]);
-        }
-    }
+    for (size_t i = 0; i < n;) b64_byte(st, pct_next(s, n, &i, NULL));
+}
+
+/* Reserves room in out for "Basic " and the base64 of raw bytes (all of it
+   at once, so that nothing is appended on failure), writes the prefix and
+   points st after it. */
+static int basic_begin(wsc_buf *out, size_t raw, b64_state *st) {
+    int rc = wsc_buf_reserve(out, 6 + (raw + 2) / 3 * 4);
+    if (rc) return rc;
+    char *start = (char *)out->data + out->len;
+    memcpy(start, "Basic ", 6);
+    *st = (b64_state){{0, 0, 0}, 0, start + 6};
+    return WSC_OK;
+}
+
+static void basic_end(wsc_buf *out, b64_state *st) {
+    b64_flush(st, 1);
+    out->len = (size_t)(st->o - (char *)out->data);
 }
 
 int wsc_url_basic_auth(const wsc_url *u, wsc_buf *out) {
     if (!u || !out || !u->userinfo.ptr || !u->user.ptr) return WSC_EINVAL;
     size_t raw = pct_decoded_len(u->user.ptr, u->user.len) + 1 +
                  (u->password.ptr ? pct_decoded_len(u->password.ptr, u->password.len) : 0);
-    size_t need = 6 + (raw + 2) / 3 * 4;
-    int rc = wsc_buf_reserve(out, need);
+    b64_state st;
+    int rc = basic_begin(out, raw, &st);
     if (rc) return rc;
-    char *start = (char *)out->data + out->len;
-    memcpy(start, "Basic ", 6);
-    b64_state st = {{0, 0, 0}, 0, start + 6};
     b64_pct(&st, u->user.ptr, u->user.len);
     b64_byte(&st, ':');
     if (u->password.ptr) b64_pct(&st, u->password.ptr, u->password.len);
-    b64_flush(&st, 1);
-    out->len += (size_t)(st.o - start);
+    basic_end(out, &st);
+    return WSC_OK;
+}
+
+int wsc__basic_auth(const char *cred, size_t n, wsc_buf *out) {
+    b64_state st;
+    int rc = basic_begin(out, n, &st);
+    if (rc) return rc;
+    for (size_t i = 0; i < n; i++) b64_byte(&st, (uint8_t)cred[i]);
+    basic_end(out, &st);
     return WSC_OK;
 }
 
@@ -435,20 +467,11 @@ static char *encode_into(char *o, const char *s) {
    space, anything else as itself (a malformed '%' stands for itself).
    Returns the byte and advances *i. *bad is set for a malformed escape. */
 static unsigned char decode_at(const char *s, size_t n, size_t *i, int *bad) {
-    unsigned char c = (unsigned char)s[*i];
-    if (c == '%') {
-        if (*i + 2 < n && is_hex((unsigned char)s[*i + 1]) && is_hex((unsigned char)s[*i + 2])) {
-            unsigned char v = (unsigned char)(hex_val((unsigned char)s[*i + 1]) << 4 |
-                                              hex_val((unsigned char)s[*i + 2]));
-            *i += 3;
-            return v;
-        }
-        if (bad) *bad = 1;
+    if (s[*i] == '+') {
         (*i)++;
-        return '%';
+        return ' ';
     }
-    (*i)++;
-    return c == '+' ? ' ' : c;
+    return pct_next(s, n, i, bad);
 }
 
 /* Non-zero if the form-decoded key k[0..kl) equals name. */

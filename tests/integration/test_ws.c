@@ -433,9 +433,25 @@ static void test_send_states_and_buffered(void **state) {
     ws = connect_to(e, &r, "/echo", &o);
     char blob[101] = {0};
     assert_int_equal(wsc_ws_send_binary(ws, blob, 101), WSC_ETOOBIG);
+    /* too big and not UTF-8: the UTF-8 error comes first (ws.h), as in the
+       other states; too big and valid: WSC_ETOOBIG */
+    char bad[101];
+    memset(bad, 'a', sizeof bad);
+    bad[50] = '\xff';
+    assert_int_equal(wsc_ws_send_text(ws, bad, sizeof bad), WSC_EUTF8);
+    bad[50] = 'a';
+    assert_int_equal(wsc_ws_send_text(ws, bad, sizeof bad), WSC_ETOOBIG);
+    assert_int_equal(wsc_ws_buffered_amount(ws), 0);
     assert_int_equal(wsc_ws_send_binary(ws, blob, 100), WSC_OK);
     assert_int_equal(wsc_ws_send_binary(ws, blob, 1), WSC_ETOOBIG);
+    assert_int_equal(wsc_ws_send_text(ws, "\xc3", 1), WSC_EUTF8); /* a cut sequence */
+    assert_int_equal(wsc_ws_send_text(ws, "a", 1), WSC_ETOOBIG);
+    assert_int_equal(wsc_ws_buffered_amount(ws), 100);
     close_and_wait(e, ws, &r);
+    /* CLOSED: still the UTF-8 error first */
+    assert_int_equal(wsc_ws_send_text(ws, bad, sizeof bad - 1), WSC_ECLOSED);
+    bad[0] = '\x80';
+    assert_int_equal(wsc_ws_send_text(ws, bad, sizeof bad - 1), WSC_EUTF8);
     wsc_ws_free(ws);
     rec_reset(&r);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "testutil.h"
 #include "wsc/http.h"
 
@@ -309,6 +310,60 @@ static void test_basic_auth(void **unused) {
     wsc_buf_free(&b);
 }
 
+/* wsc__basic_auth, the HTTP proxy's: the same encoder on bytes that are
+   already decoded, so '%' stays itself, and no ':' is added. */
+static void check_raw_auth(const char *cred, const char *want) {
+    wsc_buf b = {0};
+    assert_int_equal(wsc_buf_append(&b, "A: ", 3), WSC_OK);
+    uint8_t *copy = tu_guard_copy(cred, strlen(cred));
+    assert_non_null(copy);
+    assert_int_equal(wsc__basic_auth((const char *)copy, strlen(cred), &b), WSC_OK);
+    if (b.len != 3 + strlen(want) || memcmp(b.data, "A: ", 3) != 0 ||
+        memcmp(b.data + 3, want, b.len - 3) != 0)
+        fail_msg("%s: '%.*s', want '%s'", cred, (int)b.len - 3, (const char *)b.data + 3, want);
+    tu_guard_free(copy, strlen(cred));
+    wsc_buf_free(&b);
+}
+
+static void test_raw_basic_auth(void **unused) {
+    (void)unused;
+    check_raw_auth("alice:s3cr.t", "Basic YWxpY2U6czNjci50");
+    check_raw_auth("a:%41", "Basic YTolNDE=");
+    check_raw_auth("user", "Basic dXNlcg==");
+    check_raw_auth("", "Basic ");
+    wsc_buf b = {0};
+    b.max = 8;
+    assert_int_equal(wsc__basic_auth("u:p", 3, &b), WSC_ETOOBIG);
+    assert_int_equal(b.len, 0);
+    wsc_buf_free(&b);
+}
+
+/* wsc__pct_decode (proxy credentials): "%XX" only; a malformed '%', one cut
+   by the end of the input included, stands for itself; '+' is kept. */
+static void check_pct(const char *in, const char *want, size_t want_len) {
+    size_t n = strlen(in);
+    uint8_t *copy = tu_guard_copy(in, n);
+    assert_non_null(copy);
+    char out[64];
+    size_t got = wsc__pct_decode((const char *)copy, n, out);
+    if (got != want_len || memcmp(out, want, got) != 0)
+        fail_msg("pct_decode('%s') = '%.*s', want '%s'", in, (int)got, out, want);
+    tu_guard_free(copy, n);
+}
+
+static void test_pct_decode(void **unused) {
+    (void)unused;
+    check_pct("", "", 0);
+    check_pct("plain", "plain", 5);
+    check_pct("%41%4a%4A", "AJJ", 3);
+    check_pct("a+b", "a+b", 3);
+    check_pct("%zz%", "%zz%", 4);
+    check_pct("x%4", "x%4", 3);
+    check_pct("%%41", "%A", 2);
+    check_pct("%00:%3a", "\0::", 3);
+    check_pct("s3cr%25t", "s3cr%t", 6);
+}
+
 /* wsc_query_set appending to a buffer that already holds "prefix:". */
 static void check_set(const char *query, const char *name, const char *value, const char *want) {
     wsc_buf b = {0};
@@ -389,8 +444,16 @@ static void test_query_get(void **unused) {
         assert_int_equal(wsc_query_get((const char *)bc, bl, "t", out, sizeof out, &n), WSC_EINVAL);
         tu_guard_free(bc, bl);
     }
-    /* encoded names match */
+    /* encoded names match; in a name, '+' is a space and a malformed escape
+       stands for itself (no error: the name is only compared) */
     assert_int_equal(wsc_query_get("c%73rf=1", 8, "csrf", out, sizeof out, &n), 1);
+    assert_int_equal(wsc_query_get("a+b=2", 5, "a b", out, sizeof out, &n), 1);
+    assert_string_equal(out, "2");
+    assert_int_equal(wsc_query_get("a%zz=3&%4=4", 11, "a%zz", out, sizeof out, &n), 1);
+    assert_string_equal(out, "3");
+    assert_int_equal(wsc_query_get("a%zz=3&%4=4", 11, "%4", out, sizeof out, &n), 1);
+    assert_string_equal(out, "4");
+    assert_int_equal(wsc_query_get("a%2=5", 5, "a%2", out, sizeof out, &n), 1);
     assert_int_equal(wsc_query_get(NULL, 0, "csrf", out, sizeof out, &n), 0);
 
     /* round trip: whatever query_set writes, query_get reads back */
@@ -452,7 +515,8 @@ int main(void) {
         cmocka_unit_test(test_limits_and_secrets), cmocka_unit_test(test_length_bound),
         cmocka_unit_test(test_origin),         cmocka_unit_test(test_query_set),
         cmocka_unit_test(test_query_get),      cmocka_unit_test(test_cookie_get),
-        cmocka_unit_test(test_basic_auth),
+        cmocka_unit_test(test_basic_auth),     cmocka_unit_test(test_raw_basic_auth),
+        cmocka_unit_test(test_pct_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
