@@ -468,10 +468,7 @@ void wsc__cl_start_connection(wsc_client *c) {
 static void free_config(wsc_client *c) {
     wsc__free(c->url);
     wsc__free(c->origin);
-    if (c->protocols) {
-        for (char **p = c->protocols; *p; p++) wsc__free(*p);
-        wsc__free(c->protocols);
-    }
+    wsc__strv_free(c->protocols);
     if (c->headers) {
         for (size_t i = 0; i < c->o.ws.nheaders; i++) {
             wsc__free((char *)c->headers[i].name);

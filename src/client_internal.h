@@ -92,7 +92,6 @@ int wsc__cl_emit_error(wsc_client *c, int code, const char *msg);
 void wsc__cl_enter(wsc_client *c);
 void wsc__cl_leave(wsc_client *c);
 void wsc__cl_wipe_free(char *s);
-int wsc__cl_dupz(char **dst, const char *src);
 void wsc__cl_start_connection(wsc_client *c);
 void wsc__cl_really_free(wsc_client *c);
 void wsc__cl_confirm_hook(wsc_ws *ws, void *user);

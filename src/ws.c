@@ -327,10 +327,7 @@ static void free_handshake(wsc_ws *ws) {
     free_held(hs);
     wsc_buf_free(&hs->req);
     wsc_buf_free(&hs->resp);
-    if (hs->protocols) {
-        for (char **p = hs->protocols; *p; p++) wsc__free(*p);
-        wsc__free(hs->protocols);
-    }
+    wsc__strv_free(hs->protocols);
     wsc__free(hs);
     ws->hs = NULL;
 }
