@@ -39,8 +39,9 @@ typedef struct {
     int last_error;
     unsigned code;
     int clean;
-    char ping[32];
+    char ping[32], msg[32];
     size_t ping_len;
+    int msg_binary;
     wsc_sconn *conn; /* the one connection, from on_open until on_close */
 } rec;
 
@@ -61,7 +62,11 @@ static void on_ev(wsc_server *s, wsc_sconn *c, const wsc_server_event *ev, void 
         r->opens++;
         r->conn = c;
         break;
-    case WSC_SRV_MESSAGE: r->messages++; break;
+    case WSC_SRV_MESSAGE:
+        r->messages++;
+        r->msg_binary = ev->binary;
+        snprintf(r->msg, sizeof r->msg, "%.*s", (int)ev->len, (const char *)ev->data);
+        break;
     case WSC_SRV_PING:
         r->pings++;
         r->ping_len = ev->len;
@@ -237,6 +242,30 @@ static void test_upgrade_byte_at_a_time(void **state) {
     assert_string_equal(wsc_sconn_extensions(e->r.conn), "");
     turns(e, 3);
     assert_silent(e); /* nothing after the 101 */
+    stop(e);
+}
+
+/* 1b. Frames right behind the request, in the same write: the server
+   keeps them for the open connection, so the 101 is followed by the Pong,
+   and the message and the Ping are reported after on_open. */
+static void test_frames_behind_the_request(void **state) {
+    (void)state;
+    wsc_server_options o = {0};
+    env *e = start(&o);
+    uint8_t buf[sizeof REQUEST + 2 * 131];
+    size_t n = sizeof REQUEST - 1;
+    memcpy(buf, REQUEST, n);
+    n += masked_frame(0x81, "hi", 2, buf + n);
+    n += masked_frame(0x89, "p1", 2, buf + n);
+    peer_write(e, buf, n);
+    peer_expect(e, RESPONSE, sizeof RESPONSE - 1);
+    peer_expect(e, "\x8a\x02p1", 4);
+    assert_int_equal(e->r.opens, 1);
+    assert_int_equal(e->r.messages, 1);
+    assert_false(e->r.msg_binary);
+    assert_string_equal(e->r.msg, "hi");
+    assert_int_equal(e->r.pings, 1);
+    assert_int_equal(e->r.errors + e->r.closes, 0);
     stop(e);
 }
 
@@ -555,6 +584,7 @@ int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upgrade_byte_at_a_time),
+        cmocka_unit_test(test_frames_behind_the_request),
         cmocka_unit_test(test_handshake_timeout_exact),
         cmocka_unit_test(test_close_timeout_exact),
         cmocka_unit_test(test_close_answered_clean),
