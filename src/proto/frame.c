@@ -599,6 +599,7 @@ static int put_message(wsc_proto *p, unsigned op, unsigned rsv, const uint8_t *d
     if (rc) return rc;
     size_t frag = p->frag_size && len > p->frag_size ? p->frag_size : len;
     size_t off = 0;
+    uint32_t frames = 0, header = 0;
     do {
         size_t n = len - off < frag ? len - off : frag;
         int fin = off + n == len;
@@ -608,16 +609,15 @@ static int put_message(wsc_proto *p, unsigned op, unsigned rsv, const uint8_t *d
             out->len = before;
             return rc;
         }
-        if (sent) {
-            if (off == 0) sent->header = (uint32_t)(out->len - at - n);
-            sent->frames++;
-        }
+        if (off == 0) header = (uint32_t)(out->len - at - n);
+        frames++;
         off += n;
     } while (off < len);
-    if (sent) {
-        sent->wire = out->len - before;
-        sent->compressed = rsv != 0;
-    }
+    /* Written once, on success only: the send path runs per message, and
+       the caller zeroes the summary on failure. */
+    if (sent)
+        *sent = (wsc_proto_sent){.wire = out->len - before, .frames = frames, .header = header,
+                                 .compressed = rsv != 0};
     return WSC_OK;
 }
 
@@ -625,9 +625,8 @@ int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size_t len, 
     return wsc_proto_send_ex(p, opcode, data, len, out, NULL);
 }
 
-int wsc_proto_send_ex(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out,
-                      wsc_proto_sent *sent) {
-    if (sent) memset(sent, 0, sizeof *sent);
+static int send_message(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out,
+                        wsc_proto_sent *sent) {
     if (opcode != WSC_OP_TEXT && opcode != WSC_OP_BINARY) return WSC_EINVAL;
     if (len && !data) return WSC_EINVAL;
     if (!can_send_data(p) || p->send_op) return WSC_ESTATE;
@@ -640,10 +639,14 @@ int wsc_proto_send_ex(wsc_proto *p, unsigned opcode, const void *data, size_t le
         rc = put_message(p, opcode, WSC_RSV1, z->data, z->len, out, sent);
         /* Keep a small scratch buffer; drop a large one. */
         if (z->cap > 65536) wsc_buf_free(z);
-        if (rc && sent) memset(sent, 0, sizeof *sent);
         return rc;
     }
-    int rc = put_message(p, opcode, 0, data, len, out, sent);
+    return put_message(p, opcode, 0, data, len, out, sent);
+}
+
+int wsc_proto_send_ex(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out,
+                      wsc_proto_sent *sent) {
+    int rc = send_message(p, opcode, data, len, out, sent);
     if (rc && sent) memset(sent, 0, sizeof *sent);
     return rc;
 }
