@@ -164,8 +164,16 @@ static void react_error(const ops *o, void *c) {
 
 /* --- the client role's callbacks ---------------------------------------- */
 
+/* FUZZ_ENGINE_TRACE=1: print each event (to check what seeds reach). */
+static void trace(const char *role, int type, size_t len, unsigned code) {
+    static int on = -1;
+    if (on < 0) on = getenv("FUZZ_ENGINE_TRACE") != NULL;
+    if (on) fprintf(stderr, "%s event %d len %zu code %u\n", role, type, len, code);
+}
+
 static void on_ws(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     (void)user;
+    trace("client", ev->type, ev->len, ev->code);
     if (st.freed) return;
     switch (ev->type) {
     case WSC_WS_OPEN: react_open(&client_ops, ws); break;
@@ -184,6 +192,7 @@ static void on_ws(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
 
 static void on_srv(wsc_server *s, wsc_sconn *c, const wsc_server_event *ev, void *user) {
     (void)s, (void)user;
+    trace("server", ev->type, ev->len, ev->code);
     switch (ev->type) {
     case WSC_SRV_OPEN: react_open(&server_ops, c); break;
     case WSC_SRV_MESSAGE:
