@@ -7,9 +7,10 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 CTEST_FLAGS ?= --output-on-failure --timeout 600 -j $(JOBS)
 FUZZ_SECONDS ?= 300
+COV_BUILD ?= build-cov
 PREFIX ?= /usr/local
 
-.PHONY: all bootstrap bootstrap-build build install abi deb test test-release test-asan demo fuzz bench bench-loops conformance clean valgrind
+.PHONY: all bootstrap bootstrap-build build install abi deb test test-release test-asan demo fuzz coverage bench bench-loops conformance clean valgrind
 PYTHON ?= /usr/bin/python3
 
 all: build
@@ -62,15 +63,26 @@ abi: build
 deb: bootstrap
 	dpkg-buildpackage -us -uc -b
 
-# Longer fuzzing campaign: every harness for FUZZ_SECONDS.
 # Longer fuzzing campaign: every harness for FUZZ_SECONDS (default 300),
 # two at a time on this 2-core machine; each prints its executions
-# ("stat::number_of_executed_units"). docs/FUZZING.md has the figures reached.
+# ("stat::number_of_executed_units"). The corpora they grow are kept in
+# $(ASAN_BUILD)/fuzz-corpus/ (out of git). docs/FUZZING.md has the figures reached.
 fuzz: bootstrap
 	CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSC_SANITIZE=ON -DWSC_FUZZ=ON \
 	    -DWSC_BENCH=OFF -DWSC_FUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) -R '^fuzz\.' --output-on-failure --timeout 0 -j $(JOBS)
+
+# Line coverage of src/ and src/proto/ from the fuzz corpora: the harnesses
+# built with clang's source-based coverage in $(COV_BUILD), each replaying
+# its seeds and the corpus `make fuzz` grew, then llvm-profdata + llvm-cov
+# report (fuzz/coverage; the summary lands in $(COV_BUILD)/coverage.txt).
+# FUZZ_GROWN=DIR replays the corpora grown in DIR/NAME instead.
+coverage: bootstrap
+	CC=clang cmake -S . -B $(COV_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWSC_FUZZ=ON -DWSC_FUZZ_COVERAGE=ON \
+	    -DWSC_BENCH=OFF >/dev/null
+	cmake --build $(COV_BUILD) -j $(JOBS) --target fuzzers
+	fuzz/coverage $(COV_BUILD) $(or $(FUZZ_GROWN),$(ASAN_BUILD)/fuzz-corpus)
 
 # The release unit and integration test programs (the C ones: tests/unit,
 # tests/integration/test_*.c) under valgrind's memcheck, one after the other,

@@ -314,6 +314,26 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out) {
 }
 
 /* Creates the table if needed; refuses databases that are not ours. */
+/* SQLite trusts the b-trees it reads: in a corrupt file a write can report
+   success and its row still not be found afterwards (fuzz_store found such a
+   file: set returned WSC_OK, the next get found nothing). PRAGMA quick_check
+   verifies the file's structure (it reads every page: a token store is a few
+   of them), so that a corrupt store is refused when opened, as store.h
+   documents, instead of losing tokens. */
+static int check_integrity(wsc_store *s, wsc_error *err) {
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *res = (const char *)sqlite3_column_text(st, 0);
+        ok = res && strcmp(res, "ok") == 0;
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_OK) return wsc__store_error(s, rc, err);
+    return ok ? WSC_OK : wsc__store_error(s, SQLITE_CORRUPT, err);
+}
+
 static int setup_schema(wsc_store *s, wsc_error *err) {
     char sp[SHOWN_MAX + 1];
     int64_t app = 0, ver = 0, foreign = 0;
@@ -561,7 +581,8 @@ int wsc__store_open_db(wsc_store *s, wsc_error *err) {
         wsc__store_error(s, rc, err);
         goto fail;
     }
-    if (setup_schema(s, err) != WSC_OK || prepare_all(s, err) != WSC_OK) goto fail;
+    if (check_integrity(s, err) != WSC_OK || setup_schema(s, err) != WSC_OK || prepare_all(s, err) != WSC_OK)
+        goto fail;
     return WSC_OK;
 
 fail:
