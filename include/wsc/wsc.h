@@ -93,7 +93,8 @@ enum wsc_err {
     WSC_ECONNRESET = -22,   /* connection reset or closed by the peer */
     WSC_EEXTENSION = -23,   /* extension negotiation failed */
     WSC_EPROXYAUTH = -24,   /* the proxy refused our credentials, or wants some
-                               (HTTP 407; SOCKS5 user name/password refused) */
+                               (HTTP 407 or a 401 to CONNECT; SOCKS5 user
+                               name/password refused) */
     WSC_ECSRF = -25         /* the double-submit CSRF check failed (server role) */
 };
 
