@@ -15,42 +15,7 @@
 #include "wsc/loop.h"
 #include "wsc/ws.h"
 
-typedef struct {
-    int opens, errors, closes, nmsg;
-    int settled; /* opened or closed: the connect is over */
-    int last_error;
-    char error_msg[256];
-    size_t msglen;
-    uint8_t *msg;
-} rec;
-
-static void rec_reset(rec *r) {
-    free(r->msg);
-    memset(r, 0, sizeof *r);
-}
-
-static void on_event(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
-    (void)ws;
-    rec *r = user;
-    switch (ev->type) {
-    case WSC_WS_OPEN: r->opens++, r->settled = 1; break;
-    case WSC_WS_MESSAGE:
-        free(r->msg);
-        r->msg = malloc(ev->len + 1);
-        memcpy(r->msg, ev->data, ev->len);
-        r->msg[ev->len] = 0;
-        r->msglen = ev->len;
-        r->nmsg++;
-        break;
-    case WSC_WS_ERROR:
-        r->errors++;
-        r->last_error = ev->error;
-        snprintf(r->error_msg, sizeof r->error_msg, "%s", ev->message);
-        break;
-    case WSC_WS_CLOSE: r->closes++, r->settled = 1; break;
-    default: break;
-    }
-}
+typedef tu_wsrec rec; /* the events of one connection (testutil) */
 
 typedef struct {
     char *dir;
@@ -110,7 +75,7 @@ static int teardown(void **state) {
 static int through(const char *proxy, const char *target, size_t size, rec *r) {
     wsc_loop *loop = wsc_loop_new(NULL);
     wsc_ws_options o = {0};
-    o.on_open = o.on_message = o.on_error = o.on_close = on_event;
+    o.on_open = o.on_message = o.on_error = o.on_close = tu_wsrec_event;
     o.user = r;
     o.proxy = proxy;
     o.ca_file = F.ca;
@@ -157,19 +122,19 @@ static void test_socks5(void **state) {
         snprintf(proxy, sizeof proxy, "%s://127.0.0.1:%d", schemes[i], F.socks.port);
         targets(ws, wss, sizeof ws, "localhost");
         assert_int_equal(through(proxy, ws, 100, &r), 0);
-        rec_reset(&r);
+        tu_wsrec_reset(&r);
         assert_int_equal(through(proxy, wss, 100, &r), 0);
-        rec_reset(&r);
+        tu_wsrec_reset(&r);
         /* an IP literal target goes as an address with both */
         targets(ws, wss, sizeof ws, "127.0.0.1");
         assert_int_equal(through(proxy, ws, 100000, &r), 0);
-        rec_reset(&r);
+        tu_wsrec_reset(&r);
     }
     /* a target nobody listens on: the proxy's reply code, as words */
     snprintf(proxy, sizeof proxy, "socks5h://127.0.0.1:%d", F.socks.port);
     assert_int_equal(through(proxy, "ws://127.0.0.1:9/", 10, &r), WSC_EPROXY);
     assert_non_null(strstr(r.error_msg, "SOCKS5 proxy could not connect to 127.0.0.1 port 9"));
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
 }
 
 static void test_socks5_auth(void **state) {
@@ -180,23 +145,23 @@ static void test_socks5_auth(void **state) {
     /* credentials percent-decoded, as curl does: the password is s3cr%t */
     snprintf(proxy, sizeof proxy, "socks5h://alice:s3cr%%25t@127.0.0.1:%d", F.socks_auth.port);
     assert_int_equal(through(proxy, ws, 100, &r), 0);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     assert_int_equal(through(proxy, wss, 100, &r), 0);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     snprintf(proxy, sizeof proxy, "socks5://alice:s3cr%%25t@127.0.0.1:%d", F.socks_auth.port);
     assert_int_equal(through(proxy, ws, 100, &r), 0);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     /* a wrong password: refused, and never in the message */
     snprintf(proxy, sizeof proxy, "socks5h://alice:hunter2@127.0.0.1:%d", F.socks_auth.port);
     assert_int_equal(through(proxy, ws, 100, &r), WSC_EPROXYAUTH);
     assert_non_null(strstr(r.error_msg, "refused the user name or password"));
     assert_null(strstr(r.error_msg, "hunter2"));
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     /* no credentials for a proxy that needs them */
     snprintf(proxy, sizeof proxy, "socks5h://127.0.0.1:%d", F.socks_auth.port);
     assert_int_equal(through(proxy, ws, 100, &r), WSC_EPROXY);
     assert_non_null(strstr(r.error_msg, "accepts none of our authentication methods"));
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
 }
 
 static void test_https_proxy(void **state) {
@@ -207,13 +172,13 @@ static void test_https_proxy(void **state) {
     snprintf(proxy, sizeof proxy, "https://localhost:%d", F.https.port);
     /* ws:// inside the proxy's TLS */
     assert_int_equal(through(proxy, ws, 100, &r), 0);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     /* wss:// inside it: TLS inside TLS, small and large messages (a large
        one leaves plaintext waiting in the proxy's session) */
     assert_int_equal(through(proxy, wss, 100, &r), 0);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     assert_int_equal(through(proxy, wss, 3 * 1024 * 1024, &r), 0);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     size_t n;
     uint8_t *log = tu_read_file(F.https_log, &n);
     assert_non_null(log);
@@ -225,7 +190,7 @@ static void test_https_proxy(void **state) {
        SAN, and a proxy whose certificate names another host is refused */
     snprintf(proxy, sizeof proxy, "https://127.0.0.1:%d", F.https.port);
     assert_int_equal(through(proxy, ws, 100, &r), 0);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     char cert[300], key[300];
     snprintf(cert, sizeof cert, "%s/wrong-host.pem", F.dir);
     snprintf(key, sizeof key, "%s/wrong-host.key", F.dir);
@@ -238,12 +203,12 @@ static void test_https_proxy(void **state) {
     snprintf(proxy, sizeof proxy, "https://localhost:%d", bad.port);
     assert_int_equal(through(proxy, ws, 100, &r), WSC_ETLSVERIFY);
     assert_non_null(strstr(r.error_msg, "proxy 'localhost'"));
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     tu_peer_stop(&bad);
     /* an https:// proxy spoken to in the clear fails cleanly */
     snprintf(proxy, sizeof proxy, "http://localhost:%d", F.https.port);
     assert_int_equal(through(proxy, ws, 100, &r), WSC_EPROXY);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
 }
 
 static void test_env_and_parsing(void **state) {
@@ -260,7 +225,7 @@ static void test_env_and_parsing(void **state) {
         assert_int_equal(through(NULL, "ws://wsc-all-proxy-test.invalid:8080/x", 10, &r), WSC_EPROXY);
         assert_non_null(strstr(r.error_msg, "403"));
         unsetenv(vars[v]);
-        rec_reset(&r);
+        tu_wsrec_reset(&r);
     }
     size_t n;
     uint8_t *log = tu_read_file(F.https_log, &n);
@@ -275,7 +240,7 @@ static void test_env_and_parsing(void **state) {
     assert_int_equal(err.code, WSC_EINVAL);
     assert_non_null(strstr(err.message, "socks5://"));
     wsc_loop_free(loop);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
 }
 
 int main(void) {

@@ -17,42 +17,7 @@
 #include "wsc/loop.h"
 #include "wsc/ws.h"
 
-typedef struct {
-    int opens, errors, closes, nmsg;
-    int settled; /* opened or closed: the connect is over */
-    int last_error;
-    char error_msg[256];
-    size_t msglen;
-    uint8_t *msg;
-} rec;
-
-static void rec_reset(rec *r) {
-    free(r->msg);
-    memset(r, 0, sizeof *r);
-}
-
-static void on_event(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
-    (void)ws;
-    rec *r = user;
-    switch (ev->type) {
-    case WSC_WS_OPEN: r->opens++, r->settled = 1; break;
-    case WSC_WS_MESSAGE:
-        free(r->msg);
-        r->msg = malloc(ev->len + 1);
-        memcpy(r->msg, ev->data, ev->len);
-        r->msg[ev->len] = 0;
-        r->msglen = ev->len;
-        r->nmsg++;
-        break;
-    case WSC_WS_ERROR:
-        r->errors++;
-        r->last_error = ev->error;
-        snprintf(r->error_msg, sizeof r->error_msg, "%s", ev->message);
-        break;
-    case WSC_WS_CLOSE: r->closes++, r->settled = 1; break;
-    default: break;
-    }
-}
+typedef tu_wsrec rec; /* the events of one connection (testutil) */
 
 typedef struct {
     char *dir;
@@ -131,7 +96,7 @@ static int teardown(void **state) {
 static int through(const char *proxy, const char *target, const char *ca, size_t size, rec *r) {
     wsc_loop *loop = wsc_loop_new(NULL);
     wsc_ws_options o = {0};
-    o.on_open = o.on_message = o.on_error = o.on_close = on_event;
+    o.on_open = o.on_message = o.on_error = o.on_close = tu_wsrec_event;
     o.user = r;
     o.proxy = proxy;
     o.ca_file = ca;
@@ -186,13 +151,13 @@ static void test_ws_and_wss(void **state) {
         snprintf(proxy, sizeof proxy, "https://%s:%d", hosts[i], F.open.port);
         /* ws:// inside stunnel's TLS */
         assert_int_equal(through(proxy, ws, F.ca, 100, &r), 0);
-        rec_reset(&r);
+        tu_wsrec_reset(&r);
         /* wss:// inside it: TLS inside TLS; a large message keeps records
            of both layers in flight at once */
         assert_int_equal(through(proxy, wss, F.ca, 100, &r), 0);
-        rec_reset(&r);
+        tu_wsrec_reset(&r);
         assert_int_equal(through(proxy, wss, F.ca, 2 * 1024 * 1024, &r), 0);
-        rec_reset(&r);
+        tu_wsrec_reset(&r);
     }
     /* tinyproxy saw the server's name, not an address we resolved */
     snprintf(want, sizeof want, "CONNECT localhost:%d", F.wss.port);
@@ -211,11 +176,11 @@ static void test_proxy_certificate_verified(void **state) {
        verification error that names the proxy, before any CONNECT. */
     assert_int_equal(through(proxy, ws, F.wrong_ca, 100, &r), WSC_ETLSVERIFY);
     assert_non_null(strstr(r.error_msg, "proxy 'localhost'"));
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     /* stunnel's TLS spoken to in the clear: refused, not a hang */
     snprintf(proxy, sizeof proxy, "http://localhost:%d", F.open.port);
     assert_int_equal(through(proxy, ws, F.ca, 100, &r), WSC_EPROXY);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
 }
 
 static void test_basic_auth(void **state) {
@@ -227,21 +192,21 @@ static void test_basic_auth(void **state) {
     /* the right credentials, one of them percent-encoded (%2E is '.') */
     snprintf(proxy, sizeof proxy, "https://alice:s3cr%%2Et@localhost:%d", F.auth.port);
     assert_int_equal(through(proxy, ws, F.ca, 100, &r), 0);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     assert_int_equal(through(proxy, wss, F.ca, 100000, &r), 0);
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     /* a wrong password: tinyproxy answers 401 (not 407); still the
        credentials' refusal, and the password never in the message */
     snprintf(proxy, sizeof proxy, "https://alice:hunter2@localhost:%d", F.auth.port);
     assert_int_equal(through(proxy, ws, F.ca, 100, &r), WSC_EPROXYAUTH);
     assert_non_null(strstr(r.error_msg, "401"));
     assert_null(strstr(r.error_msg, "hunter2"));
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
     /* no credentials: 407 */
     snprintf(proxy, sizeof proxy, "https://localhost:%d", F.auth.port);
     assert_int_equal(through(proxy, wss, F.ca, 100, &r), WSC_EPROXYAUTH);
     assert_non_null(strstr(r.error_msg, "407"));
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
 }
 
 static void test_connect_port_refused(void **state) {
@@ -256,7 +221,7 @@ static void test_connect_port_refused(void **state) {
     snprintf(target, sizeof target, "ws://127.0.0.1:%d/echo", other);
     assert_int_equal(through(proxy, target, F.ca, 10, &r), WSC_EPROXY);
     assert_non_null(strstr(r.error_msg, "403"));
-    rec_reset(&r);
+    tu_wsrec_reset(&r);
 }
 
 int main(void) {

@@ -212,3 +212,32 @@ void tu_run_for(wsc_loop *loop, int ms) {
     uint64_t end = tu_now_ms() + (uint64_t)ms;
     while (tu_now_ms() < end) wsc_loop_run_once(loop, 10);
 }
+
+void tu_wsrec_reset(tu_wsrec *r) {
+    free(r->msg);
+    memset(r, 0, sizeof *r);
+}
+
+void tu_wsrec_event(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
+    (void)ws;
+    tu_wsrec *r = user;
+    switch (ev->type) {
+    case WSC_WS_OPEN: r->opens++, r->settled = 1; break;
+    case WSC_WS_MESSAGE:
+        free(r->msg);
+        r->msg = malloc(ev->len + 1);
+        if (!r->msg) abort();
+        memcpy(r->msg, ev->data, ev->len);
+        r->msg[ev->len] = 0;
+        r->msglen = ev->len;
+        r->nmsg++;
+        break;
+    case WSC_WS_ERROR:
+        r->errors++;
+        r->last_error = ev->error;
+        snprintf(r->error_msg, sizeof r->error_msg, "%s", ev->message);
+        break;
+    case WSC_WS_CLOSE: r->closes++, r->settled = 1; break;
+    default: break;
+    }
+}

@@ -70,4 +70,22 @@ void tu_run_until(wsc_loop *loop, const int *flag, int want, int ms);
 /* Runs the loop for ms milliseconds (10 ms per iteration). */
 void tu_run_for(wsc_loop *loop, int ms);
 
+/* ---- recording a connection's events (wsc_ws_options.on_event) ---- */
+
+#include "wsc/ws.h"
+
+typedef struct {
+    int opens, errors, closes, nmsg;
+    int settled; /* opened or closed: the connect is over */
+    int last_error;
+    char error_msg[256];
+    size_t msglen;
+    uint8_t *msg; /* the last message, NUL-terminated copy (malloc) */
+} tu_wsrec;
+
+/* Frees the last message and zeroes the record. */
+void tu_wsrec_reset(tu_wsrec *r);
+/* An on_event callback; user is a tu_wsrec. */
+void tu_wsrec_event(wsc_ws *ws, const wsc_ws_event *ev, void *user);
+
 #endif
