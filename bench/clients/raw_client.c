@@ -9,6 +9,10 @@
  * Same message contents, same checks and the same output line as every
  * WebSocket client of bench/: only the framing differs (4 bytes instead of a
  * 2-14 byte WebSocket header, no masking, no handshake).
+ *
+ * tls://127.0.0.1:PORT/ (raw_server --tls-cert/--tls-key) is the TLS floor:
+ * the same exchange over OpenSSL (raw_tls.h), the certificate verified
+ * against OpenSSL's default store (SSL_CERT_FILE) and the address 127.0.0.1.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "raw_tls.h"
 
 #define IO_TIMEOUT_MS 30000
 #define MAX_IN_FLIGHT 64
@@ -45,23 +50,52 @@ static unsigned long long num(const char *s) {
     return v;
 }
 
+static SSL_CTX *tls_ctx; /* tls:// URLs */
+
 static struct sockaddr_in parse_url(const char *url) {
     struct sockaddr_in sa = {.sin_family = AF_INET};
-    char host[64];
+    char scheme[4], host[64];
     unsigned port;
-    if (sscanf(url, "tcp://%63[^:]:%u", host, &port) != 2 || port > 65535 || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-        fail("bad URL '%s' (want tcp://127.0.0.1:PORT/)", url);
+    if (sscanf(url, "%3[a-z]://%63[^:]:%u", scheme, host, &port) != 3 || port > 65535 ||
+        (strcmp(scheme, "tcp") && strcmp(scheme, "tls")) || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        fail("bad URL '%s' (want tcp://127.0.0.1:PORT/ or tls://127.0.0.1:PORT/)", url);
     sa.sin_port = htons((uint16_t)port);
+    if (!strcmp(scheme, "tls")) {
+        tls_ctx = SSL_CTX_new(TLS_client_method());
+        if (!tls_ctx || SSL_CTX_set_default_verify_paths(tls_ctx) != 1) fail("%s", "TLS set-up failed");
+        SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER, NULL);
+        tls_modes(tls_ctx);
+    }
     return sa;
 }
 
-static int dial(const struct sockaddr_in *sa) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) fail("socket: %s", strerror(errno));
-    if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) < 0) fail("connect: %s", strerror(errno));
+/* A connected (and for tls://, TLS-established and verified) blocking stream. */
+static stream dial(const struct sockaddr_in *sa) {
+    stream s = {.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), .ssl = NULL};
+    if (s.fd < 0) fail("socket: %s", strerror(errno));
+    if (connect(s.fd, (const struct sockaddr *)sa, sizeof *sa) < 0) fail("connect: %s", strerror(errno));
     int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
+    setsockopt(s.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (tls_ctx) {
+        s.ssl = SSL_new(tls_ctx);
+        if (!s.ssl || SSL_set_fd(s.ssl, s.fd) != 1 ||
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(s.ssl), "127.0.0.1") != 1)
+            fail("%s", "TLS set-up failed");
+        if (SSL_connect(s.ssl) != 1) {
+            char e[256];
+            ERR_error_string_n(ERR_get_error(), e, sizeof e);
+            fail("TLS handshake failed: %s", e);
+        }
+    }
+    return s;
+}
+
+static void hang_up(stream *s) {
+    if (s->ssl) {
+        SSL_shutdown(s->ssl);
+        SSL_free(s->ssl);
+    }
+    close(s->fd);
 }
 
 static void put_be32(uint8_t *p, uint32_t v) {
@@ -78,7 +112,7 @@ static uint32_t get_be32(const uint8_t *p) {
 /* COUNT serial round trips of a SIZE-byte text message. */
 static void latency(const struct sockaddr_in *sa, uint64_t count, size_t size) {
     if (size < 8) fail("%s", "SIZE must be >= 8");
-    int fd = dial(sa);
+    stream st = dial(sa);
     uint8_t *msg = malloc(size + 4), *echo = malloc(size + 4);
     if (!msg || !echo) fail("%s", "out of memory");
     put_be32(msg, (uint32_t)size);
@@ -90,14 +124,14 @@ static void latency(const struct sockaddr_in *sa, uint64_t count, size_t size) {
         memcpy(msg + 4, hex, 8);
         size_t off = 0;
         while (off < size + 4) {
-            ssize_t w = send(fd, msg + off, size + 4 - off, MSG_NOSIGNAL);
+            ssize_t w = stream_write(&st, msg + off, size + 4 - off, NULL);
             if (w < 0 && errno == EINTR) continue;
             if (w < 0) fail("send: %s", strerror(errno));
             off += (size_t)w;
         }
         off = 0;
         while (off < size + 4) {
-            ssize_t r = recv(fd, echo + off, size + 4 - off, 0);
+            ssize_t r = stream_read(&st, echo + off, size + 4 - off, NULL);
             if (r < 0 && errno == EINTR) continue;
             if (r < 0) fail("recv: %s", strerror(errno));
             if (r == 0) fail("%s", "the server closed the connection early");
@@ -106,7 +140,7 @@ static void latency(const struct sockaddr_in *sa, uint64_t count, size_t size) {
         if (memcmp(echo, msg, size + 4) != 0) fail("%s", "echo mismatch");
     }
     double t = now_s() - t0;
-    close(fd);
+    hang_up(&st);
     printf("RESULT latency msgs=%llu bytes=%llu seconds=%.6f\n", (unsigned long long)count,
            (unsigned long long)(count * size), t);
 }
@@ -115,8 +149,10 @@ static void latency(const struct sockaddr_in *sa, uint64_t count, size_t size) {
 static void throughput(const struct sockaddr_in *sa, uint64_t total, size_t size) {
     if (size < 8) fail("%s", "SIZE must be >= 8");
     uint64_t count = (total + size - 1) / size;
-    int fd = dial(sa);
+    stream st = dial(sa);
+    int fd = st.fd;
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) fail("fcntl: %s", strerror(errno));
+    short wwant = POLLOUT, rwant = POLLIN; /* what the last blocked write / read waits for */
     size_t frame = size + 4;
     uint8_t *tmpl = malloc(size);
     /* output: up to 64 frames, but not much more than 256 KiB at a time */
@@ -139,21 +175,29 @@ static void throughput(const struct sockaddr_in *sa, uint64_t total, size_t size
             out_len += frame;
             sent++;
         }
-        struct pollfd p = {.fd = fd, .events = POLLIN | (out_off < out_len ? POLLOUT : 0)};
-        int r = poll(&p, 1, IO_TIMEOUT_MS);
+        struct pollfd p = {.fd = fd, .events = (short)(rwant | (out_off < out_len ? wwant : 0))};
+        int r = 1;
+        if (stream_pending(&st) > 0) p.revents = POLLIN; /* bytes already decrypted: no wait */
+        else r = poll(&p, 1, IO_TIMEOUT_MS);
         if (r < 0 && errno == EINTR) continue;
         if (r == 0) fail("%s", "timed out waiting for the server");
         if (r < 0) fail("poll: %s", strerror(errno));
-        if ((p.revents & POLLOUT) && out_off < out_len) {
-            ssize_t w = send(fd, out + out_off, out_len - out_off, MSG_NOSIGNAL);
+        short ready = p.revents & (POLLHUP | POLLERR) ? (POLLIN | POLLOUT) : p.revents;
+        if ((ready & wwant) && out_off < out_len) {
+            ssize_t w = stream_write(&st, out + out_off, out_len - out_off, &wwant);
             if (w < 0 && errno != EAGAIN && errno != EINTR) fail("send: %s", strerror(errno));
-            if (w > 0) out_off += (size_t)w;
+            if (w > 0) out_off += (size_t)w, wwant = POLLOUT;
         }
-        if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t n = recv(fd, in + in_len, in_cap - in_len, 0);
-            if (n == 0) fail("%s", "the server closed the connection early");
-            if (n < 0 && errno != EAGAIN && errno != EINTR) fail("recv: %s", strerror(errno));
-            if (n > 0) in_len += (size_t)n;
+        if (ready & rwant) {
+            /* TLS hands out one record (at most 16 KiB) per read: read on while
+               records are there, as one recv() takes all the plain bytes */
+            ssize_t n;
+            do {
+                n = stream_read(&st, in + in_len, in_cap - in_len, &rwant);
+                if (n == 0) fail("%s", "the server closed the connection early");
+                if (n < 0 && errno != EAGAIN && errno != EINTR) fail("recv: %s", strerror(errno));
+                if (n > 0) in_len += (size_t)n, rwant = POLLIN;
+            } while (st.ssl && n > 0 && in_len < in_cap);
             size_t pos = 0;
             while (in_len - pos >= frame) {
                 const uint8_t *m = in + pos;
@@ -172,7 +216,7 @@ static void throughput(const struct sockaddr_in *sa, uint64_t total, size_t size
         }
     }
     double t = now_s() - t0;
-    close(fd);
+    hang_up(&st);
     printf("RESULT throughput msgs=%llu bytes=%llu seconds=%.6f\n", (unsigned long long)count,
            (unsigned long long)(count * size), t);
 }
@@ -184,7 +228,7 @@ static void conns(const struct sockaddr_in *sa, uint64_t n) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    int *fds = malloc(n * sizeof *fds);
+    stream *fds = malloc(n * sizeof *fds);
     if (!fds) fail("%s", "out of memory");
     long base = rss_kb();
     double t0 = now_s();
@@ -194,7 +238,7 @@ static void conns(const struct sockaddr_in *sa, uint64_t n) {
     printf("RESULT conns msgs=0 bytes=0 seconds=%.6f conns=%llu rss_base_kb=%ld rss_kb=%ld bytes_per_conn=%lld\n", t,
            (unsigned long long)n, base, rss, (long long)((rss - base) * 1024 / (long long)n));
     fflush(stdout);
-    for (uint64_t i = 0; i < n; i++) close(fds[i]);
+    for (uint64_t i = 0; i < n; i++) hang_up(&fds[i]);
     free(fds);
 }
 

@@ -2,7 +2,7 @@
  * raw_server.c - the floor's echo server: plain TCP, messages framed by a
  * 4-byte big-endian length prefix, echoed back unchanged (prefix included).
  *
- *   raw_server [--port N] [--corrupt K] [--lifetime S]
+ *   raw_server [--port N] [--corrupt K] [--lifetime S] [--tls-cert PEM --tls-key PEM]
  *
  * The first stdout line is the URL, `tcp://127.0.0.1:PORT/`. One thread,
  * level-triggered epoll, non-blocking sockets, TCP_NODELAY; bytes are echoed
@@ -13,6 +13,10 @@
  *
  * --corrupt K flips the last byte of message K (0-based) of every connection:
  * a client that checks its echoes must then fail.
+ *
+ * With --tls-cert/--tls-key it is the TLS floor's server: the same echo over
+ * OpenSSL (raw_tls.h), non-blocking handshakes in the same loop, URL
+ * `tls://127.0.0.1:PORT/`.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -32,8 +36,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "raw_tls.h"
+
 typedef struct conn {
+    stream s;
     int fd;
+    int handshaking; /* TLS: the handshake is not done yet */
+    short want;      /* the readiness the blocked call waits for (TLS may need either) */
     /* pending output (only while the peer is slow) */
     uint8_t *out;
     size_t out_len, out_off, out_cap;
@@ -45,6 +54,7 @@ typedef struct conn {
 } conn;
 
 static long corrupt_at = -1;
+static SSL_CTX *tls_ctx;
 static uint8_t rbuf[1 << 18];
 
 static void die(const char *what) {
@@ -105,7 +115,7 @@ static int queue_out(conn *c, const uint8_t *p, size_t n) {
 /* Writes pending output; 1 when all is written, 0 if some is left, -1 on error. */
 static int flush_out(conn *c) {
     while (c->out_off < c->out_len) {
-        ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        ssize_t w = stream_write(&c->s, c->out + c->out_off, c->out_len - c->out_off, &c->want);
         if (w < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN) return 0;
@@ -121,6 +131,7 @@ static int flush_out(conn *c) {
 
 static void close_conn(int ep, conn *c) {
     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+    if (c->s.ssl) SSL_free(c->s.ssl);
     close(c->fd);
     free(c->out);
     free(c);
@@ -129,14 +140,30 @@ static void close_conn(int ep, conn *c) {
 int main(int argc, char **argv) {
     int port = 0;
     double lifetime = 0;
+    const char *cert = NULL, *key = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc) port = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--corrupt") && i + 1 < argc) corrupt_at = atol(argv[++i]);
         else if (!strcmp(argv[i], "--lifetime") && i + 1 < argc) lifetime = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--tls-cert") && i + 1 < argc) cert = argv[++i];
+        else if (!strcmp(argv[i], "--tls-key") && i + 1 < argc) key = argv[++i];
         else {
-            fprintf(stderr, "usage: raw_server [--port N] [--corrupt K] [--lifetime S]\n");
+            fprintf(stderr, "usage: raw_server [--port N] [--corrupt K] [--lifetime S] [--tls-cert PEM --tls-key PEM]\n");
             return 2;
         }
+    }
+    if (!cert != !key) {
+        fprintf(stderr, "raw_server: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (cert) {
+        tls_ctx = SSL_CTX_new(TLS_server_method());
+        if (!tls_ctx || SSL_CTX_use_certificate_chain_file(tls_ctx, cert) != 1 ||
+            SSL_CTX_use_PrivateKey_file(tls_ctx, key, SSL_FILETYPE_PEM) != 1) {
+            fprintf(stderr, "raw_server: cannot load %s / %s\n", cert, key);
+            return 1;
+        }
+        tls_modes(tls_ctx);
     }
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -181,7 +208,7 @@ int main(int argc, char **argv) {
         epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
     }
 
-    printf("tcp://127.0.0.1:%u/\n", ntohs(sa.sin_port));
+    printf("%s://127.0.0.1:%u/\n", tls_ctx ? "tls" : "tcp", ntohs(sa.sin_port));
     fflush(stdout);
 
     struct epoll_event evs[256];
@@ -204,7 +231,18 @@ int main(int argc, char **argv) {
                         close(fd);
                         continue;
                     }
-                    c->fd = fd;
+                    c->fd = c->s.fd = fd;
+                    if (tls_ctx) {
+                        c->s.ssl = SSL_new(tls_ctx);
+                        if (!c->s.ssl || SSL_set_fd(c->s.ssl, fd) != 1) {
+                            if (c->s.ssl) SSL_free(c->s.ssl);
+                            close(fd);
+                            free(c);
+                            continue;
+                        }
+                        SSL_set_accept_state(c->s.ssl);
+                        c->handshaking = 1;
+                    }
                     struct epoll_event ce = {.events = EPOLLIN, .data.ptr = c};
                     if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ce) < 0) {
                         close(fd);
@@ -214,29 +252,54 @@ int main(int argc, char **argv) {
                 continue;
             }
             conn *c = tag;
-            if (evs[k].events & EPOLLOUT) {
+            if (c->handshaking) {
+                int r = SSL_do_handshake(c->s.ssl);
+                if (r != 1) {
+                    short want = POLLIN;
+                    if (tls_err(c->s.ssl, r, &want) < 0 && errno == EAGAIN) {
+                        struct epoll_event ce = {.events = want == POLLOUT ? EPOLLOUT : EPOLLIN, .data.ptr = c};
+                        epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ce);
+                    } else {
+                        close_conn(ep, c);
+                    }
+                    continue;
+                }
+                c->handshaking = 0;
+                struct epoll_event ce = {.events = EPOLLIN, .data.ptr = c};
+                epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ce);
+                continue; /* level-triggered: data already there wakes us again */
+            }
+            if (c->out_len > c->out_off) { /* blocked output: only it is retried */
                 int r = flush_out(c);
                 if (r < 0) {
                     close_conn(ep, c);
                     continue;
                 }
-                if (r == 1) { /* drained: read again */
-                    struct epoll_event ce = {.events = EPOLLIN, .data.ptr = c};
-                    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ce);
-                }
+                struct epoll_event ce = {.events = r == 1 || c->want == POLLIN ? EPOLLIN : EPOLLOUT, .data.ptr = c};
+                epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ce); /* drained: read again */
                 continue;
             }
-            if (!(evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR))) continue;
-            ssize_t r = recv(c->fd, rbuf, sizeof rbuf, 0);
-            if (r <= 0) {
-                if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+            if (!(evs[k].events & (EPOLLIN | EPOLLOUT | EPOLLHUP | EPOLLERR))) continue;
+            /* TLS hands out one record per read: take what is there, up to the buffer */
+            ssize_t r = 0, got;
+            short rwant = POLLIN;
+            do {
+                got = stream_read(&c->s, rbuf + r, sizeof rbuf - (size_t)r, &rwant);
+                if (got > 0) r += got;
+            } while (c->s.ssl && got > 0 && (size_t)r < sizeof rbuf);
+            if (r == 0) {
+                if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
+                    struct epoll_event ce = {.events = rwant == POLLOUT ? EPOLLOUT : EPOLLIN, .data.ptr = c};
+                    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ce);
+                    continue;
+                }
                 close_conn(ep, c);
                 continue;
             }
             if (corrupt_at >= 0) frame_walk(c, rbuf, (size_t)r);
             size_t off = 0;
             while (off < (size_t)r) {
-                ssize_t w = send(c->fd, rbuf + off, (size_t)r - off, MSG_NOSIGNAL);
+                ssize_t w = stream_write(&c->s, rbuf + off, (size_t)r - off, &c->want);
                 if (w < 0) {
                     if (errno == EINTR) continue;
                     break;
@@ -249,7 +312,7 @@ int main(int argc, char **argv) {
                     continue;
                 }
                 /* the peer is slow: stop reading until the output drains */
-                struct epoll_event ce = {.events = EPOLLOUT, .data.ptr = c};
+                struct epoll_event ce = {.events = c->want == POLLIN ? EPOLLIN : EPOLLOUT, .data.ptr = c};
                 epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ce);
             }
         }
