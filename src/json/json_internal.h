@@ -67,6 +67,13 @@ struct wsc_json_doc {
     size_t max_size;
 };
 
+/* Non-zero: the parser uses its portable scalar scans even where SIMD
+   (SSE2) is compiled in. For tests and the differential fuzzer, which run
+   every case both ways; not thread-safe to change while parsing. */
+extern int wsc__json_force_scalar;
+/* 1 if this build has a SIMD scan (SSE2), else 0. */
+int wsc__json_simd_available(void);
+
 /* Index of the node after v's subtree (its END + 1 for a container). */
 static inline uint32_t wsc__json_after(const wsc_json_doc *d, uint32_t i) {
     const wsc__jnode *n = &d->nodes[i];
