@@ -143,9 +143,9 @@ static inline uint64_t nondigit_lanes(uint64_t x) {
 
 /* Skips digits from q; returns the first non-digit (or end). */
 static inline const char *skip_digits(const char *q, const char *end) {
-    /* Most numbers in messages are short: bytes first, words past 8. */
-    for (int k = 0; k < 8; k++, q++)
-        if (q == end || (unsigned)(*q - '0') >= 10) return q;
+    /* One 8-byte word covers most numbers in messages (ids, prices,
+       counts): about a third of the byte loop's instructions. Bytes only
+       within 8 of the end. */
     while (end - q >= 8) {
         uint64_t m = nondigit_lanes(load64(q));
         if (m) return q + ((unsigned)__builtin_ctzll(m) >> 3);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/json_internal.h"
 #include "testutil.h"
 #include "wsc/json.h"
 
@@ -243,5 +244,10 @@ int main(void) {
         cmocka_unit_test(test_duplicates),     cmocka_unit_test(test_utf8_flag),
         cmocka_unit_test(test_agrees_with_jansson),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Every case twice: the SIMD string scan where compiled in, then the
+       portable scalar one (test_json_simd.c compares the two directly). */
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    wsc__json_force_scalar = 1;
+    failed += cmocka_run_group_tests(tests, NULL, NULL);
+    return failed;
 }
