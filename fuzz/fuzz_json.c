@@ -17,6 +17,8 @@
  *    for an object, the csrf splice (what wsc_client_send_json_text sends)
  *    parses back to the object with "csrf" set, unless it has duplicate
  *    keys (which the splice refuses: WSC_JSON_NO_DUPLICATES fails).
+ *  - the parser with its portable scalar scans forced (wsc__json_force_scalar)
+ *    gives exactly what its SIMD (SSE2) scan gave: result, error and nodes.
  * The input is a fresh malloc of exactly its size, so ASan reports any read
  * past the end.
  */
@@ -85,6 +87,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size) memcpy(text, data, size);
     wsc_json_error we;
     int mine = wsc_json_parse(doc, text, size, 0, &we);
+    /* The portable scalar scan must agree with the SIMD one exactly: the
+       result, the error (code, position, line, column, message) and every
+       node. */
+    {
+        wsc_json_error se;
+        wsc__json_force_scalar = 1;
+        int scalar = wsc_json_parse(doc2, text, size, 0, &se);
+        wsc__json_force_scalar = 0;
+        if (scalar != mine || se.code != we.code || se.position != we.position || se.line != we.line ||
+            se.column != we.column || strcmp(se.message, we.message))
+            abort();
+        if (mine == WSC_OK && (doc2->n != doc->n || memcmp(doc2->nodes, doc->nodes, doc->n * sizeof *doc->nodes)))
+            abort();
+    }
     json_error_t je;
     json_t *ref = json_loadb(text, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (mine == WSC_OK) {
