@@ -60,6 +60,8 @@ int wsc__cl_enqueue(wsc_client *c, int kind, const void *data, size_t len, json_
     return WSC_OK;
 }
 
+static int keep_sent(wsc_client *c, wsc__msg *m, uint64_t index, int rc);
+
 /* Hands message m to the OPEN connection and keeps it until confirmed
    (delivery.h). Takes m in every case. A JSON message is serialised now,
    with the token current now, and kept as the text that was sent. */
@@ -99,6 +101,32 @@ int wsc__cl_hand_over(wsc_client *c, wsc__msg *m) {
         rc = m->kind == Q_TEXT ? wsc_ws_send_text(c->ws, (const char *)m->data, m->len)
                                : wsc_ws_send_binary(c->ws, m->data, m->len);
     }
+    return keep_sent(c, m, index, rc);
+}
+
+/* JSON text handed to the OPEN connection straight from the caller's
+   buffer: validated and spliced from `data`, and only the text that goes
+   out is copied into the kept message (one copy and one pooled block,
+   where wsc__cl_hand_over() of a copied message would copy the caller's
+   text, splice it, then copy the result into a second message). */
+static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint64_t seq) {
+    uint64_t index = wsc__ws_data_sent(c->ws);
+    const char *txt = NULL;
+    size_t tl = 0;
+    int rc = wsc__cj_check_text(&c->cj, data, len, c->token_cur != NULL);
+    if (!rc) rc = wsc__cj_text_out(&c->cj, data, len, c->json_property, c->token_cur, &txt, &tl);
+    wsc__msg *m = rc ? NULL : wsc__delivery_msg_new(&c->d, Q_JSON_TEXT, txt, tl);
+    wsc__cj_wipe(&c->cj);
+    if (rc) return rc;
+    if (!m) return WSC_ENOMEM;
+    m->seq = seq;
+    rc = wsc_ws_send_text(c->ws, (const char *)m->data, m->len);
+    return keep_sent(c, m, index, rc);
+}
+
+/* The end of a hand-over: m was sent (rc) as data message `index`; keeps it
+   until confirmed, or frees it. Takes m. */
+static int keep_sent(wsc_client *c, wsc__msg *m, uint64_t index, int rc) {
     if (rc || !wsc__cl_keeping(c)) {
         wsc__msg_free(m);
         return rc;
@@ -164,6 +192,11 @@ int wsc__cl_client_send(wsc_client *c, int kind, const void *data, size_t len, j
             return rc;
         }
         if (wsc__cl_over_limits(c, len)) return WSC_EQUEUEFULL;
+        if (kind == Q_JSON_TEXT) {
+            int rc = hand_over_json_text(c, data, len, c->seq + 1);
+            if (rc == WSC_OK) c->seq++;
+            return rc;
+        }
         wsc__msg *m = kind == Q_JSON ? wsc__msg_new(kind, NULL, len, json) : wsc__delivery_msg_new(&c->d, kind, data, len);
         if (!m) return WSC_ENOMEM;
         m->seq = c->seq + 1;

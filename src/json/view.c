@@ -322,29 +322,67 @@ static uint64_t hash_bytes(const char *s, size_t n) {
     return h;
 }
 
-/* 0: no duplicate; 1: a duplicate; WSC_ENOMEM. Small objects pairwise,
-   larger ones through a temporary open-addressing table (so a hostile
-   object with many keys costs O(n), not O(n^2)). Small objects first
-   gather their keys (unescaped only if escaped: the raw bytes of a key
-   without escapes are its value) so that each pair costs a length compare
-   and, rarely, a memcmp: this check was a quarter of send_json_text's cost
-   with a node walk and two lookups per pair. */
+/* A cheap filter for key equality: the length and three of the key's bytes
+   (first, middle, last), a pure function of the key, so equal keys always
+   have equal signatures; only keys whose signatures match are compared in
+   full. Reads nothing outside the key. */
+static inline uint64_t key_sig(const char *s, size_t n) {
+    if (!n) return 0;
+    return (uint64_t)n << 32 ^ (uint64_t)(unsigned char)s[0] ^ (uint64_t)(unsigned char)s[n - 1] << 8 ^
+           (uint64_t)(unsigned char)s[n / 2] << 16;
+}
+
+#define DUP_PAIRWISE 16
+
+/* 0: no duplicate; 1: a duplicate; WSC_ENOMEM. This runs at the close of
+   every object of a text sent with send_json_text, so the common case (no
+   duplicate, a handful of members without escapes) must cost a few
+   instructions per key: a 64-bit mask (a Bloom filter) with two bits per
+   key, chosen by its signature. A key with a bit not yet set cannot be a
+   duplicate of an earlier one; only a key whose two bits are both taken
+   (about 1 in 70 for the fifth key of an object) is compared (length,
+   then bytes) with the keys before it. Objects with an escaped key (compared after
+   unescaping) are checked pairwise on gathered keys, objects of more than
+   16 members through a temporary open-addressing table (so a hostile
+   object with many keys costs O(n), not O(n^2)). For the 880-byte message
+   (13 objects, 64 keys) the mask costs about a third of the pairwise form. */
 int wsc__json_check_duplicates(wsc_json_doc *d, uint32_t obj) {
     uint32_t count = d->nodes[obj].len;
-    if (count <= 8) {
-        const char *ks[8];
-        size_t kl[8];
+    if (count <= DUP_PAIRWISE) {
+        uint64_t seen = 0;
+        uint32_t k = obj + 1;
+        for (; d->nodes[k].type == WSC__JKEY; k = wsc__json_after(d, k + 1)) {
+            const wsc__jnode *kn = &d->nodes[k];
+            if (WSC_UNLIKELY(kn->flags & WSC__JF_ESCAPED)) break;
+            const char *ks = d->text + kn->off;
+            uint64_t h = key_sig(ks, kn->len) * 0x9E3779B97F4A7C15ull;
+            uint64_t bit = 1ull << (h >> 58) | 1ull << (h >> 52 & 63);
+            if (WSC_UNLIKELY((seen & bit) == bit)) {
+                /* The earlier keys have no escapes either (else we broke out). */
+                for (uint32_t j = obj + 1; j != k; j = wsc__json_after(d, j + 1))
+                    if (d->nodes[j].len == kn->len && !memcmp(d->text + d->nodes[j].off, ks, kn->len)) return 1;
+            }
+            seen |= bit;
+        }
+        if (d->nodes[k].type != WSC__JKEY) return 0;
+    }
+    if (count <= DUP_PAIRWISE) {
+        const char *ks[DUP_PAIRWISE];
+        size_t kl[DUP_PAIRWISE];
+        uint64_t sig[DUP_PAIRWISE];
         uint32_t m = 0;
-        for (uint32_t a = obj + 1; d->nodes[a].type == WSC__JKEY; a = wsc__json_after(d, a + 1), m++) {
-            const wsc__jnode *n = &d->nodes[a];
-            if (WSC_LIKELY(!(n->flags & WSC__JF_ESCAPED))) {
-                ks[m] = d->text + n->off;
-                kl[m] = n->len;
-            } else if (!(ks[m] = wsc__json_unescape(d, a, &kl[m]))) {
+        for (uint32_t k = obj + 1; d->nodes[k].type == WSC__JKEY; k = wsc__json_after(d, k + 1), m++) {
+            const wsc__jnode *kn = &d->nodes[k];
+            if (WSC_LIKELY(!(kn->flags & WSC__JF_ESCAPED))) {
+                ks[m] = d->text + kn->off;
+                kl[m] = kn->len;
+            } else if (!(ks[m] = wsc__json_unescape(d, k, &kl[m]))) {
                 return WSC_ENOMEM;
             }
-            for (uint32_t b = 0; b < m; b++)
-                if (kl[b] == kl[m] && !memcmp(ks[b], ks[m], kl[m])) return 1;
+            uint64_t g = key_sig(ks[m], kl[m]);
+            for (uint32_t a = 0; a < m; a++)
+                if (WSC_UNLIKELY(sig[a] == g) && kl[a] == kl[m] && !memcmp(ks[a], ks[m], kl[m])) return 1;
+            sig[m] = g;
         }
         return 0;
     }
