@@ -5,7 +5,9 @@
  * and a hash table for large objects: src/json/view.c) against comparing
  * every pair of unescaped keys through the view; and the csrf splice
  * (wsc__json_text_with_property, src/json/write.c: members copied in runs)
- * against exact expected texts and, on random objects, against jansson.
+ * against exact expected texts and, on random objects, against jansson;
+ * and send_json's writer of reals (a printf-free path for short decimals,
+ * src/json/write.c) against printf's shortest round-tripping %.15g-%.17g.
  * The random cases are seeded, so a failure repeats.
  */
 #include <jansson.h>
@@ -200,10 +202,54 @@ static void test_splice_random(void **state) {
     wsc_json_doc_free(d);
 }
 
+/* The general rule the writer documents: the first of %.15g, %.16g, %.17g
+   that reads back to d, with ".0" added if it looks like an integer. */
+static void ref_real(double d, char *txt) {
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(txt, 40, "%.*g", prec, d);
+        if (strtod(txt, NULL) == d) break;
+    }
+    if (!strpbrk(txt, ".eE")) memcpy(txt + n, ".0", 3);
+}
+
+static void check_real(double d) {
+    json_t *v = json_real(d);
+    assert_non_null(v);
+    wsc_buf out = {0};
+    assert_int_equal(wsc__json_write_jansson(&out, v, NULL, NULL), WSC_OK);
+    char want[48];
+    ref_real(d, want);
+    if (out.len != strlen(want) || memcmp(out.data, want, out.len))
+        fail_msg("real %.17g written as %.*s, want %s", d, (int)out.len, (const char *)out.data, want);
+    wsc_buf_free(&out);
+    json_decref(v);
+}
+
+static void test_real_format(void **state) {
+    (void)state;
+    static const double edges[] = {0.0, -0.0, 1.0, -1.0, 0.1, 0.2, 0.3, 1e-4, 9.9999e-5, 1.00000001e-4, 1e-5,
+                                   0.5, 1e15, 999999999999999.0, 1e15 - 0.5, 123456789012345.6, 1.5e14, 1e16,
+                                   1000.07, 1000.99, 3.14159265358979, 2.718281828, 1e-8, 12345678.12345678,
+                                   0.30000000000000004, 5e-324, 1.7976931348623157e308, 100.0, 1e7, 0.0001234};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) check_real(edges[i]), check_real(-edges[i]);
+    for (int r = 0; r < 200000; r++) {
+        /* decimals as applications write them: X / 10^k */
+        static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+        uint64_t x = ((uint64_t)rnd(1u << 30) << 30 | rnd(1u << 30)) % (r & 1 ? 1000000000000000ull : 100000000ull);
+        check_real((double)x / p10[rnd(11)] * (rnd(2) ? 1 : -1));
+        /* and any finite double */
+        uint64_t bits = (uint64_t)rnd(1u << 30) << 34 ^ (uint64_t)rnd(1u << 30) << 4 ^ rnd(16);
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        if (d == d && d - d == 0) check_real(d);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dup_small),    cmocka_unit_test(test_dup_large),     cmocka_unit_test(test_dup_pairs),
-        cmocka_unit_test(test_splice_exact), cmocka_unit_test(test_splice_random),
+        cmocka_unit_test(test_splice_exact), cmocka_unit_test(test_splice_random), cmocka_unit_test(test_real_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
