@@ -13,7 +13,8 @@
  * Otherwise the output must be JSON that the project's parser reads with
  * no duplicate key, whose root object has the property exactly once with
  * the token as its value, and (where jansson reads the input) equal to the
- * input with that member set, as jansson sees it.
+ * input with that member set, as jansson sees it. The duplicate-key check
+ * (WSC_JSON_NO_DUPLICATES) is compared with a naive pairwise reference.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -83,8 +84,40 @@ static void check_out(const char *out, size_t n, const char *prop, const char *t
     }
 }
 
+/* The reference for WSC_JSON_NO_DUPLICATES (whose shortcuts, a Bloom mask
+   per object and a hash table for large ones, live in view.c): any object
+   at any depth with two members whose unescaped keys are equal. Recursion
+   is bounded by the parser's depth limit (2048). */
+static int naive_dup(wsc_json v) {
+    int t = wsc_json_type(v);
+    if (t == WSC_JSON_OBJECT)
+        for (wsc_json a = wsc_json_first(v); wsc_json_type(a); a = wsc_json_next(a)) {
+            size_t la, lb;
+            const char *ka = wsc_json_key(a, &la);
+            CHECK(ka);
+            for (wsc_json b = wsc_json_next(a); wsc_json_type(b); b = wsc_json_next(b)) {
+                const char *kb = wsc_json_key(b, &lb);
+                CHECK(kb);
+                if (la == lb && !memcmp(ka, kb, la)) return 1;
+            }
+        }
+    if (t == WSC_JSON_OBJECT || t == WSC_JSON_ARRAY)
+        for (wsc_json e = wsc_json_first(v); wsc_json_type(e); e = wsc_json_next(e))
+            if (naive_dup(e)) return 1;
+    return 0;
+}
+
 static void text_path(wsc__client_json *cj, const char *text, size_t len, const char *prop, const char *token) {
     int rc = wsc__cj_check_text(cj, text, len, 1);
+    /* Refused as a duplicate exactly when the text parses without the
+       check and the reference finds one. */
+    wsc_json_doc *plain = wsc_json_doc_new(NULL);
+    CHECK(plain);
+    if (wsc_json_parse(plain, text, len, 0, NULL) == WSC_OK) {
+        int dup = naive_dup(wsc_json_root(plain));
+        CHECK(dup ? rc == WSC_EJSON : rc != WSC_EJSON);
+    }
+    wsc_json_doc_free(plain);
     if (rc) return; /* refused: wsc_client_send_json_text() returns it */
     const char *out;
     size_t n;

@@ -19,17 +19,21 @@
 
 #define MAX_WRITE_DEPTH 2048
 
+/* Room for n more bytes: the capacity test inline, the call only to grow
+   (every token of send_json goes through here). */
+static inline int room(wsc_buf *b, size_t n) { return WSC_LIKELY(n <= b->cap - b->len) ? 0 : wsc_buf_reserve(b, n) ? -1 : 0; }
+
 int wsc__json_write_string(wsc_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     /* Worst case 6 bytes per input byte; reserve the common case (no
        escapes) and grow only when an escape appears. */
-    if (wsc_buf_reserve(b, n + 2)) return -1;
+    if (room(b, n + 2)) return -1;
     b->data[b->len++] = '"';
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
-        if (wsc_buf_reserve(b, (i - run) + 6 + (n - i) + 1)) return -1;
+        if (WSC_LIKELY(ch >= 0x20 && ch != '"' && ch != '\\')) continue;
+        if (room(b, (i - run) + 6 + (n - i) + 1)) return -1;
         memcpy(b->data + b->len, s + run, i - run);
         b->len += i - run;
         char *e = (char *)b->data + b->len;
@@ -47,14 +51,19 @@ int wsc__json_write_string(wsc_buf *b, const char *s, size_t n) {
         b->len += el;
         run = i + 1;
     }
-    if (wsc_buf_reserve(b, n - run + 1)) return -1;
+    if (room(b, n - run + 1)) return -1;
     memcpy(b->data + b->len, s + run, n - run);
     b->len += n - run;
     b->data[b->len++] = '"';
     return 0;
 }
 
-static int put(wsc_buf *b, const char *s, size_t n) { return wsc_buf_append(b, s, n) ? -1 : 0; }
+static inline int put(wsc_buf *b, const char *s, size_t n) {
+    if (room(b, n)) return -1;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return 0;
+}
 
 static int write_int(wsc_buf *b, json_int_t v) {
     char tmp[24], *p = tmp + sizeof tmp;
