@@ -16,7 +16,9 @@ enum { WSC__JKEY = 8, WSC__JEND = 9 };
 /* Node flags. */
 enum {
     WSC__JF_ESCAPED = 1, /* string/key: has backslash escapes */
-    WSC__JF_INT = 2      /* number: no fraction, no exponent */
+    WSC__JF_INT = 2,     /* number: no fraction, no exponent */
+    WSC__JF_DUP_SUSPECT = 4 /* object, while parsed with WSC_JSON_NO_DUPLICATES:
+                               two keys may be equal (cleared at its close) */
 };
 
 /*
@@ -73,6 +75,16 @@ struct wsc_json_doc {
 extern int wsc__json_force_scalar;
 /* 1 if this build has a SIMD scan (SSE2), else 0. */
 int wsc__json_simd_available(void);
+
+/* A cheap filter for key equality: the length and three of the key's bytes
+   (first, middle, last), mixed by a multiply; a pure function of the key,
+   so equal keys always have equal signatures. Reads nothing outside it. */
+static inline uint64_t wsc__json_key_sig(const char *s, size_t n) {
+    if (!n) return 0;
+    return ((uint64_t)n << 32 ^ (uint64_t)(unsigned char)s[0] ^ (uint64_t)(unsigned char)s[n - 1] << 8 ^
+            (uint64_t)(unsigned char)s[n / 2] << 16) *
+           0x9E3779B97F4A7C15ull;
+}
 
 /* Index of the node after v's subtree (its END + 1 for a container). */
 static inline uint32_t wsc__json_after(const wsc_json_doc *d, uint32_t i) {

@@ -418,6 +418,18 @@ key: {
     PUSH(WSC__JKEY, p + 1 - s);
     nd->flags = (uint8_t)(esc ? WSC__JF_ESCAPED : 0);
     nd->len = (uint32_t)(q - p - 1);
+    if (dup) {
+        /* A 32-bit Bloom filter of the object's keys, two bits per key, kept
+           in its node's link until its close: while every key brings a new
+           bit no two can be equal, and the close skips the check (a few
+           instructions per key here instead of a second walk over the keys
+           there). An escaped key is compared unescaped: always checked. */
+        uint64_t h = wsc__json_key_sig(p + 1, nd->len);
+        uint32_t bits = 1u << (h >> 59) | 1u << (h >> 54 & 31);
+        wsc__jnode *o = &nodes[cur];
+        if (esc || (o->link & bits) == bits) o->flags |= WSC__JF_DUP_SUSPECT;
+        o->link |= bits;
+    }
     p = q + 1;
     if (WSC_LIKELY(p < end && *p == ':')) p++;
     else {
@@ -450,7 +462,9 @@ close: {
     nodes[open].link = nn - 1;
     nodes[open].len = cnt;
     p++;
-    if (dup && in_obj && cnt > 1) {
+    const int suspect = nodes[open].flags & WSC__JF_DUP_SUSPECT;
+    nodes[open].flags = 0;
+    if (WSC_UNLIKELY(suspect) && in_obj && cnt > 1) {
         d->n = nn;
         int rc = wsc__json_check_duplicates(d, open);
         if (rc == WSC_ENOMEM) goto nomem;

@@ -322,16 +322,6 @@ static uint64_t hash_bytes(const char *s, size_t n) {
     return h;
 }
 
-/* A cheap filter for key equality: the length and three of the key's bytes
-   (first, middle, last), a pure function of the key, so equal keys always
-   have equal signatures; only keys whose signatures match are compared in
-   full. Reads nothing outside the key. */
-static inline uint64_t key_sig(const char *s, size_t n) {
-    if (!n) return 0;
-    return (uint64_t)n << 32 ^ (uint64_t)(unsigned char)s[0] ^ (uint64_t)(unsigned char)s[n - 1] << 8 ^
-           (uint64_t)(unsigned char)s[n / 2] << 16;
-}
-
 #define DUP_PAIRWISE 16
 
 /* 0: no duplicate; 1: a duplicate; WSC_ENOMEM. This runs at the close of
@@ -355,7 +345,7 @@ int wsc__json_check_duplicates(wsc_json_doc *d, uint32_t obj) {
             const wsc__jnode *kn = &d->nodes[k];
             if (WSC_UNLIKELY(kn->flags & WSC__JF_ESCAPED)) break;
             const char *ks = d->text + kn->off;
-            uint64_t h = key_sig(ks, kn->len) * 0x9E3779B97F4A7C15ull;
+            uint64_t h = wsc__json_key_sig(ks, kn->len);
             uint64_t bit = 1ull << (h >> 58) | 1ull << (h >> 52 & 63);
             if (WSC_UNLIKELY((seen & bit) == bit)) {
                 /* The earlier keys have no escapes either (else we broke out). */
@@ -379,7 +369,7 @@ int wsc__json_check_duplicates(wsc_json_doc *d, uint32_t obj) {
             } else if (!(ks[m] = wsc__json_unescape(d, k, &kl[m]))) {
                 return WSC_ENOMEM;
             }
-            uint64_t g = key_sig(ks[m], kl[m]);
+            uint64_t g = wsc__json_key_sig(ks[m], kl[m]);
             for (uint32_t a = 0; a < m; a++)
                 if (WSC_UNLIKELY(sig[a] == g) && kl[a] == kl[m] && !memcmp(ks[a], ks[m], kl[m])) return 1;
             sig[m] = g;
