@@ -120,7 +120,9 @@ enum wsc_json_flags {
        flag is not detected, and strings handed out may then be invalid. */
     WSC_JSON_TRUSTED_UTF8 = 2,
     /* Fail (WSC_EJSON, "duplicate key") if an object has the same key twice
-       (compared after unescaping). Costs a pass over each object's keys. */
+       (compared after unescaping). Costs a few instructions per key (a
+       filter built while parsing); an object's keys are compared only
+       where the filter finds two that may be equal. */
     WSC_JSON_NO_DUPLICATES = 4
 };
 
