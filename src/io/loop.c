@@ -150,7 +150,9 @@ uint8_t *wsc__loop_buf_get(wsc_loop *loop, size_t *cap) {
 
 void wsc__loop_buf_put(wsc_loop *loop, uint8_t *buf, size_t cap) {
     if (!buf) return;
-    if (loop->npool < WSC_LOOP_POOL && cap <= WSC_LOOP_POOL_MAX) {
+    size_t held = 0; /* at most WSC_LOOP_POOL entries: summing is cheaper than a field to keep right */
+    for (int i = 0; i < loop->npool; i++) held += loop->poolcap[i];
+    if (loop->npool < WSC_LOOP_POOL && cap <= WSC_LOOP_POOL_MAX && held + cap <= WSC_LOOP_POOL_BYTES) {
         loop->pool[loop->npool] = buf;
         loop->poolcap[loop->npool] = cap;
         loop->npool++;

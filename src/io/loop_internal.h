@@ -78,10 +78,20 @@ void wsc__defer_cancel(wsc_loop *loop, wsc__defer *d);
  * connection borrows one when it has something to send and gives it back
  * once drained, so an idle connection holds no send buffer and a busy one
  * does not pay malloc/free per message. At most WSC_LOOP_POOL buffers of at
- * most WSC_LOOP_POOL_MAX bytes are kept (larger ones are freed).
+ * most WSC_LOOP_POOL_MAX bytes are kept (larger ones are freed), and at most
+ * WSC_LOOP_POOL_BYTES in all.
+ *
+ * Why buffers up to 256 KiB: a busy connection's write batch (64 messages
+ * of 1 KiB in flight, as `wsc bench` and bench_delivery keep) is ~66 KB.
+ * With a 16 KiB limit every batch grew its buffer by realloc from 16 KiB
+ * again, and once something else sits after it on the heap (the copies
+ * confirmed delivery keeps) each realloc moves the batch: measured 264
+ * instructions per 1 KiB message (bench/delivery_cost.sh). The cost: a loop
+ * at rest may hold up to WSC_LOOP_POOL_BYTES of free send buffers.
  */
 #define WSC_LOOP_POOL 16
-#define WSC_LOOP_POOL_MAX 16384u
+#define WSC_LOOP_POOL_MAX (256u * 1024u)
+#define WSC_LOOP_POOL_BYTES (1024u * 1024u)
 /* A buffer of at least WSC_LOOP_POOL_MIN bytes, or NULL (ENOMEM). */
 #define WSC_LOOP_POOL_MIN 1024u
 uint8_t *wsc__loop_buf_get(wsc_loop *loop, size_t *cap);
