@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "transport.h"
+#include "tx_impl.h"
 
 #define TLS_CACHE_MAX 16
 static struct {
