@@ -95,6 +95,14 @@ static long tls_in_tls_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
     return n;
 }
 
+static long tls_peek(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
+    if (tx->eof) return 0;
+    tx->read_wants_write = 0;
+    size_t n = 0;
+    if (SSL_peek_ex(ssl_of(tx), buf, len, &n) == 1) return (long)n;
+    return ssl_fail(tx, 0, 1, err);
+}
+
 static long tls_write(wsc_tx *tx, const void *buf, size_t len, wsc_error *err) {
     tx->write_wants_read = 0;
     size_t n = 0;
@@ -121,8 +129,8 @@ static void tls_free(wsc_tx *tx) {
     tx->impl = NULL;
 }
 
-const wsc__tx_ops wsc__tx_tls_ops = {"tls", tls_read, tls_write, tls_pending, tls_shutdown, tls_free};
-const wsc__tx_ops wsc__tx_tls_in_tls_ops = {"tls-in-tls", tls_in_tls_read, tls_write, tls_pending, tls_shutdown,
+const wsc__tx_ops wsc__tx_tls_ops = {"tls", tls_read, tls_write, tls_peek, tls_pending, tls_shutdown, tls_free};
+const wsc__tx_ops wsc__tx_tls_in_tls_ops = {"tls-in-tls", tls_in_tls_read, tls_write, tls_peek, tls_pending, tls_shutdown,
                                             tls_free};
 
 void wsc__tx_tls_adopt(wsc_tx *tx, int fd, SSL *ssl, int nested) {

@@ -89,6 +89,7 @@ struct wsc_connector {
     uint8_t resolving_target;        /* socks5://: this lookup is the target's */
     char target_ip[INET6_ADDRSTRLEN]; /* socks5://: the target's address */
     wsc_proxy_conv pc;
+    wsc_tx ptx;          /* the dialogue's view of fd (and pssl): borrowed, never closed */
     /* a failure to report from a timer (never from wsc__connect itself) */
     int pending_rc;
     wsc_error pending_err;
@@ -398,8 +399,9 @@ static void proxy_io(wsc_connector *c) {
 
 static void start_proxy(wsc_connector *c) {
     c->pc.kind = c->proxy_kind;
-    c->pc.fd = c->fd;
-    c->pc.ssl = c->pssl;
+    if (c->pssl) wsc__tx_tls_adopt(&c->ptx, c->fd, c->pssl, 0);
+    else wsc__tx_plain(&c->ptx, c->fd);
+    c->pc.tx = &c->ptx;
     c->pc.host = c->host;
     c->pc.port = c->port;
     c->pc.target_ip = c->proxy_kind == WSC_PROXY_SOCKS5 ? c->target_ip : NULL;

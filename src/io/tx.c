@@ -48,6 +48,16 @@ static long plain_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
     }
 }
 
+static long plain_peek(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
+    for (;;) {
+        ssize_t n = recv(tx->fd, buf, len, MSG_PEEK);
+        if (n >= 0) return (long)n;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return WSC_EAGAIN;
+        return wsc__seterr(err, wsc__errno_to_wsc(errno), "read: %s", strerror(errno));
+    }
+}
+
 static long plain_write(wsc_tx *tx, const void *buf, size_t len, wsc_error *err) {
     for (;;) {
         ssize_t n = send(tx->fd, buf, len, WSC_MSG_NOSIGNAL);
@@ -67,7 +77,7 @@ static void plain_shutdown(wsc_tx *tx) { shutdown(tx->fd, SHUT_WR); }
 
 static void plain_free(wsc_tx *tx) { (void)tx; }
 
-const wsc__tx_ops wsc__tx_plain_ops = {"plain", plain_read, plain_write, plain_pending, plain_shutdown, plain_free};
+const wsc__tx_ops wsc__tx_plain_ops = {"plain", plain_read, plain_write, plain_peek, plain_pending, plain_shutdown, plain_free};
 
 /* --- the dispatchers --------------------------------------------------- */
 
@@ -103,6 +113,12 @@ long wsc__tx_write(wsc_tx *tx, const void *buf, size_t len, wsc_error *err) {
     if (tx->fd < 0) return wsc__seterr(err, WSC_EIO, "write: the stream is closed");
     if (!tx->impl) return plain_write(tx, buf, len, err);
     return tx->ops->write(tx, buf, len, err);
+}
+
+long wsc__tx_peek(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
+    if (tx->fd < 0) return wsc__seterr(err, WSC_EIO, "read: the stream is closed");
+    if (!tx->impl) return plain_peek(tx, buf, len, err);
+    return tx->ops->peek(tx, buf, len, err);
 }
 
 size_t wsc__tx_pending(const wsc_tx *tx) { return tx->impl ? tx->ops->pending(tx) : 0; }

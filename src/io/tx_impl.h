@@ -21,6 +21,7 @@ typedef struct wsc__tx_ops {
     const char *name;
     long (*read)(wsc_tx *tx, void *buf, size_t len, wsc_error *err);
     long (*write)(wsc_tx *tx, const void *buf, size_t len, wsc_error *err);
+    long (*peek)(wsc_tx *tx, void *buf, size_t len, wsc_error *err); /* as read, consuming nothing */
     size_t (*pending)(const wsc_tx *tx);
     void (*shutdown)(wsc_tx *tx); /* close_notify or SHUT_WR, no waiting */
     void (*free_impl)(wsc_tx *tx); /* frees tx->impl (the socket is closed by tx.c) */
@@ -29,6 +30,10 @@ typedef struct wsc__tx_ops {
 extern const wsc__tx_ops wsc__tx_plain_ops;
 extern const wsc__tx_ops wsc__tx_tls_ops;
 extern const wsc__tx_ops wsc__tx_tls_in_tls_ops;
+
+/* As wsc__tx_read, but the bytes stay to be read again (the proxy
+   dialogues read an HTTP head without consuming what follows it). */
+long wsc__tx_peek(wsc_tx *tx, void *buf, size_t len, wsc_error *err);
 
 /* errno to a WSC_E* code. */
 int wsc__errno_to_wsc(int e);
