@@ -4,8 +4,9 @@
  * handshake on an accepted socket.
  *
  * Costs: the SSL session is the stream's impl (no wrapper allocation).
- * Contexts run with SSL_MODE_RELEASE_BUFFERS (tls_ctx.c), so an idle session
- * holds no record buffers. A read gathers several records into one call
+ * Contexts run with SSL_MODE_RELEASE_BUFFERS (tls_ctx.c) and a read that
+ * drains the socket frees what that mode leaves (drained()), so an idle
+ * session holds no record buffers. A read gathers several records into one call
  * (fewer trips through the WebSocket parser); TLS in TLS is two records and
  * two MACs per write.
  */
@@ -20,12 +21,22 @@
 
 static SSL *ssl_of(const wsc_tx *tx) { return tx->impl; }
 
+/* The socket is drained and the session idle: let go of its record
+   buffers. SSL_MODE_RELEASE_BUFFERS frees the read buffer only after a
+   record of application data; other records (the TLS 1.3 session tickets a
+   server sends after the handshake) leave it allocated, about 8 KB per idle
+   client connection measured with OpenSSL 3.0 (docs/PERFORMANCE.md, "Idle
+   TLS memory"). Cheap when there is nothing to free (the common case: the
+   mode already freed it); refused while anything is buffered either way. */
+static void drained(SSL *ssl) { (void)SSL_free_buffers(ssl); }
+
 /* Maps a failed SSL_read/SSL_write. */
 static long ssl_fail(wsc_tx *tx, int ret, int is_read, wsc_error *err) {
     int e = SSL_get_error(ssl_of(tx), ret);
     switch (e) {
     case SSL_ERROR_WANT_READ:
         if (!is_read) tx->write_wants_read = 1;
+        else drained(ssl_of(tx));
         return WSC_EAGAIN;
     case SSL_ERROR_WANT_WRITE:
         if (is_read) tx->read_wants_write = 1;
@@ -77,6 +88,7 @@ static long tls_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
             int e = SSL_get_error(ssl, 0);
             if (e == SSL_ERROR_ZERO_RETURN) tx->eof = 1;
             else if (e == SSL_ERROR_WANT_WRITE) tx->read_wants_write = 1;
+            else if (e == SSL_ERROR_WANT_READ) drained(ssl);
             ERR_clear_error();
             break;
         }
