@@ -483,14 +483,15 @@ static void read_open(wsc__conn *c) {
         }
         /* A short read drained the socket, unless the end of the stream
            came with it (TLS): then go round once more to see it. */
-        if ((size_t)n < WSC_LOOP_SCRATCH && !c->tx.eof) return;
+        if ((size_t)n < WSC_LOOP_SCRATCH && !wsc__tx_eof(&c->tx)) return;
     }
 }
 
 void wsc__conn_on_io(wsc__conn *c, unsigned events) {
     if (c->phase != CONN_OPEN && c->phase != CONN_CLOSING) return;
-    int want_write = (events & WSC_WRITABLE) || c->tx.write_wants_read;
-    if ((events & WSC_READABLE) || c->tx.read_wants_write) read_open(c);
+    unsigned ready = wsc__tx_ready(&c->tx, events);
+    int want_write = (ready & WSC_WRITABLE) != 0;
+    if (ready & WSC_READABLE) read_open(c);
     if (!c->freed && c->phase != CONN_DONE && want_write && wsc_buf_pending(&c->out)) wsc__conn_write(c);
     if (!c->freed && c->phase != CONN_DONE) wsc__conn_update(c);
 }

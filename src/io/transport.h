@@ -84,6 +84,19 @@ void wsc__tx_plain(wsc_tx *tx, int fd);
 /* The socket, for the loop's watches; -1 once closed. Never read or write
    it directly: TLS keeps state beside it. */
 static inline int wsc__tx_fd(const wsc_tx *tx) { return tx->fd; } /* inline: on every flush */
+/* The end of the stream has been seen (over TLS it may come with the last
+   data: the next read returns 0). */
+static inline int wsc__tx_eof(const wsc_tx *tx) { return tx->eof; }
+/* What a readiness report from the loop lets the stream do: WSC_READABLE
+   if a read may progress (the socket is readable, or a TLS read was waiting
+   for writability), WSC_WRITABLE likewise for a write. Inline: on every
+   wake-up. */
+static inline unsigned wsc__tx_ready(const wsc_tx *tx, unsigned events) {
+    unsigned r = 0;
+    if ((events & WSC_READABLE) || tx->read_wants_write) r |= WSC_READABLE;
+    if ((events & WSC_WRITABLE) || tx->write_wants_read) r |= WSC_WRITABLE;
+    return r;
+}
 /* Whether the stream is TLS (on the socket or inside a proxy's TLS). */
 int wsc__tx_is_tls(const wsc_tx *tx);
 /* Puts the socket in blocking (on != 0) or non-blocking mode. A blocking
