@@ -71,10 +71,19 @@ static long tls_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
     SSL *ssl = ssl_of(tx);
     tx->read_wants_write = 0;
     /* Gather several TLS records into one call: fewer trips through the
-       WebSocket parser for large messages. A blocking stream stops once
-       nothing decrypted is left (the next record would mean waiting). */
+       WebSocket parser for large messages. The contexts read ahead
+       (tls_ctx.c: one read(2) brings every record the kernel has, instead
+       of two per record, header then body), so once nothing is buffered the
+       socket is drained as far as one read can tell: stop there rather than
+       pay a read(2) for EAGAIN (the loop is level-triggered and reports any
+       rest). A blocking stream also stops once nothing decrypted is left
+       (the next record might mean waiting). */
     size_t got = 0;
     while (got < len) {
+        if (got && !SSL_has_pending(ssl)) {
+            drained(ssl);
+            break;
+        }
         if (got && tx->blocking && !SSL_pending(ssl)) break;
         size_t n = 0;
         int ret = SSL_read_ex(ssl, (uint8_t *)buf + got, len - got, &n);
@@ -94,6 +103,10 @@ static long tls_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
         }
         return ssl_fail(tx, 0, 1, err);
     }
+    /* A full buffer may leave records read ahead, where epoll cannot see
+       them: ask for writability (at once, in practice), which makes the
+       connection layer read again. */
+    if (got == len && SSL_has_pending(ssl)) tx->read_wants_write = 1;
     return (long)got;
 }
 
