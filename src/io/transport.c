@@ -133,11 +133,11 @@ static void free_connector(wsc_connector *c) {
     wsc__free((char *)c->tls_opts.cert_file);
     wsc__free((char *)c->tls_opts.key_file);
     if (c->tls_opts.key_passphrase) {
-        OPENSSL_cleanse((char *)c->tls_opts.key_passphrase, strlen(c->tls_opts.key_passphrase));
+        wsc__wipe((char *)c->tls_opts.key_passphrase, strlen(c->tls_opts.key_passphrase));
         wsc__free((char *)c->tls_opts.key_passphrase);
     }
     if (c->proxy_auth) {
-        OPENSSL_cleanse(c->proxy_auth, strlen(c->proxy_auth));
+        wsc__wipe(c->proxy_auth, strlen(c->proxy_auth));
         wsc__free(c->proxy_auth);
     }
     wsc__free(c);
