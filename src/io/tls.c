@@ -66,7 +66,9 @@ static long ssl_fail(wsc_tx *tx, int ret, int is_read, wsc_error *err) {
     }
 }
 
-static long tls_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
+/* nested: TLS inside TLS, whose outer session may hold records this one
+   cannot see: keep reading until the socket says EAGAIN. */
+static long tls_gather(wsc_tx *tx, void *buf, size_t len, int nested, wsc_error *err) {
     if (tx->eof) return 0; /* the close_notify came with the last data */
     SSL *ssl = ssl_of(tx);
     tx->read_wants_write = 0;
@@ -80,7 +82,7 @@ static long tls_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
        (the next record might mean waiting). */
     size_t got = 0;
     while (got < len) {
-        if (got && !SSL_has_pending(ssl)) {
+        if (got && !nested && !SSL_has_pending(ssl)) {
             drained(ssl);
             break;
         }
@@ -115,9 +117,13 @@ static long tls_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
    writability (at once, in practice), which makes the connection layer
    read again; the cost is one extra wake-up after a full read. */
 static long tls_in_tls_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
-    long n = tls_read(tx, buf, len, err);
+    long n = tls_gather(tx, buf, len, 1, err);
     if (n > 0 && (size_t)n == len && !tx->blocking) tx->read_wants_write = 1;
     return n;
+}
+
+static long tls_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
+    return tls_gather(tx, buf, len, 0, err);
 }
 
 static long tls_peek(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
