@@ -2,8 +2,9 @@
  * transport.h - byte streams for the connection layer (private).
  *
  * A wsc_tx is a connected socket (TCP or Unix, non-blocking unless asked
- * otherwise), possibly wrapped in TLS; nothing here names OpenSSL. A wsc_connector gets one: name resolution on a helper
- * thread (never blocking the loop), the resolved addresses raced as Happy
+ * otherwise), possibly wrapped in TLS; nothing here names OpenSSL. A
+ * wsc_connector gets one: name resolution on a helper thread (never
+ * blocking the loop), the resolved addresses raced as Happy
  * Eyeballs does (RFC 8305), an optional proxy tunnel (HTTP CONNECT, over
  * TLS for an https:// proxy, or SOCKS5), then the TLS handshake with
  * certificate and host-name verification on by default. The connector
@@ -31,8 +32,8 @@
  */
 struct wsc__tx_ops;
 typedef struct wsc_tx {
-    const struct wsc__tx_ops *ops; /* the implementation (never NULL once initialised) */
-    void *impl;                    /* its state: the TLS session, NULL for a plain socket */
+    const struct wsc__tx_ops *ops; /* the implementation (plain when impl is NULL) */
+    void *impl;                    /* its state: the TLS session; NULL: a plain socket */
     int fd;                        /* -1: closed */
     uint8_t read_wants_write;      /* the last read needs the socket writable (TLS) */
     uint8_t write_wants_read;      /* the last write needs the socket readable (TLS) */
