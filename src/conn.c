@@ -21,7 +21,7 @@ void wsc__conn_init(wsc__conn *c, wsc_loop *loop, const wsc__conn_ops *ops, int 
     c->auto_release = c->server;
     c->state = WSC_CONNECTING;
     c->phase = 0;
-    c->tx.fd = -1;
+    wsc__tx_init(&c->tx);
     c->flush.fn = on_flush;
     wsc__watch_init(&c->watch, loop, watch_cb, owner);
     wsc__timer_init(&c->timer, loop, timer_cb, owner);
@@ -174,7 +174,7 @@ void wsc__conn_schedule(wsc__conn *c) {
 }
 
 void wsc__conn_update(wsc__conn *c) {
-    if (c->tx.fd < 0 || c->phase == CONN_DONE) return;
+    if (wsc__tx_fd(&c->tx) < 0 || c->phase == CONN_DONE) return;
     /* Readable always; writable only while a write would block (new data is
        written by the deferred flush first: a round trip costs no epoll_ctl). */
     int have_out = c->want_write && wsc_buf_pending(&c->out) != 0;
@@ -229,7 +229,7 @@ int wsc__conn_write(wsc__conn *c) {
 }
 
 static void flush_now(wsc__conn *c) {
-    if (c->phase < CONN_OPEN || c->phase == CONN_DONE || c->tx.fd < 0) return;
+    if (c->phase < CONN_OPEN || c->phase == CONN_DONE || wsc__tx_fd(&c->tx) < 0) return;
     if (c->ops->before_flush && c->phase == CONN_OPEN) {
         c->ops->before_flush(c);
         if (c->freed || c->phase == CONN_DONE) return;
@@ -297,7 +297,7 @@ void wsc__conn_teardown(wsc__conn *c) {
     wsc_timer_stop(&c->timer);
     wsc__defer_cancel(c->loop, &c->flush);
     wsc__watch_stop(&c->watch);
-    if (c->tx.fd >= 0) {
+    if (wsc__tx_fd(&c->tx) >= 0) {
         if (!c->failed && c->got_close) wsc__tx_shutdown(&c->tx);
         wsc__tx_close(&c->tx);
     }
@@ -483,14 +483,15 @@ static void read_open(wsc__conn *c) {
         }
         /* A short read drained the socket, unless the end of the stream
            came with it (TLS): then go round once more to see it. */
-        if ((size_t)n < WSC_LOOP_SCRATCH && !c->tx.eof) return;
+        if ((size_t)n < WSC_LOOP_SCRATCH && !wsc__tx_eof(&c->tx)) return;
     }
 }
 
 void wsc__conn_on_io(wsc__conn *c, unsigned events) {
     if (c->phase != CONN_OPEN && c->phase != CONN_CLOSING) return;
-    int want_write = (events & WSC_WRITABLE) || c->tx.write_wants_read;
-    if ((events & WSC_READABLE) || c->tx.read_wants_write) read_open(c);
+    unsigned ready = wsc__tx_ready(&c->tx, events);
+    int want_write = (ready & WSC_WRITABLE) != 0;
+    if (ready & WSC_READABLE) read_open(c);
     if (!c->freed && c->phase != CONN_DONE && want_write && wsc_buf_pending(&c->out)) wsc__conn_write(c);
     if (!c->freed && c->phase != CONN_DONE) wsc__conn_update(c);
 }

@@ -469,7 +469,7 @@ static void on_conn_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, vo
             c->c.phase = S_HTTP;
             read_http(c);
         } else if (rc == WSC_EAGAIN) {
-            wsc_watch_set(&c->c.watch, c->c.tx.read_wants_write ? WSC_WRITABLE : WSC_READABLE);
+            wsc_watch_set(&c->c.watch, wsc__tx_handshake_interest(&c->c.tx));
         } else {
             conn_finish(c, 1015, 0);
         }
@@ -522,7 +522,7 @@ static void on_accept(wsc_loop *loop, wsc_watch *w, int lfd, unsigned events, vo
         }
         c->srv = s;
         wsc__conn_init(&c->c, s->loop, &sc_ops, 1, c, on_conn_io, on_timer);
-        c->c.tx.fd = fd;
+        wsc__tx_plain(&c->c.tx, fd);
         c->c.close_timeout = s->o.close_timeout_ms ? s->o.close_timeout_ms : WSC__DEFAULT_CLOSE_TIMEOUT_MS;
         c->c.max_buffered = s->o.max_buffered ? s->o.max_buffered : WSC__DEFAULT_MAX_BUFFERED;
         memcpy(c->peer, peer, sizeof c->peer);

@@ -487,7 +487,7 @@ void wsc__ws_on_connected(void *user, int rc, wsc_tx *tx, const wsc_error *err) 
     ws->c.phase = PH_HANDSHAKE;
     if (ws->trace) ws->trace(ws->user, 1, (const char *)ws->hs->req.data, ws->hs->req.len);
     wsc_timer_start(&ws->c.timer, ws->hs->handshake_timeout);
-    if (wsc__watch_start(&ws->c.watch, ws->c.tx.fd, WSC_READABLE | WSC_WRITABLE) != WSC_OK) {
+    if (wsc__watch_start(&ws->c.watch, wsc__tx_fd(&ws->c.tx), WSC_READABLE | WSC_WRITABLE) != WSC_OK) {
         fail_open(ws, WSC_EIO, "cannot watch the socket", 0, NULL);
         leave(ws);
         return;
@@ -502,7 +502,7 @@ void wsc__ws_on_connected(void *user, int rc, wsc_tx *tx, const wsc_error *err) 
 /* Readable always; writable only while a write would block (new data is
    written by the deferred flush first, so a round trip costs no epoll_ctl). */
 static void update_interest(wsc_ws *ws) {
-    if (ws->c.tx.fd < 0 || ws->c.phase == PH_DONE) return;
+    if (wsc__tx_fd(&ws->c.tx) < 0 || ws->c.phase == PH_DONE) return;
     if (ws->c.phase != PH_HANDSHAKE) {
         wsc__conn_update(&ws->c);
         return;

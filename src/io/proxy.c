@@ -15,9 +15,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +23,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "tx_impl.h"
 #include "wsc/loop.h"
 
 /* ------------------------------------------------------------------ */
@@ -81,49 +79,27 @@ enum {
     S_REPLY_REST /* the rest of the bound address and port */
 };
 
-/* Maps a TLS failure; WSC_EAGAIN with *want when it only has to wait. */
-static int tls_fail(wsc_proxy_conv *p, int e, unsigned *want, const char *doing, wsc_error *err) {
-    if (e == SSL_ERROR_WANT_READ) {
-        *want = WSC_READABLE;
-        return WSC_EAGAIN;
-    }
-    if (e == SSL_ERROR_WANT_WRITE) {
-        *want = WSC_WRITABLE;
-        return WSC_EAGAIN;
-    }
-    (void)p;
-    unsigned long code = ERR_get_error();
-    const char *why = code ? ERR_reason_error_string(code) : NULL;
-    ERR_clear_error();
-    if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !code))
-        return wsc__seterr(err, WSC_EPROXY, "the proxy closed the connection while %s", doing);
-    return wsc__seterr(err, WSC_EPROXY, "proxy connection failed while %s: %s", doing, why ? why : "TLS error");
+/* The readiness a stream that answered WSC_EAGAIN waits for: what TLS
+   asked for, else the direction of the call. */
+static unsigned wait_for(const wsc_tx *tx, unsigned dflt) {
+    unsigned w = wsc__tx_interest(tx, 0, 0);
+    return w ? w : dflt;
 }
 
 /* Sends what is left of p->buf, then wipes it (it may carry credentials).
    WSC_OK once all is sent, WSC_EAGAIN (*want set) or WSC_EPROXY. */
 static int send_rest(wsc_proxy_conv *p, unsigned *want, wsc_error *err) {
     while (p->done < p->buf.len) {
-        if (p->ssl) {
-            size_t n = 0;
-            if (SSL_write_ex(p->ssl, p->buf.data + p->done, p->buf.len - p->done, &n) == 1) {
-                p->done += n;
-                continue;
-            }
-            return tls_fail(p, SSL_get_error(p->ssl, 0), want, "sending to it", err);
+        wsc_error e;
+        long n = wsc__tx_write(p->tx, p->buf.data + p->done, p->buf.len - p->done, &e);
+        if (n == WSC_EAGAIN) {
+            *want = wait_for(p->tx, WSC_WRITABLE);
+            return WSC_EAGAIN;
         }
-        ssize_t n = send(p->fd, p->buf.data + p->done, p->buf.len - p->done, WSC_MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                *want = WSC_WRITABLE;
-                return WSC_EAGAIN;
-            }
-            return wsc__seterr(err, WSC_EPROXY, "proxy connection failed: %s", strerror(errno));
-        }
+        if (n < 0) return wsc__seterr(err, WSC_EPROXY, "proxy connection failed while sending to it: %s", e.message);
         p->done += (size_t)n;
     }
-    OPENSSL_cleanse(p->buf.data, p->buf.len);
+    wsc__wipe(p->buf.data, p->buf.len);
     p->buf.off = p->buf.len = 0;
     p->done = 0;
     return WSC_OK;
@@ -132,23 +108,15 @@ static int send_rest(wsc_proxy_conv *p, unsigned *want, wsc_error *err) {
 /* Reads (or, with peek, looks at) up to len bytes. > 0 bytes; WSC_EAGAIN
    (*want set); WSC_EPROXY at the end of the stream or on an error. */
 static long raw_read(wsc_proxy_conv *p, void *buf, size_t len, int peek, unsigned *want, wsc_error *err) {
-    if (p->ssl) {
-        size_t n = 0;
-        int ok = peek ? SSL_peek_ex(p->ssl, buf, len, &n) : SSL_read_ex(p->ssl, buf, len, &n);
-        if (ok == 1) return (long)n;
-        return tls_fail(p, SSL_get_error(p->ssl, 0), want, "waiting for its answer", err);
+    wsc_error e;
+    long n = peek ? wsc__tx_peek(p->tx, buf, len, &e) : wsc__tx_read(p->tx, buf, len, &e);
+    if (n > 0) return n;
+    if (n == 0) return wsc__seterr(err, WSC_EPROXY, "the proxy closed the connection before answering");
+    if (n == WSC_EAGAIN) {
+        *want = wait_for(p->tx, WSC_READABLE);
+        return WSC_EAGAIN;
     }
-    for (;;) {
-        ssize_t n = recv(p->fd, buf, len, peek ? MSG_PEEK : 0);
-        if (n > 0) return (long)n;
-        if (n == 0) return wsc__seterr(err, WSC_EPROXY, "the proxy closed the connection before answering");
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            *want = WSC_READABLE;
-            return WSC_EAGAIN;
-        }
-        return wsc__seterr(err, WSC_EPROXY, "proxy connection failed: %s", strerror(errno));
-    }
+    return wsc__seterr(err, WSC_EPROXY, "proxy connection failed while waiting for its answer: %s", e.message);
 }
 
 /* Reads until p->buf holds p->need bytes. WSC_OK, WSC_EAGAIN or an error. */
@@ -398,7 +366,7 @@ int wsc__proxy_step(wsc_proxy_conv *p, unsigned *want, wsc_error *err) {
 }
 
 void wsc__proxy_end(wsc_proxy_conv *p) {
-    if (p->buf.data) OPENSSL_cleanse(p->buf.data, p->buf.cap);
+    if (p->buf.data) wsc__wipe(p->buf.data, p->buf.cap);
     wsc_buf_free(&p->buf);
     p->done = p->need = 0;
 }

@@ -1,8 +1,9 @@
 /*
  * proxy.h - tunnels through proxies for the connector (private).
  *
- * Two dialogues, each a small non-blocking state machine over a connected
- * socket (or, for an https:// proxy, the TLS session with the proxy):
+ * Two dialogues, each a small non-blocking state machine over a transport
+ * stream to the proxy (a plain socket, or the TLS session with an https://
+ * proxy):
  *   - HTTP CONNECT (RFC 9110 9.3.6), with Basic Proxy-Authorization;
  *   - SOCKS5 (RFC 1928) CONNECT, with username/password authentication
  *     (RFC 1929), the target sent as an IP address (socks5://, resolved
@@ -21,7 +22,7 @@
 #include "wsc/wsc.h"
 #include "wsc/http.h"
 
-typedef struct ssl_st SSL;
+typedef struct wsc_tx wsc_tx;
 
 /* What kind of proxy a connect request goes through. */
 enum {
@@ -34,8 +35,7 @@ enum {
 
 typedef struct wsc_proxy_conv {
     int kind;
-    int fd;
-    SSL *ssl;              /* the session with an https:// proxy, else NULL */
+    wsc_tx *tx;            /* the stream to the proxy (plain, or TLS for https://); borrowed */
     const char *host;      /* the target as asked (name or literal, no brackets) */
     const char *target_ip; /* socks5://: the target's address (literal), else NULL */
     uint16_t port;
@@ -46,7 +46,7 @@ typedef struct wsc_proxy_conv {
     size_t need;           /* bytes to read for the current SOCKS5 step */
 } wsc_proxy_conv;
 
-/* Builds the first message. p's kind, fd, ssl, host, port, target_ip and
+/* Builds the first message. p's kind, tx, host, port, target_ip and
    auth are set by the caller (the strings must outlive the dialogue).
    WSC_OK, WSC_EINVAL (a name or credentials SOCKS5 cannot carry) or
    WSC_ENOMEM, with err filled. */
@@ -58,7 +58,7 @@ int wsc__proxy_begin(wsc_proxy_conv *p, wsc_error *err);
    with err saying what (never the credentials). */
 int wsc__proxy_step(wsc_proxy_conv *p, unsigned *want, wsc_error *err);
 
-/* Wipes and frees the buffers. The fd and ssl stay the caller's. */
+/* Wipes and frees the buffers. The stream stays the caller's. */
 void wsc__proxy_end(wsc_proxy_conv *p);
 
 /*

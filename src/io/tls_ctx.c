@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "transport.h"
+#include "tx_impl.h"
 
 #define TLS_CACHE_MAX 16
 static struct {
@@ -39,7 +39,9 @@ void wsc__ssl_errstr(char *buf, size_t cap) {
 
 /* A context with the settings every wsc TLS connection uses: TLS 1.2 or
    later; partial writes from a buffer that may move between retries (our
-   send buffers grow by realloc); record buffers released when idle. */
+   send buffers grow by realloc); record buffers released when idle; reads
+   ahead (one read(2) for all the records the kernel has, not two per
+   record: tls.c stops reading once nothing is buffered). */
 static SSL_CTX *new_ctx(const SSL_METHOD *method, wsc_error *err) {
     SSL_CTX *ctx = SSL_CTX_new(method);
     if (!ctx) {
@@ -49,6 +51,7 @@ static SSL_CTX *new_ctx(const SSL_METHOD *method, wsc_error *err) {
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(ctx, 1);
     return ctx;
 }
 

@@ -1,20 +1,20 @@
 /*
- * transport.c - the connector (resolve, Happy Eyeballs, proxy, TLS) and the
- * byte-stream read/write used by the connection layer.
+ * transport.c - the connector: resolve, Happy Eyeballs, proxy, TLS
+ * handshake; it hands over a wsc_tx (the streams themselves are tx.c and
+ * tls.c).
  *
  * Costs: names are resolved on a helper thread (resolve.c; IP literals and
  * Unix sockets need none). The addresses race as RFC 8305 says: a new
  * attempt every 250 ms (at once when the previous one fails), each with its
  * own socket, the first connected wins and the others are closed; at most
  * 16 sockets, and the connect timeout covers the whole race. TLS contexts
- * are shared (tls_ctx.c). Each TLS connection runs with
- * SSL_MODE_RELEASE_BUFFERS so an idle one holds no record buffers. Through
+ * are shared (tls_ctx.c). Through
  * an https:// proxy a wss connection is TLS inside TLS: the server's
  * session over a BIO_f_ssl of the proxy's (two records and two MACs per
  * write).
  */
 #define _GNU_SOURCE
-#include "transport.h"
+#include "tx_impl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,167 +38,6 @@
 #include "proxy.h"
 #include "resolve.h"
 #include "wsc/http.h"
-
-/* ------------------------------------------------------------------ */
-/* Reading and writing                                                 */
-/* ------------------------------------------------------------------ */
-
-static int errno_to_wsc(int e) {
-    switch (e) {
-    case ECONNREFUSED: return WSC_ECONNREFUSED;
-    case ETIMEDOUT: return WSC_ETIMEDOUT;
-    case ECONNRESET:
-    case EPIPE:
-    case ECONNABORTED: return WSC_ECONNRESET;
-    case ENOMEM:
-    case ENOBUFS: return WSC_ENOMEM;
-    default: return WSC_EIO;
-    }
-}
-
-/* Maps a failed SSL_read/SSL_write. */
-static long ssl_fail(wsc_tx *tx, int ret, int is_read, wsc_error *err) {
-    int e = SSL_get_error(tx->ssl, ret);
-    switch (e) {
-    case SSL_ERROR_WANT_READ:
-        if (!is_read) tx->write_wants_read = 1;
-        return WSC_EAGAIN;
-    case SSL_ERROR_WANT_WRITE:
-        if (is_read) tx->read_wants_write = 1;
-        return WSC_EAGAIN;
-    case SSL_ERROR_ZERO_RETURN:
-        tx->eof = 1;
-        /* A write never "returns 0 bytes": the peer closed, nothing more
-           can go out (callers would otherwise retry forever). */
-        return is_read ? 0 : wsc__seterr(err, WSC_ECONNRESET, "the peer closed the TLS connection");
-    case SSL_ERROR_SYSCALL: {
-        int se = errno;
-        ERR_clear_error();
-        if (ret == 0 || se == 0) {
-            /* EOF without close_notify: for reads the end of stream (the
-               WebSocket layer decides whether that was clean); for writes
-               the connection is gone. */
-            tx->eof = 1;
-            return is_read ? 0 : wsc__seterr(err, WSC_ECONNRESET, "connection closed by the peer");
-        }
-        return wsc__seterr(err, errno_to_wsc(se), "%s", strerror(se));
-    }
-    default: {
-        char why[200];
-        wsc__ssl_errstr(why, sizeof why);
-        return wsc__seterr(err, WSC_ETLS, "TLS error: %s", why);
-    }
-    }
-}
-
-long wsc__tx_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {
-    if (!tx->ssl) {
-        for (;;) {
-            ssize_t n = read(tx->fd, buf, len);
-            if (n >= 0) {
-                if (n == 0) tx->eof = 1;
-                return (long)n;
-            }
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return WSC_EAGAIN;
-            return wsc__seterr(err, errno_to_wsc(errno), "read: %s", strerror(errno));
-        }
-    }
-    if (tx->eof) return 0; /* the close_notify came with the last data */
-    tx->read_wants_write = 0;
-    /* Gather several TLS records into one call: fewer trips through the
-       WebSocket parser for large messages. */
-    size_t got = 0;
-    while (got < len) {
-        size_t n = 0;
-        int ret = SSL_read_ex(tx->ssl, (uint8_t *)buf + got, len - got, &n);
-        if (ret == 1) {
-            got += n;
-            continue;
-        }
-        if (got) {
-            /* Hand over the data now; an end of stream found behind it is
-               remembered and reported by the next call. */
-            int e = SSL_get_error(tx->ssl, 0);
-            if (e == SSL_ERROR_ZERO_RETURN) tx->eof = 1;
-            else if (e == SSL_ERROR_WANT_WRITE) tx->read_wants_write = 1;
-            ERR_clear_error();
-            break;
-        }
-        return ssl_fail(tx, 0, 1, err);
-    }
-    /* TLS inside TLS: a full buffer may leave plaintext decrypted in the
-       proxy's session, where epoll cannot see it. Ask for the socket's
-       writability (at once, in practice), which makes the connection layer
-       read again; the cost is one extra wake-up after a full read. */
-    if (tx->nested && got == len) tx->read_wants_write = 1;
-    return (long)got;
-}
-
-long wsc__tx_write(wsc_tx *tx, const void *buf, size_t len, wsc_error *err) {
-    if (!tx->ssl) {
-        for (;;) {
-            ssize_t n = send(tx->fd, buf, len, WSC_MSG_NOSIGNAL);
-            if (n >= 0) return (long)n;
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return WSC_EAGAIN;
-            return wsc__seterr(err, errno_to_wsc(errno), "write: %s", strerror(errno));
-        }
-    }
-    tx->write_wants_read = 0;
-    size_t n = 0;
-    int ret = SSL_write_ex(tx->ssl, buf, len, &n);
-    if (ret == 1 && n > 0) return (long)n;
-    if (ret == 1) return wsc__seterr(err, WSC_EIO, "TLS write made no progress");
-    return ssl_fail(tx, 0, 0, err);
-}
-
-unsigned wsc__tx_interest(const wsc_tx *tx, int reading, int have_output) {
-    unsigned ev = 0;
-    if (reading || tx->write_wants_read) ev |= WSC_READABLE;
-    if (have_output || tx->read_wants_write) ev |= WSC_WRITABLE;
-    return ev;
-}
-
-void wsc__tx_shutdown(wsc_tx *tx) {
-    if (tx->ssl) {
-        (void)SSL_shutdown(tx->ssl);
-        ERR_clear_error();
-    } else if (tx->fd >= 0) {
-        shutdown(tx->fd, SHUT_WR);
-    }
-}
-
-void wsc__tx_close(wsc_tx *tx) {
-    if (tx->ssl) {
-        SSL_free(tx->ssl);
-        tx->ssl = NULL;
-    }
-    if (tx->fd >= 0) {
-        close(tx->fd);
-        tx->fd = -1;
-    }
-}
-
-int wsc__tx_tls_accept(wsc_tx *tx, wsc__tls_server *t, wsc_error *err) {
-    if (!tx->ssl) {
-        tx->ssl = SSL_new((SSL_CTX *)t);
-        if (!tx->ssl || SSL_set_fd(tx->ssl, tx->fd) != 1) return wsc__seterr(err, WSC_ENOMEM, "cannot create TLS state");
-        SSL_set_accept_state(tx->ssl);
-    }
-    tx->read_wants_write = tx->write_wants_read = 0;
-    int ret = SSL_do_handshake(tx->ssl);
-    if (ret == 1) return WSC_OK;
-    int e = SSL_get_error(tx->ssl, ret);
-    if (e == SSL_ERROR_WANT_READ) return WSC_EAGAIN;
-    if (e == SSL_ERROR_WANT_WRITE) {
-        tx->read_wants_write = 1;
-        return WSC_EAGAIN;
-    }
-    char why[200];
-    wsc__ssl_errstr(why, sizeof why);
-    return wsc__seterr(err, WSC_ETLS, "TLS handshake failed: %s", why);
-}
 
 /* ------------------------------------------------------------------ */
 /* The connector                                                       */
@@ -250,6 +89,7 @@ struct wsc_connector {
     uint8_t resolving_target;        /* socks5://: this lookup is the target's */
     char target_ip[INET6_ADDRSTRLEN]; /* socks5://: the target's address */
     wsc_proxy_conv pc;
+    wsc_tx ptx;          /* the dialogue's view of fd (and pssl): borrowed, never closed */
     /* a failure to report from a timer (never from wsc__connect itself) */
     int pending_rc;
     wsc_error pending_err;
@@ -293,11 +133,11 @@ static void free_connector(wsc_connector *c) {
     wsc__free((char *)c->tls_opts.cert_file);
     wsc__free((char *)c->tls_opts.key_file);
     if (c->tls_opts.key_passphrase) {
-        OPENSSL_cleanse((char *)c->tls_opts.key_passphrase, strlen(c->tls_opts.key_passphrase));
+        wsc__wipe((char *)c->tls_opts.key_passphrase, strlen(c->tls_opts.key_passphrase));
         wsc__free((char *)c->tls_opts.key_passphrase);
     }
     if (c->proxy_auth) {
-        OPENSSL_cleanse(c->proxy_auth, strlen(c->proxy_auth));
+        wsc__wipe(c->proxy_auth, strlen(c->proxy_auth));
         wsc__free(c->proxy_auth);
     }
     wsc__free(c);
@@ -305,14 +145,14 @@ static void free_connector(wsc_connector *c) {
 
 /* Reports and frees. On success the fd and SSL move to the callee. */
 static void finish(wsc_connector *c, int rc, const wsc_error *err) {
-    wsc_tx tx = {.fd = -1, .ssl = NULL};
+    wsc_tx tx;
+    wsc__tx_init(&tx);
     if (rc == WSC_OK) {
         wsc__watch_stop(&c->watch);
-        tx.fd = c->fd;
-        tx.ssl = c->ssl;
         /* TLS inside the TLS of an https:// proxy: plaintext can wait in
-           the outer session where epoll cannot see it (wsc__tx_read). */
-        tx.nested = c->tls && c->proxy_kind == WSC_PROXY_HTTPS;
+           the outer session where epoll cannot see it (tls.c). */
+        if (c->ssl) wsc__tx_tls_adopt(&tx, c->fd, c->ssl, c->tls && c->proxy_kind == WSC_PROXY_HTTPS);
+        else wsc__tx_plain(&tx, c->fd);
         c->fd = -1;
         c->ssl = NULL;
     }
@@ -453,7 +293,7 @@ static void he_next(wsc_connector *c) {
     snprintf(port, sizeof port, "%u", c->proxy_kind ? c->proxy_port : c->port);
     const char *h = c->proxy_kind ? c->proxy_host : c->host;
     wsc_error err;
-    wsc__seterr(&err, errno_to_wsc(e), "cannot connect to %s%s port %s: %s", c->proxy_kind ? "proxy " : "", h, port,
+    wsc__seterr(&err, wsc__errno_to_wsc(e), "cannot connect to %s%s port %s: %s", c->proxy_kind ? "proxy " : "", h, port,
                 strerror(e));
     if (c->starting) {
         /* Never report from inside wsc__connect(): defer to the loop. */
@@ -483,7 +323,7 @@ static void unix_connect(wsc_connector *c) {
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 && errno != EINPROGRESS && errno != EAGAIN) {
         int e = errno;
         close(fd);
-        report_soon(c, errno_to_wsc(e), "cannot connect to Unix socket %s: %s", c->unix_path, strerror(e));
+        report_soon(c, wsc__errno_to_wsc(e), "cannot connect to Unix socket %s: %s", c->unix_path, strerror(e));
         return;
     }
     c->fd = fd;
@@ -559,8 +399,9 @@ static void proxy_io(wsc_connector *c) {
 
 static void start_proxy(wsc_connector *c) {
     c->pc.kind = c->proxy_kind;
-    c->pc.fd = c->fd;
-    c->pc.ssl = c->pssl;
+    if (c->pssl) wsc__tx_tls_adopt(&c->ptx, c->fd, c->pssl, 0);
+    else wsc__tx_plain(&c->ptx, c->fd);
+    c->pc.tx = &c->ptx;
     c->pc.host = c->host;
     c->pc.port = c->port;
     c->pc.target_ip = c->proxy_kind == WSC_PROXY_SOCKS5 ? c->target_ip : NULL;
@@ -707,7 +548,7 @@ static void on_io(wsc_loop *loop, wsc_watch *w, int fd, unsigned events, void *u
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) soerr = errno;
         if (soerr == EINPROGRESS || soerr == EALREADY) return;
         if (soerr != 0) {
-            fail(c, errno_to_wsc(soerr), "cannot connect to Unix socket %s: %s", c->unix_path, strerror(soerr));
+            fail(c, wsc__errno_to_wsc(soerr), "cannot connect to Unix socket %s: %s", c->unix_path, strerror(soerr));
             return;
         }
         connected(c);

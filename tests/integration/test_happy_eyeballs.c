@@ -62,7 +62,7 @@ static void on_connect(void *user, int rc, wsc_tx *tx, const wsc_error *err) {
     r->rc = rc;
     if (err) snprintf(r->msg, sizeof r->msg, "%s", err->message);
     if (tx) {
-        r->fd = tx->fd;
+        r->fd = wsc__tx_fd(tx);
         wsc__tx_close(tx);
     }
 }
