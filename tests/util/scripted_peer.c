@@ -188,7 +188,9 @@ void tu_sp_refuse(tu_sp *p, int status) {
     char req[4096];
     read_head(p, req, sizeof req);
     char resp[128];
-    int rl = snprintf(resp, sizeof resp, "HTTP/1.1 %d No\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status);
+    /* A redirect names where to, as a real server's does. */
+    int rl = snprintf(resp, sizeof resp, "HTTP/1.1 %d No\r\n%sContent-Length: 0\r\nConnection: close\r\n\r\n",
+                      status, status >= 300 && status < 400 ? "Location: /elsewhere\r\n" : "");
     tu_sp_write(p, resp, (size_t)rl);
     tu_sp_hangup(p);
 }
