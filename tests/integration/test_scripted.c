@@ -10,30 +10,15 @@
  * poll() (5 s) and only ever wait for bytes wsc writes without needing time
  * to pass. */
 #define _DEFAULT_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
-#include "io/loop_internal.h"
-#include "testutil.h"
+#include "scripted_peer.h"
 #include "wsc/client.h"
-#include "wsc/http.h"
 #include "wsc/loop.h"
-#include "wsc/server.h"
 #include "wsc/ws.h"
-
-static uint64_t fake_now = 1000000;
-static uint64_t fake_clock(void *user) {
-    (void)user;
-    return fake_now;
-}
 
 typedef struct {
     int opens, messages, pings, pongs, errors, closes;
@@ -45,10 +30,7 @@ typedef struct {
 } rec;
 
 typedef struct {
-    wsc_loop *loop;
-    char *dir;
-    char sock[200];
-    int lfd, fd;
+    tu_sp p;
     rec r;
     wsc_ws *ws;
 } env;
@@ -79,70 +61,21 @@ static void on_ev(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     }
 }
 
-static void turn(env *e) { wsc_loop_run_once(e->loop, 0); }
-
-/* Turns the loop until fd is readable (wsc wrote something), at most 5 s. */
-static void wait_readable(env *e, int fd) {
-    for (int i = 0; i < 5000; i++) {
-        turn(e);
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll(&p, 1, 1) == 1) return;
-    }
-    fail_msg("the peer waited 5 s for bytes that never came");
-}
-
-/* Reads exactly n bytes wsc sends. */
-static void peer_read(env *e, uint8_t *buf, size_t n) {
-    size_t got = 0;
-    while (got < n) {
-        wait_readable(e, e->fd);
-        ssize_t k = read(e->fd, buf + got, n - got);
-        assert_true(k > 0);
-        got += (size_t)k;
-    }
-}
-
-static void peer_write(env *e, const void *buf, size_t n) { assert_int_equal(write(e->fd, buf, n), (ssize_t)n); }
-
-/* Reads one frame from the client, checks its header and unmasks it:
-   returns the payload length (payload into out). */
-static size_t client_frame(env *e, unsigned want_op, uint8_t *out, size_t cap) {
-    uint8_t h[2];
-    peer_read(e, h, 2);
-    assert_int_equal(h[0], 0x80 | want_op); /* FIN, no RSV, the opcode */
-    assert_true(h[1] & 0x80);               /* masked */
-    size_t len = h[1] & 0x7f;
-    assert_true(len <= 125 && len <= cap);
-    uint8_t mask[4];
-    peer_read(e, mask, 4);
-    peer_read(e, out, len);
-    for (size_t i = 0; i < len; i++) out[i] ^= mask[i & 3];
-    return len;
-}
+static void turn(env *e) { tu_sp_turn(&e->p); }
 
 /* The peer's listening Unix socket, on a loop with the injected clock. */
 static env *listener_only(void) {
     env *e = calloc(1, sizeof *e);
-    e->loop = wsc_loop_new(NULL);
-    assert_non_null(e->loop);
-    wsc__loop_set_clock(e->loop, fake_clock, NULL);
-    e->dir = tu_tmpdir();
-    snprintf(e->sock, sizeof e->sock, "%s/s", e->dir);
-    e->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {0};
-    sa.sun_family = AF_UNIX;
-    assert_true(strlen(e->sock) < sizeof sa.sun_path);
-    memcpy(sa.sun_path, e->sock, strlen(e->sock) + 1);
-    assert_int_equal(bind(e->lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_int_equal(listen(e->lfd, 4), 0);
-    e->fd = -1;
+    assert_non_null(e);
+    tu_sp_init(&e->p);
+    tu_sp_listen(&e->p);
     return e;
 }
 
 static env *start(unsigned handshake_ms, unsigned close_ms) {
     env *e = listener_only();
     char url[300];
-    snprintf(url, sizeof url, "ws+unix:%s:/chat", e->sock);
+    snprintf(url, sizeof url, "ws+unix:%s:/chat", e->p.sock);
     wsc_ws_options o = {0};
     o.on_open = o.on_message = o.on_error = o.on_close = on_ev;
     o.user = &e->r;
@@ -150,42 +83,19 @@ static env *start(unsigned handshake_ms, unsigned close_ms) {
     o.handshake_timeout_ms = handshake_ms;
     o.close_timeout_ms = close_ms;
     wsc_error err;
-    e->ws = wsc_ws_new(e->loop, url, &o, &err);
+    e->ws = wsc_ws_new(e->p.loop, url, &o, &err);
     assert_non_null(e->ws);
     wsc_ws_add_listener(e->ws, WSC_WS_PING, on_ev, &e->r);
     wsc_ws_add_listener(e->ws, WSC_WS_PONG, on_ev, &e->r);
-    /* The connect to a Unix socket completes at once: accept it. */
-    wait_readable(e, e->lfd);
-    e->fd = accept(e->lfd, NULL, NULL);
-    assert_true(e->fd >= 0);
+    tu_sp_accept(&e->p);
     return e;
 }
 
-/* Reads the request head and answers 101 with the right accept value;
-   turns the loop until *opened is set. */
+/* Answers the upgrade (101) and turns the loop until *opened is set. */
 static void handshake_until(env *e, const int *opened) {
     char req[4096];
-    size_t n = 0;
-    while (n < sizeof req - 1) {
-        peer_read(e, (uint8_t *)req + n, 1);
-        n++;
-        req[n] = 0;
-        if (n >= 4 && memcmp(req + n - 4, "\r\n\r\n", 4) == 0) break;
-    }
-    assert_int_equal(strncmp(req, "GET /chat HTTP/1.1\r\n", 20), 0);
-    const char *k = strstr(req, "Sec-WebSocket-Key: ");
-    assert_non_null(k);
-    k += 19;
-    char accept[29];
-    assert_int_equal(wsc_handshake_accept(k, 24, accept), WSC_OK);
-    char resp[256];
-    int rl = snprintf(resp, sizeof resp,
-                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Accept: %s\r\n\r\n",
-                      accept);
-    peer_write(e, resp, (size_t)rl);
-    for (int i = 0; i < 100 && !*opened; i++) turn(e);
-    assert_int_equal(*opened, 1);
+    tu_sp_upgrade(&e->p, "/chat", req, sizeof req);
+    tu_sp_until(&e->p, opened, 1);
 }
 
 static void handshake(env *e) { handshake_until(e, &e->r.opens); }
@@ -193,11 +103,7 @@ static void handshake(env *e) { handshake_until(e, &e->r.opens); }
 
 static void stop(env *e) {
     wsc_ws_free(e->ws);
-    if (e->fd >= 0) close(e->fd);
-    close(e->lfd);
-    wsc_loop_free(e->loop);
-    tu_rmtree(e->dir);
-    free(e->dir);
+    tu_sp_fini(&e->p);
     free(e);
 }
 
@@ -209,16 +115,16 @@ static void test_close_timeout_exact(void **state) {
     env *e = start(10000, 5000);
     handshake(e);
     assert_int_equal(wsc_ws_close(e->ws, 1000, "bye"), WSC_OK);
-    uint64_t t0 = fake_now;
+    uint64_t t0 = tu_fake_now;
     uint8_t p[125];
-    size_t n = client_frame(e, 0x8, p, sizeof p);
+    size_t n = tu_sp_client_frame(&e->p, 0x8, p, sizeof p);
     assert_int_equal(n, 5);
     assert_memory_equal(p, "\x03\xe8" "bye", 5);
     assert_int_equal(wsc_ws_ready_state(e->ws), WSC_CLOSING);
-    fake_now = t0 + 4999;
+    tu_fake_now = t0 + 4999;
     for (int i = 0; i < 3; i++) turn(e);
     assert_int_equal(e->r.closes, 0);
-    fake_now = t0 + 5000;
+    tu_fake_now = t0 + 5000;
     turn(e);
     assert_int_equal(e->r.closes, 1);
     assert_int_equal(e->r.code, 1006);
@@ -231,11 +137,11 @@ static void test_close_timeout_exact(void **state) {
 static void test_handshake_timeout_exact(void **state) {
     (void)state;
     env *e = start(3000, 5000);
-    uint64_t t0 = fake_now;
-    fake_now = t0 + 2999;
+    uint64_t t0 = tu_fake_now;
+    tu_fake_now = t0 + 2999;
     for (int i = 0; i < 3; i++) turn(e);
     assert_int_equal(e->r.errors + e->r.closes, 0);
-    fake_now = t0 + 3000;
+    tu_fake_now = t0 + 3000;
     turn(e);
     assert_int_equal(e->r.errors, 1);
     assert_int_equal(e->r.last_error, WSC_ETIMEDOUT);
@@ -253,7 +159,7 @@ static void test_byte_at_a_time_and_server_close(void **state) {
     handshake(e);
     const uint8_t frames[] = {0x81, 5, 'h', 'e', 'l', 'l', 'o', 0x89, 3, 'a', 'b', 'c'};
     for (size_t i = 0; i < sizeof frames; i++) {
-        peer_write(e, frames + i, 1);
+        tu_sp_write(&e->p, frames + i, 1);
         for (int k = 0; k < 3; k++) turn(e);
         if (i < 6) assert_int_equal(e->r.messages, 0);
     }
@@ -262,18 +168,17 @@ static void test_byte_at_a_time_and_server_close(void **state) {
     assert_int_equal(e->r.pings, 1);
     assert_string_equal(e->r.ping, "abc");
     uint8_t p[125];
-    size_t n = client_frame(e, 0xA, p, sizeof p); /* the Pong */
+    size_t n = tu_sp_client_frame(&e->p, 0xA, p, sizeof p); /* the Pong */
     assert_int_equal(n, 3);
     assert_memory_equal(p, "abc", 3);
     /* The server's Close: the client echoes 1001 and waits for TCP. */
     const uint8_t close_frame[] = {0x88, 2, 0x03, 0xe9};
-    peer_write(e, close_frame, sizeof close_frame);
-    n = client_frame(e, 0x8, p, sizeof p);
+    tu_sp_write(&e->p, close_frame, sizeof close_frame);
+    n = tu_sp_client_frame(&e->p, 0x8, p, sizeof p);
     assert_int_equal(n, 2);
     assert_memory_equal(p, "\x03\xe9", 2);
     assert_int_equal(e->r.closes, 0);
-    close(e->fd);
-    e->fd = -1;
+    tu_sp_hangup(&e->p);
     for (int i = 0; i < 100 && !e->r.closes; i++) turn(e);
     assert_int_equal(e->r.closes, 1);
     assert_int_equal(e->r.code, 1001);
@@ -297,8 +202,8 @@ static void test_buffered_amount_exact(void **state) {
     turn(e); /* the deferred flush: one write */
     assert_int_equal(wsc_ws_buffered_amount(e->ws), 0);
     uint8_t p[125];
-    assert_int_equal(client_frame(e, 0x1, p, sizeof p), 100);
-    assert_int_equal(client_frame(e, 0x1, p, sizeof p), 10);
+    assert_int_equal(tu_sp_client_frame(&e->p, 0x1, p, sizeof p), 100);
+    assert_int_equal(tu_sp_client_frame(&e->p, 0x1, p, sizeof p), 10);
     stop(e);
 }
 
@@ -310,18 +215,18 @@ static void test_protocol_error_then_timeout(void **state) {
     env *e = start(10000, 2000);
     handshake(e);
     const uint8_t bad[] = {0x81, 0x81, 1, 2, 3, 4, 'x' ^ 1};
-    peer_write(e, bad, sizeof bad);
-    uint64_t t0 = fake_now;
+    tu_sp_write(&e->p, bad, sizeof bad);
+    uint64_t t0 = tu_fake_now;
     uint8_t p[125];
-    size_t n = client_frame(e, 0x8, p, sizeof p);
+    size_t n = tu_sp_client_frame(&e->p, 0x8, p, sizeof p);
     assert_true(n >= 2);
     assert_memory_equal(p, "\x03\xea", 2); /* 1002 */
     assert_int_equal(e->r.errors, 1);
     assert_int_equal(e->r.last_error, WSC_EPROTO);
-    fake_now = t0 + 1999;
+    tu_fake_now = t0 + 1999;
     turn(e);
     assert_int_equal(e->r.closes, 0);
-    fake_now = t0 + 2000;
+    tu_fake_now = t0 + 2000;
     turn(e);
     assert_int_equal(e->r.closes, 1);
     assert_int_equal(e->r.code, 1006);
@@ -345,14 +250,14 @@ static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
     case WSC_CLIENT_OPEN: r->opens++; break;
     case WSC_CLIENT_CLOSE:
         if (r->closes < 8) {
-            r->close_at[r->closes] = fake_now;
+            r->close_at[r->closes] = tu_fake_now;
             r->close_delay[r->closes] = ev->will_reconnect ? ev->reconnect_delay_ms : 0;
         }
         r->closes++;
         break;
     case WSC_CLIENT_RECONNECT:
         if (r->reconnects < 8) {
-            r->reconnect_at[r->reconnects] = fake_now;
+            r->reconnect_at[r->reconnects] = tu_fake_now;
             r->reconnect_delay[r->reconnects] = ev->delay_ms;
             r->attempt[r->reconnects] = ev->attempt;
             r->cause[r->reconnects] = ev->cause;
@@ -374,11 +279,11 @@ static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
    used to need a Python server and wall-clock time. */
 static void test_backoff_exact(void **state) {
     (void)state;
-    wsc_loop *loop = wsc_loop_new(NULL);
-    wsc__loop_set_clock(loop, fake_clock, NULL);
-    char *dir = tu_tmpdir();
+    tu_sp p;
+    tu_sp_init(&p); /* nobody listens on p.sock */
+    wsc_loop *loop = p.loop;
     char url[300];
-    snprintf(url, sizeof url, "ws+unix:%s/nobody-listens:/", dir);
+    snprintf(url, sizeof url, "ws+unix:%s:/", p.sock);
     crec r = {0};
     wsc_client_options o = {0};
     o.on_open = o.on_close = o.on_reconnect = o.on_maximum = on_cev;
@@ -398,10 +303,10 @@ static void test_backoff_exact(void **state) {
         assert_int_equal(r.closes, i + 1);
         assert_int_equal(r.close_delay[i], want[i]);
         uint64_t t = r.close_at[i];
-        fake_now = t + want[i] - 1;
+        tu_fake_now = t + want[i] - 1;
         for (int k = 0; k < 3; k++) wsc_loop_run_once(loop, 0);
         assert_int_equal(r.reconnects, i);
-        fake_now = t + want[i];
+        tu_fake_now = t + want[i];
         wsc_loop_run_once(loop, 0);
         assert_int_equal(r.reconnects, i + 1);
         assert_int_equal(r.reconnect_at[i], t + want[i]);
@@ -414,9 +319,7 @@ static void test_backoff_exact(void **state) {
     assert_int_equal(r.opens, 0);
     assert_int_equal(r.reconnects, 4);
     wsc_client_free(c);
-    wsc_loop_free(loop);
-    tu_rmtree(dir);
-    free(dir);
+    tu_sp_fini(&p);
 }
 
 /* The heartbeat to the millisecond: a Ping ping_interval_ms after the open
@@ -426,7 +329,7 @@ static void test_heartbeat_exact(void **state) {
     (void)state;
     env *e = listener_only();
     char url[300];
-    snprintf(url, sizeof url, "ws+unix:%s:/chat", e->sock);
+    snprintf(url, sizeof url, "ws+unix:%s:/chat", e->p.sock);
     crec r = {0};
     wsc_client_options o = {0};
     o.on_open = o.on_close = o.on_reconnect = o.on_maximum = on_cev;
@@ -436,25 +339,22 @@ static void test_heartbeat_exact(void **state) {
     o.ping_timeout_ms = 500;
     o.timeout_ms = 100;
     wsc_error err;
-    wsc_client *c = wsc_client_new(e->loop, url, &o, &err);
+    wsc_client *c = wsc_client_new(e->p.loop, url, &o, &err);
     assert_non_null(c);
-    wait_readable(e, e->lfd);
-    e->fd = accept(e->lfd, NULL, NULL);
-    assert_true(e->fd >= 0);
+    tu_sp_accept(&e->p);
     handshake_until(e, &r.opens);
-    uint64_t t0 = fake_now;
-    struct pollfd p = {e->fd, POLLIN, 0};
-    fake_now = t0 + 999;
+    uint64_t t0 = tu_fake_now;
+    tu_fake_now = t0 + 999;
     for (int k = 0; k < 3; k++) turn(e);
-    assert_int_equal(poll(&p, 1, 0), 0); /* no Ping yet */
-    fake_now = t0 + 1000;
+    tu_sp_silent(&e->p); /* no Ping yet */
+    tu_fake_now = t0 + 1000;
     turn(e);
     uint8_t pl[125];
-    client_frame(e, 0x9, pl, sizeof pl); /* the Ping */
-    fake_now = t0 + 1499;
+    tu_sp_client_frame(&e->p, 0x9, pl, sizeof pl); /* the Ping */
+    tu_fake_now = t0 + 1499;
     for (int k = 0; k < 3; k++) turn(e);
     assert_int_equal(r.closes, 0);
-    fake_now = t0 + 1500;
+    tu_fake_now = t0 + 1500;
     for (int k = 0; k < 3 && !r.closes; k++) turn(e);
     assert_int_equal(r.closes, 1);
     assert_int_equal(r.close_at[0], t0 + 1500);
@@ -472,7 +372,7 @@ static void test_heartbeat_exact(void **state) {
 static void server_or_client_closes(int server_first, crec *r) {
     env *e = listener_only();
     char url[300];
-    snprintf(url, sizeof url, "ws+unix:%s:/chat", e->sock);
+    snprintf(url, sizeof url, "ws+unix:%s:/chat", e->p.sock);
     wsc_client_options o = {0};
     o.on_open = o.on_close = o.on_reconnect = o.on_maximum = o.on_unconfirmed = on_cev;
     o.user = r;
@@ -480,31 +380,28 @@ static void server_or_client_closes(int server_first, crec *r) {
     o.no_heartbeat = 1;
     o.timeout_ms = 60000; /* no reconnect during the test */
     wsc_error err;
-    wsc_client *c = wsc_client_new(e->loop, url, &o, &err);
+    wsc_client *c = wsc_client_new(e->p.loop, url, &o, &err);
     assert_non_null(c);
-    wait_readable(e, e->lfd);
-    e->fd = accept(e->lfd, NULL, NULL);
-    assert_true(e->fd >= 0);
+    tu_sp_accept(&e->p);
     handshake_until(e, &r->opens);
     assert_int_equal(wsc_client_send_text(c, "m1", 2), WSC_OK);
     uint8_t p[125];
-    assert_int_equal(client_frame(e, 0x1, p, sizeof p), 2);
+    assert_int_equal(tu_sp_client_frame(&e->p, 0x1, p, sizeof p), 2);
     assert_memory_equal(p, "m1", 2);
-    size_t n = client_frame(e, 0x9, p, sizeof p); /* the confirmation Ping, not answered */
+    size_t n = tu_sp_client_frame(&e->p, 0x9, p, sizeof p); /* the confirmation Ping, not answered */
     assert_true(n > 0);
     assert_int_equal(wsc_client_unconfirmed(c), 1);
     if (server_first) {
         const uint8_t close_frame[] = {0x88, 2, 0x03, 0xe9}; /* 1001 */
-        peer_write(e, close_frame, sizeof close_frame);
-        assert_int_equal(client_frame(e, 0x8, p, sizeof p), 2); /* the echo */
+        tu_sp_write(&e->p, close_frame, sizeof close_frame);
+        assert_int_equal(tu_sp_client_frame(&e->p, 0x8, p, sizeof p), 2); /* the echo */
     } else {
         assert_int_equal(wsc_client_close(c, 1000, NULL), WSC_OK);
-        assert_int_equal(client_frame(e, 0x8, p, sizeof p), 2);
+        assert_int_equal(tu_sp_client_frame(&e->p, 0x8, p, sizeof p), 2);
         const uint8_t close_frame[] = {0x88, 2, 0x03, 0xe8}; /* the answer */
-        peer_write(e, close_frame, sizeof close_frame);
+        tu_sp_write(&e->p, close_frame, sizeof close_frame);
     }
-    close(e->fd);
-    e->fd = -1;
+    tu_sp_hangup(&e->p);
     for (int i = 0; i < 100 && !r->closes; i++) turn(e);
     assert_int_equal(r->closes, 1);
     wsc_client_free(c);

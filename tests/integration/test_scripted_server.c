@@ -11,27 +11,17 @@
  * The peer's reads are bounded with poll() (5 s) and only ever wait for
  * bytes the server writes without needing time to pass. */
 #define _DEFAULT_SOURCE
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "io/loop_internal.h"
-#include "testutil.h"
+#include "scripted_peer.h"
 #include "wsc/loop.h"
 #include "wsc/server.h"
 #include "wsc/ws.h"
-
-static uint64_t fake_now = 1000000;
-static uint64_t fake_clock(void *user) {
-    (void)user;
-    return fake_now;
-}
 
 /* What the server reported, in order of arrival. */
 typedef struct {
@@ -46,11 +36,8 @@ typedef struct {
 } rec;
 
 typedef struct {
-    wsc_loop *loop;
-    char *dir;
-    char sock[200];
+    tu_sp p; /* p.fd: the test's end, the client */
     wsc_server *srv;
-    int fd; /* the test's end: the client */
     rec r;
 } env;
 
@@ -87,110 +74,29 @@ static void on_ev(wsc_server *s, wsc_sconn *c, const wsc_server_event *ev, void 
     }
 }
 
-static void turn(env *e) { wsc_loop_run_once(e->loop, 0); }
-static void turns(env *e, int n) {
-    for (int i = 0; i < n; i++) turn(e);
-}
-
-/* Turns the loop until the peer's socket is readable (bytes or EOF), at
-   most 5 s: only for what the server sends without time passing. */
-static void wait_readable(env *e) {
-    for (int i = 0; i < 5000; i++) {
-        turn(e);
-        struct pollfd p = {e->fd, POLLIN, 0};
-        if (poll(&p, 1, 1) == 1) return;
-    }
-    fail_msg("the peer waited 5 s for bytes that never came");
-}
-
-/* Nothing to read and no EOF: the server has not acted (yet). */
-static void assert_silent(env *e) {
-    struct pollfd p = {e->fd, POLLIN, 0};
-    assert_int_equal(poll(&p, 1, 0), 0);
-}
-
-/* Reads exactly n bytes the server sends. */
-static void peer_read(env *e, uint8_t *buf, size_t n) {
-    size_t got = 0;
-    while (got < n) {
-        wait_readable(e);
-        ssize_t k = read(e->fd, buf + got, n - got);
-        assert_true(k > 0);
-        got += (size_t)k;
-    }
-}
-
-/* The next bytes from the server are exactly `want`. */
-static void peer_expect(env *e, const void *want, size_t n) {
-    uint8_t got[256];
-    assert_true(n <= sizeof got);
-    peer_read(e, got, n);
-    assert_memory_equal(got, want, n);
-}
-
-/* The server closed TCP: the next read sees the end of the stream. */
-static void peer_expect_eof(env *e) {
-    wait_readable(e);
-    uint8_t b;
-    assert_int_equal(read(e->fd, &b, 1), 0);
-}
-
-static void peer_write(env *e, const void *buf, size_t n) { assert_int_equal(write(e->fd, buf, n), (ssize_t)n); }
-
-/* A masked frame, as a client sends it (payload <= 125), with a fixed
-   mask: the bytes are the same on every run. Returns its length. */
-static size_t masked_frame(uint8_t b0, const void *payload, size_t len, uint8_t *out) {
-    static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
-    assert_true(len <= 125);
-    out[0] = b0;
-    out[1] = (uint8_t)(0x80 | len);
-    memcpy(out + 2, mask, 4);
-    for (size_t i = 0; i < len; i++) out[6 + i] = ((const uint8_t *)payload)[i] ^ mask[i & 3];
-    return 6 + len;
-}
-
-static void peer_frame(env *e, uint8_t b0, const void *payload, size_t len) {
-    uint8_t f[131];
-    peer_write(e, f, masked_frame(b0, payload, len, f));
-}
-
 /* The server on a Unix socket in a fresh directory, on a loop with the
    injected clock, and the test's client connected to it and accepted (at
-   fake_now: the handshake timer starts then). */
+   tu_fake_now: the handshake timer starts then). */
 static env *start(wsc_server_options *o) {
     env *e = calloc(1, sizeof *e);
     assert_non_null(e);
-    e->loop = wsc_loop_new(NULL);
-    assert_non_null(e->loop);
-    wsc__loop_set_clock(e->loop, fake_clock, NULL);
-    e->dir = tu_tmpdir();
-    snprintf(e->sock, sizeof e->sock, "%s/s", e->dir);
-    o->unix_path = e->sock;
+    tu_sp_init(&e->p);
+    o->unix_path = e->p.sock;
     o->no_deflate = 1;
     o->on_open = o->on_message = o->on_error = o->on_close = o->on_ping = o->on_pong = on_ev;
     o->user = &e->r;
     wsc_error err;
-    e->srv = wsc_server_new(e->loop, o, &err);
+    e->srv = wsc_server_new(e->p.loop, o, &err);
     assert_non_null(e->srv);
-    e->fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    assert_true(e->fd >= 0);
-    struct sockaddr_un sa = {0};
-    sa.sun_family = AF_UNIX;
-    assert_true(strlen(e->sock) < sizeof sa.sun_path);
-    memcpy(sa.sun_path, e->sock, strlen(e->sock) + 1);
-    /* A Unix-socket connect completes at once (it sits in the backlog). */
-    assert_int_equal(connect(e->fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    turns(e, 3); /* the server accepts it */
-    assert_silent(e);
+    tu_sp_connect(&e->p);
+    tu_sp_turns(&e->p, 3); /* the server accepts it */
+    tu_sp_silent(&e->p);
     return e;
 }
 
 static void stop(env *e) {
     wsc_server_free(e->srv);
-    if (e->fd >= 0) close(e->fd);
-    wsc_loop_free(e->loop);
-    tu_rmtree(e->dir);
-    free(e->dir);
+    tu_sp_fini(&e->p);
     free(e);
 }
 
@@ -210,9 +116,9 @@ static const char RESPONSE[] = "HTTP/1.1 101 Switching Protocols\r\n"
 
 /* The whole request at once, the exact 101, and on_open. */
 static void handshake(env *e) {
-    peer_write(e, REQUEST, sizeof REQUEST - 1);
-    peer_expect(e, RESPONSE, sizeof RESPONSE - 1);
-    for (int i = 0; i < 100 && !e->r.opens; i++) turn(e);
+    tu_sp_write(&e->p, REQUEST, sizeof REQUEST - 1);
+    tu_sp_expect(&e->p, RESPONSE, sizeof RESPONSE - 1);
+    tu_sp_until(&e->p, &e->r.opens, 1);
     assert_int_equal(e->r.opens, 1);
     assert_non_null(e->r.conn);
     assert_int_equal(wsc_sconn_ready_state(e->r.conn), WSC_OPEN);
@@ -227,21 +133,21 @@ static void test_upgrade_byte_at_a_time(void **state) {
     env *e = start(&o);
     const size_t n = sizeof REQUEST - 1;
     for (size_t i = 0; i < n; i++) {
-        peer_write(e, REQUEST + i, 1);
-        turns(e, 3);
+        tu_sp_write(&e->p, REQUEST + i, 1);
+        tu_sp_turns(&e->p, 3);
         if (i + 1 < n) {
-            assert_silent(e);
+            tu_sp_silent(&e->p);
             assert_int_equal(e->r.opens, 0);
         }
     }
-    peer_expect(e, RESPONSE, sizeof RESPONSE - 1);
-    for (int i = 0; i < 100 && !e->r.opens; i++) turn(e);
+    tu_sp_expect(&e->p, RESPONSE, sizeof RESPONSE - 1);
+    tu_sp_until(&e->p, &e->r.opens, 1);
     assert_int_equal(e->r.opens, 1);
     assert_int_equal(wsc_server_connections(e->srv), 1);
     assert_string_equal(wsc_sconn_protocol(e->r.conn), "");
     assert_string_equal(wsc_sconn_extensions(e->r.conn), "");
-    turns(e, 3);
-    assert_silent(e); /* nothing after the 101 */
+    tu_sp_turns(&e->p, 3);
+    tu_sp_silent(&e->p); /* nothing after the 101 */
     stop(e);
 }
 
@@ -255,11 +161,11 @@ static void test_frames_behind_the_request(void **state) {
     uint8_t buf[sizeof REQUEST + 2 * 131];
     size_t n = sizeof REQUEST - 1;
     memcpy(buf, REQUEST, n);
-    n += masked_frame(0x81, "hi", 2, buf + n);
-    n += masked_frame(0x89, "p1", 2, buf + n);
-    peer_write(e, buf, n);
-    peer_expect(e, RESPONSE, sizeof RESPONSE - 1);
-    peer_expect(e, "\x8a\x02p1", 4);
+    n += tu_sp_masked_frame(0x81, "hi", 2, buf + n);
+    n += tu_sp_masked_frame(0x89, "p1", 2, buf + n);
+    tu_sp_write(&e->p, buf, n);
+    tu_sp_expect(&e->p, RESPONSE, sizeof RESPONSE - 1);
+    tu_sp_expect(&e->p, "\x8a\x02p1", 4);
     assert_int_equal(e->r.opens, 1);
     assert_int_equal(e->r.messages, 1);
     assert_false(e->r.msg_binary);
@@ -277,16 +183,16 @@ static void handshake_timeout_case(unsigned opt, unsigned want) {
     wsc_server_options o = {0};
     o.handshake_timeout_ms = opt;
     env *e = start(&o);
-    uint64_t t0 = fake_now;
-    fake_now = t0 + 100;
-    peer_write(e, REQUEST, 40);
-    turns(e, 3);
-    fake_now = t0 + want - 1;
-    turns(e, 3);
-    assert_silent(e);
-    fake_now = t0 + want;
-    turn(e);
-    peer_expect_eof(e);
+    uint64_t t0 = tu_fake_now;
+    tu_fake_now = t0 + 100;
+    tu_sp_write(&e->p, REQUEST, 40);
+    tu_sp_turns(&e->p, 3);
+    tu_fake_now = t0 + want - 1;
+    tu_sp_turns(&e->p, 3);
+    tu_sp_silent(&e->p);
+    tu_fake_now = t0 + want;
+    tu_sp_turn(&e->p);
+    tu_sp_expect_eof(&e->p);
     assert_int_equal(e->r.opens + e->r.errors + e->r.closes, 0);
     assert_int_equal(wsc_server_connections(e->srv), 0);
     stop(e);
@@ -309,19 +215,19 @@ static void close_timeout_case(unsigned opt, unsigned want) {
     wsc_sconn *c = e->r.conn;
     assert_int_equal(wsc_sconn_close(c, 1000, "bye"), WSC_OK);
     assert_int_equal(wsc_sconn_ready_state(c), WSC_CLOSING);
-    uint64_t t0 = fake_now;
-    peer_expect(e, "\x88\x05\x03\xe8" "bye", 7); /* unmasked: from the server */
-    fake_now = t0 + want - 1;
-    turns(e, 3);
+    uint64_t t0 = tu_fake_now;
+    tu_sp_expect(&e->p, "\x88\x05\x03\xe8" "bye", 7); /* unmasked: from the server */
+    tu_fake_now = t0 + want - 1;
+    tu_sp_turns(&e->p, 3);
     assert_int_equal(e->r.closes, 0);
-    assert_silent(e);
-    fake_now = t0 + want;
-    turn(e);
+    tu_sp_silent(&e->p);
+    tu_fake_now = t0 + want;
+    tu_sp_turn(&e->p);
     assert_int_equal(e->r.closes, 1);
     assert_int_equal(e->r.code, 1006);
     assert_false(e->r.clean);
     assert_int_equal(e->r.errors, 0);
-    peer_expect_eof(e);
+    tu_sp_expect_eof(&e->p);
     stop(e);
 }
 
@@ -340,14 +246,14 @@ static void test_close_answered_clean(void **state) {
     env *e = start(&o);
     handshake(e);
     assert_int_equal(wsc_sconn_close(e->r.conn, 1000, "bye"), WSC_OK);
-    peer_expect(e, "\x88\x05\x03\xe8" "bye", 7);
-    peer_frame(e, 0x88, "\x03\xe8", 2);
-    for (int i = 0; i < 100 && !e->r.closes; i++) turn(e);
+    tu_sp_expect(&e->p, "\x88\x05\x03\xe8" "bye", 7);
+    tu_sp_client_send(&e->p, 0x88, "\x03\xe8", 2);
+    tu_sp_until(&e->p, &e->r.closes, 1);
     assert_int_equal(e->r.closes, 1);
     assert_int_equal(e->r.code, 1000);
     assert_true(e->r.clean);
     assert_int_equal(e->r.errors, 0);
-    peer_expect_eof(e);
+    tu_sp_expect_eof(&e->p);
     stop(e);
 }
 
@@ -358,9 +264,9 @@ static void test_peer_close_echoed(void **state) {
     wsc_server_options o = {0};
     env *e = start(&o);
     handshake(e);
-    peer_frame(e, 0x88, "\x03\xe9" "away", 6);
-    peer_expect(e, "\x88\x02\x03\xe9", 4);
-    peer_expect_eof(e);
+    tu_sp_client_send(&e->p, 0x88, "\x03\xe9" "away", 6);
+    tu_sp_expect(&e->p, "\x88\x02\x03\xe9", 4);
+    tu_sp_expect_eof(&e->p);
     assert_int_equal(e->r.closes, 1);
     assert_int_equal(e->r.code, 1001);
     assert_true(e->r.clean);
@@ -377,28 +283,28 @@ static void test_ping_gets_exact_pong(void **state) {
     env *e = start(&o);
     handshake(e);
     uint8_t f[131];
-    size_t n = masked_frame(0x89, "hello", 5, f);
+    size_t n = tu_sp_masked_frame(0x89, "hello", 5, f);
     for (size_t i = 0; i < n; i++) {
-        peer_write(e, f + i, 1);
-        turns(e, 3);
+        tu_sp_write(&e->p, f + i, 1);
+        tu_sp_turns(&e->p, 3);
         if (i + 1 < n) {
-            assert_silent(e);
+            tu_sp_silent(&e->p);
             assert_int_equal(e->r.pings, 0);
         }
     }
-    peer_expect(e, "\x8a\x05hello", 7);
+    tu_sp_expect(&e->p, "\x8a\x05hello", 7);
     assert_int_equal(e->r.pings, 1);
     assert_int_equal(e->r.ping_len, 5);
     assert_memory_equal(e->r.ping, "hello", 5);
-    peer_frame(e, 0x89, NULL, 0);
-    peer_expect(e, "\x8a\x00", 2);
+    tu_sp_client_send(&e->p, 0x89, NULL, 0);
+    tu_sp_expect(&e->p, "\x8a\x00", 2);
     assert_int_equal(e->r.pings, 2);
     assert_int_equal(e->r.ping_len, 0);
-    peer_frame(e, 0x8a, "x", 1);
-    for (int i = 0; i < 100 && !e->r.pongs; i++) turn(e);
+    tu_sp_client_send(&e->p, 0x8a, "x", 1);
+    tu_sp_until(&e->p, &e->r.pongs, 1);
     assert_int_equal(e->r.pongs, 1);
-    turns(e, 3);
-    assert_silent(e);
+    tu_sp_turns(&e->p, 3);
+    tu_sp_silent(&e->p);
     assert_int_equal(e->r.errors + e->r.closes, 0);
     stop(e);
 }
@@ -410,9 +316,9 @@ static void protocol_error_case(const uint8_t *bad, size_t n) {
     wsc_server_options o = {0};
     env *e = start(&o);
     handshake(e);
-    peer_write(e, bad, n);
-    peer_expect(e, "\x88\x02\x03\xea", 4);
-    peer_expect_eof(e);
+    tu_sp_write(&e->p, bad, n);
+    tu_sp_expect(&e->p, "\x88\x02\x03\xea", 4);
+    tu_sp_expect_eof(&e->p);
     assert_int_equal(e->r.errors, 1);
     assert_int_equal(e->r.last_error, WSC_EPROTO);
     assert_int_equal(e->r.closes, 1);
@@ -427,10 +333,10 @@ static void test_protocol_errors_close_1002(void **state) {
     const uint8_t unmasked[] = {0x81, 0x02, 'h', 'i'};
     protocol_error_case(unmasked, sizeof unmasked);
     uint8_t f[131];
-    protocol_error_case(f, masked_frame(0x83, "x", 1, f)); /* reserved data opcode */
-    protocol_error_case(f, masked_frame(0x8b, NULL, 0, f)); /* reserved control opcode */
-    protocol_error_case(f, masked_frame(0x09, "p", 1, f)); /* a fragmented Ping */
-    protocol_error_case(f, masked_frame(0xc1, "x", 1, f)); /* RSV1 without an extension */
+    protocol_error_case(f, tu_sp_masked_frame(0x83, "x", 1, f)); /* reserved data opcode */
+    protocol_error_case(f, tu_sp_masked_frame(0x8b, NULL, 0, f)); /* reserved control opcode */
+    protocol_error_case(f, tu_sp_masked_frame(0x09, "p", 1, f)); /* a fragmented Ping */
+    protocol_error_case(f, tu_sp_masked_frame(0xc1, "x", 1, f)); /* RSV1 without an extension */
 }
 
 /* 6. bufferedAmount is exact in application bytes: all of two sends before
@@ -455,35 +361,35 @@ static void test_buffered_amount_exact(void **state) {
     assert_int_equal(wsc_sconn_buffered_amount(c), big);
     assert_int_equal(wsc_sconn_send_text(c, s, small), WSC_OK);
     assert_int_equal(wsc_sconn_buffered_amount(c), big + small);
-    turn(e); /* the deferred flush: one write, cut short by the kernel */
+    tu_sp_turn(&e->p); /* the deferred flush: one write, cut short by the kernel */
     int inq = -1;
     for (int k = 0; k < 3; k++) {
-        assert_int_equal(ioctl(e->fd, FIONREAD, &inq), 0);
+        assert_int_equal(ioctl(e->p.fd, FIONREAD, &inq), 0);
         assert_true((size_t)inq > hdr && (size_t)inq < big);
         assert_int_equal(wsc_sconn_buffered_amount(c), big + small - ((size_t)inq - hdr));
-        turns(e, 3); /* the peer does not read: nothing moves */
+        tu_sp_turns(&e->p, 3); /* the peer does not read: nothing moves */
         int again;
-        assert_int_equal(ioctl(e->fd, FIONREAD, &again), 0);
+        assert_int_equal(ioctl(e->p.fd, FIONREAD, &again), 0);
         assert_int_equal(again, inq);
     }
     /* The peer reads it all: exact bytes, header and payload. */
     size_t total = hdr + big + 2 + small;
     uint8_t *got = malloc(total);
     assert_non_null(got);
-    peer_read(e, got, total);
+    tu_sp_read(&e->p, got, total);
     assert_memory_equal(got, "\x82\x7f\x00\x00\x00\x00\x00\x40\x00\x00", hdr);
     assert_memory_equal(got + hdr, m, big);
     assert_memory_equal(got + hdr + big, "\x81\x64", 2);
     assert_memory_equal(got + hdr + big + 2, s, small);
-    turns(e, 3);
+    tu_sp_turns(&e->p, 3);
     assert_int_equal(wsc_sconn_buffered_amount(c), 0);
-    assert_silent(e);
+    tu_sp_silent(&e->p);
     free(got);
     free(m);
     /* Control frames do not count (server.h). */
     assert_int_equal(wsc_sconn_ping(c, "p", 1), WSC_OK);
     assert_int_equal(wsc_sconn_buffered_amount(c), 0);
-    peer_expect(e, "\x89\x01p", 3);
+    tu_sp_expect(&e->p, "\x89\x01p", 3);
     stop(e);
 }
 
@@ -497,24 +403,24 @@ static void test_idle_timeout_exact(void **state) {
     o.idle_timeout_ms = 3000;
     env *e = start(&o);
     handshake(e);
-    uint64_t t0 = fake_now;
-    fake_now = t0 + 1000;
-    peer_frame(e, 0x89, NULL, 0);
-    peer_expect(e, "\x8a\x00", 2);
-    fake_now = t0 + 3000; /* the first deadline: activity since, so later */
-    turns(e, 3);
-    assert_silent(e);
-    fake_now = t0 + 3999;
-    turns(e, 3);
-    assert_silent(e);
+    uint64_t t0 = tu_fake_now;
+    tu_fake_now = t0 + 1000;
+    tu_sp_client_send(&e->p, 0x89, NULL, 0);
+    tu_sp_expect(&e->p, "\x8a\x00", 2);
+    tu_fake_now = t0 + 3000; /* the first deadline: activity since, so later */
+    tu_sp_turns(&e->p, 3);
+    tu_sp_silent(&e->p);
+    tu_fake_now = t0 + 3999;
+    tu_sp_turns(&e->p, 3);
+    tu_sp_silent(&e->p);
     assert_int_equal(wsc_sconn_ready_state(e->r.conn), WSC_OPEN);
-    fake_now = t0 + 4000;
-    turn(e);
-    peer_expect(e, "\x88\x0e\x03\xe9" "idle timeout", 16);
+    tu_fake_now = t0 + 4000;
+    tu_sp_turn(&e->p);
+    tu_sp_expect(&e->p, "\x88\x0e\x03\xe9" "idle timeout", 16);
     assert_int_equal(wsc_sconn_ready_state(e->r.conn), WSC_CLOSING);
     assert_int_equal(e->r.closes, 0);
-    peer_frame(e, 0x88, "\x03\xe9", 2);
-    peer_expect_eof(e);
+    tu_sp_client_send(&e->p, 0x88, "\x03\xe9", 2);
+    tu_sp_expect_eof(&e->p);
     assert_int_equal(e->r.closes, 1);
     assert_int_equal(e->r.code, 1001);
     assert_true(e->r.clean);
@@ -530,21 +436,21 @@ static void message_timeout_case(unsigned opt, unsigned want) {
     o.message_timeout_ms = opt;
     env *e = start(&o);
     handshake(e);
-    uint64_t t0 = fake_now;
-    fake_now = t0 + 100;
-    peer_frame(e, 0x01, "abc", 3); /* text, no FIN */
-    turns(e, 3);
-    fake_now = t0 + 100 + want / 2;
-    peer_frame(e, 0x00, "def", 3); /* continuation, no FIN */
-    turns(e, 3);
-    fake_now = t0 + 100 + want - 1;
-    turns(e, 3);
-    assert_silent(e);
+    uint64_t t0 = tu_fake_now;
+    tu_fake_now = t0 + 100;
+    tu_sp_client_send(&e->p, 0x01, "abc", 3); /* text, no FIN */
+    tu_sp_turns(&e->p, 3);
+    tu_fake_now = t0 + 100 + want / 2;
+    tu_sp_client_send(&e->p, 0x00, "def", 3); /* continuation, no FIN */
+    tu_sp_turns(&e->p, 3);
+    tu_fake_now = t0 + 100 + want - 1;
+    tu_sp_turns(&e->p, 3);
+    tu_sp_silent(&e->p);
     assert_int_equal(e->r.closes + e->r.messages, 0);
-    fake_now = t0 + 100 + want;
-    turn(e);
-    peer_expect(e, "\x88\x17\x03\xf0" "message took too long", 25);
-    peer_expect_eof(e);
+    tu_fake_now = t0 + 100 + want;
+    tu_sp_turn(&e->p);
+    tu_sp_expect(&e->p, "\x88\x17\x03\xf0" "message took too long", 25);
+    tu_sp_expect_eof(&e->p);
     assert_int_equal(e->r.closes, 1);
     assert_int_equal(e->r.code, 1006);
     assert_false(e->r.clean);
@@ -566,16 +472,16 @@ static void test_message_in_time_no_timeout(void **state) {
     o.message_timeout_ms = 2000;
     env *e = start(&o);
     handshake(e);
-    uint64_t t0 = fake_now;
-    peer_frame(e, 0x01, "abc", 3);
-    turns(e, 3);
-    fake_now = t0 + 1999;
-    peer_frame(e, 0x80, "def", 3); /* the last fragment, just in time */
-    for (int i = 0; i < 100 && !e->r.messages; i++) turn(e);
+    uint64_t t0 = tu_fake_now;
+    tu_sp_client_send(&e->p, 0x01, "abc", 3);
+    tu_sp_turns(&e->p, 3);
+    tu_fake_now = t0 + 1999;
+    tu_sp_client_send(&e->p, 0x80, "def", 3); /* the last fragment, just in time */
+    tu_sp_until(&e->p, &e->r.messages, 1);
     assert_int_equal(e->r.messages, 1);
-    fake_now = t0 + 100000;
-    turns(e, 3);
-    assert_silent(e);
+    tu_fake_now = t0 + 100000;
+    tu_sp_turns(&e->p, 3);
+    tu_sp_silent(&e->p);
     assert_int_equal(e->r.closes, 0);
     stop(e);
 }

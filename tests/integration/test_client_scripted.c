@@ -1,0 +1,404 @@
+/* test_client_scripted.c - the reconnecting client's decisions and timers
+ * (client.h) against a scripted server, with the injected clock.
+ *
+ * These used to run against script_server.py on wall-clock time
+ * (timeout_ms = 10, ping_timeout_ms = 100, "run 100 ms: nothing more may
+ * happen"). Here the test is the server (scripted_peer.h): each connection
+ * attempt is one step of a table (refuse with an HTTP status, open and
+ * close with a code, open and stay silent), and every delay is checked to
+ * the millisecond: at deadline - 1 no new attempt reaches the listening
+ * socket, at the deadline it does. "Nothing more happens" is checked by
+ * moving the clock a long way and seeing no attempt, not by waiting. */
+#define _DEFAULT_SOURCE
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scripted_peer.h"
+#include "wsc/client.h"
+
+/* What the client reported, in order, with the (fake) time of each. */
+typedef struct {
+    int n[8];
+    int seq[64];
+    int nseq;
+    unsigned attempt[16], delay[16];
+    int nrec;
+    unsigned code[16];
+    int will_reconnect[16];
+    uint64_t close_at[16];
+    int ncl;
+    int error[16];
+    char error_msg[16][256];
+    int nerr;
+    unsigned maximum_attempt;
+} crec;
+
+static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
+    (void)c;
+    crec *r = user;
+    r->n[ev->type]++;
+    if (r->nseq < 64) r->seq[r->nseq++] = ev->type;
+    switch (ev->type) {
+    case WSC_CLIENT_RECONNECT:
+        if (r->nrec < 16) {
+            r->attempt[r->nrec] = ev->attempt;
+            r->delay[r->nrec] = ev->delay_ms;
+            r->nrec++;
+        }
+        break;
+    case WSC_CLIENT_CLOSE:
+        if (r->ncl < 16) {
+            r->code[r->ncl] = ev->code;
+            r->will_reconnect[r->ncl] = ev->will_reconnect;
+            r->close_at[r->ncl] = tu_fake_now;
+            r->ncl++;
+        }
+        break;
+    case WSC_CLIENT_ERROR:
+        if (r->nerr < 16) {
+            r->error[r->nerr] = ev->error;
+            snprintf(r->error_msg[r->nerr], sizeof r->error_msg[0], "%s", ev->message ? ev->message : "");
+            r->nerr++;
+        }
+        break;
+    case WSC_CLIENT_MAXIMUM: r->maximum_attempt = ev->attempt; break;
+    }
+}
+
+enum { DELAY = 250 }; /* timeout_ms: the delay before each reconnect */
+
+typedef struct {
+    tu_sp p;
+    crec r;
+    wsc_client *c;
+} cenv;
+
+/* The scripted server listening, and a client created with these options
+   (the recorder and the delay added). The first attempt is not accepted. */
+static void cstart(cenv *e, wsc_client_options *o) {
+    memset(e, 0, sizeof *e);
+    tu_sp_init(&e->p);
+    tu_sp_listen(&e->p);
+    char url[300];
+    snprintf(url, sizeof url, "ws+unix:%s:/feed", e->p.sock);
+    o->on_open = o->on_message = o->on_error = o->on_close = o->on_reconnect = o->on_maximum = on_cev;
+    o->user = &e->r;
+    o->no_store = 1;
+    if (!o->timeout_ms) o->timeout_ms = DELAY;
+    if (!o->ping_interval_ms) o->no_heartbeat = 1;
+    wsc_error err;
+    e->c = wsc_client_new(e->p.loop, url, o, &err);
+    assert_non_null(e->c);
+}
+
+static void cstop(cenv *e) {
+    wsc_client_free(e->c);
+    tu_sp_fini(&e->p);
+}
+
+/* No connection attempt is waiting at the listening socket. */
+static void no_attempt(cenv *e) {
+    tu_sp_turns(&e->p, 3);
+    struct pollfd q = {e->p.lfd, POLLIN, 0};
+    assert_int_equal(poll(&q, 1, 0), 0);
+}
+
+/* The clock moves a long way (an hour): no timer may start an attempt. */
+static void nothing_more(cenv *e) {
+    tu_fake_now += 3600 * 1000;
+    no_attempt(e);
+    tu_fake_now += 3600 * 1000;
+    no_attempt(e);
+}
+
+/* One connection attempt's script: refuse with `http`, or accept and close
+   with `close` (0: a Close with no status), or accept and stay open. */
+typedef struct {
+    int http;
+    unsigned close;
+} step;
+
+static void open_conn(cenv *e) {
+    int opens = e->r.n[WSC_CLIENT_OPEN];
+    char req[4096];
+    tu_sp_upgrade(&e->p, "/feed", req, sizeof req);
+    tu_sp_until(&e->p, &e->r.n[WSC_CLIENT_OPEN], opens + 1);
+}
+
+/* The server closes: its Close, the client's echo, then TCP. */
+static void server_close(cenv *e, unsigned code) {
+    uint8_t pl[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+    tu_sp_server_frame(&e->p, 0x88, pl, code ? 2 : 0);
+    uint8_t echo[125];
+    size_t n = tu_sp_client_frame(&e->p, 0x8, echo, sizeof echo);
+    assert_int_equal(n, code ? 2 : 0);
+    tu_sp_hangup(&e->p);
+}
+
+/* Accepts the next attempt and plays one step; returns when the client has
+   reported the close (or the open, for a step that stays open). */
+static void play(cenv *e, step s) {
+    int closes = e->r.ncl;
+    tu_sp_accept(&e->p);
+    if (s.http) {
+        tu_sp_refuse(&e->p, s.http);
+    } else {
+        open_conn(e);
+        if (s.close == (unsigned)-1) return; /* stays open */
+        server_close(e, s.close);
+    }
+    tu_sp_until(&e->p, &e->r.ncl, closes + 1);
+}
+
+/* After close number k (0-based) the client waits exactly `delay` ms:
+   nothing at delay - 1, the "reconnect" event and the attempt at delay. */
+static void reconnect_after(cenv *e, int k, unsigned delay) {
+    int recs = e->r.nrec;
+    uint64_t t = e->r.close_at[k];
+    tu_fake_now = t + delay - 1;
+    no_attempt(e);
+    assert_int_equal(e->r.nrec, recs);
+    tu_fake_now = t + delay;
+    tu_sp_turn(&e->p);
+    assert_int_equal(e->r.nrec, recs + 1);
+    assert_int_equal(e->r.delay[recs], delay);
+}
+
+/* max_attempts N: the first attempt and N reconnects, each refused (503)
+   after exactly timeout_ms, then "maximum" and nothing more; connect()
+   starts again with a fresh count. */
+static void test_max_attempts(void **state) {
+    (void)state;
+    for (unsigned max = 1; max <= 3; max++) {
+        cenv e;
+        wsc_client_options o = {0};
+        o.max_attempts = max;
+        cstart(&e, &o);
+        assert_true(wsc_client_is_connecting(e.c));
+        for (unsigned i = 0; i <= max; i++) {
+            play(&e, (step){503, 0});
+            assert_int_equal(e.r.error[i], WSC_EHTTP);
+            if (i < max) {
+                assert_int_equal(e.r.will_reconnect[i], 1);
+                reconnect_after(&e, (int)i, DELAY);
+                assert_int_equal(e.r.attempt[i], i + 1);
+            }
+        }
+        tu_sp_until(&e.p, &e.r.n[WSC_CLIENT_MAXIMUM], 1);
+        nothing_more(&e);
+        assert_int_equal(e.r.n[WSC_CLIENT_MAXIMUM], 1);
+        assert_int_equal(e.r.maximum_attempt, max);
+        assert_int_equal(e.r.n[WSC_CLIENT_RECONNECT], (int)max);
+        assert_int_equal(e.r.n[WSC_CLIENT_OPEN], 0);
+        assert_int_equal(e.r.n[WSC_CLIENT_CLOSE], (int)max + 1);
+        /* order: (error, close, reconnect) x max, then error, close, maximum */
+        int k = 0;
+        for (unsigned i = 0; i <= max; i++) {
+            assert_int_equal(e.r.seq[k++], WSC_CLIENT_ERROR);
+            assert_int_equal(e.r.seq[k++], WSC_CLIENT_CLOSE);
+            assert_int_equal(e.r.seq[k++], i < max ? WSC_CLIENT_RECONNECT : WSC_CLIENT_MAXIMUM);
+        }
+        assert_int_equal(e.r.nseq, k);
+        assert_int_equal(e.r.will_reconnect[max], 0);
+        assert_true(wsc_client_is_closed(e.c));
+        assert_null(wsc_client_socket(e.c));
+        /* connect() starts it again, at once, with a fresh count */
+        assert_int_equal(wsc_client_connect(e.c), WSC_OK);
+        assert_true(wsc_client_is_connecting(e.c));
+        tu_sp_accept(&e.p);
+        open_conn(&e);
+        assert_int_equal(wsc_client_attempts(e.c), 0);
+        cstop(&e);
+    }
+}
+
+/* A successful open resets the count of consecutive failures:
+   503 503 open(4001) 503 open(4002) 503 503 -> maximum with max_attempts 2
+   (without the reset the count would reach 2 already at the fourth). */
+static void test_attempts_reset_on_open(void **state) {
+    (void)state;
+    const step script[] = {{503, 0}, {503, 0}, {0, 4001}, {503, 0}, {0, 4002}, {503, 0}, {503, 0}};
+    const unsigned want[] = {1, 2, 1, 2, 1, 2};
+    cenv e;
+    wsc_client_options o = {0};
+    o.max_attempts = 2;
+    cstart(&e, &o);
+    for (int i = 0; i < 7; i++) {
+        play(&e, script[i]);
+        if (i < 6) {
+            reconnect_after(&e, i, DELAY);
+            assert_int_equal(e.r.attempt[i], want[i]);
+        }
+    }
+    tu_sp_until(&e.p, &e.r.n[WSC_CLIENT_MAXIMUM], 1);
+    nothing_more(&e);
+    assert_int_equal(e.r.n[WSC_CLIENT_OPEN], 2);
+    assert_int_equal(e.r.nrec, 6);
+    assert_int_equal(e.r.maximum_attempt, 2);
+    cstop(&e);
+}
+
+/* No reconnect after 1000 and 1005 from the server; a reconnect after
+   exactly timeout_ms after the others, 1001 included (client.h's table). */
+static void test_no_reconnect_codes(void **state) {
+    (void)state;
+    static const struct {
+        unsigned sent, seen;
+        int reconnects;
+    } t[] = {{1000, 1000, 0}, {1001, 1001, 1}, {0, 1005, 0},    {4001, 4001, 1},
+             {1011, 1011, 1}, {1012, 1012, 1}, {1013, 1013, 1}, {1014, 1014, 1}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        cenv e;
+        wsc_client_options o = {0};
+        cstart(&e, &o);
+        play(&e, (step){0, t[i].sent});
+        assert_int_equal(e.r.code[0], t[i].seen);
+        assert_int_equal(e.r.will_reconnect[0], t[i].reconnects);
+        if (t[i].reconnects) {
+            reconnect_after(&e, 0, DELAY);
+            tu_sp_accept(&e.p);
+            open_conn(&e);
+            assert_int_equal(e.r.n[WSC_CLIENT_RECONNECT], 1);
+            assert_true(wsc_client_is_connected(e.c));
+        } else {
+            nothing_more(&e);
+            assert_int_equal(e.r.n[WSC_CLIENT_RECONNECT], 0);
+            assert_true(wsc_client_is_closed(e.c));
+        }
+        cstop(&e);
+    }
+}
+
+/* Refusals that cannot heal are final (403, 404, 301); 408, 429 and 5xx
+   are retried after exactly timeout_ms. */
+static void test_final_failures(void **state) {
+    (void)state;
+    static const struct {
+        int status, final;
+    } t[] = {{403, 1}, {404, 1}, {301, 1}, {429, 0}, {408, 0}, {500, 0}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        cenv e;
+        wsc_client_options o = {0};
+        cstart(&e, &o);
+        play(&e, (step){t[i].status, 0});
+        assert_int_equal(e.r.error[0], WSC_EHTTP);
+        assert_int_equal(e.r.will_reconnect[0], !t[i].final);
+        if (t[i].final) {
+            nothing_more(&e);
+            assert_int_equal(e.r.n[WSC_CLIENT_RECONNECT], 0);
+            assert_int_equal(e.r.n[WSC_CLIENT_MAXIMUM], 0);
+            assert_true(wsc_client_is_closed(e.c));
+        } else {
+            reconnect_after(&e, 0, DELAY);
+            tu_sp_accept(&e.p);
+            open_conn(&e);
+            assert_int_equal(e.r.n[WSC_CLIENT_RECONNECT], 1);
+        }
+        cstop(&e);
+    }
+}
+
+/* close() by the application: the close handshake, no reconnect however
+   long the clock runs; reconnect() brings it back; reconnect() while open
+   drops the connection and opens a new one, with a "reconnect" event. */
+static void test_app_close_stops(void **state) {
+    (void)state;
+    cenv e;
+    wsc_client_options o = {0};
+    cstart(&e, &o);
+    play(&e, (step){0, (unsigned)-1});
+    assert_true(wsc_client_is_connected(e.c));
+    assert_non_null(wsc_client_socket(e.c));
+    assert_int_equal(wsc_client_close(e.c, 1001, NULL), WSC_EINVAL); /* browser rule */
+    assert_int_equal(wsc_client_close(e.c, 4000, "bye"), WSC_OK);
+    assert_true(wsc_client_is_closing(e.c));
+    assert_int_equal(wsc_client_send_text(e.c, "x", 1), WSC_ECLOSED);
+    uint8_t pl[125];
+    assert_int_equal(tu_sp_client_frame(&e.p, 0x8, pl, sizeof pl), 5);
+    assert_memory_equal(pl, "\x0f\xa0" "bye", 5);
+    tu_sp_server_frame(&e.p, 0x88, pl, 5);
+    tu_sp_hangup(&e.p);
+    tu_sp_until(&e.p, &e.r.ncl, 1);
+    nothing_more(&e);
+    assert_int_equal(e.r.code[0], 4000);
+    assert_int_equal(e.r.will_reconnect[0], 0);
+    assert_int_equal(e.r.n[WSC_CLIENT_RECONNECT], 0);
+    assert_true(wsc_client_is_closed(e.c));
+    /* reconnect() brings it back */
+    assert_int_equal(wsc_client_reconnect(e.c), WSC_OK);
+    tu_sp_accept(&e.p);
+    open_conn(&e);
+    /* reconnect() while open: closes (1000 "reconnect") and reopens at
+       once, firing "reconnect" */
+    assert_int_equal(wsc_client_reconnect(e.c), WSC_OK);
+    assert_int_equal(tu_sp_client_frame(&e.p, 0x8, pl, sizeof pl), 11);
+    assert_memory_equal(pl, "\x03\xe8" "reconnect", 11);
+    tu_sp_server_frame(&e.p, 0x88, pl, 2);
+    tu_sp_hangup(&e.p);
+    tu_sp_accept(&e.p);
+    open_conn(&e);
+    assert_int_equal(e.r.n[WSC_CLIENT_OPEN], 3);
+    assert_int_equal(e.r.n[WSC_CLIENT_RECONNECT], 1);
+    assert_int_equal(e.r.attempt[0], 1);
+    cstop(&e);
+}
+
+/* The heartbeat against a dead peer: a Ping every ping_interval_ms, no
+   Pong within ping_timeout_ms, so the connection is dropped (1006,
+   ETIMEDOUT "no pong") at that exact millisecond and reopened after
+   timeout_ms; on the new connection every Ping is answered: it stays open
+   through many intervals. */
+static void test_heartbeat_dead_peer(void **state) {
+    (void)state;
+    cenv e;
+    wsc_client_options o = {0};
+    o.ping_interval_ms = 1000;
+    o.ping_timeout_ms = 400;
+    cstart(&e, &o);
+    play(&e, (step){0, (unsigned)-1});
+    uint64_t t0 = tu_fake_now;
+    uint8_t pl[125];
+    tu_fake_now = t0 + 1000;
+    tu_sp_turn(&e.p);
+    tu_sp_client_frame(&e.p, 0x9, pl, sizeof pl); /* not answered */
+    tu_fake_now = t0 + 1399;
+    tu_sp_turns(&e.p, 3);
+    assert_int_equal(e.r.ncl, 0);
+    tu_fake_now = t0 + 1400;
+    tu_sp_until(&e.p, &e.r.ncl, 1);
+    assert_int_equal(e.r.close_at[0], t0 + 1400);
+    assert_int_equal(e.r.code[0], 1006);
+    assert_int_equal(e.r.will_reconnect[0], 1);
+    int found = 0;
+    for (int i = 0; i < e.r.nerr; i++)
+        if (e.r.error[i] == WSC_ETIMEDOUT && strstr(e.r.error_msg[i], "no pong")) found = 1;
+    assert_true(found);
+    reconnect_after(&e, 0, DELAY);
+    tu_sp_accept(&e.p);
+    open_conn(&e);
+    uint64_t t1 = tu_fake_now;
+    for (int i = 1; i <= 5; i++) {
+        tu_fake_now = t1 + 1000u * (unsigned)i;
+        tu_sp_turn(&e.p);
+        size_t n = tu_sp_client_frame(&e.p, 0x9, pl, sizeof pl);
+        tu_sp_server_frame(&e.p, 0x8a, pl, n); /* the Pong */
+        tu_sp_turns(&e.p, 3);
+    }
+    assert_int_equal(e.r.ncl, 1);
+    assert_int_equal(e.r.n[WSC_CLIENT_OPEN], 2);
+    assert_true(wsc_client_is_connected(e.c));
+    cstop(&e);
+}
+
+int main(void) {
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_max_attempts),        cmocka_unit_test(test_attempts_reset_on_open),
+        cmocka_unit_test(test_no_reconnect_codes),  cmocka_unit_test(test_final_failures),
+        cmocka_unit_test(test_app_close_stops),     cmocka_unit_test(test_heartbeat_dead_peer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
