@@ -21,8 +21,17 @@
 static _Thread_local uint8_t rnd_pool[1024];
 static _Thread_local size_t rnd_left;
 
+/* Tests only (like wsc__test_resolve in resolve.c): when set, every draw
+   (frame masks, the handshake key, reconnect jitter) comes from here, so a
+   test can pin the bytes on the wire and the delays. NULL in every program;
+   it costs one load and branch per draw. Not declared in a header on
+   purpose: a test declares it itself. */
+extern int (*wsc__test_random)(void *buf, size_t len);
+int (*wsc__test_random)(void *buf, size_t len);
+
 int wsc__random(void *user, void *buf, size_t len) {
     (void)user;
+    if (wsc__test_random) return wsc__test_random(buf, len);
     uint8_t *out = buf;
     while (len) {
         if (rnd_left == 0) {

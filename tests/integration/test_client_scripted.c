@@ -393,12 +393,52 @@ static void test_heartbeat_dead_peer(void **state) {
     cstop(&e);
 }
 
+/* The jitter, pinned: src/io/random.c's test hook hands out these values
+   for the 4-byte draws (the jitter; no frame is masked on a refused
+   attempt) and 0x5a for the rest (the handshake key). With timeout_ms 250
+   and jitter_pct 20 the delay is 200 + r % 101: 200, 300, 237 - the ends of
+   the range and a point inside, each waited to the millisecond. */
+extern int (*wsc__test_random)(void *buf, size_t len);
+static const uint32_t jitter_draws[] = {0, 100, 37 + 101 * 1000};
+static int njitter;
+static int pinned_random(void *buf, size_t len) {
+    if (len == sizeof(uint32_t) && njitter < 3) {
+        memcpy(buf, &jitter_draws[njitter++], len);
+        return 0;
+    }
+    memset(buf, 0x5a, len);
+    return 0;
+}
+
+static void test_jitter_pinned(void **state) {
+    (void)state;
+    wsc__test_random = pinned_random;
+    njitter = 0;
+    const unsigned want[] = {200, 300, 237};
+    cenv e;
+    wsc_client_options o = {0};
+    o.jitter_pct = 20;
+    o.max_attempts = 3;
+    cstart(&e, &o);
+    for (int i = 0; i < 3; i++) {
+        play(&e, (step){503, 0});
+        reconnect_after(&e, i, want[i]);
+        assert_int_equal(e.r.attempt[i], (unsigned)i + 1);
+    }
+    assert_int_equal(njitter, 3);
+    play(&e, (step){503, 0});
+    tu_sp_until(&e.p, &e.r.n[WSC_CLIENT_MAXIMUM], 1);
+    cstop(&e);
+    wsc__test_random = NULL;
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_max_attempts),        cmocka_unit_test(test_attempts_reset_on_open),
         cmocka_unit_test(test_no_reconnect_codes),  cmocka_unit_test(test_final_failures),
         cmocka_unit_test(test_app_close_stops),     cmocka_unit_test(test_heartbeat_dead_peer),
+        cmocka_unit_test(test_jitter_pinned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
