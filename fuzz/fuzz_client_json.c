@@ -29,13 +29,7 @@
 #include "wsc/proto.h"
 #include "wsc/store.h"
 
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                                     \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
+#include "fuzz_check.h"
 
 #define F_JANSSON 0x01u  /* the json_t path (else the text path) */
 #define F_NO_TOKEN 0x02u /* no token: the text goes out unchanged */

@@ -36,13 +36,7 @@
 #include "wsc/server.h"
 #include "wsc/ws.h"
 
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                                     \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
+#include "fuzz_check.h"
 
 /* byte 0 */
 #define OPT_SERVER 0x01u    /* the server role (else the client) */

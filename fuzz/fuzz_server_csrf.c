@@ -21,13 +21,7 @@
 #include "server_internal.h"
 #include "wsc/http.h"
 
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                                     \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
+#include "fuzz_check.h"
 
 /* The next NUL-terminated field of [*p, end), as a C string (copied). */
 static char *field(const uint8_t **p, const uint8_t *end) {

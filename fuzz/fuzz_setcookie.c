@@ -20,13 +20,7 @@
 #include "setcookie.h"
 #include "wsc/store.h"
 
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c)) {                                                                                                    \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                                     \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
+#include "fuzz_check.h"
 
 static int is_ws(char c) { return c == ' ' || c == '\t'; }
 
