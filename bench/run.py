@@ -41,9 +41,9 @@ CLIENTS_DIR = os.path.join(ROOT, "bench", "clients")
 PY = "/usr/bin/python3"
 MiB = 1 << 20
 
-ALL_CLIENTS = ["raw", "wsc", "wslay", "lws", "beast", "node", "python"]
-TLS_CLIENTS = ["raw", "wsc", "lws", "beast", "node", "python"]  # wslay has no TLS; raw: the TLS floor
-DEFLATE_CLIENTS = ["wsc", "lws", "node", "python"]  # wslay: no extension support
+ALL_CLIENTS = ["raw", "wsc", "wslay", "lws", "beast", "websocketpp", "node", "python"]
+TLS_CLIENTS = ["raw", "wsc", "lws", "beast", "websocketpp", "node", "python"]  # wslay has no TLS; raw: the TLS floor
+DEFLATE_CLIENTS = ["wsc", "lws", "node", "python"]  # wslay: no extension support; beast, websocketpp: not offered
 INTERPRETED = {"node", "python"}                     # callgrind figures vary a little run to run
 
 RESULT_RE = re.compile(r"^RESULT (latency|throughput|conns) msgs=(\d+) bytes=(\d+) seconds=([0-9.eE+-]+)"
@@ -228,8 +228,13 @@ def build(args):
         if rc != 0:
             sys.exit(f"building {name} failed:\n" + (out + err).decode(errors="replace"))
     # the C++ clients, each with plain c++ (Boost.Beast is header-only)
-    cxx_units = {"beast_client": ["-lssl", "-lcrypto", "-pthread"]}
+    # (websocketpp is header-only too, over Boost.Asio)
+    cxx_units = {"beast_client": ["-lssl", "-lcrypto", "-pthread"],
+                 "websocketpp_client": ["-lssl", "-lcrypto", "-pthread"]}
     for name, libs in cxx_units.items():
+        if name == "websocketpp_client" and not os.path.exists("/usr/include/websocketpp/client.hpp"):
+            log("warning: libwebsocketpp-dev is not installed: the websocketpp client is left out")
+            continue
         src = os.path.join(CLIENTS_DIR, name + ".cpp")
         out_bin = os.path.join(BIN, name)
         newest = max(os.path.getmtime(src), os.path.getmtime(os.path.join(CLIENTS_DIR, "bench_util.h")))
@@ -256,7 +261,7 @@ def versions():
         return out.decode().split("-")[0] if rc == 0 else "?"
 
     v = {"lws": dpkg("libwebsockets-dev"), "wslay": dpkg("libwslay-dev"), "python": dpkg("python3-websockets"),
-         "beast": dpkg("libboost1.81-dev")}
+         "beast": dpkg("libboost1.81-dev"), "websocketpp": dpkg("libwebsocketpp-dev")}
     try:
         with open(os.path.join(ROOT, "tests", "peers", "node_modules", "ws", "package.json")) as f:
             v["node"] = json.load(f)["version"]
@@ -286,6 +291,7 @@ class Bench:
         v = self.v
         return {"raw": "raw TCP floor", "wsc": "**wsc**", "wslay": f"wslay {v['wslay']}",
                 "lws": f"libwebsockets {v['lws']}", "beast": f"Boost.Beast {v['beast']}",
+                "websocketpp": f"websocketpp {v['websocketpp']}",
                 "node": f"node ws {v['node']}", "python": f"Python websockets {v['python']}"}[c]
 
     # servers
@@ -322,8 +328,8 @@ class Bench:
                     *(["--ca", os.path.join(self.certs, "ca.pem")] if tls else []), mode, url, *nums]
         if c == "wslay":
             return [os.path.join(BIN, "wslay_client"), mode, url, *nums]
-        if c == "beast":
-            return [os.path.join(BIN, "beast_client"), mode, url, *nums]
+        if c in ("beast", "websocketpp"):
+            return [os.path.join(BIN, c + "_client"), mode, url, *nums]
         flag = ["--deflate"] if deflate else []
         if c == "lws":
             return [os.path.join(BIN, "lws_client"), *flag, mode, url, *nums]
@@ -1167,7 +1173,7 @@ def write_chart(B, clients, png):
                 vals.append(f"{v:.3f}" if v else "NaN")
             f.write(f"{s} " + " ".join(vals) + "\n")
     titles = {"raw": "raw TCP floor", "wsc": "wsc", "wslay": "wslay", "lws": "libwebsockets",
-              "beast": "Boost.Beast", "node": "node ws", "python": "Python websockets"}
+              "beast": "Boost.Beast", "websocketpp": "websocketpp", "node": "node ws", "python": "Python websockets"}
     plots = []
     for i, c in enumerate(clients):
         if not any(B.data.get(("sweep", s, c)) for s in sweep_sizes(args)):
@@ -1366,6 +1372,8 @@ def main():
     if "node" in clients and not shutil.which("node"):
         log("warning: node is missing: its client left out")
         clients.remove("node")
+    if "websocketpp" in clients and not os.access(os.path.join(BIN, "websocketpp_client"), os.X_OK):
+        clients.remove("websocketpp")
     run_clients = [c for c in clients if B.usable(c)]
     log(f"clients: {', '.join(run_clients)}; sections: {', '.join(sections)}")
 
