@@ -41,10 +41,12 @@ CLIENTS_DIR = os.path.join(ROOT, "bench", "clients")
 PY = "/usr/bin/python3"
 MiB = 1 << 20
 
-ALL_CLIENTS = ["raw", "wsc", "wslay", "lws", "beast", "websocketpp", "node", "python"]
+ALL_CLIENTS = ["raw", "frames", "wsc", "wslay", "lws", "beast", "websocketpp", "node", "python"]
 TLS_CLIENTS = ["raw", "wsc", "lws", "beast", "websocketpp", "node", "python"]  # wslay has no TLS; raw: the TLS floor
 DEFLATE_CLIENTS = ["wsc", "lws", "node", "python"]  # wslay: no extension support; beast, websocketpp: not offered
 INTERPRETED = {"node", "python"}                     # callgrind figures vary a little run to run
+FLOORS = ["raw", "frames"]  # raw TCP; the WebSocket floor (prebuilt frames, frames_client.c): always run
+NO_CONNS = {"frames"}       # latency and throughput only
 
 RESULT_RE = re.compile(r"^RESULT (latency|throughput|conns) msgs=(\d+) bytes=(\d+) seconds=([0-9.eE+-]+)"
                        r"(?: conns=(\d+) rss_base_kb=(-?\d+) rss_kb=(-?\d+) bytes_per_conn=(-?\d+))?$")
@@ -217,6 +219,8 @@ def build(args):
         "raw_client": ["-lssl", "-lcrypto"],
         "wslay_client": ["-lwslay", "-lcrypto"],
         "lws_client": pkg("libwebsockets") or ["-lwebsockets"],
+        "frames_client": ["-lcrypto"],
+        "fanout_client": ["-lcrypto"],
     }
     for name, libs in units.items():
         src = os.path.join(CLIENTS_DIR, name + ".c")
@@ -289,7 +293,7 @@ class Bench:
 
     def label(self, c):
         v = self.v
-        return {"raw": "raw TCP floor", "wsc": "**wsc**", "wslay": f"wslay {v['wslay']}",
+        return {"raw": "raw TCP floor", "frames": "WebSocket floor (prebuilt frames)", "wsc": "**wsc**", "wslay": f"wslay {v['wslay']}",
                 "lws": f"libwebsockets {v['lws']}", "beast": f"Boost.Beast {v['beast']}",
                 "websocketpp": f"websocketpp {v['websocketpp']}",
                 "node": f"node ws {v['node']}", "python": f"Python websockets {v['python']}"}[c]
@@ -323,6 +327,8 @@ class Bench:
         nums = [str(int(n)) for n in nums]
         if c == "raw":
             return [os.path.join(BIN, "raw_client"), mode, url, *nums]
+        if c == "frames":
+            return [os.path.join(BIN, "frames_client"), mode, url, *nums]
         if c == "wsc":
             return [self.wsc, "bench", *(["--deflate"] if deflate else []),
                     *(["--ca", os.path.join(self.certs, "ca.pem")] if tls else []), mode, url, *nums]
@@ -707,6 +713,81 @@ def section_deflate(B, clients):
         dws.stop()
 
 
+BROADCAST_SERVERS = ["wsc", "node", "python"]
+BROADCAST_RE = re.compile(r"^RESULT broadcast msgs=(\d+) bytes=(\d+) seconds=([0-9.eE+-]+) conns=(\d+) sent=(\d+) "
+                          r"open_seconds=([0-9.eE+-]+) server_base_kb=(-?\d+) server_open_kb=(-?\d+) "
+                          r"server_hwm_kb=(-?\d+)$")
+
+
+def broadcast_server_argv(B, s):
+    if s == "wsc":
+        return [B.wsc, "serve", "--port", "0", "--broadcast", "--lean"]
+    if s == "node":
+        return ["node", os.path.join(CLIENTS_DIR, "ws_broadcast_server.js")]
+    return [PY, os.path.join(CLIENTS_DIR, "websockets_broadcast_server.py")]
+
+
+def broadcast_label(B, s):
+    return {"wsc": "**wsc** (`wsc serve --broadcast --lean`)", "node": f"node ws {B.v['node']}",
+            "python": f"Python websockets {B.v['python']}"}[s]
+
+
+def section_broadcast(B, servers):
+    """The server benchmark: one broadcast server (fresh for every run) on
+    CPU 0, bench/clients/fanout_client on CPU 1 with N connections, one of
+    which sends M messages of SIZE bytes that the server sends to all N.
+    Deliveries per second, the server's CPU per delivery, and its memory per
+    connection (VmRSS with all N open and VmHWM after the run, each over its
+    VmRSS before the first connection)."""
+    args = B.args
+    two = (os.cpu_count() or 1) >= 2 and shutil.which("taskset")
+    for rep in range(args.broadcast_reps):
+        for n0 in args.broadcast_conns:
+            n = min(n0, fd_cap())
+            if n != n0 and rep == 0:
+                B.notes.append(f"Broadcast: N={n0} connections asked for, {n} measured (descriptor limit).")
+                B.conns_actual[("broadcast", n0)] = n
+            for s in servers:
+                f = args.broadcast_work.get(s, 1.0)
+                m = max(10, int(args.broadcast_deliveries * f) // n)
+                srv = Server(f"broadcast-{s}", broadcast_server_argv(B, s), pin=bool(two))
+                try:
+                    argv = ([*(["taskset", "-c", "1"] if two else [])] + [os.path.join(BIN, "fanout_client"),
+                            "--server-pid", str(srv.p.pid), srv.url, str(n), str(m), str(args.broadcast_size)])
+                    c0 = srv.cpu()
+                    rc, out, err, wall = run(argv, max(args.timeout, 120))
+                    c1 = srv.cpu()
+                    alive = srv.alive()
+                finally:
+                    srv.stop()
+                lines = [ln for ln in out.decode(errors="replace").splitlines() if ln.strip()]
+                mt = BROADCAST_RE.match(lines[0]) if len(lines) == 1 else None
+                rec = {"server": s, "n": n, "m": m, "rc": rc, "wall": wall, "stderr": err.decode(errors="replace")[-2000:]}
+                problem = None
+                if rc != 0:
+                    problem = f"exit status {rc}"
+                elif not mt:
+                    problem = "no single RESULT line on stdout"
+                elif int(mt.group(1)) != n * m:
+                    problem = f"msgs={mt.group(1)}, expected {n * m}"
+                if not alive:
+                    problem = (problem + "; " if problem else "") + "the server died"
+                if mt:
+                    base, opn, hwm = int(mt.group(7)), int(mt.group(8)), int(mt.group(9))
+                    rec.update(msgs=int(mt.group(1)), bytes=int(mt.group(2)), seconds=float(mt.group(3)),
+                               open_seconds=float(mt.group(6)), base_kb=base, open_kb=opn, hwm_kb=hwm,
+                               server_cpu=c1 - c0,
+                               idle_per_conn=(opn - base) * 1024 // n if base > 0 and opn > 0 else None,
+                               peak_per_conn=(hwm - base) * 1024 // n if base > 0 and hwm > 0 else None)
+                if problem:
+                    rec["error"] = problem
+                    ERRORS.append(f"broadcast {s} N={n} M={m}: {problem}: {rec['stderr'].strip()[-300:]}")
+                    log(f"  ERROR broadcast {s} N={n}: {problem} {rec['stderr'].strip()[-200:]}")
+                B.add(("broadcast", n0, s), rec)
+                log(f"  broadcast rep {rep + 1} N={n} {s}: {fmt(rate(rec, 'msgs'))} deliveries/s, "
+                    f"{fmt(rec.get('idle_per_conn'))} B/conn idle, {fmt(rec.get('peak_per_conn'))} B/conn peak")
+
+
 CORRUPT_SERVER = r'''
 import asyncio, sys, websockets
 K = int(sys.argv[1])
@@ -823,6 +904,27 @@ def report(B, clients, sections, started, machine):
                                       if "error" not in x])))
             rows.append(r)
         w(table(hdr, rows))
+    if modes and "frames" in clients:
+        m0 = "pinned" if "pinned" in modes else modes[0]
+        w("")
+        w(f"### Against the two floors ({m0}): ratio to the raw-TCP floor and to the WebSocket floor")
+        w("")
+        w("The WebSocket floor (`clients/frames_client.c`) does one handshake and then sends prebuilt masked "
+          "frames and compares each echo with memcmp: the least any WebSocket client can do against this echo "
+          "server (it skips per-message masking, UTF-8 validation, reassembly and any API). x raw says what the "
+          "protocol and the server cost together; x WS floor says what the client itself costs.")
+        w("")
+        hdr = ["client"]
+        for key, title, mode, nums, unit in T:
+            hdr += [f"{title}: x raw", "x WS floor"]
+        rows = []
+        for c in clients:
+            r = [B.label(c)]
+            for key, title, mode, nums, unit in T:
+                v = cell(m0, key, c, unit)
+                r += [ratio(v, cell(m0, key, "raw", unit)), ratio(v, cell(m0, key, "frames", unit))]
+            rows.append(r)
+        w(table(hdr, rows))
     if modes and B.usable("wsc") and "wsc" in clients:
         m0 = "pinned" if "pinned" in modes else modes[0]
         w("")
@@ -833,7 +935,7 @@ def report(B, clients, sections, started, machine):
         def verdict(ok):
             return "–" if ok is None else ("yes" if ok else "**no**")
 
-        peers = [c for c in clients if c not in ("raw", "wsc")]
+        peers = [c for c in clients if c not in FLOORS and c != "wsc"]
 
         def ahead(cellf, key, unit):
             """Is wsc ahead of every peer measured (None: nothing to compare)?"""
@@ -1003,7 +1105,7 @@ def report(B, clients, sections, started, machine):
             hdr += [f"N={B.conns_actual.get(n, n)}: bytes per connection", "RSS before → after (KiB)",
                     "time to open (s)"]
         rows = []
-        for c in clients:
+        for c in [c for c in clients if c not in NO_CONNS]:
             r = [B.label(c)]
             for n in args.conns:
                 recs = [x for x in D.get(("conns", n, c), []) if "error" not in x]
@@ -1023,7 +1125,7 @@ def report(B, clients, sections, started, machine):
         hdr += [f"{lbl} (N={args.side_conns})" for t, lbl in (("conns-tls", "wss"), ("conns-deflate", "deflate"))
                 if any(k[0] == t for k in D)]
         rows = []
-        for c in clients:
+        for c in [c for c in clients if c not in NO_CONNS]:
             r = [B.label(c)]
             for n in args.conns:
                 recs = [x for x in D.get(("conns", n, c), []) if x.get("server_bytes_per_conn") is not None]
@@ -1041,7 +1143,7 @@ def report(B, clients, sections, started, machine):
             w(f"TLS and permessage-deflate connections (N={args.side_conns}, bytes per connection):")
             w("")
             rows = []
-            for c in clients:
+            for c in [c for c in clients if c not in NO_CONNS]:
                 r = [B.label(c), fmt(med([x.get("bytes_per_conn") for x in D.get(("conns", args.side_conns, c), [])
                                           if "error" not in x]))]
                 for t, lbl in side:
@@ -1118,6 +1220,37 @@ def report(B, clients, sections, started, machine):
             rows.append([B.label(c)] + [fmt(med([rate(x, "MB") for x in D.get(("sweep", s, c), [])]), 1)
                                         for s in sweep_sizes(args)])
         w(table(hdr, rows))
+    if "broadcast" in sections and any(k[0] == "broadcast" for k in D):
+        w("")
+        w(f"### The server benchmark: broadcast to N clients ({size_name(args.broadcast_size)} binary messages, "
+          f"medians of {args.broadcast_reps})")
+        w("")
+        w("Each server, fresh for every run, on CPU 0; `bench/clients/fanout_client` on CPU 1 opens N connections "
+          "(epoll), one of them sends M messages (at most 16 in flight over all receivers), the server sends each "
+          "to all N (the sender too), every delivery is checked in full and in order. Deliveries per second "
+          "from the first send to the last delivery; the server's CPU per delivery (its schedstat over the whole "
+          "run, handshakes included); memory per connection: the server's VmRSS with all N open and idle, and its "
+          "VmHWM after the run, each minus its VmRSS before the first connection, / N.")
+        w("")
+        rows = []
+        for n0 in args.broadcast_conns:
+            for s in args.broadcast_servers:
+                recs = [x for x in D.get(("broadcast", n0, s), []) if "error" not in x]
+                if not D.get(("broadcast", n0, s)):
+                    continue
+                r = [broadcast_label(B, s), f"{B.conns_actual.get(('broadcast', n0), n0):,}"]
+                r.append(f"{recs[0]['m']:,}" if recs else "–")
+                r.append(fmt(med([rate(x, "msgs") for x in recs])))
+                wr = med([rate(x, "msgs") for x in D.get(("broadcast", n0, "wsc"), []) if "error" not in x])
+                r.append(ratio(med([rate(x, "msgs") for x in recs]), wr))
+                r.append(fmt(med([x["server_cpu"] / x["msgs"] * 1e6 for x in recs if x.get("msgs")]), 2))
+                r.append(fmt(med([x.get("idle_per_conn") for x in recs])))
+                r.append(fmt(med([x.get("peak_per_conn") for x in recs])))
+                r.append(fmt(med([x.get("open_seconds") for x in recs]), 2))
+                rows.append(r)
+        w(table(["server", "N", "messages sent (M)", "deliveries/s", "x wsc", "server µs CPU per delivery",
+                 "server bytes per connection, idle", "server bytes per connection, peak", "time to open N (s)"],
+                rows))
     if "check" in sections and ("check",) in D:
         w("")
         w("### Checks really run: one corrupted echo (message 5, last byte flipped) must fail every client")
@@ -1172,13 +1305,13 @@ def write_chart(B, clients, png):
                 v = med([rate(x, "MB") for x in B.data.get(("sweep", s, c), [])])
                 vals.append(f"{v:.3f}" if v else "NaN")
             f.write(f"{s} " + " ".join(vals) + "\n")
-    titles = {"raw": "raw TCP floor", "wsc": "wsc", "wslay": "wslay", "lws": "libwebsockets",
+    titles = {"raw": "raw TCP floor", "frames": "WebSocket floor (prebuilt frames)", "wsc": "wsc", "wslay": "wslay", "lws": "libwebsockets",
               "beast": "Boost.Beast", "websocketpp": "websocketpp", "node": "node ws", "python": "Python websockets"}
     plots = []
     for i, c in enumerate(clients):
         if not any(B.data.get(("sweep", s, c)) for s in sweep_sizes(args)):
             continue
-        style = "lw 3 dt 2 lc rgb 'black'" if c == "raw" else ("lw 3 lc rgb '#d62728'" if c == "wsc" else "lw 2")
+        style = "lw 3 dt 2 lc rgb 'black'" if c == "raw" else "lw 3 dt 3 lc rgb '#555555'" if c == "frames" else ("lw 3 lc rgb '#d62728'" if c == "wsc" else "lw 2")
         plots.append(f"'{dat}' using 1:{i + 2} with linespoints {style} pt 7 ps 0.8 title '{titles[c]}'")
     if not plots:
         return
@@ -1251,7 +1384,7 @@ def size_arg(s):
     return int(m.group(1)) * mult
 
 
-SECTIONS = ["check", "unpinned", "pinned", "callgrind", "syscalls", "conns", "sweep", "tls", "deflate"]
+SECTIONS = ["check", "unpinned", "pinned", "callgrind", "syscalls", "conns", "sweep", "tls", "deflate", "broadcast"]
 
 
 def main():
@@ -1282,6 +1415,13 @@ def main():
     ap.add_argument("--sweep-sizes", help="comma list of sizes for the chart (default 64 B .. 1 MiB, x4)")
     ap.add_argument("--sweep-reps", type=int, help="repetitions of the sweep (default 3)")
     ap.add_argument("--side-reps", type=int, help="repetitions of the TLS and deflate runs (default 3)")
+    ap.add_argument("--broadcast", action="store_true", help="run only the server benchmark (--sections broadcast)")
+    ap.add_argument("--broadcast-conns", help="connection counts for the broadcast section (default 1000,10000)")
+    ap.add_argument("--broadcast-size", type=size_arg, default=64, help="broadcast message size (default 64)")
+    ap.add_argument("--broadcast-deliveries", type=int,
+                    help="deliveries per broadcast run, N x M (default 2,000,000; node 1/4, Python 1/8)")
+    ap.add_argument("--broadcast-reps", type=int, help="repetitions of the broadcast runs (default 3)")
+    ap.add_argument("--broadcast-servers", default=",".join(BROADCAST_SERVERS), help="comma list (default: all)")
     ap.add_argument("--timeout", type=float, help="seconds any one client run may take (default 180)")
     ap.add_argument("--wsc", help="the wsc binary (default: build/wsc, built with CMake)")
     ap.add_argument("--ws-server", help=argparse.SUPPRESS)  # experiments only: another echo server command
@@ -1316,6 +1456,16 @@ def main():
                                                   "64,4K,1M").split(",")]
     args.sweep_reps = dflt(args.sweep_reps, 3, 1)
     args.side_reps = dflt(args.side_reps, 3, 1)
+    args.broadcast_conns = [int(x) for x in dflt(args.broadcast_conns, "1000,10000", "200,1000").split(",")]
+    args.broadcast_deliveries = dflt(args.broadcast_deliveries, 2000000, 100000)
+    args.broadcast_reps = dflt(args.broadcast_reps, 3, 1)
+    args.broadcast_work = {"node": 0.25, "python": 0.125}
+    args.broadcast_servers = [x for x in args.broadcast_servers.split(",") if x]
+    for x in args.broadcast_servers:
+        if x not in BROADCAST_SERVERS:
+            ap.error(f"unknown broadcast server '{x}' (known: {', '.join(BROADCAST_SERVERS)})")
+    if args.broadcast:
+        args.sections = "broadcast"
     args.sweep_min_msgs = 2000 if q else 40000
     args.sweep_min_total = 2 * MiB if q else 16 * MiB
     args.sweep_max_total = 8 * MiB if q else 128 * MiB
@@ -1325,8 +1475,10 @@ def main():
     for c in clients:
         if c not in ALL_CLIENTS:
             ap.error(f"unknown client '{c}' (known: {', '.join(ALL_CLIENTS)})")
-    if "raw" not in clients:
-        clients.insert(0, "raw")  # every ratio needs the floor
+    for i, f in enumerate(FLOORS):  # every ratio needs the floors
+        if f in clients:
+            clients.remove(f)
+        clients.insert(i, f)
     skip = set(args.skip.split(","))
     sections = [s for s in args.sections.split(",") if s and s not in skip]
     for s in sections:
@@ -1342,7 +1494,7 @@ def main():
     started = time.monotonic()
 
     # enough descriptors for the largest connection count, in server and client
-    need = max(args.conns + [args.side_conns]) + 1024
+    need = max(args.conns + [args.side_conns] + args.broadcast_conns) + 1024
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), max(hard, need)))
@@ -1388,7 +1540,7 @@ def main():
         elif s == "syscalls":
             section_syscalls(B, run_clients)
         elif s == "conns":
-            section_conns(B, run_clients, args.conns)
+            section_conns(B, [c for c in run_clients if c not in NO_CONNS], args.conns)
             section_conns(B, [c for c in run_clients if c in TLS_CLIENTS], [args.side_conns], "tls", "conns-tls")
             section_conns(B, [c for c in run_clients if c in DEFLATE_CLIENTS], [args.side_conns], "deflate",
                           "conns-deflate")
@@ -1398,6 +1550,8 @@ def main():
             section_tls(B, [c for c in run_clients if c in TLS_CLIENTS])
         elif s == "deflate":
             section_deflate(B, [c for c in run_clients if c in DEFLATE_CLIENTS])
+        elif s == "broadcast":
+            section_broadcast(B, [x for x in args.broadcast_servers if x != "node" or shutil.which("node")])
 
     if "sweep" in sections:
         write_chart(B, clients, args.chart)
