@@ -716,7 +716,7 @@ def section_deflate(B, clients):
 BROADCAST_SERVERS = ["wsc", "node", "python"]
 BROADCAST_RE = re.compile(r"^RESULT broadcast msgs=(\d+) bytes=(\d+) seconds=([0-9.eE+-]+) conns=(\d+) sent=(\d+) "
                           r"open_seconds=([0-9.eE+-]+) server_base_kb=(-?\d+) server_open_kb=(-?\d+) "
-                          r"server_hwm_kb=(-?\d+)$")
+                          r"server_hwm_kb=(-?\d+) server_cpu_seconds=(-?[0-9.eE+-]+)$")
 
 
 def broadcast_server_argv(B, s):
@@ -754,9 +754,7 @@ def section_broadcast(B, servers):
                 try:
                     argv = ([*(["taskset", "-c", "1"] if two else [])] + [os.path.join(BIN, "fanout_client"),
                             "--server-pid", str(srv.p.pid), srv.url, str(n), str(m), str(args.broadcast_size)])
-                    c0 = srv.cpu()
                     rc, out, err, wall = run(argv, max(args.timeout, 120))
-                    c1 = srv.cpu()
                     alive = srv.alive()
                 finally:
                     srv.stop()
@@ -776,7 +774,7 @@ def section_broadcast(B, servers):
                     base, opn, hwm = int(mt.group(7)), int(mt.group(8)), int(mt.group(9))
                     rec.update(msgs=int(mt.group(1)), bytes=int(mt.group(2)), seconds=float(mt.group(3)),
                                open_seconds=float(mt.group(6)), base_kb=base, open_kb=opn, hwm_kb=hwm,
-                               server_cpu=c1 - c0,
+                               server_cpu=float(mt.group(10)),
                                idle_per_conn=(opn - base) * 1024 // n if base > 0 and opn > 0 else None,
                                peak_per_conn=(hwm - base) * 1024 // n if base > 0 and hwm > 0 else None)
                 if problem:
@@ -861,7 +859,8 @@ def report(B, clients, sections, started, machine):
                      f"work is COUNT={args.latency_count}, {size_name(args.large_total)} and "
                      f"{size_name(args.small_total)}; the work each client did is in the table below. Rates are "
                      "per second of exchange, so they compare across different amounts of work.")
-    elif args.python_work != 1.0 or args.node_work != 1.0:
+    elif (args.python_work != 1.0 or args.node_work != 1.0) and any(
+            s in sections for s in ("unpinned", "pinned", "sweep", "tls", "deflate")):
         notes.append(f"Python did {args.python_work:g}x and node {args.node_work:g}x the work of the others "
                      "(counts/totals scaled; rates are per second, so comparable).")
     T = tests(args)
@@ -1228,8 +1227,8 @@ def report(B, clients, sections, started, machine):
         w("Each server, fresh for every run, on CPU 0; `bench/clients/fanout_client` on CPU 1 opens N connections "
           "(epoll), one of them sends M messages (at most 16 in flight over all receivers), the server sends each "
           "to all N (the sender too), every delivery is checked in full and in order. Deliveries per second "
-          "from the first send to the last delivery; the server's CPU per delivery (its schedstat over the whole "
-          "run, handshakes included); memory per connection: the server's VmRSS with all N open and idle, and its "
+          "from the first send to the last delivery; the server's CPU per delivery (its main thread's schedstat "
+          "over the same interval); memory per connection: the server's VmRSS with all N open and idle, and its "
           "VmHWM after the run, each minus its VmRSS before the first connection, / N.")
         w("")
         rows = []
@@ -1243,7 +1242,8 @@ def report(B, clients, sections, started, machine):
                 r.append(fmt(med([rate(x, "msgs") for x in recs])))
                 wr = med([rate(x, "msgs") for x in D.get(("broadcast", n0, "wsc"), []) if "error" not in x])
                 r.append(ratio(med([rate(x, "msgs") for x in recs]), wr))
-                r.append(fmt(med([x["server_cpu"] / x["msgs"] * 1e6 for x in recs if x.get("msgs")]), 2))
+                r.append(fmt(med([x["server_cpu"] / x["msgs"] * 1e6 for x in recs
+                                  if x.get("msgs") and x["server_cpu"] >= 0]), 2))
                 r.append(fmt(med([x.get("idle_per_conn") for x in recs])))
                 r.append(fmt(med([x.get("peak_per_conn") for x in recs])))
                 r.append(fmt(med([x.get("open_seconds") for x in recs]), 2))
