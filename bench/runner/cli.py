@@ -36,7 +36,7 @@ from .modes import (section_callgrind, section_check, section_conns, section_def
                     section_sweep, section_syscalls, section_tls)
 from .servers import BROADCAST_SERVERS, section_broadcast
 from .report import report
-from .charts import write_chart, update_docs, machine_line
+from .charts import write_chart, write_tls_chart, update_docs, machine_line
 
 
 # --------------------------------------------------------------------------
@@ -94,6 +94,7 @@ def main():
     ap.add_argument("--no-bootstrap", action="store_true", help="do not run scripts/bootstrap bench")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results", "latest.md"))
     ap.add_argument("--chart", default=os.path.join(ROOT, "docs", "perf-throughput.png"))
+    ap.add_argument("--tls-chart", default=os.path.join(ROOT, "docs", "perf-tls.png"))
     ap.add_argument("--update-docs", action="store_true", help="put the tables into docs/PERFORMANCE.md")
     ap.add_argument("--docs-only", action="store_true",
                     help="run nothing: put the existing --out report into docs/PERFORMANCE.md")
@@ -220,6 +221,8 @@ def main():
 
     if "sweep" in sections:
         write_chart(B, clients, args.chart)
+    if "tls" in sections:
+        write_tls_chart(B, clients, args.tls_chart)
     md = report(B, clients, sections, started, machine_line())
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:

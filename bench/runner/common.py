@@ -24,6 +24,9 @@ TLS_CLIENTS = ["raw", "wsc", "lws", "beast", "websocketpp", "node", "python"]  #
 DEFLATE_CLIENTS = ["wsc", "lws", "node", "python"]  # wslay: no extension support; beast, websocketpp: not offered
 INTERPRETED = {"node", "python"}                     # callgrind figures vary a little run to run
 FLOORS = ["raw", "frames"]  # raw TCP; the WebSocket floor (prebuilt frames, frames_client.c): always run
+CHART_TITLES = {"raw": "raw TCP floor", "frames": "WebSocket floor (prebuilt frames)", "wsc": "wsc", "wslay": "wslay",
+                "lws": "libwebsockets", "beast": "Boost.Beast", "websocketpp": "websocketpp", "node": "node ws",
+                "python": "Python websockets"}
 NO_CONNS = {"frames"}       # latency and throughput only
 
 RESULT_RE = re.compile(r"^RESULT (latency|throughput|conns) msgs=(\d+) bytes=(\d+) seconds=([0-9.eE+-]+)"

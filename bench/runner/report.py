@@ -327,7 +327,8 @@ def report(B, clients, sections, started, machine):
             w(table(["client", "ws (plain)"] + [lbl for t, lbl in side], rows))
     if "tls" in sections:
         w("")
-        w("### wss (TLS) beside ws, pinned to one CPU (round trips/s or MB/s, medians)")
+        w("### wss (TLS) beside ws, pinned to one CPU (round trips/s or MB/s, medians) — chart: "
+          "[perf-tls.png](../../docs/perf-tls.png)")
         w("")
         hdr = ["client"]
         for key, title, m, nums, unit in T:
