@@ -294,14 +294,14 @@ int main(int argc, char **argv) {
         auto b = std::make_unique<Bench<tls_client>>();
         b->url = url;
         std::string host = url.substr(6, url.find_first_of(":/", 6) - 6);
-        b->c.set_tls_init_handler([host](hdl_t) {
-            auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-            ctx->set_default_verify_paths();
-            if (const char *ca = std::getenv("SSL_CERT_FILE")) ctx->load_verify_file(ca);
-            ctx->set_verify_mode(asio::ssl::verify_peer);
-            ctx->set_verify_callback(asio::ssl::host_name_verification(host));
-            return ctx;
-        });
+        // one context for every connection (websocketpp's examples make one
+        // per connection: the CA store is then loaded N times, about 120 KB each)
+        auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+        ctx->set_default_verify_paths();
+        if (const char *ca = std::getenv("SSL_CERT_FILE")) ctx->load_verify_file(ca);
+        ctx->set_verify_mode(asio::ssl::verify_peer);
+        ctx->set_verify_callback(asio::ssl::host_name_verification(host));
+        b->c.set_tls_init_handler([ctx](hdl_t) { return ctx; });
         return b->main(mode, argv);
     } catch (const std::exception &e) {
         fail(e.what());
