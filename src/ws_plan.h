@@ -46,7 +46,8 @@ typedef struct wsc__ws_plan {
  * decides: the URL parsed, every option checked, the proxy chosen
  * (opts->proxy, else the environment through env unless env is NULL or the
  * URL is a Unix socket's, see wsc__env_proxy) and parsed, the request built
- * with the key made from nonce. Returns WSC_OK, or (err filled, *plan left
+ * with the key made from nonce. Returns WSC_OK (err untouched), or (err
+ * filled, *plan left
  * empty: nothing to free):
  *   WSC_EINVAL  url NULL, reserved option bytes set, nheaders without
  *               headers, a NULL header name or value, a bad header, an
