@@ -96,21 +96,11 @@ typedef struct {
     int binary_msgs;
     unsigned maximum_attempt;
     /* behaviours */
-    int send_on_close;   /* queue this many messages at each reconnecting close */
-    int next_seq;
     wsc_client *self;
 } crec;
 
 static void crec_free(crec *r) {
     if (r->last_json) json_decref(r->last_json);
-}
-
-static void queue_some(wsc_client *c, crec *r, int n) {
-    for (int i = 0; i < n; i++) {
-        char m[32];
-        int len = snprintf(m, sizeof m, "m%05d", r->next_seq++);
-        assert_int_equal(wsc_client_send_text(c, m, (size_t)len), WSC_OK);
-    }
 }
 
 static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
@@ -130,11 +120,6 @@ static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
             r->close_codes[r->ncl] = ev->code;
             r->will_reconnect[r->ncl] = ev->will_reconnect;
             r->ncl++;
-        }
-        if (ev->will_reconnect && r->send_on_close) {
-            /* Not OPEN now: these wait in the queue for the next connection. */
-            assert_int_equal(wsc_client_is_connecting(c), 1);
-            queue_some(c, r, r->send_on_close);
         }
         break;
     case WSC_CLIENT_ERROR:
@@ -181,45 +166,13 @@ static wsc_client_options copts(crec *r) {
    close codes that end it, final HTTP refusals, close() and reconnect()) and
    the heartbeat are checked to the millisecond with an injected clock in
    test_client_scripted.c; the backoff table in test_scripted.c. What stays
-   here is what needs a real server: the queue across real drops, the token
-   in the handshake, the store, JSON over the wire. */
+   here is what needs a real server: the token in the handshake, the store,
+   JSON over the wire. */
 
 /* ---------------- the queue ---------------- */
 
-/* 100 forced drops: every message queued while reconnecting arrives, in order. */
-static void test_queue_100_drops(void **state) {
-    (void)state;
-    char script[2000] = "";
-    for (int i = 0; i < 100; i++) strcat(script, "drop:3,");
-    srv s;
-    srv_start(&s, script, NULL);
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    o.timeout_ms = 1;
-    r.send_on_close = 3;
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    queue_some(c, &r, 3); /* before the first open: queued */
-    assert_int_equal(wsc_client_queued(c), 3);
-    assert_int_equal(wsc_client_buffered_amount(c), 18); /* queued bytes count */
-    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 101, 60000);
-    assert_int_equal(r.n[WSC_CLIENT_OPEN], 101);
-    /* send the last three on the final (echo) connection, wait for them */
-    for (int i = 0; i < 100 && wsc_client_queued(c); i++) wsc_loop_run_once(loop, 10);
-    tu_run_for(loop, 200);
-    json_t *log = srv_log(&s);
-    int nmsg = count_events(log, "message");
-    assert_int_equal(nmsg, r.next_seq);
-    for (int i = 0; i < nmsg; i++) {
-        char want[16];
-        snprintf(want, sizeof want, "m%05d", i);
-        assert_string_equal(json_string_value(json_object_get(nth_event(log, "message", i), "text")), want);
-    }
-    assert_true(nmsg >= 303);
-    json_decref(log);
-    end_test(c, loop, &r, &s);
-}
-
+/* The queue across 100 drops is test_queue_100_drops in test_client_scripted.c
+   (exact, on the injected clock). */
 static void test_queue_limits(void **state) {
     (void)state;
     srv s;
@@ -618,7 +571,6 @@ static void test_free_in_callback(void **state) {
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_queue_100_drops),
         cmocka_unit_test(test_queue_limits),
         cmocka_unit_test(test_queue_discard_reported),
         cmocka_unit_test(test_token_cookie_query_json),
