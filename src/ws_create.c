@@ -260,10 +260,10 @@ wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, 
     hs->deflate_threshold = opts->deflate_threshold;
     hs->deflate_mem_level = opts->deflate_mem_level;
     hs->max_header = opts->max_header_size ? opts->max_header_size : WSC_HTTP_DEFAULT_MAX_HEADER_BYTES;
-    ws->cb_open = opts->on_open;
-    ws->cb_message = opts->on_message;
-    ws->cb_error = opts->on_error;
-    ws->cb_close = opts->on_close;
+    ws->cb[WSC_WS_OPEN] = opts->on_open;
+    ws->cb[WSC_WS_MESSAGE] = opts->on_message;
+    ws->cb[WSC_WS_ERROR] = opts->on_error;
+    ws->cb[WSC_WS_CLOSE] = opts->on_close;
     ws->user = opts->user;
     ws->trace = opts->trace;
     /* The plan's request, key, origin and offer become the connection's. */
