@@ -162,6 +162,40 @@ static wsc_client_options copts(crec *r) {
     return o;
 }
 
+/* One test's world: the scripted server, a loop, the recorder, the options
+   (copts, for the test to adjust) and the client. */
+typedef struct {
+    srv s;
+    wsc_loop *loop;
+    crec r;
+    wsc_client_options o;
+    wsc_client *c;
+} cenv;
+
+static void cenv_start(cenv *e, const char *script, const char *query) {
+    memset(e, 0, sizeof *e);
+    srv_start(&e->s, script, query);
+    e->loop = wsc_loop_new(NULL);
+    e->o = copts(&e->r);
+}
+
+/* The client, with the options as the test set them. */
+static wsc_client *cenv_client(cenv *e) {
+    e->c = wsc_client_new(e->loop, e->s.url, &e->o, NULL);
+    assert_non_null(e->c);
+    return e->c;
+}
+
+static void cenv_end(cenv *e) { end_test(e->c, e->loop, &e->r, &e->s); }
+
+/* From the server's log: the text of message k; a field of handshake k. */
+static const char *log_text(json_t *log, int k) {
+    return json_string_value(json_object_get(nth_event(log, "message", k), "text"));
+}
+static const char *log_hs(json_t *log, int k, const char *field) {
+    return json_string_value(json_object_get(nth_event(log, "handshake", k), field));
+}
+
 /* The reconnect decisions and delays (max_attempts, the reset on open, the
    close codes that end it, final HTTP refusals, close() and reconnect()) and
    the heartbeat are checked to the millisecond with an injected clock in
@@ -175,14 +209,11 @@ static wsc_client_options copts(crec *r) {
    (exact, on the injected clock). */
 static void test_queue_limits(void **state) {
     (void)state;
-    srv s;
-    srv_start(&s, "http:503", NULL);
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    o.queue_max_messages = 2;
-    o.queue_max_bytes = 10;
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    cenv e;
+    cenv_start(&e, "http:503", NULL);
+    e.o.queue_max_messages = 2;
+    e.o.queue_max_bytes = 10;
+    wsc_client *c = cenv_client(&e);
     assert_int_equal(wsc_client_send_text(c, "12345", 5), WSC_OK);
     assert_int_equal(wsc_client_send_text(c, "123456", 6), WSC_EQUEUEFULL); /* bytes */
     assert_int_equal(wsc_client_send_text(c, "1234", 4), WSC_OK);
@@ -190,112 +221,95 @@ static void test_queue_limits(void **state) {
     assert_int_equal(wsc_client_send_text(c, "\xc0\x80", 2), WSC_EUTF8);
     assert_int_equal(wsc_client_queued(c), 2);
     /* they go out in order on the second connection (the first is refused) */
-    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
-    tu_run_for(loop, 200);
-    json_t *log = srv_log(&s);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_OPEN], 1, 10000);
+    tu_run_for(e.loop, 200);
+    json_t *log = srv_log(&e.s);
     assert_int_equal(count_events(log, "message"), 2);
-    assert_string_equal(json_string_value(json_object_get(nth_event(log, "message", 0), "text")), "12345");
-    assert_string_equal(json_string_value(json_object_get(nth_event(log, "message", 1), "text")), "1234");
+    assert_string_equal(log_text(log, 0), "12345");
+    assert_string_equal(log_text(log, 1), "1234");
     json_decref(log);
     /* closing for good with a non-empty queue reports what was discarded */
     wsc_client_close(c, 1000, NULL);
-    tu_run_until(loop, &r.n[WSC_CLIENT_CLOSE], 2, 5000);
-    end_test(c, loop, &r, &s);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_CLOSE], 2, 5000);
+    cenv_end(&e);
 
     /* queue off: sending while not open fails */
-    srv_start(&s, "", NULL);
-    loop = wsc_loop_new(NULL);
-    memset(&r, 0, sizeof r);
-    o = copts(&r);
-    o.no_queue = 1;
-    c = wsc_client_new(loop, s.url, &o, NULL);
-    assert_int_equal(wsc_client_send_text(c, "x", 1), WSC_ESTATE);
-    wsc_client_free(c);
-    wsc_loop_free(loop);
-    srv_stop(&s);
+    cenv_start(&e, "", NULL);
+    e.o.no_queue = 1;
+    assert_int_equal(wsc_client_send_text(cenv_client(&e), "x", 1), WSC_ESTATE);
+    cenv_end(&e);
 }
 
 static void test_queue_discard_reported(void **state) {
     (void)state;
-    srv s;
-    srv_start(&s, "http:403", NULL);
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    cenv e;
+    cenv_start(&e, "http:403", NULL);
+    wsc_client *c = cenv_client(&e);
     assert_int_equal(wsc_client_send_text(c, "lost?", 5), WSC_OK);
-    tu_run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
-    tu_run_for(loop, 50);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_CLOSE], 1, 10000);
+    tu_run_for(e.loop, 50);
     /* 403 is final: the queued message is reported, not silently dropped */
-    assert_int_equal(r.errors[r.nerr - 1], WSC_ECLOSED);
-    assert_non_null(strstr(r.error_msgs[r.nerr - 1], "1 queued message discarded"));
+    assert_int_equal(e.r.errors[e.r.nerr - 1], WSC_ECLOSED);
+    assert_non_null(strstr(e.r.error_msgs[e.r.nerr - 1], "1 queued message discarded"));
     assert_int_equal(wsc_client_queued(c), 0);
-    end_test(c, loop, &r, &s);
+    cenv_end(&e);
 }
 
 /* ---------------- the CSRF double token ---------------- */
 
 static void test_token_cookie_query_json(void **state) {
     (void)state;
-    srv s;
-    srv_start(&s, "", "?x=1&csrf=old&y=a%20b");
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    o.token = "tok-123_ABC.xyz";
-    o.ws.cookie = "session=s1; csrf_token=stale; theme=dark";
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    cenv e;
+    cenv_start(&e, "", "?x=1&csrf=old&y=a%20b");
+    e.o.token = "tok-123_ABC.xyz";
+    e.o.ws.cookie = "session=s1; csrf_token=stale; theme=dark";
+    wsc_client *c = cenv_client(&e);
     assert_string_equal(wsc_client_csrf(c), "tok-123_ABC.xyz");
     json_t *obj = json_pack("{s:i,s:s}", "op", 7, "who", "me");
     assert_int_equal(wsc_client_send_json(c, obj), WSC_OK); /* queued */
-    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_OPEN], 1, 10000);
     assert_int_equal(wsc_client_send_json(c, obj), WSC_OK); /* direct */
     /* the caller's object is not modified */
     assert_null(json_object_get(obj, "csrf"));
     json_t *str = json_string("not an object");
     assert_int_equal(wsc_client_send_json(c, str), WSC_EINVAL); /* would lose the token */
     json_decref(str);
-    tu_run_for(loop, 300);
-    json_t *log = srv_log(&s);
-    json_t *hs = nth_event(log, "handshake", 0);
-    assert_string_equal(json_string_value(json_object_get(hs, "query")), "x=1&csrf=tok-123_ABC.xyz&y=a%20b");
-    assert_string_equal(json_string_value(json_object_get(hs, "cookie")), "session=s1; theme=dark; csrf_token=tok-123_ABC.xyz");
+    tu_run_for(e.loop, 300);
+    json_t *log = srv_log(&e.s);
+    assert_string_equal(log_hs(log, 0, "query"), "x=1&csrf=tok-123_ABC.xyz&y=a%20b");
+    assert_string_equal(log_hs(log, 0, "cookie"), "session=s1; theme=dark; csrf_token=tok-123_ABC.xyz");
     for (int i = 0; i < 2; i++) {
-        json_t *m = json_loads(json_string_value(json_object_get(nth_event(log, "message", i), "text")), 0, NULL);
+        json_t *m = json_loads(log_text(log, i), 0, NULL);
         assert_non_null(m);
         assert_string_equal(json_string_value(json_object_get(m, "csrf")), "tok-123_ABC.xyz");
         assert_int_equal(json_integer_value(json_object_get(m, "op")), 7);
         json_decref(m);
     }
     /* the echo comes back parsed */
-    assert_non_null(r.last_json);
-    assert_string_equal(json_string_value(json_object_get(r.last_json, "who")), "me");
+    assert_non_null(e.r.last_json);
+    assert_string_equal(json_string_value(json_object_get(e.r.last_json, "who")), "me");
     json_decref(log);
     json_decref(obj);
-    end_test(c, loop, &r, &s);
+    cenv_end(&e);
 }
 
 static void test_no_token(void **state) {
     (void)state;
-    srv s;
-    srv_start(&s, "", "?keep=1");
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    cenv e;
+    cenv_start(&e, "", "?keep=1");
+    wsc_client *c = cenv_client(&e);
     assert_null(wsc_client_csrf(c));
-    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_OPEN], 1, 10000);
     json_t *str = json_string("some message"); /* the seed's ws.json("some message") */
     assert_int_equal(wsc_client_send_json(c, str), WSC_OK);
     json_decref(str);
-    tu_run_for(loop, 200);
-    json_t *log = srv_log(&s);
-    json_t *hs = nth_event(log, "handshake", 0);
-    assert_string_equal(json_string_value(json_object_get(hs, "query")), "keep=1");
-    assert_string_equal(json_string_value(json_object_get(hs, "cookie")), "");
-    assert_string_equal(json_string_value(json_object_get(nth_event(log, "message", 0), "text")), "\"some message\"");
+    tu_run_for(e.loop, 200);
+    json_t *log = srv_log(&e.s);
+    assert_string_equal(log_hs(log, 0, "query"), "keep=1");
+    assert_string_equal(log_hs(log, 0, "cookie"), "");
+    assert_string_equal(log_text(log, 0), "\"some message\"");
     json_decref(log);
-    end_test(c, loop, &r, &s);
+    cenv_end(&e);
 }
 
 static void test_invalid_tokens_refused(void **state) {
@@ -374,9 +388,8 @@ static void test_store_across_processes(void **state) {
     tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
     tu_run_for(loop, 100);
     json_t *log = srv_log(&s);
-    json_t *hs = nth_event(log, "handshake", 0);
-    assert_string_equal(json_string_value(json_object_get(hs, "query")), "csrf=persisted-token");
-    assert_string_equal(json_string_value(json_object_get(hs, "cookie")), "csrf_token=persisted-token");
+    assert_string_equal(log_hs(log, 0, "query"), "csrf=persisted-token");
+    assert_string_equal(log_hs(log, 0, "cookie"), "csrf_token=persisted-token");
     json_decref(log);
     /* the token is re-read at every reconnect */
     wsc_store *st2 = wsc_store_open(db, NULL);
@@ -389,8 +402,7 @@ static void test_store_across_processes(void **state) {
     tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
     tu_run_for(loop, 100);
     log = srv_log(&s);
-    hs = nth_event(log, "handshake", 1);
-    assert_string_equal(json_string_value(json_object_get(hs, "query")), "csrf=rotated");
+    assert_string_equal(log_hs(log, 1, "query"), "csrf=rotated");
     json_decref(log);
     end_test(c, loop, &r, &s);
 }
@@ -424,29 +436,26 @@ static void test_corrupt_store(void **state) {
 
 static void test_json_messages(void **state) {
     (void)state;
-    srv s;
-    srv_start(&s, "send:{\"hello\": [1]}", NULL);
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    tu_run_until(loop, &r.n[WSC_CLIENT_MESSAGE], 1, 10000);
-    assert_non_null(r.last_json);
-    assert_int_equal(json_array_size(json_object_get(r.last_json, "hello")), 1);
+    cenv e;
+    cenv_start(&e, "send:{\"hello\": [1]}", NULL);
+    wsc_client *c = cenv_client(&e);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_MESSAGE], 1, 10000);
+    assert_non_null(e.r.last_json);
+    assert_int_equal(json_array_size(json_object_get(e.r.last_json, "hello")), 1);
     /* invalid JSON reaches the error callback with the raw text and position */
     assert_int_equal(wsc_client_send_text(c, "{\"a\": 1,\n \"b\": }", 16), WSC_OK);
-    tu_run_until(loop, &r.nerr, 1, 5000);
-    assert_int_equal(r.errors[0], WSC_EJSON);
-    assert_string_equal(r.raw, "{\"a\": 1,\n \"b\": }");
-    assert_int_equal(r.json_line, 2);
-    assert_true(r.json_col > 0);
-    assert_int_equal(r.n[WSC_CLIENT_MESSAGE], 1); /* not delivered as a message */
+    tu_run_until(e.loop, &e.r.nerr, 1, 5000);
+    assert_int_equal(e.r.errors[0], WSC_EJSON);
+    assert_string_equal(e.r.raw, "{\"a\": 1,\n \"b\": }");
+    assert_int_equal(e.r.json_line, 2);
+    assert_true(e.r.json_col > 0);
+    assert_int_equal(e.r.n[WSC_CLIENT_MESSAGE], 1); /* not delivered as a message */
     /* binary comes as bytes */
     assert_int_equal(wsc_client_send_binary(c, "\x00\x01\x02", 3), WSC_OK);
-    tu_run_until(loop, &r.binary_msgs, 1, 5000);
-    assert_int_equal(r.binary_msgs, 1);
+    tu_run_until(e.loop, &e.r.binary_msgs, 1, 5000);
+    assert_int_equal(e.r.binary_msgs, 1);
     assert_true(wsc_client_is_connected(c)); /* a bad message is not a reason to close */
-    end_test(c, loop, &r, &s);
+    cenv_end(&e);
 }
 
 /* Listeners belong to the client: they survive reconnects. */
@@ -460,23 +469,20 @@ static void count_msg(wsc_client *c, const wsc_client_event *ev, void *u) {
 
 static void test_listeners_survive(void **state) {
     (void)state;
-    srv s;
-    srv_start(&s, "closeafter:1:4001", NULL);
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    cenv e;
+    cenv_start(&e, "closeafter:1:4001", NULL);
+    wsc_client *c = cenv_client(&e);
     lmsgs = 0;
     int id = wsc_client_on(c, WSC_CLIENT_MESSAGE, count_msg, NULL);
     assert_true(id > 0);
     assert_int_equal(wsc_client_send_text(c, "1", 1), WSC_OK);
-    tu_run_until(loop, &lmsgs, 1, 10000);
-    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000); /* after the 4001 close */
+    tu_run_until(e.loop, &lmsgs, 1, 10000);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_OPEN], 2, 10000); /* after the 4001 close */
     assert_int_equal(wsc_client_send_text(c, "2", 1), WSC_OK);
-    tu_run_until(loop, &lmsgs, 2, 10000);
+    tu_run_until(e.loop, &lmsgs, 2, 10000);
     assert_int_equal(lmsgs, 2);
     assert_int_equal(wsc_client_off(c, id), WSC_OK);
-    end_test(c, loop, &r, &s);
+    cenv_end(&e);
 }
 
 /* Numbers go out as written: shortest round-trip precision. And the
@@ -491,25 +497,22 @@ static void trace_cb(void *user, int outgoing, const char *head, size_t len) {
 
 static void test_json_numbers_and_trace(void **state) {
     (void)state;
-    srv s;
-    srv_start(&s, "", NULL);
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    o.ws.trace = trace_cb;
-    o.user = &traces; /* the trace's user; events get it too */
-    o.on_open = o.on_message = o.on_error = o.on_close = o.on_reconnect = o.on_maximum = NULL;
+    cenv e;
+    cenv_start(&e, "", NULL);
+    e.o.ws.trace = trace_cb;
+    e.o.user = &traces; /* the trace's user; events get it too */
+    e.o.on_open = e.o.on_message = e.o.on_error = e.o.on_close = e.o.on_reconnect = e.o.on_maximum = NULL;
     traces = 0;
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    wsc_client *c = cenv_client(&e);
     json_t *v = json_pack("{s:f,s:f,s:f,s:i,s:f,s:s,s:[b,n]}", "a", 0.1, "b", 0.30000000000000004, "c", 1e300, "d", 7,
                           "e", 2.0, "s", "q\"\\\n\x01é", "l", 1);
     assert_int_equal(wsc_client_send_json(c, v), WSC_OK);
     json_decref(v);
-    for (int i = 0; i < 100 && traces < 2; i++) wsc_loop_run_once(loop, 20);
-    tu_run_for(loop, 200);
+    for (int i = 0; i < 100 && traces < 2; i++) wsc_loop_run_once(e.loop, 20);
+    tu_run_for(e.loop, 200);
     assert_int_equal(traces, 2); /* request and response */
-    json_t *log = srv_log(&s);
-    const char *text = json_string_value(json_object_get(nth_event(log, "message", 0), "text"));
+    json_t *log = srv_log(&e.s);
+    const char *text = log_text(log, 0);
     assert_non_null(text);
     assert_non_null(strstr(text, "\"a\":0.1,"));
     assert_non_null(strstr(text, "\"b\":0.30000000000000004,"));
@@ -522,24 +525,21 @@ static void test_json_numbers_and_trace(void **state) {
     json_decref(back);
     json_decref(log);
     wsc_client_free(c);
-    wsc_loop_free(loop);
-    srv_stop(&s);
+    wsc_loop_free(e.loop);
+    srv_stop(&e.s);
 }
 
 /* The token never appears in an error message. */
 static void test_token_not_in_errors(void **state) {
     (void)state;
-    srv s;
-    srv_start(&s, "http:500,http:403", NULL);
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    o.token = "SUPERSECRETTOKEN";
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    tu_run_until(loop, &r.n[WSC_CLIENT_CLOSE], 2, 10000);
-    assert_true(r.nerr >= 2);
-    for (int i = 0; i < r.nerr; i++) assert_null(strstr(r.error_msgs[i], "SUPERSECRETTOKEN"));
-    end_test(c, loop, &r, &s);
+    cenv e;
+    cenv_start(&e, "http:500,http:403", NULL);
+    e.o.token = "SUPERSECRETTOKEN";
+    cenv_client(&e);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_CLOSE], 2, 10000);
+    assert_true(e.r.nerr >= 2);
+    for (int i = 0; i < e.r.nerr; i++) assert_null(strstr(e.r.error_msgs[i], "SUPERSECRETTOKEN"));
+    cenv_end(&e);
 }
 
 /* Callbacks may free the client. */
