@@ -79,14 +79,6 @@ static json_t *nth_event(json_t *log, const char *event, int k) {
 
 typedef struct {
     int n[8];           /* per event type */
-    int seq[256];       /* order of event types */
-    int nseq;
-    unsigned attempts[64]; /* attempt numbers of RECONNECT events */
-    unsigned delays[64];
-    int nrec;
-    unsigned close_codes[256];
-    int will_reconnect[256];
-    int ncl;
     int errors[64];
     char error_msgs[64][256];
     int nerr;
@@ -94,10 +86,7 @@ typedef struct {
     char raw[256];
     json_t *last_json;
     int binary_msgs;
-    unsigned maximum_attempt;
-    /* behaviours */
-    wsc_client *self;
-} crec;
+} crec; /* (the reconnect decisions are recorded in test_client_scripted.c) */
 
 static void crec_free(crec *r) {
     if (r->last_json) json_decref(r->last_json);
@@ -106,22 +95,7 @@ static void crec_free(crec *r) {
 static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
     crec *r = user;
     r->n[ev->type]++;
-    if (r->nseq < 256) r->seq[r->nseq++] = ev->type;
     switch (ev->type) {
-    case WSC_CLIENT_RECONNECT:
-        if (r->nrec < 64) {
-            r->attempts[r->nrec] = ev->attempt;
-            r->delays[r->nrec] = ev->delay_ms;
-            r->nrec++;
-        }
-        break;
-    case WSC_CLIENT_CLOSE:
-        if (r->ncl < 256) {
-            r->close_codes[r->ncl] = ev->code;
-            r->will_reconnect[r->ncl] = ev->will_reconnect;
-            r->ncl++;
-        }
-        break;
     case WSC_CLIENT_ERROR:
         if (r->nerr < 64) {
             r->errors[r->nerr] = ev->error;
@@ -141,7 +115,6 @@ static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
         }
         if (ev->binary) r->binary_msgs++;
         break;
-    case WSC_CLIENT_MAXIMUM: r->maximum_attempt = ev->attempt; break;
     }
 }
 
