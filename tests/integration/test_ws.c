@@ -13,13 +13,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "wslog.h"
-
-/* The full event record (tests/util/wslog.h), under the short names. */
-typedef tu_wslog rec;
-#define rec_reset tu_wslog_reset
-#define on_event tu_wslog_event
-#define opts_for tu_wslog_options
+#include "wslog.h" /* the full event record, under short names (rec, opts_for, ...) */
 #include "wsc/loop.h"
 #include "wsc/ws.h"
 
