@@ -141,7 +141,7 @@ static int out_borrow(wsc__conn *c) {
 }
 
 /* `out` drained: the buffer goes back to the pool (or is freed). */
-static void out_release(wsc__conn *c) {
+static inline void out_release(wsc__conn *c) { /* inline: once per round trip */
     if (!c->out.data) return;
     wsc__loop_buf_put(c->loop, c->out.data, c->out.cap);
     c->out.data = NULL;

@@ -600,8 +600,10 @@ static int sent_fail(wsc_proto_sent *sent, int rc) {
 /* Appends payload as one message of one or more frames; all or nothing.
    Fills *sent (if not NULL) on success and zeroes it on failure, so that
    the send path can end in a tail call here (it runs per message). */
-static int put_message(wsc_proto *p, unsigned op, unsigned rsv, const uint8_t *data, size_t len,
-                       wsc_buf *out, wsc_proto_sent *sent) {
+#define OP_RSV(op, rsv) ((op) | (rsv) << 8) /* six arguments: a sibling call from the send path */
+static int put_message(wsc_proto *p, unsigned op_rsv, const uint8_t *data, size_t len, wsc_buf *out,
+                       wsc_proto_sent *sent) {
+    unsigned op = op_rsv & 0xff, rsv = op_rsv >> 8;
     size_t before = out->len;
     int rc = wsc_buf_reserve(out, wsc_proto_wire_size(p, len));
     if (rc) return sent_fail(sent, rc);
@@ -659,12 +661,12 @@ int wsc_proto_send_ex(wsc_proto *p, unsigned opcode, const void *data, size_t le
         z->off = z->len = 0;
         int rc = wsc__pmd_deflate(p->pmd, data, len, z);
         if (rc) return sent_fail(sent, rc);
-        rc = put_message(p, opcode, WSC_RSV1, z->data, z->len, out, sent);
+        rc = put_message(p, OP_RSV(opcode, WSC_RSV1), z->data, z->len, out, sent);
         /* Keep a small scratch buffer; drop a large one. */
         if (z->cap > 65536) wsc_buf_free(z);
         return rc;
     }
-    return put_message(p, opcode, 0, data, len, out, sent); /* a tail call */
+    return put_message(p, OP_RSV(opcode, 0), data, len, out, sent); /* a tail call */
 }
 
 int wsc_proto_send_frame(wsc_proto *p, unsigned opcode, int fin, const void *data, size_t len,
