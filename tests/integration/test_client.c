@@ -134,6 +134,13 @@ static wsc_client *cenv_client(cenv *e) {
 
 static void cenv_end(cenv *e) { end_test(e->c, e->loop, &e->r, &e->s); }
 
+/* The client keeping its token in the store at db. */
+static wsc_client *store_client(cenv *e, const char *db) {
+    e->o.no_store = 0;
+    e->o.store_path = db;
+    return cenv_client(e);
+}
+
 /* From the server's log: the text of message k; a field of handshake k. */
 static const char *log_text(json_t *log, int k) {
     return json_string_value(json_object_get(nth_event(log, "message", k), "text"));
@@ -295,17 +302,17 @@ static void test_invalid_tokens_refused(void **state) {
 /* The persistent store: a token set by one process is used by another. */
 static void test_store_across_processes(void **state) {
     (void)state;
-    srv s;
-    srv_start(&s, "", NULL);
+    cenv e;
+    cenv_start(&e, "", NULL);
     char db[600];
-    snprintf(db, sizeof db, "%s/state/wsc/tokens.db", s.dir);
+    snprintf(db, sizeof db, "%s/state/wsc/tokens.db", e.s.dir);
     pid_t pid = fork();
     if (pid == 0) {
         wsc_loop *loop = wsc_loop_new(NULL);
         wsc_client_options o = {0};
         o.store_path = db;
         o.no_heartbeat = 1;
-        wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+        wsc_client *c = wsc_client_new(loop, e.s.url, &o, NULL);
         wsc_error err;
         int rc = c ? wsc_client_set_csrf(c, "persisted-token", &err) : -1;
         wsc_client_free(c);
@@ -320,20 +327,15 @@ static void test_store_across_processes(void **state) {
     assert_int_equal(stat(db, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
     char dir[600];
-    snprintf(dir, sizeof dir, "%s/state/wsc", s.dir);
+    snprintf(dir, sizeof dir, "%s/state/wsc", e.s.dir);
     assert_int_equal(stat(dir, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0700);
 
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    o.no_store = 0;
-    o.store_path = db;
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+    wsc_client *c = store_client(&e, db);
     assert_string_equal(wsc_client_csrf(c), "persisted-token");
-    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
-    tu_run_for(loop, 100);
-    json_t *log = srv_log(&s);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_OPEN], 1, 10000);
+    tu_run_for(e.loop, 100);
+    json_t *log = srv_log(&e.s);
     assert_string_equal(log_hs(log, 0, "query"), "csrf=persisted-token");
     assert_string_equal(log_hs(log, 0, "cookie"), "csrf_token=persisted-token");
     json_decref(log);
@@ -341,41 +343,36 @@ static void test_store_across_processes(void **state) {
     wsc_store *st2 = wsc_store_open(db, NULL);
     assert_int_equal(wsc_store_set(st2, "ws://127.0.0.1:0", "csrf_token", "other-origin", NULL), WSC_OK);
     char origin[100];
-    snprintf(origin, sizeof origin, "ws://127.0.0.1:%d", s.peer.port);
+    snprintf(origin, sizeof origin, "ws://127.0.0.1:%d", e.s.peer.port);
     assert_int_equal(wsc_store_set(st2, origin, "csrf_token", "rotated", NULL), WSC_OK);
     wsc_store_close(st2);
     wsc_client_reconnect(c);
-    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
-    tu_run_for(loop, 100);
-    log = srv_log(&s);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_OPEN], 2, 10000);
+    tu_run_for(e.loop, 100);
+    log = srv_log(&e.s);
     assert_string_equal(log_hs(log, 1, "query"), "csrf=rotated");
     json_decref(log);
-    end_test(c, loop, &r, &s);
+    cenv_end(&e);
 }
 
 /* A corrupt store: a clear error, no crash, the connection goes on. */
 static void test_corrupt_store(void **state) {
     (void)state;
-    srv s;
-    srv_start(&s, "", NULL);
+    cenv e;
+    cenv_start(&e, "", NULL);
     char db[600];
-    snprintf(db, sizeof db, "%s/tokens.db", s.dir);
+    snprintf(db, sizeof db, "%s/tokens.db", e.s.dir);
     int fd = open(db, O_CREAT | O_WRONLY, 0600);
     for (int i = 0; i < 200; i++) assert_int_equal(write(fd, "this is not a database ", 23), 23);
     close(fd);
-    wsc_loop *loop = wsc_loop_new(NULL);
-    crec r = {0};
-    wsc_client_options o = copts(&r);
-    o.no_store = 0;
-    o.store_path = db;
-    wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
-    tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
-    assert_int_equal(r.n[WSC_CLIENT_OPEN], 1);
-    assert_int_equal(r.errors[0], WSC_ESTORE);
-    assert_non_null(strstr(r.error_msgs[0], db));
+    wsc_client *c = store_client(&e, db);
+    tu_run_until(e.loop, &e.r.n[WSC_CLIENT_OPEN], 1, 10000);
+    assert_int_equal(e.r.n[WSC_CLIENT_OPEN], 1);
+    assert_int_equal(e.r.errors[0], WSC_ESTORE);
+    assert_non_null(strstr(e.r.error_msgs[0], db));
     wsc_error err;
     assert_int_equal(wsc_client_set_csrf(c, "x", &err), WSC_ESTORE);
-    end_test(c, loop, &r, &s);
+    cenv_end(&e);
 }
 
 /* ---------------- messages ---------------- */
