@@ -110,14 +110,13 @@ static int set_error(wsc_sync *s, int code, const char *fmt, ...) {
 }
 
 /* Makes the socket wait at most ms (-1 forever, 0 not at all) in one
-   direction. Costs nothing when the setting is already right. */
-static int set_wait(wsc_sync *s, int sending, int ms) {
+   direction: the change, out of line (the common case, nothing to change,
+   is the inline test in set_wait). */
+static int change_wait(wsc_sync *s, int sending, int ms) {
     wsc_error err;
     if (ms == 0) {
-        if (!s->nonblock) {
-            if (wsc__tx_set_blocking(&s->tx, 0, &err)) return set_error(s, err.code, "%s", err.message);
-            s->nonblock = 1;
-        }
+        if (wsc__tx_set_blocking(&s->tx, 0, &err)) return set_error(s, err.code, "%s", err.message);
+        s->nonblock = 1;
         return WSC_OK;
     }
     if (s->nonblock) {
@@ -132,6 +131,13 @@ static int set_wait(wsc_sync *s, int sending, int ms) {
         return set_error(s, WSC_EIO, "cannot set the socket's timeout");
     *cur = v;
     return WSC_OK;
+}
+
+/* Costs nothing when the setting is already right (a round trip with the
+   same timeouts every time: two compares). */
+static inline int set_wait(wsc_sync *s, int sending, int ms) {
+    if (ms == 0 ? s->nonblock : !s->nonblock && (sending ? s->snd_ms : s->rcv_ms) == (ms < 0 ? 0 : ms)) return WSC_OK;
+    return change_wait(s, sending, ms);
 }
 
 /* ------------------------------------------------------------------ */

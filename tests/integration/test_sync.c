@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -306,6 +309,47 @@ static void test_connect_errors(void **state) {
     wsc_sync_free(NULL);
 }
 
+static void test_send_timeout(void **state) {
+    (void)state;
+    /* a server that reads nothing until the test connects to it a second
+       time: a big send times out mid-frame, the rest goes first later */
+    char script[300];
+    snprintf(script, sizeof script, "%s/tests/integration/stall_server.py", tu_source_dir());
+    char *argv[] = {(char *)tu_python(), script, "--lifetime", "60", NULL};
+    tu_peer p;
+    assert_int_equal(tu_peer_start(&p, argv), 0);
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", p.port);
+    wsc_ws_options o = {0};
+    o.no_deflate = 1;
+    o.max_buffered = 40u * 1024 * 1024;
+    wsc_error err;
+    wsc_sync *s = wsc_sync_connect(url, &o, T, &err);
+    assert_non_null(s);
+    size_t big = 32u * 1024 * 1024; /* more than the socket buffers hold */
+    char *text = malloc(big);
+    assert_non_null(text);
+    memset(text, 'a', big);
+    assert_int_equal(wsc_sync_send_text(s, text, big, 100), WSC_ETIMEDOUT);
+    assert_int_equal(wsc_sync_send_text(s, "next", 4, 0), WSC_ETIMEDOUT); /* queued behind it */
+    assert_int_equal(wsc_sync_flush(s, 0), WSC_ETIMEDOUT);
+    /* over max_buffered (40 MiB here) with what is queued: refused, nothing taken */
+    assert_int_equal(wsc_sync_send_binary(s, text, big, 0), WSC_ETOOBIG);
+    free(text);
+    /* go */
+    int go = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p.port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(go, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(wsc_sync_flush(s, T), WSC_OK);
+    /* the server parsed whole frames, in order */
+    expect_msg(s, WSC_SYNC_TEXT, "33554432:a", 10);
+    expect_msg(s, WSC_SYNC_TEXT, "4:n", 3);
+    close_clean(s);
+    close(go);
+    tu_peer_stop(&p);
+}
+
 static void test_wss(void **state) {
     (void)state;
     char *dir = tu_tmpdir();
@@ -359,7 +403,8 @@ int main(void) {
         cmocka_unit_test(test_echo),           cmocka_unit_test(test_large_and_fragmented),
         cmocka_unit_test(test_ping),           cmocka_unit_test(test_peer_close),
         cmocka_unit_test(test_timeouts),       cmocka_unit_test(test_hostile),
-        cmocka_unit_test(test_connect_errors), cmocka_unit_test(test_wss),
+        cmocka_unit_test(test_connect_errors), cmocka_unit_test(test_send_timeout),
+        cmocka_unit_test(test_wss),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
