@@ -352,8 +352,15 @@ int wsc_sync_recv(wsc_sync *s, wsc_sync_msg *out, int timeout_ms) {
     }
     s->errmsg[0] = 0;
     budget b = budget_of(timeout_ms);
+    /* The rest of a timed-out send goes first: the server may be waiting
+       for it before it answers. */
+    int rc = wsc_buf_pending(&s->out) ? write_out(s, &b) : WSC_OK;
+    if (rc) {
+        if (s->state == S_CLOSED) fill_close(s, out);
+        return rc;
+    }
     wsc_event ev;
-    int rc = next_message(s, &ev, &b);
+    rc = next_message(s, &ev, &b);
     if (rc == WSC_OK) {
         memset(out, 0, sizeof *out);
         out->type = ev.type == WSC_EV_TEXT ? WSC_SYNC_TEXT : WSC_SYNC_BINARY;

@@ -24,8 +24,8 @@
  * returns WSC_ETIMEDOUT and the connection stays usable: a receive keeps
  * what it had of a message and goes on with it on the next call; a send
  * has taken the whole message (framed, queued) and written part of it, and
- * the next call that writes (send, ping, close, wsc_sync_flush) writes the
- * rest first, so the peer never sees a torn frame. A timeout value costs a
+ * the next call (send, ping, recv, close, wsc_sync_flush) writes the rest
+ * first, so the peer never sees a torn frame. A timeout value costs a
  * setsockopt(SO_RCVTIMEO/SO_SNDTIMEO) only when it differs from the last
  * one used on that direction (0 switches the socket to non-blocking mode
  * instead, and back when a later call waits); -1 every time costs nothing.
@@ -71,8 +71,8 @@ typedef struct wsc_sync_msg {
 
 /*
  * Connects and completes the opening handshake, bounded by timeout_ms
- * (-1: only by opts' connect_timeout_ms and handshake_timeout_ms, default
- * 10 s each). opts may be NULL (every default); it is read only during the
+ * (-1 or 0: only by opts' connect_timeout_ms and handshake_timeout_ms,
+ * default 10 s each). opts may be NULL (every default); it is read only during the
  * call. Returns the open connection, or NULL with err filled: the
  * wsc_ws_new() errors (WSC_EURL, WSC_EINVAL, WSC_ENOMEM, WSC_EIO) and every
  * error its "error" event reports (WSC_EDNS, WSC_ECONNREFUSED, WSC_ETLS,
@@ -105,7 +105,8 @@ WSC_API int wsc_sync_ping(wsc_sync *s, const void *data, size_t len, int timeout
 WSC_API int wsc_sync_flush(wsc_sync *s, int timeout_ms);
 
 /*
- * Receives one whole message. A Ping is answered (the Pong written at once)
+ * Receives one whole message, after writing what a timed-out send left
+ * queued (within the same timeout). A Ping is answered (the Pong written at once)
  * and a Pong counted, and the wait goes on; neither is handed over.
  * Returns:
  *   WSC_OK        *out is a WSC_SYNC_TEXT or WSC_SYNC_BINARY message;
@@ -117,8 +118,8 @@ WSC_API int wsc_sync_flush(wsc_sync *s, int timeout_ms);
  *   WSC_ETIMEDOUT nothing complete in time; the connection is usable;
  *   WSC_EPROTO, WSC_EUTF8, WSC_ETOOBIG (a message over max_message_size),
  *   WSC_ENOMEM    the peer broke the protocol or a limit: the connection is
- *                 failed, our Close (1002, 1007, 1009, 1011) sent as far as
- *                 the socket takes it at once, the socket closed; *out is
+ *                 failed, our Close (1002, 1007, 1009, 1011) sent (waiting
+ *                 at most close_timeout_ms for room), the socket closed; *out is
  *                 WSC_SYNC_CLOSE with that code;
  *   WSC_ECONNRESET, WSC_EIO, WSC_ETLS  the connection broke (closed; *out
  *                 is WSC_SYNC_CLOSE with 1006);
