@@ -30,6 +30,11 @@
  * one used on that direction (0 switches the socket to non-blocking mode
  * instead, and back when a later call waits); -1 every time costs nothing.
  *
+ * Memory: the handle, the core's endpoint (and zlib's state if
+ * permessage-deflate is used), a 64 KiB receive buffer, and a send buffer
+ * kept between messages up to 64 KiB (a larger one is freed once written;
+ * a large received message's storage, by the next receive).
+ *
  * Threads: a handle may move between threads but must not be used by two
  * at once. Callbacks in the options (on_open, on_message, ...) are not
  * called; `trace` is, during wsc_sync_connect.
