@@ -86,7 +86,9 @@ def start_server(wsc, pin):
 
 def client_cmd(args, drv, mode, url, n, size):
     if drv == REFERENCE:
-        return [args.wsc, "bench", mode, url, str(n), str(size)]
+        # --api loop: the reference is wsc's own loop (latency would otherwise
+        # run on the blocking API, sync.h, which is no loop at all).
+        return [args.wsc, "bench", "--api", "loop", mode, url, str(n), str(size)]
     return [args.binaries[drv], drv, mode, url, str(n), str(size)]
 
 

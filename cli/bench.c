@@ -16,6 +16,9 @@
  *       flight, each echo parsed by the client and its fields checked
  *       (bench_json.c).
  *
+ * latency uses the blocking API (sync.h) unless --api loop; the other modes
+ * run on the event loop (wsc_ws), as their exchanges keep 64 in flight.
+ *
  * Output: one line on stdout, RESULT <mode> msgs=<n> bytes=<n> seconds=<s>
  * (conns adds conns=<n> rss_base_kb=<n> rss_kb=<n> bytes_per_conn=<n>);
  * exit 0, or non-zero on any error, early close or mismatch (one line on
@@ -33,6 +36,7 @@
 #include "commands.h"
 #include "util.h"
 #include "wsc/loop.h"
+#include "wsc/sync.h"
 #include "wsc/ws.h"
 
 #define IN_FLIGHT 64
@@ -208,6 +212,49 @@ static void conn_close(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
     fail(user, "a connection closed early");
 }
 
+/* latency on the blocking API (sync.h): each round trip is one write and
+   one read, where the loop pays epoll_wait + read + write. The connection is
+   made with the same options as the loop's modes. */
+static int latency_sync(bench *b, const char *url, const wsc_ws_options *o) {
+    wsc_error err;
+    wsc_sync *s = wsc_sync_connect(url, o, 60000, &err);
+    if (!s) {
+        fprintf(stderr, "wsc bench: %s\n", err.message);
+        return 1;
+    }
+    const char *why = NULL;
+    clock_gettime(CLOCK_MONOTONIC, &b->t0);
+    while (b->got < b->count) {
+        latency_msg(b, b->got);
+        if (wsc_sync_send_text(s, (const char *)b->msg, b->size, -1) != WSC_OK) {
+            why = "send failed";
+            break;
+        }
+        wsc_sync_msg m;
+        int rc = wsc_sync_recv(s, &m, 30000);
+        if (rc != WSC_OK) {
+            why = rc == WSC_ECLOSED ? "the connection closed before the last echo" : "receive failed";
+            break;
+        }
+        if (m.type != WSC_SYNC_TEXT || m.len != b->size || memcmp(m.data, b->msg, b->size) != 0) {
+            why = "echo differs from the message sent";
+            break;
+        }
+        b->got++;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b->t1);
+    if (why && *wsc_sync_error(s)) fprintf(stderr, "wsc bench: %s\n", wsc_sync_error(s));
+    if (!why) wsc_sync_close(s, 1000, NULL, -1);
+    wsc_sync_free(s);
+    if (why) {
+        fprintf(stderr, "wsc bench: %s\n", why);
+        return 1;
+    }
+    printf("RESULT latency msgs=%llu bytes=%llu seconds=%.6f\n", (unsigned long long)b->got,
+           (unsigned long long)(b->got * b->size), secs(&b->t0, &b->t1));
+    return 0;
+}
+
 static void bench_usage(FILE *f) {
     fputs("usage: wsc bench [options] latency URL COUNT SIZE\n"
           "       wsc bench [options] throughput URL TOTAL_BYTES SIZE\n"
@@ -216,6 +263,8 @@ static void bench_usage(FILE *f) {
           "Prints one line: RESULT <mode> msgs=<n> bytes=<n> seconds=<s>\n"
           "(conns adds conns= rss_base_kb= rss_kb= bytes_per_conn=); exits non-zero on any\n"
           "error, early close or mismatch. Compression is off unless --deflate.\n"
+          "  --api sync|loop    latency: the blocking API (default: one write and one\n"
+          "                     read per round trip) or the event loop (wsc_ws)\n"
           "  --deflate          offer permessage-deflate\n"
           "  --ca FILE          trust this CA for wss://\n"
           "  --insecure         do not verify the server certificate\n"
@@ -235,11 +284,11 @@ static int parse_u64(const char *s, uint64_t *out) {
 
 int wsc_cmd_bench(int argc, char **argv) {
     int deflate = 0, insecure = 0;
-    const char *ca = NULL, *jrecv = NULL, *jsend = NULL;
+    const char *ca = NULL, *jrecv = NULL, *jsend = NULL, *api = "sync";
     static const struct option longopts[] = {{"deflate", no_argument, 0, 'd'}, {"ca", required_argument, 0, 'c'},
                                              {"insecure", no_argument, 0, 'k'}, {"help", no_argument, 0, 'h'},
                                              {"recv", required_argument, 0, 'r'}, {"send", required_argument, 0, 's'},
-                                             {0, 0, 0, 0}};
+                                             {"api", required_argument, 0, 'a'}, {0, 0, 0, 0}};
     cli_getopt_reset();
     int ch;
     /* Options anywhere (GNU permutation): "bench latency URL 200 32 --ca f". */
@@ -250,9 +299,14 @@ int wsc_cmd_bench(int argc, char **argv) {
         case 'k': insecure = 1; break;
         case 'r': jrecv = optarg; break;
         case 's': jsend = optarg; break;
+        case 'a': api = optarg; break;
         case 'h': bench_usage(stdout); return 0;
         default: bench_usage(stderr); return 2;
         }
+    }
+    if (strcmp(api, "sync") && strcmp(api, "loop")) {
+        bench_usage(stderr);
+        return 2;
     }
     int n = argc - optind;
     char **a = argv + optind;
@@ -351,6 +405,14 @@ int wsc_cmd_bench(int argc, char **argv) {
     for (size_t j = 0; j < b.size; j++) {
         b.msg[j] = b.mode == B_LATENCY ? (uint8_t)('a' + j % 26) : (uint8_t)((j * 31 + 7) & 0xff);
         b.expect[j] = b.msg[j];
+    }
+    o.max_message_size = b.size + 1024;
+    if (b.mode == B_LATENCY && !strcmp(api, "sync")) {
+        rc = latency_sync(&b, url, &o);
+        wsc_loop_free(b.loop);
+        free(b.msg);
+        free(b.expect);
+        return rc;
     }
     o.on_open = on_open;
     o.on_message = on_message;

@@ -409,11 +409,12 @@ static void handshake_done(wsc_ws *ws, size_t hl, wsc_http_response *response) {
     ws->c.state = WSC_OPEN;
     terminate_header_values(hs, response);
     hs->response = response;
+    hs->head_len = hl;
     wsc_ws_event ev = {0};
     ev.type = WSC_WS_OPEN;
     if (emit(ws, &ev)) return;
     /* Frames that came with the response head. */
-    size_t extra = hs->resp.len - hl;
+    size_t extra = hs->resp.len > hl ? hs->resp.len - hl : 0; /* sync.c may have taken them */
     if (ws->hs) ws->hs->response = NULL;
     if (extra && ws->c.phase != PH_DONE) {
         /* Keep the handshake buffer while feeding: the events point into it. */

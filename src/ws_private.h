@@ -33,6 +33,8 @@ typedef struct handshake {
     wsc_buf req;       /* the upgrade request */
     wsc_buf resp;      /* the response head as it arrives (+ early frames) */
     size_t last_len;
+    size_t head_len;   /* the response head's length in resp, once parsed: the
+                          frames after it (sync.c takes them during "open") */
     size_t max_header;
     char key[25];
     char **protocols;  /* NULL-terminated copy of the offer */

@@ -1015,6 +1015,13 @@ class TestRoundTwo(unittest.TestCase):
         r = wsc("bench", "latency", url, "20", "32", "--deflate", timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout.decode(), r"^RESULT latency msgs=20 ")
+        # latency on the blocking API (the default) and on the loop
+        for api in ("sync", "loop"):
+            r = wsc("bench", "--api", api, "latency", url, "20", "32", timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stdout.decode(), r"^RESULT latency msgs=20 ")
+        r = wsc("bench", "--api", "threads", "latency", url, "20", "32", timeout=60)
+        self.assertEqual(r.returncode, 2)
 
     def test_socks5_proxy(self):
         proxy = subprocess.Popen([PY, os.path.join(PEERS, "run_microsocks.py"), "--auth", "u:p", "--lifetime", "60"],

@@ -1,6 +1,7 @@
 // consumer.cpp - every public header of wsc, included by a C++17 program
 // (extern "C", no C-only constructs in the headers), then the same echo
-// check as consumer.c through the connection layer. (The adapter headers
+// check as consumer.c through the connection layer, and once more through
+// the blocking API (sync.h). (The adapter headers
 // each need their event library: run_consumers.py compiles each of them
 // from C++ on its own, as libev and libevent cannot share a file.)
 #include <wsc/client.h>
@@ -10,6 +11,7 @@
 #include <wsc/proto.h>
 #include <wsc/server.h>
 #include <wsc/store.h>
+#include <wsc/sync.h>
 #include <wsc/ws.h>
 #include <wsc/wsc.h>
 
@@ -59,7 +61,15 @@ int main(int argc, char **argv) {
     wsc_loop_run(loop);
     wsc_ws_free(ws);
     wsc_loop_free(loop);
-    std::printf("consumer++: wsc %s, echo %s, close %s\n", wsc_version(), st.echoed ? "ok" : "MISSING",
-                st.clean ? "clean" : "NOT clean");
-    return st.echoed && st.clean ? 0 : 1;
+    bool sync_ok = false;
+    if (wsc_sync *s = wsc_sync_connect(argv[1], nullptr, 10000, &err)) {
+        wsc_sync_msg m{};
+        sync_ok = wsc_sync_send_text(s, "blocking", 8, -1) == WSC_OK && wsc_sync_recv(s, &m, 10000) == WSC_OK &&
+                  std::string(reinterpret_cast<const char *>(m.data), m.len) == "blocking" &&
+                  wsc_sync_close(s, 1000, "done", -1) == WSC_OK;
+        wsc_sync_free(s);
+    }
+    std::printf("consumer++: wsc %s, echo %s, close %s, blocking echo %s\n", wsc_version(), st.echoed ? "ok" : "MISSING",
+                st.clean ? "clean" : "NOT clean", sync_ok ? "ok" : "FAILED");
+    return st.echoed && st.clean && sync_ok ? 0 : 1;
 }
