@@ -139,7 +139,7 @@ static int settle_unconfirmed(wsc_client *c, const wsc_ws_event *cev) {
         ev.ws_event = cev;
         ev.seq = ev.seq_last = m->seq;
         ev.count = 1;
-        ev.data = m->data;
+        ev.data = wsc__msg_bytes(m);
         ev.len = m->len;
         ev.binary = m->kind == Q_BINARY;
         c->unconfirmed_total++;

@@ -98,8 +98,8 @@ int wsc__cl_hand_over(wsc_client *c, wsc__msg *m) {
         wsc__cj_wipe(&c->cj);
         if (!m) return rc;
     } else {
-        rc = m->kind == Q_TEXT ? wsc_ws_send_text(c->ws, (const char *)m->data, m->len)
-                               : wsc_ws_send_binary(c->ws, m->data, m->len);
+        rc = m->kind == Q_TEXT ? wsc_ws_send_text(c->ws, (const char *)wsc__msg_bytes(m), m->len)
+                               : wsc_ws_send_binary(c->ws, wsc__msg_bytes(m), m->len);
     }
     return keep_sent(c, m, index, rc);
 }
@@ -122,6 +122,42 @@ static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint
     m->seq = seq;
     rc = wsc_ws_send_text(c->ws, (const char *)m->data, m->len);
     return keep_sent(c, m, index, rc);
+}
+
+/* Text or binary from the caller's buffer on a connection whose messages
+   are single plain frames: sent first, then kept by reference to its frame
+   in the send buffer (chunk.h), with no copy. Everything that can fail for
+   memory is set aside before the send, so a message that went out is
+   always kept. */
+static int send_by_ref(wsc_client *c, int kind, const void *data, size_t len, uint64_t seq) {
+    wsc__msg *m = wsc__delivery_ref_new(&c->d);
+    if (!m) return WSC_ENOMEM;
+    if (wsc__ws_retain_prepare(c->ws)) {
+        wsc__msg_free(m);
+        return WSC_ENOMEM;
+    }
+    uint64_t index = wsc__ws_data_sent(c->ws);
+    int rc = kind == Q_TEXT ? wsc_ws_send_text(c->ws, data, len) : wsc_ws_send_binary(c->ws, data, len);
+    if (rc) {
+        wsc__msg_free(m);
+        return rc;
+    }
+    size_t off = 0;
+    unsigned hdr = 0;
+    m->chunk = wsc__ws_retain_last(c->ws, &off, &hdr);
+    if (WSC_LIKELY(m->chunk != NULL)) {
+        m->coff = off;
+        m->hdr = (uint8_t)hdr;
+        m->kind = (uint8_t)kind;
+        m->len = len;
+    } else {
+        /* Not reached (frames_plain, a header set aside): a copy then. */
+        wsc__msg_free(m);
+        m = wsc__delivery_msg_new(&c->d, kind, data, len);
+        if (!m) return WSC_ENOMEM;
+    }
+    m->seq = seq;
+    return keep_sent(c, m, index, WSC_OK);
 }
 
 /* The end of a hand-over: m was sent (rc) as data message `index`; keeps it
@@ -163,7 +199,8 @@ int wsc__cl_drop_queue(wsc_client *c, const char *why) {
 int wsc__cl_flush_queue(wsc_client *c) {
     while (c->q.head && wsc__cl_ws_open(c)) {
         wsc__msg *m = wsc__msgq_pop(&c->q);
-        int rc = wsc__cl_keeping(c) ? wsc__cl_hand_over(c, m) : wsc__cl_send_now(c, m->kind, m->data, m->len, m->json);
+        int rc = wsc__cl_keeping(c) ? wsc__cl_hand_over(c, m)
+                                    : wsc__cl_send_now(c, m->kind, wsc__msg_bytes(m), m->len, m->json);
         if (!wsc__cl_keeping(c)) wsc__msg_free(m);
         if (rc) {
             char msg[160];
@@ -194,6 +231,11 @@ int wsc__cl_client_send(wsc_client *c, int kind, const void *data, size_t len, j
         if (wsc__cl_over_limits(c, len)) return WSC_EQUEUEFULL;
         if (kind == Q_JSON_TEXT) {
             int rc = hand_over_json_text(c, data, len, c->seq + 1);
+            if (rc == WSC_OK) c->seq++;
+            return rc;
+        }
+        if (kind != Q_JSON && wsc__ws_frames_plain(c->ws)) {
+            int rc = send_by_ref(c, kind, data, len, c->seq + 1);
             if (rc == WSC_OK) c->seq++;
             return rc;
         }

@@ -2,8 +2,10 @@
  * delivery.c - the bookkeeping of confirmed delivery (delivery.h): the
  * message FIFOs, the confirmation Ping payload and what a Pong confirms.
  *
- * Cost: a message sent on an OPEN connection is copied once more (kept until
- * confirmed: one allocation and one memcpy of its payload); one Ping of about
+ * Cost: a text or binary message sent as one plain frame is kept by
+ * reference to the bytes it was written from (chunk.h: a spare record and a
+ * reference count, no copy); any other (JSON, compressed, fragmented) is
+ * copied once more (one pooled block and a memcpy); one Ping of about
  * 10 bytes per write batch, at most one per round trip; a Pong frees the
  * prefix it confirms in O(number confirmed). Nothing here does I/O.
  */
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "wsc/proto.h"
 
 wsc__msg *wsc__msg_new(int kind, const void *data, size_t len, json_t *json) {
     int copy = data != NULL || kind != WSC__MSG_JSON;
@@ -29,6 +32,7 @@ wsc__msg *wsc__msg_new(int kind, const void *data, size_t len, json_t *json) {
 
 void wsc__msg_free(wsc__msg *m) {
     if (!m) return;
+    if (m->chunk) wsc__chunk_unref(m->chunk);
     if (m->json) json_decref(m->json);
     if (m->has_data && m->kind == WSC__MSG_JSON && m->len) wsc__wipe(m->data, m->len);
     wsc__free(m);
@@ -51,8 +55,32 @@ wsc__msg *wsc__delivery_msg_new(wsc__delivery *d, int kind, const void *data, si
     return wsc__msg_new(kind, data, len, NULL);
 }
 
+wsc__msg *wsc__delivery_ref_new(wsc__delivery *d) {
+    wsc__msg *m = d->refs_free;
+    if (WSC_LIKELY(m != NULL)) {
+        d->refs_free = m->next;
+        d->nrefs_free--;
+    } else {
+        m = wsc__malloc(sizeof *m);
+        if (!m) return NULL;
+    }
+    memset(m, 0, sizeof *m);
+    return m;
+}
+
 void wsc__delivery_msg_free(wsc__delivery *d, wsc__msg *m) {
     if (!m) return;
+    if (m->chunk) {
+        wsc__chunk_unref(m->chunk);
+        if (d->nrefs_free < WSC__REFS_FREE_MAX) {
+            m->next = d->refs_free;
+            d->refs_free = m;
+            d->nrefs_free++;
+        } else {
+            wsc__free(m);
+        }
+        return;
+    }
     if (m->json || !m->has_data || m->cap > WSC__POOL_MAX) {
         wsc__msg_free(m);
         return;
@@ -77,6 +105,12 @@ void wsc__delivery_free(wsc__delivery *d) {
     wsc__msgq_clear(&d->sent);
     for (unsigned i = 0; i < d->npool; i++) wsc__msg_free(d->pool[i]);
     d->npool = 0;
+    while (d->refs_free) {
+        wsc__msg *m = d->refs_free;
+        d->refs_free = m->next;
+        wsc__free(m);
+    }
+    d->nrefs_free = 0;
 }
 
 void wsc__msgq_push(wsc__msgq *q, wsc__msg *m) {
@@ -181,5 +215,16 @@ size_t wsc__delivery_confirm_all(wsc__delivery *d) {
 
 void wsc__delivery_split(wsc__delivery *d, uint64_t written, wsc__msgq *written_q, wsc__msgq *unwritten_q) {
     wsc__msg *m;
-    while ((m = wsc__msgq_pop(&d->sent))) wsc__msgq_push(m->index < written ? written_q : unwritten_q, m);
+    while ((m = wsc__msgq_pop(&d->sent))) {
+        if (m->chunk && !m->unmasked) {
+            /* The connection is gone: these bytes will not be written
+               again, so the payload is unmasked where it is. */
+            uint8_t *p = m->chunk->data + m->coff + m->hdr;
+            uint8_t key[4];
+            memcpy(key, p - 4, 4);
+            wsc_mask(p, p, m->len, key, 0);
+            m->unmasked = 1;
+        }
+        wsc__msgq_push(m->index < written ? written_q : unwritten_q, m);
+    }
 }

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunk.h"
+
 #define WSC__ACK_PREFIX "wsc-ack "
 #define WSC__ACK_PREFIX_LEN 8u
 #define WSC__ACK_MAX 32u /* a payload's bytes: prefix + 20 digits, with room */
@@ -49,8 +51,23 @@ typedef struct wsc__msg {
     uint8_t kind;     /* enum wsc__msg_kind */
     uint8_t has_data; /* data[0..len) holds the payload (JSON: as it was sent; may hold the token) */
     size_t cap;       /* bytes data[] can hold */
+    /* Kept by reference (text/binary sent as one plain frame): the payload
+       is in chunk->data at coff + hdr, masked with the key in the header's
+       last 4 bytes until wsc__delivery_split() unmasks it in place (the
+       connection is gone then). data[] is empty. NULL: data[] holds it. */
+    wsc__chunk *chunk;
+    size_t coff;
+    uint8_t hdr;
+    uint8_t unmasked;
     uint8_t data[];
 } wsc__msg;
+
+/* The payload of m, wherever it is kept. Masked for a message still kept
+   by reference on its connection: read it only after wsc__delivery_split
+   (or for a message that never was a reference). */
+static inline const uint8_t *wsc__msg_bytes(const wsc__msg *m) {
+    return m->chunk ? m->chunk->data + m->coff + m->hdr : m->data;
+}
 
 /* A FIFO of messages, with their count and payload bytes. */
 typedef struct wsc__msgq {
@@ -83,6 +100,8 @@ typedef struct wsc__delivery {
     wsc__msgq sent;
     wsc__msg *pool[WSC__POOL_N];
     unsigned npool;
+    wsc__msg *refs_free; /* spare reference records (no data[]), linked by next */
+    unsigned nrefs_free;
     uint64_t pinged; /* data-message count the last confirmation Ping covered */
     uint8_t in_flight; /* that Ping is not answered yet */
 } wsc__delivery;
@@ -90,6 +109,11 @@ typedef struct wsc__delivery {
 /* wsc__msg_new() for a copy of data[0..len), from d's pool when a block
    fits. NULL on ENOMEM. */
 wsc__msg *wsc__delivery_msg_new(wsc__delivery *d, int kind, const void *data, size_t len);
+/* A record for a message kept by reference: from d's spare records or
+   malloc; fields zeroed. Fill in chunk (taking a reference), coff, hdr,
+   len, kind. NULL on ENOMEM. */
+wsc__msg *wsc__delivery_ref_new(wsc__delivery *d);
+#define WSC__REFS_FREE_MAX 1024u
 /* wsc__msg_free(), keeping the block in d's pool if there is room. */
 void wsc__delivery_msg_free(wsc__delivery *d, wsc__msg *m);
 /* Frees d's kept messages and its pool (the client is freed). */
@@ -120,7 +144,9 @@ size_t wsc__delivery_confirm_all(wsc__delivery *d);
 
 /* The connection dropped with `written` data messages completely written:
    moves the kept messages to *written_q (index < written) and *unwritten_q
-   (the rest), both in send order. d->sent becomes empty. */
+   (the rest), both in send order. d->sent becomes empty. Messages kept by
+   reference are unmasked in place first (wsc__msg_bytes then gives the
+   payload). */
 void wsc__delivery_split(wsc__delivery *d, uint64_t written, wsc__msgq *written_q, wsc__msgq *unwritten_q);
 
 #endif

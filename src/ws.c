@@ -349,6 +349,7 @@ static int start_proto(wsc_ws *ws, const wsc_pmd_params *pmd, wsc_error *err) {
     pc.deflate = pmd && pmd->enabled ? pmd : NULL;
     pc.deflate_threshold = ws->hs->deflate_threshold;
     pc.deflate_mem_level = ws->hs->deflate_mem_level;
+    ws->frames_plain = (uint8_t)(!pc.deflate && !pc.fragment_size);
     ws->c.proto = wsc_proto_new(&pc, err);
     return ws->c.proto ? WSC_OK : err->code;
 }
@@ -622,6 +623,11 @@ const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index
 uint64_t wsc__ws_data_sent(const wsc_ws *ws) { return ws->c.data_sent; }
 int wsc__ws_peer_closed_first(const wsc_ws *ws) { return ws->c.peer_closed_first; }
 uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->c.data_written; }
+int wsc__ws_frames_plain(const wsc_ws *ws) { return ws->frames_plain; }
+int wsc__ws_retain_prepare(wsc_ws *ws) { return wsc__conn_retain_prepare(&ws->c); }
+struct wsc__chunk *wsc__ws_retain_last(wsc_ws *ws, size_t *off, unsigned *hdr) {
+    return wsc__conn_retain_last(&ws->c, off, hdr);
+}
 void wsc__ws_set_flush_hook(wsc_ws *ws, void (*fn)(wsc_ws *ws, void *user), void *user) {
     ws->flush_hook = fn;
     ws->flush_hook_user = user;
