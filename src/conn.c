@@ -126,7 +126,7 @@ static void pend_advance(wsc__conn *c, uint64_t n) {
     }
 }
 
-static int out_borrow(wsc__conn *c);
+static int out_borrow(wsc__conn *c, size_t need);
 
 /* Room for `need` more bytes without moving referenced bytes: the hot path
    (a buffer is there, and nothing in it is referenced or there is room)
@@ -135,7 +135,7 @@ static int out_borrow(wsc__conn *c);
    references survive it, at the cost of a copy). */
 static inline int out_reserve(wsc__conn *c, size_t need) {
     if (WSC_LIKELY(c->out.data != NULL) && (WSC_LIKELY(!c->out_ch) || c->out.cap - c->out.len >= need)) return WSC_OK;
-    return out_borrow(c);
+    return out_borrow(c, need);
 }
 
 int wsc__conn_out_reserve(wsc__conn *c) { return out_reserve(c, 0); }
@@ -172,9 +172,9 @@ static void out_seal(wsc__conn *c) {
 wsc__chunk *wsc__conn_retain_last(wsc__conn *c, size_t *off, unsigned *hdr) {
     if (!c->last_plain || !c->out.data) return NULL;
     if (!c->out_ch) {
-        wsc__chunk *k = c->spare_ch ? c->spare_ch : wsc__malloc(sizeof *k);
+        wsc__chunk *k = c->spare_ch;
         if (!k) return NULL;
-        c->spare_ch = NULL;
+        c->spare_ch = wsc__malloc(sizeof *k); /* the next one's, now (NULL: prepare retries) */
         k->next = NULL;
         k->data = c->out.data;
         k->cap = c->out.cap;
@@ -195,7 +195,13 @@ int wsc__conn_retain_prepare(wsc__conn *c) {
     return c->spare_ch ? WSC_OK : WSC_ENOMEM;
 }
 
-static int out_borrow(wsc__conn *c) {
+/* A buffer that will hold references (the client with confirmed
+   delivery) cannot grow once it does: it starts with room for a batch of
+   messages, or one message if that is larger, so that sealing happens once
+   per WSC__CHUNK_MIN bytes and not per message. */
+#define WSC__CHUNK_MIN ((size_t)64 * 1024)
+
+static int out_borrow(wsc__conn *c, size_t need) {
     if (c->out.data && c->out_ch) out_seal(c);
     if (c->out.data) return WSC_OK;
     size_t cap;
@@ -204,6 +210,10 @@ static int out_borrow(wsc__conn *c) {
     c->out.data = b;
     c->out.cap = cap;
     c->out.off = c->out.len = 0;
+    if (c->spare_ch) {
+        size_t want = need > WSC__CHUNK_MIN ? need : WSC__CHUNK_MIN;
+        if (cap < want) (void)wsc_buf_reserve(&c->out, want); /* else the core grows it, or fails */
+    }
     if (c->ops->out_changed) c->ops->out_changed(c);
     return WSC_OK;
 }
