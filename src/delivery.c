@@ -151,6 +151,7 @@ void wsc__msgq_clear(wsc__msgq *q) {
 void wsc__delivery_reset(wsc__delivery *d) {
     d->pinged = 0;
     d->in_flight = 0;
+    d->every = WSC__ACK_EVERY;
 }
 
 static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]);
@@ -161,7 +162,7 @@ size_t wsc__delivery_ping_payload(const wsc__delivery *d, uint64_t data_sent, ch
 }
 
 size_t wsc__delivery_ping_due(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]) {
-    if (data_sent < d->pinged + WSC__ACK_EVERY || !d->sent.n) return 0;
+    if (data_sent < d->pinged + (d->every ? d->every : WSC__ACK_EVERY) || !d->sent.n) return 0;
     return payload(data_sent, out);
 }
 
@@ -198,6 +199,8 @@ long wsc__delivery_pong(wsc__delivery *d, const uint8_t *p, size_t len) {
        nothing beyond what we pinged. */
     if (upto > d->pinged) upto = d->pinged;
     if (upto == d->pinged) d->in_flight = 0;
+    uint32_t every = d->every ? d->every : WSC__ACK_EVERY;
+    d->every = every < WSC__ACK_EVERY_MAX ? every * 2 : WSC__ACK_EVERY_MAX; /* the connection answers */
     long n = 0;
     while (d->sent.head && d->sent.head->index < upto) {
         wsc__delivery_msg_free(d, wsc__msgq_pop(&d->sent));
