@@ -130,34 +130,25 @@ static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint
    memory is set aside before the send, so a message that went out is
    always kept. */
 static int send_by_ref(wsc_client *c, int kind, const void *data, size_t len, uint64_t seq) {
-    wsc__msg *m = wsc__delivery_ref_new(&c->d);
-    if (!m) return WSC_ENOMEM;
-    if (wsc__ws_retain_prepare(c->ws)) {
-        wsc__msg_free(m);
-        return WSC_ENOMEM;
-    }
+    if (wsc__delivery_reserve(&c->d) || wsc__ws_retain_prepare(c->ws)) return WSC_ENOMEM;
     uint64_t index = wsc__ws_data_sent(c->ws);
     int rc = kind == Q_TEXT ? wsc_ws_send_text(c->ws, data, len) : wsc_ws_send_binary(c->ws, data, len);
-    if (rc) {
-        wsc__msg_free(m);
-        return rc;
-    }
+    if (rc) return rc;
     size_t off = 0;
     unsigned hdr = 0;
-    m->chunk = wsc__ws_retain_last(c->ws, &off, &hdr);
-    if (WSC_LIKELY(m->chunk != NULL)) {
-        m->coff = off;
-        m->hdr = (uint8_t)hdr;
-        m->kind = (uint8_t)kind;
-        m->len = len;
-    } else {
+    wsc__chunk *k = wsc__ws_retain_last(c->ws, &off, &hdr);
+    if (WSC_UNLIKELY(k == NULL)) {
         /* Not reached (frames_plain, a header set aside): a copy then. */
-        wsc__msg_free(m);
-        m = wsc__delivery_msg_new(&c->d, kind, data, len);
+        wsc__msg *m = wsc__delivery_msg_new(&c->d, kind, data, len);
         if (!m) return WSC_ENOMEM;
+        m->seq = seq;
+        return keep_sent(c, m, index, WSC_OK);
     }
-    m->seq = seq;
-    return keep_sent(c, m, index, WSC_OK);
+    wsc__delivery_keep_frame(&c->d, kind, k, off, len, seq, index);
+    char payload[WSC__ACK_MAX];
+    size_t n = wsc__delivery_ping_due(&c->d, index + 1, payload);
+    if (n && wsc_ws_ping(c->ws, payload, n) == WSC_OK) wsc__delivery_pinged(&c->d, index + 1);
+    return WSC_OK;
 }
 
 /* The end of a hand-over: m was sent (rc) as data message `index`; keeps it

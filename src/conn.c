@@ -183,7 +183,6 @@ wsc__chunk *wsc__conn_retain_last(wsc__conn *c, size_t *off, unsigned *hdr) {
         k->refs = 1; /* the engine's */
         c->out_ch = k;
     }
-    c->out_ch->refs++;
     *off = c->last_at;
     *hdr = c->last_hdr;
     return c->out_ch;

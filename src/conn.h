@@ -171,8 +171,9 @@ void wsc__conn_free(wsc__conn *c);
 /* Confirmed delivery: a reference to the frame of the last data message
    sent (wsc__conn_send just returned WSC_OK), if it was one uncompressed
    frame: *off is where its header starts in the returned chunk's data and
-   *hdr the header's length (its last 4 bytes are the masking key). The
-   chunk stays valid until wsc__chunk_unref. NULL if the message was not
+   *hdr the header's length (its last 4 bytes are the masking key). No
+   reference is taken: the caller adds one (refs++) for each pointer it
+   keeps, and drops it with wsc__chunk_unref. NULL if the message was not
    one plain frame, or on ENOMEM (the caller copies the message instead). */
 wsc__chunk *wsc__conn_retain_last(wsc__conn *c, size_t *off, unsigned *hdr);
 /* Makes wsc__conn_retain_last() after the next send unable to fail for

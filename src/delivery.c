@@ -68,6 +68,107 @@ wsc__msg *wsc__delivery_ref_new(wsc__delivery *d) {
     return m;
 }
 
+int wsc__delivery_reserve_slow(wsc__delivery *d) {
+    wsc__msg *m = wsc__malloc(sizeof *m);
+    if (!m) return WSC_ENOMEM;
+    m->next = NULL;
+    d->refs_free = m;
+    d->nrefs_free = 1;
+    return WSC_OK;
+}
+
+void wsc__delivery_keep_frame_new(wsc__delivery *d, int kind, wsc__chunk *k, size_t off, size_t len, uint64_t seq,
+                                  uint64_t index) {
+    wsc__msg *m = wsc__delivery_ref_new(d); /* reserved: not NULL */
+    m->kind = (uint8_t)kind;
+    m->chunk = k;
+    k->refs++;
+    m->coff = off;
+    m->len = len;
+    m->seq = seq;
+    m->index = index;
+    m->nrun = 1;
+    wsc__msgq_push(&d->sent, m);
+}
+
+/* The client frame at p (masked, as ours are): header bytes, and its
+   payload length in *plen. */
+static size_t frame_at(const uint8_t *p, uint64_t *plen) {
+    size_t h = 2;
+    uint64_t n = p[1] & 0x7f;
+    if (n == 126) {
+        n = ((uint64_t)p[2] << 8) | p[3];
+        h = 4;
+    } else if (n == 127) {
+        n = 0;
+        for (int i = 0; i < 8; i++) n = (n << 8) | p[2 + i];
+        h = 10;
+    }
+    if (p[1] & 0x80) h += 4;
+    *plen = n;
+    return h;
+}
+
+/* The first k (< nrun) messages of run r are confirmed: it starts after
+   them (control frames between them, our Pings, are skipped). */
+static void run_drop_front(wsc__delivery *d, wsc__msg *r, uint64_t k) {
+    const uint8_t *base = r->chunk->data;
+    size_t off = r->coff, bytes = 0;
+    for (uint64_t i = 0; i < k;) {
+        uint64_t pl;
+        size_t h = frame_at(base + off, &pl);
+        if (!(base[off] & 0x08)) {
+            bytes += (size_t)pl;
+            i++;
+        }
+        off += h + (size_t)pl;
+    }
+    r->coff = off;
+    r->nrun -= (uint32_t)k;
+    r->index += k;
+    r->seq += k;
+    r->len -= bytes;
+    d->sent.n -= (size_t)k;
+    d->sent.bytes -= bytes;
+}
+
+/* A drop: run r becomes single messages kept by reference, unmasked in
+   place (the connection is gone: these bytes are not written again),
+   pushed to wq (index < written) or uq. Frees r. */
+static void run_expand(wsc__delivery *d, wsc__msg *r, uint64_t written, wsc__msgq *wq, wsc__msgq *uq) {
+    uint8_t *base = r->chunk->data;
+    size_t off = r->coff;
+    for (uint32_t i = 0; i < r->nrun;) {
+        uint64_t pl;
+        size_t h = frame_at(base + off, &pl);
+        if (base[off] & 0x08) {
+            off += h + (size_t)pl;
+            continue;
+        }
+        wsc__msg *m = wsc__delivery_ref_new(d);
+        if (!m) {
+            d->lost_nomem += r->nrun - i; /* reported by the client, never silent */
+            break;
+        }
+        m->kind = r->kind;
+        m->chunk = r->chunk;
+        r->chunk->refs++;
+        m->coff = off;
+        m->hdr = (uint8_t)h;
+        m->len = (size_t)pl;
+        m->seq = r->seq + i;
+        m->index = r->index + i;
+        uint8_t *p = base + off + h, key[4];
+        memcpy(key, p - 4, 4);
+        wsc_mask(p, p, m->len, key, 0);
+        m->unmasked = 1;
+        wsc__msgq_push(m->index < written ? wq : uq, m);
+        off += h + (size_t)pl;
+        i++;
+    }
+    wsc__delivery_msg_free(d, r);
+}
+
 void wsc__delivery_msg_free(wsc__delivery *d, wsc__msg *m) {
     if (!m) return;
     if (m->chunk) {
@@ -202,23 +303,43 @@ long wsc__delivery_pong(wsc__delivery *d, const uint8_t *p, size_t len) {
     uint32_t every = d->every ? d->every : WSC__ACK_EVERY;
     d->every = every < WSC__ACK_EVERY_MAX ? every * 2 : WSC__ACK_EVERY_MAX; /* the connection answers */
     long n = 0;
-    while (d->sent.head && d->sent.head->index < upto) {
-        wsc__delivery_msg_free(d, wsc__msgq_pop(&d->sent));
-        n++;
+    wsc__msg *m;
+    while ((m = d->sent.head) && m->index < upto) {
+        if (m->nrun && m->index + m->nrun > upto) {
+            n += (long)(upto - m->index);
+            run_drop_front(d, m, upto - m->index);
+            break;
+        }
+        size_t cnt = m->nrun ? m->nrun : 1;
+        wsc__msgq_pop(&d->sent);
+        d->sent.n -= cnt - 1; /* the pop counted one */
+        wsc__delivery_msg_free(d, m);
+        n += (long)cnt;
     }
     return n;
 }
 
 size_t wsc__delivery_confirm_all(wsc__delivery *d) {
     size_t n = d->sent.n;
-    wsc__msg *m;
-    while ((m = wsc__msgq_pop(&d->sent))) wsc__delivery_msg_free(d, m);
+    wsc__msg *m = d->sent.head;
+    while (m) {
+        wsc__msg *next = m->next;
+        wsc__delivery_msg_free(d, m);
+        m = next;
+    }
+    memset(&d->sent, 0, sizeof d->sent);
     return n;
 }
 
 void wsc__delivery_split(wsc__delivery *d, uint64_t written, wsc__msgq *written_q, wsc__msgq *unwritten_q) {
-    wsc__msg *m;
-    while ((m = wsc__msgq_pop(&d->sent))) {
+    wsc__msg *m = d->sent.head, *next;
+    memset(&d->sent, 0, sizeof d->sent);
+    for (; m; m = next) {
+        next = m->next;
+        if (m->nrun) {
+            run_expand(d, m, written, written_q, unwritten_q);
+            continue;
+        }
         if (m->chunk && !m->unmasked) {
             /* The connection is gone: these bytes will not be written
                again, so the payload is unmasked where it is. */

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "chunk.h"
+#include "internal.h"
 
 #define WSC__ACK_PREFIX "wsc-ack "
 #define WSC__ACK_PREFIX_LEN 8u
@@ -67,6 +68,14 @@ typedef struct wsc__msg {
     size_t coff;
     uint8_t hdr;
     uint8_t unmasked;
+    /* In d->sent only: a run of nrun (> 0) consecutive text or binary
+       messages kept by reference in one chunk (seq, index: the first's;
+       len: their payload bytes; coff: where the first one's frame starts;
+       one chunk reference for them all). A message sent right after the
+       run's last one extends it (no allocation, no reference count); Pongs
+       shrink it from the front by walking frame headers; a drop expands it
+       into single messages. 0: one message. */
+    uint32_t nrun;
     uint8_t data[];
 } wsc__msg;
 
@@ -103,13 +112,16 @@ void wsc__msgq_clear(wsc__msgq *q);
 #define WSC__POOL_N 16
 #define WSC__POOL_MAX ((size_t)1 << 20)
 
-/* The messages handed to the current connection and not yet confirmed. */
+/* The messages handed to the current connection and not yet confirmed:
+   sent.n and sent.bytes count messages and payload bytes (a run counts
+   nrun and len). */
 typedef struct wsc__delivery {
     wsc__msgq sent;
     wsc__msg *pool[WSC__POOL_N];
     unsigned npool;
     wsc__msg *refs_free; /* spare reference records (no data[]), linked by next */
     unsigned nrefs_free;
+    size_t lost_nomem; /* messages a drop could not expand for memory (reported by the client) */
     uint64_t pinged; /* data-message count the last confirmation Ping covered */
     uint32_t every;  /* the interval inside a batch now (0: WSC__ACK_EVERY) */
     uint8_t in_flight; /* that Ping is not answered yet */
@@ -123,6 +135,32 @@ wsc__msg *wsc__delivery_msg_new(wsc__delivery *d, int kind, const void *data, si
    len, kind. NULL on ENOMEM. */
 wsc__msg *wsc__delivery_ref_new(wsc__delivery *d);
 #define WSC__REFS_FREE_MAX 1024u
+
+/* Sets a record aside so that wsc__delivery_keep_frame() cannot fail:
+   call it before sending. WSC_OK or WSC_ENOMEM. */
+int wsc__delivery_reserve_slow(wsc__delivery *d);
+static inline int wsc__delivery_reserve(wsc__delivery *d) {
+    return WSC_LIKELY(d->refs_free != NULL) ? 0 : wsc__delivery_reserve_slow(d);
+}
+void wsc__delivery_keep_frame_new(wsc__delivery *d, int kind, wsc__chunk *k, size_t off, size_t len, uint64_t seq,
+                                  uint64_t index);
+/* Keeps message (seq, index) of `len` payload bytes, sent as one plain
+   frame at off in chunk k (wsc__ws_retain_last), by reference: it extends
+   the last run if it follows it, else starts a run (a chunk reference and
+   the reserved record). After wsc__delivery_reserve(): cannot fail. */
+static inline void wsc__delivery_keep_frame(wsc__delivery *d, int kind, wsc__chunk *k, size_t off, size_t len,
+                                            uint64_t seq, uint64_t index) {
+    wsc__msg *t = d->sent.tail;
+    if (WSC_LIKELY(t != NULL && t->nrun && t->chunk == k && t->kind == kind && t->seq + t->nrun == seq &&
+                   t->index + t->nrun == index)) {
+        t->nrun++;
+        t->len += len;
+        d->sent.n++;
+        d->sent.bytes += len;
+        return;
+    }
+    wsc__delivery_keep_frame_new(d, kind, k, off, len, seq, index);
+}
 /* wsc__msg_free(), keeping the block in d's pool if there is room. */
 void wsc__delivery_msg_free(wsc__delivery *d, wsc__msg *m);
 /* Frees d's kept messages and its pool (the client is freed). */
