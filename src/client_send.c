@@ -130,15 +130,21 @@ static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint
    memory is set aside before the send, so a message that went out is
    always kept. */
 static int send_by_ref(wsc_client *c, int kind, const void *data, size_t len, uint64_t seq) {
-    if (wsc__delivery_reserve(&c->d) || wsc__ws_retain_prepare(c->ws)) return WSC_ENOMEM;
-    uint64_t index = wsc__ws_data_sent(c->ws);
-    int rc = kind == Q_TEXT ? wsc_ws_send_text(c->ws, data, len) : wsc_ws_send_binary(c->ws, data, len);
-    if (rc) return rc;
+    if (wsc__delivery_reserve(&c->d)) return WSC_ENOMEM;
+    wsc__chunk *k = NULL;
     size_t off = 0;
-    unsigned hdr = 0;
-    wsc__chunk *k = wsc__ws_retain_last(c->ws, &off, &hdr);
+    uint64_t index = 0;
+    int rc = wsc__ws_send_kept(c->ws, kind == Q_BINARY, data, len, &k, &off, &index);
+    if (WSC_UNLIKELY(rc != WSC_OK)) {
+        if (rc != WSC__WS_NOT_PLAIN) return rc;
+        /* compressed or fragmented: a copy is kept */
+        wsc__msg *m = wsc__delivery_msg_new(&c->d, kind, data, len);
+        if (!m) return WSC_ENOMEM;
+        m->seq = seq;
+        return wsc__cl_hand_over(c, m);
+    }
     if (WSC_UNLIKELY(k == NULL)) {
-        /* Not reached (frames_plain, a header set aside): a copy then. */
+        /* Not reached (one plain frame, a header set aside): a copy then. */
         wsc__msg *m = wsc__delivery_msg_new(&c->d, kind, data, len);
         if (!m) return WSC_ENOMEM;
         m->seq = seq;
@@ -147,7 +153,7 @@ static int send_by_ref(wsc_client *c, int kind, const void *data, size_t len, ui
     wsc__delivery_keep_frame(&c->d, kind, k, off, len, seq, index);
     char payload[WSC__ACK_MAX];
     size_t n = wsc__delivery_ping_due(&c->d, index + 1, payload);
-    if (n && wsc_ws_ping(c->ws, payload, n) == WSC_OK) wsc__delivery_pinged(&c->d, index + 1);
+    if (WSC_UNLIKELY(n != 0) && wsc_ws_ping(c->ws, payload, n) == WSC_OK) wsc__delivery_pinged(&c->d, index + 1);
     return WSC_OK;
 }
 
@@ -225,7 +231,7 @@ int wsc__cl_client_send(wsc_client *c, int kind, const void *data, size_t len, j
             if (rc == WSC_OK) c->seq++;
             return rc;
         }
-        if (kind != Q_JSON && wsc__ws_frames_plain(c->ws)) {
+        if (kind != Q_JSON) {
             int rc = send_by_ref(c, kind, data, len, c->seq + 1);
             if (rc == WSC_OK) c->seq++;
             return rc;

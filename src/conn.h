@@ -179,6 +179,10 @@ wsc__chunk *wsc__conn_retain_last(wsc__conn *c, size_t *off, unsigned *hdr);
 /* Makes wsc__conn_retain_last() after the next send unable to fail for
    memory (a chunk header set aside). WSC_OK or WSC_ENOMEM. */
 int wsc__conn_retain_prepare(wsc__conn *c);
+/* wsc__conn_retain_prepare, wsc__conn_send and wsc__conn_retain_last in
+   one call (the client's hot path): WSC_OK with *k (NULL: not one plain
+   frame; no reference taken) and *off, or wsc__conn_send's error. */
+int wsc__conn_send_kept(wsc__conn *c, unsigned op, const void *data, size_t len, wsc__chunk **k, size_t *off);
 /* Bytes waiting to be written, in every chunk. */
 static inline size_t wsc__conn_out_pending(const wsc__conn *c) { return c->sealed_pending + wsc_buf_pending(&c->out); }
 

@@ -262,10 +262,7 @@ size_t wsc__delivery_ping_payload(const wsc__delivery *d, uint64_t data_sent, ch
     return payload(data_sent, out);
 }
 
-size_t wsc__delivery_ping_due(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]) {
-    if (data_sent < d->pinged + (d->every ? d->every : WSC__ACK_EVERY) || !d->sent.n) return 0;
-    return payload(data_sent, out);
-}
+size_t wsc__delivery_ack_payload(uint64_t data_sent, char out[WSC__ACK_MAX]) { return payload(data_sent, out); }
 
 static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]) {
     memcpy(out, WSC__ACK_PREFIX, WSC__ACK_PREFIX_LEN);

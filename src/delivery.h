@@ -178,7 +178,11 @@ size_t wsc__delivery_ping_payload(const wsc__delivery *d, uint64_t data_sent, ch
 void wsc__delivery_pinged(wsc__delivery *d, uint64_t data_sent);
 /* The same inside a batch: a payload if WSC__ACK_EVERY messages went out
    since the last Ping (whether or not it is answered), else 0. */
-size_t wsc__delivery_ping_due(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]);
+size_t wsc__delivery_ack_payload(uint64_t data_sent, char out[WSC__ACK_MAX]);
+static inline size_t wsc__delivery_ping_due(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]) {
+    if (WSC_LIKELY(data_sent < d->pinged + (d->every ? d->every : WSC__ACK_EVERY)) || !d->sent.n) return 0;
+    return wsc__delivery_ack_payload(data_sent, out);
+}
 
 /* A Pong arrived with payload p[0..len). Returns -1 if it is not one of
    ours; else the number of messages it confirmed (freed). The Ping is no

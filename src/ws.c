@@ -624,6 +624,15 @@ uint64_t wsc__ws_data_sent(const wsc_ws *ws) { return ws->c.data_sent; }
 int wsc__ws_peer_closed_first(const wsc_ws *ws) { return ws->c.peer_closed_first; }
 uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->c.data_written; }
 int wsc__ws_frames_plain(const wsc_ws *ws) { return ws->frames_plain; }
+int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, struct wsc__chunk **k, size_t *off,
+                      uint64_t *index) {
+    if (WSC_UNLIKELY(!ws->frames_plain)) return WSC__WS_NOT_PLAIN;
+    /* not OPEN: send_msg's errors, in its order (never WSC_OK then) */
+    if (WSC_UNLIKELY(ws->c.state != WSC_OPEN)) return send_msg(ws, binary ? WSC_OP_BINARY : WSC_OP_TEXT, data, len);
+    if (len && !data) return WSC_EINVAL;
+    *index = ws->c.data_sent;
+    return wsc__conn_send_kept(&ws->c, binary ? WSC_OP_BINARY : WSC_OP_TEXT, data, len, k, off);
+}
 int wsc__ws_retain_prepare(wsc_ws *ws) { return wsc__conn_retain_prepare(&ws->c); }
 struct wsc__chunk *wsc__ws_retain_last(wsc_ws *ws, size_t *off, unsigned *hdr) {
     return wsc__conn_retain_last(&ws->c, off, hdr);
