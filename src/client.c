@@ -541,6 +541,8 @@ wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_opt
     }
     c->loop = loop;
     c->o = *opts;
+    c->lim_n = c->o.queue_max_messages ? c->o.queue_max_messages : DEFAULT_QUEUE_MESSAGES;
+    c->lim_b = c->o.queue_max_bytes ? c->o.queue_max_bytes : DEFAULT_QUEUE_BYTES;
     c->initial = 1;
     wsc__timer_init(&c->retry, loop, on_retry, c);
     wsc__timer_init(&c->ping, loop, on_ping_timer, c);

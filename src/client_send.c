@@ -45,10 +45,8 @@ int wsc__cl_keeping(const wsc_client *c) { return c->o.delivery != WSC_DELIVERY_
 
 /* Queued + unconfirmed messages against the queue limits. */
 int wsc__cl_over_limits(const wsc_client *c, size_t len) {
-    size_t maxn = c->o.queue_max_messages ? c->o.queue_max_messages : DEFAULT_QUEUE_MESSAGES;
-    size_t maxb = c->o.queue_max_bytes ? c->o.queue_max_bytes : DEFAULT_QUEUE_BYTES;
     size_t n = c->q.n + c->d.sent.n, b = c->q.bytes + c->d.sent.bytes;
-    return n + 1 > maxn || b + len > maxb || len > maxb;
+    return n + 1 > c->lim_n || len > c->lim_b || b > c->lim_b - len;
 }
 
 int wsc__cl_enqueue(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
@@ -131,10 +129,11 @@ static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint
    always kept. */
 static int send_by_ref(wsc_client *c, int kind, const void *data, size_t len, uint64_t seq) {
     if (wsc__delivery_reserve(&c->d)) return WSC_ENOMEM;
-    wsc__chunk *k = NULL;
-    size_t off = 0;
-    uint64_t index = 0;
-    int rc = wsc__ws_send_kept(c->ws, kind == Q_BINARY, data, len, &k, &off, &index);
+    wsc__kept kept;
+    int rc = wsc__ws_send_kept(c->ws, kind == Q_BINARY, data, len, &kept);
+    wsc__chunk *k = kept.chunk;
+    size_t off = kept.off;
+    uint64_t index = kept.index;
     if (WSC_UNLIKELY(rc != WSC_OK)) {
         if (rc != WSC__WS_NOT_PLAIN) return rc;
         /* compressed or fragmented: a copy is kept */

@@ -171,7 +171,7 @@ static void out_seal(wsc__conn *c) {
 
 /* The cold half of wsc__conn_retain_last: out becomes a chunk (its header
    set aside by wsc__conn_retain_prepare). */
-static WSC_NOINLINE wsc__chunk *retain_new_chunk(wsc__conn *c) {
+WSC_NOINLINE wsc__chunk *wsc__conn_retain_new(wsc__conn *c) {
     wsc__chunk *k = c->spare_ch;
     if (!k) return NULL;
     c->spare_ch = wsc__malloc(sizeof *k); /* the next one's, now (NULL: prepare retries) */
@@ -186,26 +186,13 @@ static WSC_NOINLINE wsc__chunk *retain_new_chunk(wsc__conn *c) {
 }
 
 wsc__chunk *wsc__conn_retain_last(wsc__conn *c, size_t *off, unsigned *hdr) {
-    if (!c->last_plain || !c->out.data) return NULL;
-    *off = c->last_at;
     *hdr = c->last_hdr;
-    return WSC_LIKELY(c->out_ch != NULL) ? c->out_ch : retain_new_chunk(c);
+    return wsc__conn_last_chunk(c, off);
 }
 
-static WSC_NOINLINE int retain_prepare_slow(wsc__conn *c) {
+WSC_NOINLINE int wsc__conn_retain_prepare_slow(wsc__conn *c) {
     c->spare_ch = wsc__malloc(sizeof *c->spare_ch);
     return c->spare_ch ? WSC_OK : WSC_ENOMEM;
-}
-
-int wsc__conn_retain_prepare(wsc__conn *c) { return WSC_LIKELY(c->spare_ch != NULL) ? WSC_OK : retain_prepare_slow(c); }
-
-int wsc__conn_send_kept(wsc__conn *c, unsigned op, const void *data, size_t len, wsc__chunk **k, size_t *off) {
-    if (WSC_UNLIKELY(c->spare_ch == NULL) && retain_prepare_slow(c)) return WSC_ENOMEM;
-    int rc = wsc__conn_send(c, op, data, len);
-    if (rc) return rc;
-    unsigned hdr;
-    *k = wsc__conn_retain_last(c, off, &hdr);
-    return WSC_OK;
 }
 
 /* A buffer that will hold references (the client with confirmed

@@ -178,11 +178,18 @@ void wsc__conn_free(wsc__conn *c);
 wsc__chunk *wsc__conn_retain_last(wsc__conn *c, size_t *off, unsigned *hdr);
 /* Makes wsc__conn_retain_last() after the next send unable to fail for
    memory (a chunk header set aside). WSC_OK or WSC_ENOMEM. */
-int wsc__conn_retain_prepare(wsc__conn *c);
-/* wsc__conn_retain_prepare, wsc__conn_send and wsc__conn_retain_last in
-   one call (the client's hot path): WSC_OK with *k (NULL: not one plain
-   frame; no reference taken) and *off, or wsc__conn_send's error. */
-int wsc__conn_send_kept(wsc__conn *c, unsigned op, const void *data, size_t len, wsc__chunk **k, size_t *off);
+int wsc__conn_retain_prepare_slow(wsc__conn *c);
+static inline int wsc__conn_retain_prepare(wsc__conn *c) {
+    return WSC_LIKELY(c->spare_ch != NULL) ? WSC_OK : wsc__conn_retain_prepare_slow(c);
+}
+/* wsc__conn_retain_last for the hot path, inline (the header length is
+   read back from the frame when needed). */
+wsc__chunk *wsc__conn_retain_new(wsc__conn *c);
+static inline wsc__chunk *wsc__conn_last_chunk(wsc__conn *c, size_t *off) {
+    *off = c->last_at;
+    if (WSC_UNLIKELY(!c->last_plain || !c->out.data)) return NULL;
+    return WSC_LIKELY(c->out_ch != NULL) ? c->out_ch : wsc__conn_retain_new(c);
+}
 /* Bytes waiting to be written, in every chunk. */
 static inline size_t wsc__conn_out_pending(const wsc__conn *c) { return c->sealed_pending + wsc_buf_pending(&c->out); }
 

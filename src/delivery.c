@@ -253,6 +253,7 @@ void wsc__delivery_reset(wsc__delivery *d) {
     d->pinged = 0;
     d->in_flight = 0;
     d->every = WSC__ACK_EVERY;
+    d->due_at = WSC__ACK_EVERY;
 }
 
 static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]);
@@ -280,6 +281,7 @@ static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]) {
 
 void wsc__delivery_pinged(wsc__delivery *d, uint64_t data_sent) {
     if (data_sent > d->pinged) d->pinged = data_sent;
+    d->due_at = d->pinged + (d->every ? d->every : WSC__ACK_EVERY);
     d->in_flight = 1;
 }
 
@@ -299,6 +301,7 @@ long wsc__delivery_pong(wsc__delivery *d, const uint8_t *p, size_t len) {
     if (upto == d->pinged) d->in_flight = 0;
     uint32_t every = d->every ? d->every : WSC__ACK_EVERY;
     d->every = every < WSC__ACK_EVERY_MAX ? every * 2 : WSC__ACK_EVERY_MAX; /* the connection answers */
+    d->due_at = d->pinged + d->every;
     long n = 0;
     wsc__msg *m;
     while ((m = d->sent.head) && m->index < upto) {

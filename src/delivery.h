@@ -124,6 +124,7 @@ typedef struct wsc__delivery {
     size_t lost_nomem; /* messages a drop could not expand for memory (reported by the client) */
     uint64_t pinged; /* data-message count the last confirmation Ping covered */
     uint32_t every;  /* the interval inside a batch now (0: WSC__ACK_EVERY) */
+    uint64_t due_at; /* pinged + every: when a Ping is due inside a batch (one compare per message) */
     uint8_t in_flight; /* that Ping is not answered yet */
 } wsc__delivery;
 
@@ -151,8 +152,10 @@ void wsc__delivery_keep_frame_new(wsc__delivery *d, int kind, wsc__chunk *k, siz
 static inline void wsc__delivery_keep_frame(wsc__delivery *d, int kind, wsc__chunk *k, size_t off, size_t len,
                                             uint64_t seq, uint64_t index) {
     wsc__msg *t = d->sent.tail;
-    if (WSC_LIKELY(t != NULL && t->nrun && t->chunk == k && t->kind == kind && t->seq + t->nrun == seq &&
-                   t->index + t->nrun == index)) {
+    /* The same chunk means the same connection, where every data message is
+       kept in order: a run at the tail with the next seq is contiguous in
+       index too (anything else kept since would be the tail). */
+    if (WSC_LIKELY(t != NULL && t->chunk == k && t->nrun && t->seq + t->nrun == seq && t->kind == kind)) {
         t->nrun++;
         t->len += len;
         d->sent.n++;
@@ -180,7 +183,7 @@ void wsc__delivery_pinged(wsc__delivery *d, uint64_t data_sent);
    since the last Ping (whether or not it is answered), else 0. */
 size_t wsc__delivery_ack_payload(uint64_t data_sent, char out[WSC__ACK_MAX]);
 static inline size_t wsc__delivery_ping_due(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]) {
-    if (WSC_LIKELY(data_sent < d->pinged + (d->every ? d->every : WSC__ACK_EVERY)) || !d->sent.n) return 0;
+    if (WSC_LIKELY(data_sent < d->due_at) || !d->sent.n) return 0;
     return wsc__delivery_ack_payload(data_sent, out);
 }
 

@@ -624,14 +624,19 @@ uint64_t wsc__ws_data_sent(const wsc_ws *ws) { return ws->c.data_sent; }
 int wsc__ws_peer_closed_first(const wsc_ws *ws) { return ws->c.peer_closed_first; }
 uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->c.data_written; }
 int wsc__ws_frames_plain(const wsc_ws *ws) { return ws->frames_plain; }
-int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, struct wsc__chunk **k, size_t *off,
-                      uint64_t *index) {
+int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, wsc__kept *out) {
+    unsigned op = binary ? WSC_OP_BINARY : WSC_OP_TEXT;
     if (WSC_UNLIKELY(!ws->frames_plain)) return WSC__WS_NOT_PLAIN;
     /* not OPEN: send_msg's errors, in its order (never WSC_OK then) */
-    if (WSC_UNLIKELY(ws->c.state != WSC_OPEN)) return send_msg(ws, binary ? WSC_OP_BINARY : WSC_OP_TEXT, data, len);
+    if (WSC_UNLIKELY(ws->c.state != WSC_OPEN)) return send_msg(ws, op, data, len);
     if (len && !data) return WSC_EINVAL;
-    *index = ws->c.data_sent;
-    return wsc__conn_send_kept(&ws->c, binary ? WSC_OP_BINARY : WSC_OP_TEXT, data, len, k, off);
+    wsc__conn *c = &ws->c;
+    if (WSC_UNLIKELY(wsc__conn_retain_prepare(c) != WSC_OK)) return WSC_ENOMEM;
+    out->index = c->data_sent;
+    int rc = wsc__conn_send(c, op, data, len);
+    if (rc) return rc;
+    out->chunk = wsc__conn_last_chunk(c, &out->off);
+    return WSC_OK;
 }
 int wsc__ws_retain_prepare(wsc_ws *ws) { return wsc__conn_retain_prepare(&ws->c); }
 struct wsc__chunk *wsc__ws_retain_last(wsc_ws *ws, size_t *off, unsigned *hdr) {

@@ -27,13 +27,17 @@ int wsc__ws_frames_plain(const wsc_ws *ws);
 int wsc__ws_retain_prepare(wsc_ws *ws);
 struct wsc__chunk *wsc__ws_retain_last(wsc_ws *ws, size_t *off, unsigned *hdr);
 /* The client's hot path: wsc_ws_send_text/_binary (the same checks and
-   errors), with *index the message's data-message index and *k, *off its
-   frame (wsc__conn_send_kept; *k NULL: keep a copy). WSC__WS_NOT_PLAIN,
+   errors), with out->index the message's data-message index and
+   out->chunk, out->off its frame (conn.h; chunk NULL: keep a copy). WSC__WS_NOT_PLAIN,
    nothing sent, if the connection's frames are not plain
    (wsc__ws_frames_plain). */
 #define WSC__WS_NOT_PLAIN 1
-int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, struct wsc__chunk **k, size_t *off,
-                      uint64_t *index);
+typedef struct wsc__kept {
+    struct wsc__chunk *chunk;
+    size_t off;
+    uint64_t index;
+} wsc__kept;
+int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, wsc__kept *out);
 
 /* Non-zero if the server started the closing handshake (its Close came
    before ours): then the close confirms nothing that Pongs did not. */
