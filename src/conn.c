@@ -169,7 +169,7 @@ static void out_seal(wsc__conn *c) {
     c->sealed_pending += k->len - k->woff;
 }
 
-/* The cold half of wsc__conn_retain_last: out becomes a chunk (its header
+/* The cold half of wsc__conn_last_chunk: out becomes a chunk (its header
    set aside by wsc__conn_retain_prepare). */
 WSC_NOINLINE wsc__chunk *wsc__conn_retain_new(wsc__conn *c) {
     wsc__chunk *k = c->spare_ch;
@@ -183,11 +183,6 @@ WSC_NOINLINE wsc__chunk *wsc__conn_retain_new(wsc__conn *c) {
     k->refs = 1; /* the engine's */
     c->out_ch = k;
     return k;
-}
-
-wsc__chunk *wsc__conn_retain_last(wsc__conn *c, size_t *off, unsigned *hdr) {
-    *hdr = c->last_hdr;
-    return wsc__conn_last_chunk(c, off);
 }
 
 WSC_NOINLINE int wsc__conn_retain_prepare_slow(wsc__conn *c) {
@@ -385,7 +380,6 @@ int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len) {
     int plain = !sent.compressed && sent.frames == 1;
     c->last_at = before;
     c->last_plain = (uint8_t)plain;
-    c->last_hdr = (uint8_t)(c->out.len - before - len);
     record_out(c, before, cap, len, plain, 1);
     return WSC_OK;
 }

@@ -91,7 +91,7 @@ struct wsc__conn {
     wsc_proto *proto;
     wsc_buf out;        /* the buffer frames are appended to (the last chunk) */
     /* Confirmed delivery keeps references into the send buffer
-       (wsc__conn_retain_last): out_ch is then out's chunk header and out is
+       (wsc__conn_last_chunk): out_ch is then out's chunk header and out is
        never compacted or grown in place; when it lacks room it is sealed
        onto `sealed` (older chunks, written first, with writev) and a new
        buffer is borrowed. Without references (the server, delivery off)
@@ -124,7 +124,6 @@ struct wsc__conn {
     uint8_t auto_release; /* release once done (the server's connections) */
     uint8_t peer_closed_first; /* the peer's Close came before we sent ours */
     uint8_t last_plain; /* the last data message is one plain frame at last_at */
-    uint8_t last_hdr;   /* its header bytes */
 };
 
 /* Sets up a closed engine (CONNECTING, no socket). watch_cb/timer_cb get
@@ -168,28 +167,27 @@ void wsc__conn_teardown(wsc__conn *c);
 /* Frees what the engine owns (proto, buffers, reason). After teardown. */
 void wsc__conn_free(wsc__conn *c);
 
-/* Confirmed delivery: a reference to the frame of the last data message
-   sent (wsc__conn_send just returned WSC_OK), if it was one uncompressed
-   frame: *off is where its header starts in the returned chunk's data and
-   *hdr the header's length (its last 4 bytes are the masking key). No
-   reference is taken: the caller adds one (refs++) for each pointer it
-   keeps, and drops it with wsc__chunk_unref. NULL if the message was not
-   one plain frame, or on ENOMEM (the caller copies the message instead). */
-wsc__chunk *wsc__conn_retain_last(wsc__conn *c, size_t *off, unsigned *hdr);
-/* Makes wsc__conn_retain_last() after the next send unable to fail for
-   memory (a chunk header set aside). WSC_OK or WSC_ENOMEM. */
-int wsc__conn_retain_prepare_slow(wsc__conn *c);
-static inline int wsc__conn_retain_prepare(wsc__conn *c) {
-    return WSC_LIKELY(c->spare_ch != NULL) ? WSC_OK : wsc__conn_retain_prepare_slow(c);
-}
-/* wsc__conn_retain_last for the hot path, inline (the header length is
-   read back from the frame when needed). */
+/* Confirmed delivery: the chunk holding the frame of the last data
+   message sent (wsc__conn_send just returned WSC_OK), if it was one
+   uncompressed frame; *off is where that frame starts in the chunk's data
+   (its header's last 4 bytes are the masking key). No reference is taken:
+   the caller adds one (refs++) for each pointer it keeps and drops it with
+   wsc__chunk_unref. NULL if the message was not one plain frame, or on
+   ENOMEM without wsc__conn_retain_prepare (the caller copies the message
+   instead). The cold half out of line. */
 wsc__chunk *wsc__conn_retain_new(wsc__conn *c);
 static inline wsc__chunk *wsc__conn_last_chunk(wsc__conn *c, size_t *off) {
     *off = c->last_at;
     if (WSC_UNLIKELY(!c->last_plain || !c->out.data)) return NULL;
     return WSC_LIKELY(c->out_ch != NULL) ? c->out_ch : wsc__conn_retain_new(c);
 }
+/* Makes wsc__conn_last_chunk() after the next send unable to fail for
+   memory (a chunk header set aside). WSC_OK or WSC_ENOMEM. */
+int wsc__conn_retain_prepare_slow(wsc__conn *c);
+static inline int wsc__conn_retain_prepare(wsc__conn *c) {
+    return WSC_LIKELY(c->spare_ch != NULL) ? WSC_OK : wsc__conn_retain_prepare_slow(c);
+}
+
 /* Bytes waiting to be written, in every chunk. */
 static inline size_t wsc__conn_out_pending(const wsc__conn *c) { return c->sealed_pending + wsc_buf_pending(&c->out); }
 

@@ -623,7 +623,6 @@ const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index
 uint64_t wsc__ws_data_sent(const wsc_ws *ws) { return ws->c.data_sent; }
 int wsc__ws_peer_closed_first(const wsc_ws *ws) { return ws->c.peer_closed_first; }
 uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->c.data_written; }
-int wsc__ws_frames_plain(const wsc_ws *ws) { return ws->frames_plain; }
 int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, wsc__kept *out) {
     unsigned op = binary ? WSC_OP_BINARY : WSC_OP_TEXT;
     if (WSC_UNLIKELY(!ws->frames_plain)) return WSC__WS_NOT_PLAIN;
@@ -637,10 +636,6 @@ int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, wsc_
     if (rc) return rc;
     out->chunk = wsc__conn_last_chunk(c, &out->off);
     return WSC_OK;
-}
-int wsc__ws_retain_prepare(wsc_ws *ws) { return wsc__conn_retain_prepare(&ws->c); }
-struct wsc__chunk *wsc__ws_retain_last(wsc_ws *ws, size_t *off, unsigned *hdr) {
-    return wsc__conn_retain_last(&ws->c, off, hdr);
 }
 void wsc__ws_set_flush_hook(wsc_ws *ws, void (*fn)(wsc_ws *ws, void *user), void *user) {
     ws->flush_hook = fn;

@@ -16,16 +16,8 @@ int wsc__ws_validate(wsc_loop *loop, const char *url, const wsc_ws_options *opts
 uint64_t wsc__ws_data_sent(const wsc_ws *ws);
 uint64_t wsc__ws_data_written(const wsc_ws *ws);
 
-/* Confirmed delivery without a copy (chunk.h): non-zero if every data
-   message on this connection goes out as one uncompressed frame (no
-   permessage-deflate negotiated, no fragment_size), so that its frame can
-   be kept by reference. wsc__ws_retain_prepare() before the send (WSC_OK
-   or WSC_ENOMEM), wsc__ws_retain_last() after a successful one: the chunk
-   holding the frame, its offset and header length (conn.h). */
+/* Confirmed delivery without a copy (chunk.h). */
 struct wsc__chunk;
-int wsc__ws_frames_plain(const wsc_ws *ws);
-int wsc__ws_retain_prepare(wsc_ws *ws);
-struct wsc__chunk *wsc__ws_retain_last(wsc_ws *ws, size_t *off, unsigned *hdr);
 /* The client's hot path: wsc_ws_send_text/_binary (the same checks and
    errors), with out->index the message's data-message index and
    out->chunk, out->off its frame (conn.h; chunk NULL: keep a copy). WSC__WS_NOT_PLAIN,
