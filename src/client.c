@@ -120,6 +120,18 @@ static int settle_unconfirmed(wsc_client *c, const wsc_ws_event *cev) {
     wsc__msgq written = {0}, unwritten = {0};
     wsc__delivery_split(&c->d, c->ws ? wsc__ws_data_written(c->ws) : 0, &written, &unwritten);
     wsc__msgq_prepend(&c->q, &unwritten);
+    if (c->d.lost_nomem) {
+        /* Out of memory while taking a run of kept messages apart: those
+           cannot be reported one by one or sent again; say how many. */
+        char msg[160];
+        snprintf(msg, sizeof msg, "%zu unconfirmed messages lost: out of memory", c->d.lost_nomem);
+        c->unconfirmed_total += c->d.lost_nomem;
+        c->d.lost_nomem = 0;
+        if (wsc__cl_emit_error(c, WSC_ENOMEM, msg)) {
+            wsc__msgq_clear(&written);
+            return 1;
+        }
+    }
     if (!written.n) return 0;
     if (c->o.delivery == WSC_DELIVERY_AT_LEAST_ONCE) {
         wsc_client_event ev = {0};
@@ -139,7 +151,7 @@ static int settle_unconfirmed(wsc_client *c, const wsc_ws_event *cev) {
         ev.ws_event = cev;
         ev.seq = ev.seq_last = m->seq;
         ev.count = 1;
-        ev.data = m->data;
+        ev.data = wsc__msg_bytes(m);
         ev.len = m->len;
         ev.binary = m->kind == Q_BINARY;
         c->unconfirmed_total++;
@@ -529,6 +541,8 @@ wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_opt
     }
     c->loop = loop;
     c->o = *opts;
+    c->lim_n = c->o.queue_max_messages ? c->o.queue_max_messages : DEFAULT_QUEUE_MESSAGES;
+    c->lim_b = c->o.queue_max_bytes ? c->o.queue_max_bytes : DEFAULT_QUEUE_BYTES;
     c->initial = 1;
     wsc__timer_init(&c->retry, loop, on_retry, c);
     wsc__timer_init(&c->ping, loop, on_ping_timer, c);

@@ -80,6 +80,7 @@ struct wsc_client {
     wsc__delivery d;
     uint64_t seq;          /* of the last message accepted */
     uint64_t confirmed_total, resent_total, unconfirmed_total;
+    size_t lim_n, lim_b; /* the queue limits with their defaults applied (checked per send) */
 
     wsc__listeners ls;
 

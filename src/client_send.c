@@ -45,10 +45,8 @@ int wsc__cl_keeping(const wsc_client *c) { return c->o.delivery != WSC_DELIVERY_
 
 /* Queued + unconfirmed messages against the queue limits. */
 int wsc__cl_over_limits(const wsc_client *c, size_t len) {
-    size_t maxn = c->o.queue_max_messages ? c->o.queue_max_messages : DEFAULT_QUEUE_MESSAGES;
-    size_t maxb = c->o.queue_max_bytes ? c->o.queue_max_bytes : DEFAULT_QUEUE_BYTES;
     size_t n = c->q.n + c->d.sent.n, b = c->q.bytes + c->d.sent.bytes;
-    return n + 1 > maxn || b + len > maxb || len > maxb;
+    return n + 1 > c->lim_n || len > c->lim_b || b > c->lim_b - len;
 }
 
 int wsc__cl_enqueue(wsc_client *c, int kind, const void *data, size_t len, json_t *json) {
@@ -98,8 +96,8 @@ int wsc__cl_hand_over(wsc_client *c, wsc__msg *m) {
         wsc__cj_wipe(&c->cj);
         if (!m) return rc;
     } else {
-        rc = m->kind == Q_TEXT ? wsc_ws_send_text(c->ws, (const char *)m->data, m->len)
-                               : wsc_ws_send_binary(c->ws, m->data, m->len);
+        rc = m->kind == Q_TEXT ? wsc_ws_send_text(c->ws, (const char *)wsc__msg_bytes(m), m->len)
+                               : wsc_ws_send_binary(c->ws, wsc__msg_bytes(m), m->len);
     }
     return keep_sent(c, m, index, rc);
 }
@@ -122,6 +120,40 @@ static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint
     m->seq = seq;
     rc = wsc_ws_send_text(c->ws, (const char *)m->data, m->len);
     return keep_sent(c, m, index, rc);
+}
+
+/* Text or binary from the caller's buffer on a connection whose messages
+   are single plain frames: sent first, then kept by reference to its frame
+   in the send buffer (chunk.h), with no copy. Everything that can fail for
+   memory is set aside before the send, so a message that went out is
+   always kept. */
+static int send_by_ref(wsc_client *c, int kind, const void *data, size_t len, uint64_t seq) {
+    if (wsc__delivery_reserve(&c->d)) return WSC_ENOMEM;
+    wsc__kept kept;
+    int rc = wsc__ws_send_kept(c->ws, kind == Q_BINARY, data, len, &kept);
+    wsc__chunk *k = kept.chunk;
+    size_t off = kept.off;
+    uint64_t index = kept.index;
+    if (WSC_UNLIKELY(rc != WSC_OK)) {
+        if (rc != WSC__WS_NOT_PLAIN) return rc;
+        /* compressed or fragmented: a copy is kept */
+        wsc__msg *m = wsc__delivery_msg_new(&c->d, kind, data, len);
+        if (!m) return WSC_ENOMEM;
+        m->seq = seq;
+        return wsc__cl_hand_over(c, m);
+    }
+    if (WSC_UNLIKELY(k == NULL)) {
+        /* Not reached (one plain frame, a header set aside): a copy then. */
+        wsc__msg *m = wsc__delivery_msg_new(&c->d, kind, data, len);
+        if (!m) return WSC_ENOMEM;
+        m->seq = seq;
+        return keep_sent(c, m, index, WSC_OK);
+    }
+    wsc__delivery_keep_frame(&c->d, kind, k, off, len, seq, index);
+    char payload[WSC__ACK_MAX];
+    size_t n = wsc__delivery_ping_due(&c->d, index + 1, payload);
+    if (WSC_UNLIKELY(n != 0) && wsc_ws_ping(c->ws, payload, n) == WSC_OK) wsc__delivery_pinged(&c->d, index + 1);
+    return WSC_OK;
 }
 
 /* The end of a hand-over: m was sent (rc) as data message `index`; keeps it
@@ -163,7 +195,8 @@ int wsc__cl_drop_queue(wsc_client *c, const char *why) {
 int wsc__cl_flush_queue(wsc_client *c) {
     while (c->q.head && wsc__cl_ws_open(c)) {
         wsc__msg *m = wsc__msgq_pop(&c->q);
-        int rc = wsc__cl_keeping(c) ? wsc__cl_hand_over(c, m) : wsc__cl_send_now(c, m->kind, m->data, m->len, m->json);
+        int rc = wsc__cl_keeping(c) ? wsc__cl_hand_over(c, m)
+                                    : wsc__cl_send_now(c, m->kind, wsc__msg_bytes(m), m->len, m->json);
         if (!wsc__cl_keeping(c)) wsc__msg_free(m);
         if (rc) {
             char msg[160];
@@ -194,6 +227,11 @@ int wsc__cl_client_send(wsc_client *c, int kind, const void *data, size_t len, j
         if (wsc__cl_over_limits(c, len)) return WSC_EQUEUEFULL;
         if (kind == Q_JSON_TEXT) {
             int rc = hand_over_json_text(c, data, len, c->seq + 1);
+            if (rc == WSC_OK) c->seq++;
+            return rc;
+        }
+        if (kind != Q_JSON) {
+            int rc = send_by_ref(c, kind, data, len, c->seq + 1);
             if (rc == WSC_OK) c->seq++;
             return rc;
         }

@@ -122,20 +122,89 @@ static void pend_advance(wsc__conn *c, uint64_t n) {
     }
 }
 
-static int out_borrow(wsc__conn *c);
+static int out_borrow(wsc__conn *c, size_t need);
 
-/* The hot path (a buffer is already there) inline; borrowing is not. */
-static inline int out_reserve(wsc__conn *c) { return WSC_LIKELY(c->out.data != NULL) ? WSC_OK : out_borrow(c); }
+/* Room for `need` more bytes without moving referenced bytes: the hot path
+   (a buffer is there, and nothing in it is referenced or there is room)
+   inline; borrowing and sealing are not. A frame larger than estimated
+   still fits (the core grows the buffer by realloc, which keeps offsets:
+   references survive it, at the cost of a copy). */
+static inline int out_reserve(wsc__conn *c, size_t need) {
+    if (WSC_LIKELY(c->out.data != NULL) && (WSC_LIKELY(!c->out_ch) || c->out.cap - c->out.len >= need)) return WSC_OK;
+    return out_borrow(c, need);
+}
 
-int wsc__conn_out_reserve(wsc__conn *c) { return out_reserve(c); }
+int wsc__conn_out_reserve(wsc__conn *c) { return out_reserve(c, 0); }
 
-static int out_borrow(wsc__conn *c) {
+void wsc__chunk_unref(wsc__chunk *k) {
+    if (!k || --k->refs) return;
+    wsc__loop_buf_put(k->loop, k->data, k->cap);
+    wsc__free(k);
+}
+
+/* `out` holds referenced bytes and lacks room: it becomes a sealed chunk
+   (written before anything newer; freed when written and unreferenced)
+   and the next frames go to a new buffer. No byte moves. */
+static void out_seal(wsc__conn *c) {
+    wsc__chunk *k = c->out_ch;
+    k->data = c->out.data;
+    k->cap = c->out.cap;
+    k->len = c->out.len;
+    k->woff = c->out.off;
+    k->next = NULL;
+    c->out_ch = NULL;
+    c->out.data = NULL;
+    c->out.off = c->out.len = c->out.cap = 0;
+    if (k->woff == k->len) {
+        wsc__chunk_unref(k); /* all written: only the kept messages hold it */
+        return;
+    }
+    if (c->sealed_tail) c->sealed_tail->next = k;
+    else c->sealed = k;
+    c->sealed_tail = k;
+    c->sealed_pending += k->len - k->woff;
+}
+
+/* The cold half of wsc__conn_last_chunk: out becomes a chunk (its header
+   set aside by wsc__conn_retain_prepare). */
+WSC_NOINLINE wsc__chunk *wsc__conn_retain_new(wsc__conn *c) {
+    wsc__chunk *k = c->spare_ch;
+    if (!k) return NULL;
+    c->spare_ch = wsc__malloc(sizeof *k); /* the next one's, now (NULL: prepare retries) */
+    k->next = NULL;
+    k->data = c->out.data;
+    k->cap = c->out.cap;
+    k->len = k->woff = 0; /* kept in out while it is the current buffer */
+    k->loop = c->loop;
+    k->refs = 1; /* the engine's */
+    c->out_ch = k;
+    return k;
+}
+
+WSC_NOINLINE int wsc__conn_retain_prepare_slow(wsc__conn *c) {
+    c->spare_ch = wsc__malloc(sizeof *c->spare_ch);
+    return c->spare_ch ? WSC_OK : WSC_ENOMEM;
+}
+
+/* A buffer that will hold references (the client with confirmed
+   delivery) cannot grow once it does: it starts with room for a batch of
+   messages, or one message if that is larger, so that sealing happens once
+   per WSC__CHUNK_MIN bytes and not per message. */
+#define WSC__CHUNK_MIN ((size_t)64 * 1024)
+
+static int out_borrow(wsc__conn *c, size_t need) {
+    if (c->out.data && c->out_ch) out_seal(c);
+    if (c->out.data) return WSC_OK;
     size_t cap;
     uint8_t *b = wsc__loop_buf_get(c->loop, &cap);
     if (!b) return WSC_ENOMEM;
     c->out.data = b;
     c->out.cap = cap;
     c->out.off = c->out.len = 0;
+    if (c->spare_ch) {
+        size_t want = need > WSC__CHUNK_MIN ? need : WSC__CHUNK_MIN;
+        if (cap < want) (void)wsc_buf_reserve(&c->out, want); /* else the core grows it, or fails */
+    }
     if (c->ops->out_changed) c->ops->out_changed(c);
     return WSC_OK;
 }
@@ -143,7 +212,15 @@ static int out_borrow(wsc__conn *c) {
 /* `out` drained: the buffer goes back to the pool (or is freed). */
 static inline void out_release(wsc__conn *c) { /* inline: once per round trip */
     if (!c->out.data) return;
-    wsc__loop_buf_put(c->loop, c->out.data, c->out.cap);
+    if (c->out_ch) {
+        /* referenced: the kept messages own it now */
+        c->out_ch->data = c->out.data;
+        c->out_ch->cap = c->out.cap;
+        wsc__chunk_unref(c->out_ch);
+        c->out_ch = NULL;
+    } else {
+        wsc__loop_buf_put(c->loop, c->out.data, c->out.cap);
+    }
     c->out.data = NULL;
     c->out.off = c->out.len = c->out.cap = 0;
     if (c->ops->out_changed) c->ops->out_changed(c);
@@ -156,7 +233,10 @@ static inline void record_out(wsc__conn *c, size_t before, size_t cap_before, ui
     pend_push(c, wire, app, hdr, plain, data);
     c->buffered += app;
     c->data_sent += (uint64_t)(data != 0);
-    if (c->out.cap != cap_before && c->ops->out_changed) c->ops->out_changed(c);
+    if (c->out.cap != cap_before) {
+        if (c->out_ch) c->out_ch->data = c->out.data, c->out_ch->cap = c->out.cap; /* realloc keeps offsets */
+        if (c->ops->out_changed) c->ops->out_changed(c);
+    }
     wsc__conn_schedule(c);
 }
 
@@ -173,7 +253,7 @@ void wsc__conn_update(wsc__conn *c) {
     if (wsc__tx_fd(&c->tx) < 0 || c->phase == CONN_DONE) return;
     /* Readable always; writable only while a write would block (new data is
        written by the deferred flush first: a round trip costs no epoll_ctl). */
-    int have_out = c->want_write && wsc_buf_pending(&c->out) != 0;
+    int have_out = c->want_write && wsc__conn_out_pending(c) != 0;
     wsc_watch_set(&c->watch, wsc__tx_interest(&c->tx, 1, have_out));
 }
 
@@ -187,10 +267,42 @@ static int clean_close(const wsc__conn *c) {
     return c->got_close && !c->failed && c->proto && wsc_proto_state(c->proto) == WSC_PS_CLOSED;
 }
 
+/* n bytes were written: from the sealed chunks first, then `out` (never
+   compacted while referenced). */
+static void out_advance(wsc__conn *c, size_t n) {
+    while (n && c->sealed) {
+        wsc__chunk *k = c->sealed;
+        size_t take = k->len - k->woff < n ? k->len - k->woff : n;
+        k->woff += take;
+        n -= take;
+        c->sealed_pending -= take;
+        if (k->woff < k->len) return;
+        c->sealed = k->next;
+        if (!c->sealed) c->sealed_tail = NULL;
+        wsc__chunk_unref(k);
+    }
+    if (!n) return;
+    if (c->out_ch) c->out.off += n;
+    else wsc_buf_consume(&c->out, n);
+}
+
+/* One write of everything pending: a single region (the common case, one
+   send or SSL_write), or the sealed chunks and `out` in one writev. */
+static long out_write(wsc__conn *c, wsc_error *err) {
+    if (WSC_LIKELY(!c->sealed)) return wsc__tx_write(&c->tx, c->out.data + c->out.off, wsc_buf_pending(&c->out), err);
+    wsc__iov v[WSC__TX_IOV_MAX];
+    int nv = 0;
+    const wsc__chunk *k = c->sealed;
+    for (; k && nv < WSC__TX_IOV_MAX; k = k->next) v[nv++] = (wsc__iov){k->data + k->woff, k->len - k->woff};
+    if (!k && nv < WSC__TX_IOV_MAX && wsc_buf_pending(&c->out))
+        v[nv++] = (wsc__iov){c->out.data + c->out.off, wsc_buf_pending(&c->out)};
+    return wsc__tx_writev(&c->tx, v, nv, err);
+}
+
 int wsc__conn_write(wsc__conn *c) {
-    while (wsc_buf_pending(&c->out)) {
+    while (wsc__conn_out_pending(c)) {
         wsc_error err;
-        long n = wsc__tx_write(&c->tx, c->out.data + c->out.off, wsc_buf_pending(&c->out), &err);
+        long n = out_write(c, &err);
         if (n == WSC_EAGAIN) {
             c->want_write = 1; /* the kernel buffer is full: poll for room */
             break;
@@ -208,10 +320,10 @@ int wsc__conn_write(wsc__conn *c) {
             wsc__conn_finish(c, 1006, 0);
             return code;
         }
-        wsc_buf_consume(&c->out, (size_t)n);
+        out_advance(c, (size_t)n);
         pend_advance(c, (uint64_t)n);
     }
-    if (!wsc_buf_pending(&c->out)) {
+    if (!wsc__conn_out_pending(c)) {
         /* Drained: the buffer goes back; an idle connection holds none. */
         out_release(c);
         c->want_write = 0;
@@ -254,19 +366,22 @@ static int refuse(unsigned op, const void *data, size_t len, int rc) {
 
 int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len) {
     if (c->buffered + len > c->max_buffered) return refuse(op, data, len, WSC_ETOOBIG);
-    if (out_reserve(c)) return refuse(op, data, len, WSC_ENOMEM);
+    if (out_reserve(c, len + 14)) return refuse(op, data, len, WSC_ENOMEM); /* 14: the largest header */
     size_t before = c->out.len, cap = c->out.cap;
     wsc_proto_sent sent;
     int rc = wsc_proto_send_ex(c->proto, op, data, len, &c->out, &sent);
     if (rc) return rc;
     /* Plain: one uncompressed frame, so header + payload == wire and the
        accounting is byte-exact (the core says so: no reading back). */
-    record_out(c, before, cap, len, !sent.compressed && sent.frames == 1, 1);
+    int plain = !sent.compressed && sent.frames == 1;
+    c->last_at = before;
+    c->last_plain = (uint8_t)plain;
+    record_out(c, before, cap, len, plain, 1);
     return WSC_OK;
 }
 
 int wsc__conn_ping(wsc__conn *c, const void *data, size_t len) {
-    if (out_reserve(c)) return WSC_ENOMEM;
+    if (out_reserve(c, len + 6)) return WSC_ENOMEM;
     size_t before = c->out.len, cap = c->out.cap;
     int rc = wsc_proto_ping(c->proto, data, len, &c->out);
     if (rc) return rc;
@@ -277,7 +392,7 @@ int wsc__conn_ping(wsc__conn *c, const void *data, size_t len) {
 /* Appends the core's pending control replies (Pong, Close). */
 static int flush_proto(wsc__conn *c) {
     if (!c->proto || !wsc_proto_want_flush(c->proto)) return WSC_OK;
-    if (out_reserve(c)) return WSC_ENOMEM;
+    if (out_reserve(c, 256)) return WSC_ENOMEM;
     size_t before = c->out.len, cap = c->out.cap;
     int rc = wsc_proto_flush(c->proto, &c->out);
     if (rc) return rc;
@@ -303,6 +418,15 @@ void wsc__conn_free(wsc__conn *c) {
     wsc_proto_free(c->proto);
     c->proto = NULL;
     out_release(c);
+    while (c->sealed) {
+        wsc__chunk *k = c->sealed;
+        c->sealed = k->next;
+        wsc__chunk_unref(k);
+    }
+    c->sealed_tail = NULL;
+    c->sealed_pending = 0;
+    wsc__free(c->spare_ch);
+    c->spare_ch = NULL;
     wsc__free(c->pend);
     c->pend = NULL;
     wsc__free(c->close_reason);
@@ -349,7 +473,7 @@ static int fail_protocol(wsc__conn *c, int rc) {
 
 int wsc__conn_close(wsc__conn *c, unsigned code, const char *reason, size_t rlen) {
     if (c->phase != CONN_OPEN) return WSC_OK;
-    if (out_reserve(c)) return WSC_ENOMEM;
+    if (out_reserve(c, 6 + 2 + rlen)) return WSC_ENOMEM;
     size_t before = c->out.len, cap = c->out.cap;
     int rc = wsc_proto_close(c->proto, code, reason, rlen, &c->out);
     if (rc == WSC_ESTATE) {
@@ -488,7 +612,7 @@ void wsc__conn_on_io(wsc__conn *c, unsigned events) {
     unsigned ready = wsc__tx_ready(&c->tx, events);
     int want_write = (ready & WSC_WRITABLE) != 0;
     if (ready & WSC_READABLE) read_open(c);
-    if (!c->freed && c->phase != CONN_DONE && want_write && wsc_buf_pending(&c->out)) wsc__conn_write(c);
+    if (!c->freed && c->phase != CONN_DONE && want_write && wsc__conn_out_pending(c)) wsc__conn_write(c);
     if (!c->freed && c->phase != CONN_DONE) wsc__conn_update(c);
 }
 
@@ -496,6 +620,6 @@ void wsc__conn_open(wsc__conn *c) {
     c->phase = CONN_OPEN;
     c->state = WSC_OPEN;
     wsc_timer_stop(&c->timer);
-    if (wsc_buf_pending(&c->out)) wsc__conn_schedule(c);
+    if (wsc__conn_out_pending(c)) wsc__conn_schedule(c);
     wsc__conn_update(c);
 }

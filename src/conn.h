@@ -27,6 +27,7 @@
 
 #include <stdint.h>
 
+#include "chunk.h"
 #include "internal.h"
 #include "io/loop_internal.h"
 #include "io/transport.h"
@@ -88,7 +89,18 @@ struct wsc__conn {
     wsc__defer flush;  /* queued when `out` has data */
     wsc_tx tx;
     wsc_proto *proto;
-    wsc_buf out;
+    wsc_buf out;        /* the buffer frames are appended to (the last chunk) */
+    /* Confirmed delivery keeps references into the send buffer
+       (wsc__conn_last_chunk): out_ch is then out's chunk header and out is
+       never compacted or grown in place; when it lacks room it is sealed
+       onto `sealed` (older chunks, written first, with writev) and a new
+       buffer is borrowed. Without references (the server, delivery off)
+       both stay NULL and `out` behaves as a plain wsc_buf. */
+    wsc__chunk *out_ch;
+    wsc__chunk *sealed, *sealed_tail;
+    size_t sealed_pending; /* unwritten bytes in `sealed` */
+    size_t last_at;        /* the last data message's offset in out */
+    wsc__chunk *spare_ch;  /* a header for the next out_ch (wsc__conn_retain_prepare) */
     wsc__pending pend1; /* the first message in `out` (the common case) */
     wsc__pending *pend; /* ring of the messages after it */
     uint32_t pend_head, pend_n, pend_cap;
@@ -111,6 +123,7 @@ struct wsc__conn {
     uint8_t has_pend1;
     uint8_t auto_release; /* release once done (the server's connections) */
     uint8_t peer_closed_first; /* the peer's Close came before we sent ours */
+    uint8_t last_plain; /* the last data message is one plain frame at last_at */
 };
 
 /* Sets up a closed engine (CONNECTING, no socket). watch_cb/timer_cb get
@@ -156,6 +169,30 @@ void wsc__conn_finish(wsc__conn *c, unsigned code, int was_clean);
 void wsc__conn_teardown(wsc__conn *c);
 /* Frees what the engine owns (proto, buffers, reason). After teardown. */
 void wsc__conn_free(wsc__conn *c);
+
+/* Confirmed delivery: the chunk holding the frame of the last data
+   message sent (wsc__conn_send just returned WSC_OK), if it was one
+   uncompressed frame; *off is where that frame starts in the chunk's data
+   (its header's last 4 bytes are the masking key). No reference is taken:
+   the caller adds one (refs++) for each pointer it keeps and drops it with
+   wsc__chunk_unref. NULL if the message was not one plain frame, or on
+   ENOMEM without wsc__conn_retain_prepare (the caller copies the message
+   instead). The cold half out of line. */
+wsc__chunk *wsc__conn_retain_new(wsc__conn *c);
+static inline wsc__chunk *wsc__conn_last_chunk(wsc__conn *c, size_t *off) {
+    *off = c->last_at;
+    if (WSC_UNLIKELY(!c->last_plain || !c->out.data)) return NULL;
+    return WSC_LIKELY(c->out_ch != NULL) ? c->out_ch : wsc__conn_retain_new(c);
+}
+/* Makes wsc__conn_last_chunk() after the next send unable to fail for
+   memory (a chunk header set aside). WSC_OK or WSC_ENOMEM. */
+int wsc__conn_retain_prepare_slow(wsc__conn *c);
+static inline int wsc__conn_retain_prepare(wsc__conn *c) {
+    return WSC_LIKELY(c->spare_ch != NULL) ? WSC_OK : wsc__conn_retain_prepare_slow(c);
+}
+
+/* Bytes waiting to be written, in every chunk. */
+static inline size_t wsc__conn_out_pending(const wsc__conn *c) { return c->sealed_pending + wsc_buf_pending(&c->out); }
 
 /* Queues the deferred flush (after appending to `out` by hand). */
 void wsc__conn_schedule(wsc__conn *c);

@@ -2,8 +2,10 @@
  * delivery.c - the bookkeeping of confirmed delivery (delivery.h): the
  * message FIFOs, the confirmation Ping payload and what a Pong confirms.
  *
- * Cost: a message sent on an OPEN connection is copied once more (kept until
- * confirmed: one allocation and one memcpy of its payload); one Ping of about
+ * Cost: a text or binary message sent as one plain frame is kept by
+ * reference to the bytes it was written from (chunk.h: a spare record and a
+ * reference count, no copy); any other (JSON, compressed, fragmented) is
+ * copied once more (one pooled block and a memcpy); one Ping of about
  * 10 bytes per write batch, at most one per round trip; a Pong frees the
  * prefix it confirms in O(number confirmed). Nothing here does I/O.
  */
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "wsc/proto.h"
 
 wsc__msg *wsc__msg_new(int kind, const void *data, size_t len, json_t *json) {
     int copy = data != NULL || kind != WSC__MSG_JSON;
@@ -29,6 +32,7 @@ wsc__msg *wsc__msg_new(int kind, const void *data, size_t len, json_t *json) {
 
 void wsc__msg_free(wsc__msg *m) {
     if (!m) return;
+    if (m->chunk) wsc__chunk_unref(m->chunk);
     if (m->json) json_decref(m->json);
     if (m->has_data && m->kind == WSC__MSG_JSON && m->len) wsc__wipe(m->data, m->len);
     wsc__free(m);
@@ -51,8 +55,133 @@ wsc__msg *wsc__delivery_msg_new(wsc__delivery *d, int kind, const void *data, si
     return wsc__msg_new(kind, data, len, NULL);
 }
 
+wsc__msg *wsc__delivery_ref_new(wsc__delivery *d) {
+    wsc__msg *m = d->refs_free;
+    if (WSC_LIKELY(m != NULL)) {
+        d->refs_free = m->next;
+        d->nrefs_free--;
+    } else {
+        m = wsc__malloc(sizeof *m);
+        if (!m) return NULL;
+    }
+    memset(m, 0, sizeof *m);
+    return m;
+}
+
+int wsc__delivery_reserve_slow(wsc__delivery *d) {
+    wsc__msg *m = wsc__malloc(sizeof *m);
+    if (!m) return WSC_ENOMEM;
+    m->next = NULL;
+    d->refs_free = m;
+    d->nrefs_free = 1;
+    return WSC_OK;
+}
+
+void wsc__delivery_keep_frame_new(wsc__delivery *d, int kind, wsc__chunk *k, size_t off, size_t len, uint64_t seq,
+                                  uint64_t index) {
+    wsc__msg *m = wsc__delivery_ref_new(d); /* reserved: not NULL */
+    m->kind = (uint8_t)kind;
+    m->chunk = k;
+    k->refs++;
+    m->coff = off;
+    m->len = len;
+    m->seq = seq;
+    m->index = index;
+    m->nrun = 1;
+    wsc__msgq_push(&d->sent, m);
+}
+
+/* The client frame at p (masked, as ours are): header bytes, and its
+   payload length in *plen. */
+static size_t frame_at(const uint8_t *p, uint64_t *plen) {
+    size_t h = 2;
+    uint64_t n = p[1] & 0x7f;
+    if (n == 126) {
+        n = ((uint64_t)p[2] << 8) | p[3];
+        h = 4;
+    } else if (n == 127) {
+        n = 0;
+        for (int i = 0; i < 8; i++) n = (n << 8) | p[2 + i];
+        h = 10;
+    }
+    if (p[1] & 0x80) h += 4;
+    *plen = n;
+    return h;
+}
+
+/* The first k (< nrun) messages of run r are confirmed: it starts after
+   them (control frames between them, our Pings, are skipped). */
+static void run_drop_front(wsc__delivery *d, wsc__msg *r, uint64_t k) {
+    const uint8_t *base = r->chunk->data;
+    size_t off = r->coff, bytes = 0;
+    for (uint64_t i = 0; i < k;) {
+        uint64_t pl;
+        size_t h = frame_at(base + off, &pl);
+        if (!(base[off] & 0x08)) {
+            bytes += (size_t)pl;
+            i++;
+        }
+        off += h + (size_t)pl;
+    }
+    r->coff = off;
+    r->nrun -= (uint32_t)k;
+    r->index += k;
+    r->seq += k;
+    r->len -= bytes;
+    d->sent.n -= (size_t)k;
+    d->sent.bytes -= bytes;
+}
+
+/* A drop: run r becomes single messages kept by reference, unmasked in
+   place (the connection is gone: these bytes are not written again),
+   pushed to wq (index < written) or uq. Frees r. */
+static void run_expand(wsc__delivery *d, wsc__msg *r, uint64_t written, wsc__msgq *wq, wsc__msgq *uq) {
+    uint8_t *base = r->chunk->data;
+    size_t off = r->coff;
+    for (uint32_t i = 0; i < r->nrun;) {
+        uint64_t pl;
+        size_t h = frame_at(base + off, &pl);
+        if (base[off] & 0x08) {
+            off += h + (size_t)pl;
+            continue;
+        }
+        wsc__msg *m = wsc__delivery_ref_new(d);
+        if (!m) {
+            d->lost_nomem += r->nrun - i; /* reported by the client, never silent */
+            break;
+        }
+        m->kind = r->kind;
+        m->chunk = r->chunk;
+        r->chunk->refs++;
+        m->coff = off;
+        m->hdr = (uint8_t)h;
+        m->len = (size_t)pl;
+        m->seq = r->seq + i;
+        m->index = r->index + i;
+        uint8_t *p = base + off + h, key[4];
+        memcpy(key, p - 4, 4);
+        wsc_mask(p, p, m->len, key, 0);
+        m->unmasked = 1;
+        wsc__msgq_push(m->index < written ? wq : uq, m);
+        off += h + (size_t)pl;
+        i++;
+    }
+    wsc__delivery_msg_free(d, r);
+}
+
 void wsc__delivery_msg_free(wsc__delivery *d, wsc__msg *m) {
     if (!m) return;
+    if (m->chunk) {
+        wsc__chunk_unref(m->chunk);
+        if (d->nrefs_free < WSC__REFS_FREE_MAX) {
+            m->next = d->refs_free;
+            d->refs_free = m;
+            d->nrefs_free++;
+        } else {
+            wsc__free(m);
+        }
+        return;
+    }
     if (m->json || !m->has_data || m->cap > WSC__POOL_MAX) {
         wsc__msg_free(m);
         return;
@@ -77,6 +206,12 @@ void wsc__delivery_free(wsc__delivery *d) {
     wsc__msgq_clear(&d->sent);
     for (unsigned i = 0; i < d->npool; i++) wsc__msg_free(d->pool[i]);
     d->npool = 0;
+    while (d->refs_free) {
+        wsc__msg *m = d->refs_free;
+        d->refs_free = m->next;
+        wsc__free(m);
+    }
+    d->nrefs_free = 0;
 }
 
 void wsc__msgq_push(wsc__msgq *q, wsc__msg *m) {
@@ -117,6 +252,8 @@ void wsc__msgq_clear(wsc__msgq *q) {
 void wsc__delivery_reset(wsc__delivery *d) {
     d->pinged = 0;
     d->in_flight = 0;
+    d->every = WSC__ACK_EVERY;
+    d->due_at = WSC__ACK_EVERY;
 }
 
 static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]);
@@ -126,10 +263,7 @@ size_t wsc__delivery_ping_payload(const wsc__delivery *d, uint64_t data_sent, ch
     return payload(data_sent, out);
 }
 
-size_t wsc__delivery_ping_due(const wsc__delivery *d, uint64_t data_sent, char out[WSC__ACK_MAX]) {
-    if (data_sent < d->pinged + WSC__ACK_EVERY || !d->sent.n) return 0;
-    return payload(data_sent, out);
-}
+size_t wsc__delivery_ack_payload(uint64_t data_sent, char out[WSC__ACK_MAX]) { return payload(data_sent, out); }
 
 static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]) {
     memcpy(out, WSC__ACK_PREFIX, WSC__ACK_PREFIX_LEN);
@@ -147,6 +281,7 @@ static size_t payload(uint64_t data_sent, char out[WSC__ACK_MAX]) {
 
 void wsc__delivery_pinged(wsc__delivery *d, uint64_t data_sent) {
     if (data_sent > d->pinged) d->pinged = data_sent;
+    d->due_at = d->pinged + (d->every ? d->every : WSC__ACK_EVERY);
     d->in_flight = 1;
 }
 
@@ -164,22 +299,56 @@ long wsc__delivery_pong(wsc__delivery *d, const uint8_t *p, size_t len) {
        nothing beyond what we pinged. */
     if (upto > d->pinged) upto = d->pinged;
     if (upto == d->pinged) d->in_flight = 0;
+    uint32_t every = d->every ? d->every : WSC__ACK_EVERY;
+    d->every = every < WSC__ACK_EVERY_MAX ? every * 2 : WSC__ACK_EVERY_MAX; /* the connection answers */
+    d->due_at = d->pinged + d->every;
     long n = 0;
-    while (d->sent.head && d->sent.head->index < upto) {
-        wsc__delivery_msg_free(d, wsc__msgq_pop(&d->sent));
-        n++;
+    wsc__msg *m;
+    while ((m = d->sent.head) && m->index < upto) {
+        if (m->nrun && m->index + m->nrun > upto) {
+            n += (long)(upto - m->index);
+            run_drop_front(d, m, upto - m->index);
+            break;
+        }
+        size_t cnt = m->nrun ? m->nrun : 1;
+        wsc__msgq_pop(&d->sent);
+        d->sent.n -= cnt - 1; /* the pop counted one */
+        wsc__delivery_msg_free(d, m);
+        n += (long)cnt;
     }
     return n;
 }
 
 size_t wsc__delivery_confirm_all(wsc__delivery *d) {
     size_t n = d->sent.n;
-    wsc__msg *m;
-    while ((m = wsc__msgq_pop(&d->sent))) wsc__delivery_msg_free(d, m);
+    wsc__msg *m = d->sent.head;
+    while (m) {
+        wsc__msg *next = m->next;
+        wsc__delivery_msg_free(d, m);
+        m = next;
+    }
+    memset(&d->sent, 0, sizeof d->sent);
     return n;
 }
 
 void wsc__delivery_split(wsc__delivery *d, uint64_t written, wsc__msgq *written_q, wsc__msgq *unwritten_q) {
-    wsc__msg *m;
-    while ((m = wsc__msgq_pop(&d->sent))) wsc__msgq_push(m->index < written ? written_q : unwritten_q, m);
+    wsc__msg *m = d->sent.head, *next;
+    memset(&d->sent, 0, sizeof d->sent);
+    for (; m; m = next) {
+        next = m->next;
+        if (m->nrun) {
+            run_expand(d, m, written, written_q, unwritten_q);
+            continue;
+        }
+        if (m->chunk && !m->unmasked) {
+            /* The connection is gone: these bytes will not be written
+               again, so the payload is unmasked where it is. */
+            uint8_t *p = m->chunk->data + m->coff + m->hdr;
+            uint8_t key[4];
+            memcpy(key, p - 4, 4);
+            wsc_mask(p, p, m->len, key, 0);
+            m->unmasked = 1;
+        }
+        wsc__msgq_push(m->index < written ? written_q : unwritten_q, m);
+    }
 }

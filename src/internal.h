@@ -102,7 +102,9 @@ size_t wsc__base64(const uint8_t *in, size_t n, char *out);
 #if defined(__GNUC__)
 #define WSC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define WSC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define WSC_NOINLINE __attribute__((noinline)) /* a cold path kept out of a hot caller's frame */
 #else
+#define WSC_NOINLINE
 #define WSC_LIKELY(x) (x)
 #define WSC_UNLIKELY(x) (x)
 #endif

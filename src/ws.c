@@ -357,6 +357,7 @@ static int start_proto(wsc_ws *ws, const wsc_pmd_params *pmd, wsc_error *err) {
     pc.deflate = pmd && pmd->enabled ? pmd : NULL;
     pc.deflate_threshold = ws->hs->deflate_threshold;
     pc.deflate_mem_level = ws->hs->deflate_mem_level;
+    ws->frames_plain = (uint8_t)(!pc.deflate && !pc.fragment_size);
     ws->c.proto = wsc_proto_new(&pc, err);
     return ws->c.proto ? WSC_OK : err->code;
 }
@@ -631,6 +632,20 @@ const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index
 uint64_t wsc__ws_data_sent(const wsc_ws *ws) { return ws->c.data_sent; }
 int wsc__ws_peer_closed_first(const wsc_ws *ws) { return ws->c.peer_closed_first; }
 uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->c.data_written; }
+int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, wsc__kept *out) {
+    unsigned op = binary ? WSC_OP_BINARY : WSC_OP_TEXT;
+    if (WSC_UNLIKELY(!ws->frames_plain)) return WSC__WS_NOT_PLAIN;
+    /* not OPEN: send_msg's errors, in its order (never WSC_OK then) */
+    if (WSC_UNLIKELY(ws->c.state != WSC_OPEN)) return send_msg(ws, op, data, len);
+    if (len && !data) return WSC_EINVAL;
+    wsc__conn *c = &ws->c;
+    if (WSC_UNLIKELY(wsc__conn_retain_prepare(c) != WSC_OK)) return WSC_ENOMEM;
+    out->index = c->data_sent;
+    int rc = wsc__conn_send(c, op, data, len);
+    if (rc) return rc;
+    out->chunk = wsc__conn_last_chunk(c, &out->off);
+    return WSC_OK;
+}
 void wsc__ws_set_flush_hook(wsc_ws *ws, void (*fn)(wsc_ws *ws, void *user), void *user) {
     ws->flush_hook = fn;
     ws->flush_hook_user = user;

@@ -17,6 +17,21 @@ int wsc__ws_check(const char *url, const wsc_ws_options *opts, wsc_error *err);
 uint64_t wsc__ws_data_sent(const wsc_ws *ws);
 uint64_t wsc__ws_data_written(const wsc_ws *ws);
 
+/* Confirmed delivery without a copy (chunk.h). */
+struct wsc__chunk;
+/* The client's hot path: wsc_ws_send_text/_binary (the same checks and
+   errors), with out->index the message's data-message index and
+   out->chunk, out->off its frame (conn.h; chunk NULL: keep a copy). WSC__WS_NOT_PLAIN,
+   nothing sent, if the connection's frames are not plain
+   (wsc__ws_frames_plain). */
+#define WSC__WS_NOT_PLAIN 1
+typedef struct wsc__kept {
+    struct wsc__chunk *chunk;
+    size_t off;
+    uint64_t index;
+} wsc__kept;
+int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, wsc__kept *out);
+
 /* Non-zero if the server started the closing handshake (its Close came
    before ours): then the close confirms nothing that Pongs did not. */
 int wsc__ws_peer_closed_first(const wsc_ws *ws);

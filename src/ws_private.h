@@ -63,6 +63,7 @@ struct wsc_ws {
     void (*flush_hook)(wsc_ws *ws, void *user);
     void *flush_hook_user;
     uint8_t tls_failed;
+    uint8_t frames_plain; /* every data message is one uncompressed frame (ws_internal.h) */
 
     char *url;
     char *origin;

@@ -70,7 +70,10 @@
  * Ping whose payload is "wsc-ack <count>" (one small frame per batch, not
  * per message; at most one unanswered, so a busy connection sends about one
  * per round trip, plus one every 16 messages inside a long batch so that a
- * drop in the middle of it still finds most of it confirmed); a completed
+ * drop in the middle of it still finds most of it confirmed; that interval
+ * doubles at each Pong of the connection, up to 256, so a connection that
+ * has answered costs one Ping per 256 messages at most and after a drop
+ * at-least-once may send up to that many again); a completed
  * closing handshake that the client started confirms everything (the
  * server's Close answers ours, after every frame before it). One that the
  * server started confirms nothing more: a message written while its Close

@@ -115,6 +115,17 @@ long wsc__tx_read(wsc_tx *tx, void *buf, size_t len, wsc_error *err);
    record at most), WSC_EAGAIN, or an error (WSC_ECONNRESET once the peer
    closed, WSC_EIO, WSC_ENOMEM, WSC_ETLS) with err filled. */
 long wsc__tx_write(wsc_tx *tx, const void *buf, size_t len, wsc_error *err);
+/* Writes the iov[0..n) regions in order (writev for a plain socket, one
+   SSL_write per region for TLS, stopping at the first short one). Returns
+   the bytes written (> 0, maybe fewer than the total), WSC_EAGAIN if none
+   could be, or an error as wsc__tx_write. One system call for a plain
+   socket, whatever n. n <= WSC__TX_IOV_MAX. */
+#define WSC__TX_IOV_MAX 16
+typedef struct wsc__iov {
+    const void *base;
+    size_t len;
+} wsc__iov;
+long wsc__tx_writev(wsc_tx *tx, const wsc__iov *iov, int n, wsc_error *err);
 /* Bytes already read from the socket and decrypted, waiting in the stream
    (a poll on the fd will not see them); 0 for a plain socket. */
 size_t wsc__tx_pending(const wsc_tx *tx);

@@ -12,8 +12,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "compat/compat.h"
@@ -113,6 +115,37 @@ long wsc__tx_write(wsc_tx *tx, const void *buf, size_t len, wsc_error *err) {
     if (tx->fd < 0) return wsc__seterr(err, WSC_EIO, "write: the stream is closed");
     if (!tx->impl) return plain_write(tx, buf, len, err);
     return tx->ops->write(tx, buf, len, err);
+}
+
+long wsc__tx_writev(wsc_tx *tx, const wsc__iov *iov, int n, wsc_error *err) {
+    if (tx->fd < 0) return wsc__seterr(err, WSC_EIO, "write: the stream is closed");
+    if (n == 1) return wsc__tx_write(tx, iov[0].base, iov[0].len, err);
+    if (!tx->impl) {
+        /* sendmsg rather than writev: MSG_NOSIGNAL, as plain_write */
+        struct iovec v[WSC__TX_IOV_MAX];
+        for (int i = 0; i < n; i++) v[i] = (struct iovec){(void *)(uintptr_t)iov[i].base, iov[i].len};
+        struct msghdr mh = {0};
+        mh.msg_iov = v;
+        mh.msg_iovlen = (size_t)n;
+        for (;;) {
+            ssize_t r = sendmsg(tx->fd, &mh, WSC_MSG_NOSIGNAL);
+            if (r >= 0) return (long)r;
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return WSC_EAGAIN;
+            return wsc__seterr(err, wsc__errno_to_wsc(errno), "write: %s", strerror(errno));
+        }
+    }
+    /* TLS: a record per call anyway; what was written before a short or
+       failed region is reported, and the failure comes again on the next
+       call (SSL_write is retried with the same bytes). */
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+        long r = tx->ops->write(tx, iov[i].base, iov[i].len, err);
+        if (r < 0) return total ? total : r;
+        total += r;
+        if ((size_t)r < iov[i].len) break;
+    }
+    return total;
 }
 
 long wsc__tx_peek(wsc_tx *tx, void *buf, size_t len, wsc_error *err) {

@@ -61,7 +61,18 @@ typedef struct {
     /* policy hook */
     wsc_client_failure failures[16];
     int nfail;
+    /* payload check (test_kept_by_reference): every UNCONFIRMED payload is
+       pat_text(seq) of pat_len bytes */
+    size_t pat_len;
+    int unconf_all, bad_payload;
+    uint64_t unconf_last;
 } rec;
+
+/* Message seq of test_kept_by_reference: "s0042." then letters. */
+static void pat_text(char *buf, size_t len, uint64_t seq) {
+    snprintf(buf, 8, "s%04u.", (unsigned)(seq % 10000));
+    for (size_t j = 6; j < len; j++) buf[j] = (char)('a' + (seq + j) % 26);
+}
 
 static void on_ev(wsc_client *c, const wsc_client_event *ev, void *user) {
     rec *r = user;
@@ -79,6 +90,15 @@ static void on_ev(wsc_client *c, const wsc_client_event *ev, void *user) {
         break;
     case WSC_CLIENT_UNCONFIRMED:
         assert_int_equal(ev->count, 1);
+        if (r->pat_len) {
+            char *want = malloc(r->pat_len);
+            pat_text(want, r->pat_len, ev->seq);
+            if (ev->len != r->pat_len || memcmp(ev->data, want, r->pat_len) || ev->seq != r->unconf_last + 1)
+                r->bad_payload++;
+            free(want);
+            r->unconf_last = ev->seq;
+            r->unconf_all++;
+        }
         if (r->nunconf < 64) {
             r->unconf_seq[r->nunconf] = ev->seq;
             snprintf(r->unconf_data[r->nunconf], 32, "%.*s", (int)(ev->len < 31 ? ev->len : 31), (const char *)ev->data);
@@ -295,6 +315,68 @@ static void test_unwritten_always_resent(void **state) {
     for (char *p = strtok(got, ","); p; p = strtok(NULL, ",")) h += (size_t)snprintf(heads + h, sizeof heads - h, "%s%.4s", h ? "," : "", p);
     assert_string_equal(heads, want);
     end_test(c, loop, &s);
+}
+
+/* Sent text is kept by reference to its frame in the send buffer (chunk.h),
+   not copied: a burst of 4000 messages of 3000 bytes (12 MB, more than the
+   kernel takes) fills many 64 KiB chunks, sealed while partly written and
+   written with writev, with writes ending mid-chunk. The server reads one
+   message and resets. At-most-once: every written message comes back whole
+   (its bytes unmasked in place, in order, checked byte for byte) and the
+   unwritten rest reaches the next connection in order; at-least-once: all
+   4000 reach it, in order, sent again from the kept frames. */
+static void test_kept_by_reference(void **state) {
+    (void)state;
+    enum { N = 4000, SZ = 3000 };
+    for (int mode = 0; mode < 2; mode++) {
+        srv s;
+        srv_start(&s, "noack:1:rst,ack:0");
+        wsc_loop *loop = wsc_loop_new(NULL);
+        rec r = {0};
+        r.pat_len = SZ;
+        wsc_client_options o = opts(&r);
+        o.delivery = mode ? WSC_DELIVERY_AT_LEAST_ONCE : WSC_DELIVERY_AT_MOST_ONCE;
+        o.queue_max_bytes = (size_t)64 << 20;
+        o.queue_max_messages = 10000;
+        wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+        tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 1, 10000);
+        char *m = malloc(SZ);
+        for (int i = 1; i <= N; i++) {
+            pat_text(m, SZ, (uint64_t)i);
+            assert_int_equal(wsc_client_send_text(c, m, SZ), WSC_OK);
+        }
+        free(m);
+        assert_int_equal(wsc_client_unconfirmed(c), N);
+        assert_int_equal(wsc_client_buffered_amount(c), (size_t)N * SZ);
+        tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 20000);
+        assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
+        assert_int_equal(r.bad_payload, 0);
+        int k = mode ? 0 : r.unconf_all; /* at-least-once: all go again */
+        if (!mode) assert_true(k >= 1 && k < N);
+        else assert_int_equal(r.resent_first, 1);
+        wait_server(loop, &s, 2, "message", N - k);
+        assert_int_equal(srv_count(&s, 2, "message"), N - k);
+        /* the server logs the first 64 bytes of each: compare those */
+        json_t *log = srv_log(&s);
+        size_t i;
+        json_t *v;
+        int next = k + 1, bad = 0;
+        char want[SZ];
+        json_array_foreach(log, i, v) {
+            if (json_integer_value(json_object_get(v, "conn")) != 2) continue;
+            if (strcmp(json_string_value(json_object_get(v, "event")), "message")) continue;
+            const char *t = json_string_value(json_object_get(v, "text"));
+            pat_text(want, SZ, (uint64_t)next++);
+            if (!t || strncmp(t, want, strlen(t) < 64 ? strlen(t) : 64)) bad++;
+        }
+        json_decref(log);
+        assert_int_equal(bad, 0);
+        assert_int_equal(next, N + 1);
+        for (int j = 0; j < 1000 && wsc_client_unconfirmed(c); j++) tu_run_for(loop, 10);
+        assert_int_equal(wsc_client_unconfirmed(c), 0);
+        assert_int_equal(wsc_client_buffered_amount(c), 0);
+        end_test(c, loop, &s);
+    }
 }
 
 /* ---------------- reconnect rules ---------------- */
@@ -533,6 +615,7 @@ int main(void) {
         cmocka_unit_test(test_at_least_once_resends),
         cmocka_unit_test(test_confirmed_not_resent),
         cmocka_unit_test(test_unwritten_always_resent),
+        cmocka_unit_test(test_kept_by_reference),
         cmocka_unit_test(test_1001_restart_reconnects),
         cmocka_unit_test(test_http_rules_and_retry_after),
         cmocka_unit_test(test_policy_hook),

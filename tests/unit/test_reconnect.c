@@ -135,6 +135,16 @@ static void test_delivery_bookkeeping(void **state) {
     assert_int_equal(d.sent.n, 1);
     assert_int_equal(d.sent.head->seq, 3);
     assert_int_equal(wsc__delivery_pong(&d, (const uint8_t *)"wsc-ack 1", 9), 0); /* old, nothing more */
+    /* each Pong doubles the interval inside a batch, up to the maximum;
+       a new connection starts again at WSC__ACK_EVERY */
+    assert_int_equal(d.every, WSC__ACK_EVERY * 4);
+    assert_int_equal(wsc__delivery_ping_due(&d, 2 + WSC__ACK_EVERY * 4 - 1, p), 0);
+    assert_int_equal(wsc__delivery_ping_due(&d, 2 + WSC__ACK_EVERY * 4, p), 10);
+    for (int i = 0; i < 10; i++) wsc__delivery_pong(&d, (const uint8_t *)"wsc-ack 2", 9);
+    assert_int_equal(d.every, WSC__ACK_EVERY_MAX);
+    wsc__delivery_reset(&d);
+    assert_int_equal(d.every, WSC__ACK_EVERY);
+    d.pinged = 2;
     assert_int_equal(wsc__delivery_ping_payload(&d, 3, p), 9); /* answered: the next may go */
     assert_memory_equal(p, "wsc-ack 3", 9);
     /* drop: index 2 written? split at written = 2: not written */
