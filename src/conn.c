@@ -384,7 +384,7 @@ void wsc__conn_on_timer(wsc__conn *c) {
 
 /* Hands one event of the core to the application. Non-zero: stop reading
    (the connection is gone, or done). */
-static int handle_event(wsc__conn *c, const wsc_event *ev) {
+static WSC_ALWAYS_INLINE int handle_event(wsc__conn *c, const wsc_event *ev) {
     wsc_ws_event e = {0};
     switch (ev->type) {
     case WSC_EV_TEXT:
@@ -482,6 +482,26 @@ static void on_eof(wsc__conn *c) {
    came with its header), so their path is as before. */
 #define SPAN_MIN (64u * 1024u)
 
+/* The read after one that ended a large frame in the span. The next frame
+   is likely large too (a stream of 1 MiB messages), and a full scratch read
+   would bring its header with up to 256 KiB of its payload, all of it to be
+   copied; this small read brings the header and at most 4 KiB, and the
+   rest goes to the span. If what follows is small messages instead, they
+   cost one small read, once: the read after a small one is full-size. */
+#define PROBE_READ (4u * 1024u)
+
+/* A read of at least this much may have left the core inside a frame
+   large enough for the span. A frame that reached SPAN_MIN only through
+   smaller reads (a slow peer) is copied as before: there the copy is not
+   what limits the rate. */
+#define RX_BIG (16u * 1024u)
+
+/* c->rx_next: after a small read, read into the scratch buffer without
+   asking the core anything (the round-trip path pays one test); after a
+   large one, ask for a span; after one that ended a frame in the span, ask,
+   and if there is none yet read PROBE_READ bytes. */
+enum { RX_SMALL = 0, RX_ASK, RX_PROBE };
+
 static void read_open(wsc__conn *c) {
     uint8_t *scratch = wsc__loop_scratch(c->loop);
     if (!scratch) {
@@ -493,12 +513,19 @@ static void read_open(wsc__conn *c) {
     for (int i = 0; i < 4; i++) {
         uint8_t *buf = scratch;
         size_t cap = WSC_LOOP_SCRATCH;
-        int span = wsc__proto_recv_span(c->proto, SPAN_MIN, &buf, &cap);
-        if (span < 0) {
-            /* No room for the message (memory or budget): failed as a
-               copying read would have failed it. */
-            fail_protocol(c, span);
-            return;
+        int span = 0;
+        /* Only after a large read can the core be inside a large frame with
+           most of it still to come; small reads (the round-trip path) do
+           not pay for the question. */
+        if (WSC_UNLIKELY(c->rx_next != RX_SMALL)) {
+            span = wsc__proto_recv_span(c->proto, SPAN_MIN, &buf, &cap);
+            if (span < 0) {
+                /* No room for the message (memory or budget): failed as a
+                   copying read would have failed it. */
+                fail_protocol(c, span);
+                return;
+            }
+            if (!span && c->rx_next == RX_PROBE) cap = PROBE_READ;
         }
         wsc_error err;
         long n = wsc__tx_read(&c->tx, buf, cap, &err);
@@ -517,6 +544,11 @@ static void read_open(wsc__conn *c) {
             on_eof(c);
             return;
         }
+        /* The span is the frame's whole remaining payload: filling it ends
+           the frame. A full read, the probe's too, may have stopped inside
+           one. */
+        if (WSC_UNLIKELY(span)) c->rx_next = (size_t)n == cap ? RX_PROBE : RX_ASK;
+        else c->rx_next = (size_t)n >= RX_BIG || (size_t)n == cap ? RX_ASK : RX_SMALL;
         if (span ? span_wrote(c, (size_t)n) : wsc__conn_feed(c, buf, (size_t)n)) return;
         if (c->ops->after_read) {
             c->ops->after_read(c);
