@@ -376,7 +376,7 @@ int wsc__proto_recv_span(wsc_proto *p, size_t min, uint8_t **ptr, size_t *len) {
        message (msg.len + remaining <= msg_wire <= max_msg), so this never
        reserves beyond a limit; the copying path reserves the same room for
        a message's first frame. */
-    size_t n = (size_t)p->remaining;
+    size_t n = p->remaining > SIZE_MAX ? SIZE_MAX : (size_t)p->remaining; /* (32-bit: then refused) */
     if (wsc_buf_reserve(&p->msg, n)) return fail(p, 1011, "out of memory for the message");
     if (account_rx(p)) return fail(p, 1009, over_budget);
     *ptr = p->msg.data + p->msg.len;
