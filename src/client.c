@@ -570,7 +570,7 @@ wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_opt
         }
     }
     c->o.token = NULL; /* never keep the caller's pointer */
-    /* Every connection option is checked now (a dry run of the connection,
+    /* Every connection option is checked now (the connection's plan,
        token included), so that a mistake fails here instead of turning into
        endless reconnects. */
     {
@@ -578,7 +578,7 @@ wsc_client *wsc_client_new(wsc_loop *loop, const char *url, const wsc_client_opt
         char *ck = wsc__cl_cookie_with_token(c, c->token_mem);
         wsc_ws_options wo = c->o.ws;
         wo.cookie = ck && ck[0] ? ck : NULL;
-        rc = u2 && ck ? wsc__ws_validate(loop, u2, &wo, err) : wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        rc = u2 && ck ? wsc__ws_check(u2, &wo, err) : wsc__seterr(err, WSC_ENOMEM, "out of memory");
         wsc__cl_wipe_free(u2);
         wsc__cl_wipe_free(ck);
         if (rc) goto fail;

@@ -29,10 +29,6 @@ void wsc__conn_init(wsc__conn *c, wsc_loop *loop, const wsc__conn_ops *ops, int 
     wsc__timer_init(&c->timer, loop, timer_cb, owner);
 }
 
-void wsc__conn_leave(wsc__conn *c) {
-    if (--c->depth == 0 && c->freed) c->ops->release(c);
-}
-
 int wsc__conn_emit(wsc__conn *c, wsc_ws_event *ev) {
     if (!ev->reason) ev->reason = "";
     if (!ev->last_event_id) ev->last_event_id = "";
@@ -147,7 +143,7 @@ static int out_borrow(wsc__conn *c) {
 }
 
 /* `out` drained: the buffer goes back to the pool (or is freed). */
-static void out_release(wsc__conn *c) {
+static inline void out_release(wsc__conn *c) { /* inline: once per round trip */
     if (!c->out.data) return;
     wsc__loop_buf_put(c->loop, c->out.data, c->out.cap);
     c->out.data = NULL;

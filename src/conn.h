@@ -128,7 +128,10 @@ void wsc__conn_open(wsc__conn *c);
    function that may emit) is bracketed by enter/leave; leave releases the
    owner if a free was asked for meanwhile. */
 static inline void wsc__conn_enter(wsc__conn *c) { c->depth++; }
-void wsc__conn_leave(wsc__conn *c);
+/* Inline: twice per round trip (the read and the deferred flush). */
+static inline void wsc__conn_leave(wsc__conn *c) {
+    if (--c->depth == 0 && c->freed) c->ops->release(c);
+}
 
 /* Emits ev (ops->emit inside the depth guard). Non-zero: the owner is gone. */
 int wsc__conn_emit(wsc__conn *c, wsc_ws_event *ev);

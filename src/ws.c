@@ -47,26 +47,27 @@ static void update_interest(wsc_ws *ws);
 /* Events (the engine's ops)                                           */
 /* ------------------------------------------------------------------ */
 
-/* Calls the option callback and the listeners for ev->type. Returns non-zero
-   if the connection was freed meanwhile (the caller must unwind). */
-static int ws_emit(wsc__conn *c, wsc_ws_event *ev) {
-    wsc_ws *ws = WS_OF(c);
-    wsc_ws_cb main_cb = NULL;
-    switch (ev->type) {
-    case WSC_WS_OPEN: main_cb = ws->cb_open; break;
-    case WSC_WS_MESSAGE: main_cb = ws->cb_message; break;
-    case WSC_WS_ERROR: main_cb = ws->cb_error; break;
-    case WSC_WS_CLOSE: main_cb = ws->cb_close; break;
-    default: break;
-    }
-    if (!ev->origin) ev->origin = ws->origin;
-    if (main_cb) main_cb(ws, ev, ws->user);
+/* The listeners for ev->type, after the option callback; out of line: most
+   connections have none, and ws_emit then needs no saved registers. */
+__attribute__((noinline)) static void emit_listeners(wsc_ws *ws, wsc_ws_event *ev) {
     /* Listeners added during dispatch wait for the next event. */
     int n = ws->ls.n;
-    for (int i = 0; i < n && !c->freed; i++) {
+    for (int i = 0; i < n && !ws->c.freed; i++) {
         const wsc__listener *l = &ws->ls.v[i];
         if (l->type == ev->type) ((wsc_ws_cb)l->cb)(ws, ev, l->user);
     }
+}
+
+/* Calls the option callback and the listeners for ev->type. Returns non-zero
+   if the connection was freed meanwhile (the caller must unwind). On every
+   message: the callback is found by index, not by a switch. */
+static int ws_emit(wsc__conn *c, wsc_ws_event *ev) {
+    wsc_ws *ws = WS_OF(c);
+    if (!ev->origin) ev->origin = ws->origin;
+    unsigned t = (unsigned)ev->type;
+    wsc_ws_cb main_cb = t < WS_NCB ? ws->cb[t] : NULL;
+    if (main_cb) main_cb(ws, ev, ws->user);
+    if (WSC_UNLIKELY(ws->ls.n != 0) && !c->freed) emit_listeners(ws, ev);
     return c->freed;
 }
 
@@ -79,7 +80,14 @@ static void ws_before_flush(wsc__conn *c) {
     if (ws->flush_hook) ws->flush_hook(ws, ws->flush_hook_user);
 }
 
+/* Two tables: the engine calls before_flush only for a connection that has
+   a flush hook (the reconnecting client's), so a plain wsc_ws pays no
+   indirect call per write. */
 static const wsc__conn_ops ws_ops = {
+    .emit = ws_emit,
+    .release = ws_release,
+};
+static const wsc__conn_ops ws_ops_hooked = {
     .emit = ws_emit,
     .release = ws_release,
     .before_flush = ws_before_flush,
@@ -625,4 +633,5 @@ uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->c.data_written; }
 void wsc__ws_set_flush_hook(wsc_ws *ws, void (*fn)(wsc_ws *ws, void *user), void *user) {
     ws->flush_hook = fn;
     ws->flush_hook_user = user;
+    ws->c.ops = fn ? &ws_ops_hooked : &ws_ops;
 }

@@ -2,7 +2,9 @@
  * ws_create.c - a client connection from a URL and options (ws.h): every
  * option checked, the proxy chosen (option or environment) and parsed, the
  * upgrade request built, the connect request made (or held at the RFC 6455
- * 4.1 gate); wsc__ws_validate() is the same path stopped before connecting.
+ * 4.1 gate). The deciding part is wsc__ws_plan_make() (ws_plan.h), a pure
+ * function of the URL, the options, 16 random bytes and the environment;
+ * wsc_ws_new() adds only the loop, the gate and the connector.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -11,14 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ws_private.h"
+#include <arpa/inet.h>
 
-/* Environment proxy for this URL (transport.c), browser-style. */
-static const char *env_proxy(const wsc_url *u) {
-    char host[256];
-    snprintf(host, sizeof host, "%.*s", (int)(u->host.len > 255 ? 255 : u->host.len), u->host.ptr);
-    return wsc__env_proxy(host, u->secure);
-}
+#include "ws_plan.h"
+#include "ws_private.h"
 
 /* Splits "[scheme://][user[:pass]@]host[:port]": scheme http (the
    default), https, socks5, socks5h or socks (= socks5h, as curl's).
@@ -67,21 +65,188 @@ static int parse_proxy(const char *spec, int *kind, char *host, size_t hcap, uin
     return WSC_OK;
 }
 
-/* Creates a connection; with `dry` set, stops just before connecting (every
-   option has been checked and the request built) and frees it again. */
-static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err, int dry) {
+/* SNI carries names only: the same test as the connector's. */
+static int ip_literal(const char *host) {
+    unsigned char a[16];
+    return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+}
+
+/* Credentials in the URL become Basic auth, percent-decoded first (as curl
+   and node ws do): a NUL-terminated copy, or NULL (ENOMEM). */
+static char *url_basic_auth(const wsc_url *u) {
+    wsc_buf ab = {0};
+    char *auth = NULL;
+    if (wsc_url_basic_auth(u, &ab) == WSC_OK) auth = wsc__strndup((const char *)ab.data, ab.len);
+    if (ab.data) wsc__wipe(ab.data, ab.len);
+    wsc_buf_free(&ab);
+    return auth;
+}
+
+/* The transport part of the plan: host or socket, TLS, proxy, SNI, gate. */
+static int plan_connect(wsc__ws_plan *p, const wsc_url *u, const wsc_ws_options *opts, wsc__env_fn env,
+                        wsc_error *err) {
+    wsc_connect_req *cr = &p->connect;
+    if (u->socket_path.ptr) {
+        if (u->socket_path.len >= sizeof p->unix_path) return wsc__seterr(err, WSC_EURL, "Unix socket path too long");
+        memcpy(p->unix_path, u->socket_path.ptr, u->socket_path.len);
+        p->unix_path[u->socket_path.len] = 0;
+        cr->unix_path = p->unix_path;
+    } else {
+        if (u->host.len >= sizeof p->host) return wsc__seterr(err, WSC_EURL, "host name too long");
+        memcpy(p->host, u->host.ptr, u->host.len);
+        p->host[u->host.len] = 0;
+        cr->host = p->host;
+        cr->port = u->port;
+    }
+    cr->tls = u->secure;
+    cr->tls_opts.ca_file = opts->ca_file;
+    cr->tls_opts.ca_dir = opts->ca_dir;
+    cr->tls_opts.cert_file = opts->cert_file;
+    cr->tls_opts.key_file = opts->key_file;
+    cr->tls_opts.key_passphrase = opts->key_passphrase;
+    cr->tls_opts.skip_verify = opts->insecure_skip_verify;
+    cr->tls_opts.skip_hostname = opts->insecure_skip_hostname;
+    cr->timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT;
+    p->sni = cr->tls && cr->host && !ip_literal(cr->host) ? cr->host : NULL;
+    /* A Unix socket never goes through a proxy; the environment's proxy is
+       browser-style (wsc__env_proxy: no_proxy, loopback bypassed). */
+    const char *proxy = opts->proxy;
+    if (!proxy && cr->host && env) proxy = wsc__env_proxy_in(cr->host, u->secure, env);
+    if (proxy && *proxy && !cr->unix_path) {
+        if (parse_proxy(proxy, &cr->proxy_kind, p->proxy_host, sizeof p->proxy_host, &cr->proxy_port, p->proxy_auth,
+                        sizeof p->proxy_auth, err))
+            return err->code;
+        cr->proxy_host = p->proxy_host;
+        cr->proxy_auth = p->proxy_auth[0] ? p->proxy_auth : NULL;
+    }
+    if (!opts->parallel_connect) {
+        if (cr->unix_path) snprintf(p->gate_key, sizeof p->gate_key, "unix:%s", cr->unix_path);
+        else {
+            snprintf(p->gate_key, sizeof p->gate_key, "%s:%u", cr->host, cr->port);
+            for (char *q = p->gate_key; *q; q++) *q = (char)tolower((unsigned char)*q);
+        }
+    }
+    return WSC_OK;
+}
+
+int wsc__ws_plan_make(const char *url, const wsc_ws_options *opts, const uint8_t nonce[16], wsc__env_fn env,
+                      wsc__ws_plan *p, wsc_error *err) {
+    static const wsc_ws_options defaults;
+    wsc_error e;
+    if (!err) err = &e;
+    memset(p, 0, sizeof *p);
+    if (!opts) opts = &defaults;
+    if (!url) return wsc__seterr(err, WSC_EINVAL, "wsc_ws_new: loop and url are required");
+    if (WSC__CHECK_RESERVED(opts, err, "wsc_ws_options")) return err->code;
+    char *auth = NULL;
+    wsc_header *extra = NULL;
+    wsc_buf ext = {0};
+    wsc_url u;
+    int rc = wsc_url_parse(url, strlen(url), &u, err);
+    if (rc) goto out;
+    char origin[WSC_URL_ORIGIN_MAX];
+    if (wsc_url_origin(&u, origin, sizeof origin) < 0 || !(p->origin = wsc__strdup(origin)) ||
+        wsc__strv_dup(&p->protocols, opts->protocols)) {
+        rc = wsc__seterr(err, WSC_ENOMEM, "out of memory");
+        goto out;
+    }
+
+    /* The whole request is built now, so every option error surfaces here. */
+    wsc_handshake_key(nonce, p->key);
+    wsc_handshake_req rq;
+    memset(&rq, 0, sizeof rq);
+    wsc_handshake_req_from_url(&rq, &u);
+    rq.key = p->key;
+    rq.protocols = (const char *const *)p->protocols;
+    if (!opts->no_deflate) {
+        p->offer_pmd = 1;
+        p->pmd_offer.server_no_context_takeover = opts->deflate_server_no_context_takeover;
+        p->pmd_offer.client_no_context_takeover = opts->deflate_client_no_context_takeover;
+        p->pmd_offer.server_max_window_bits = opts->deflate_server_max_window_bits;
+        p->pmd_offer.client_max_window_bits = opts->deflate_client_max_window_bits;
+        if ((rc = wsc_pmd_offer_format(&p->pmd_offer, &ext))) {
+            wsc__seterr(err, rc, "invalid permessage-deflate options (window bits must be 8 to 15)");
+            goto out;
+        }
+        rq.extensions.ptr = (const char *)ext.data;
+        rq.extensions.len = ext.len;
+    }
+    rq.origin = wsc_span_str(opts->origin);
+    rq.cookie = wsc_span_str(opts->cookie);
+    rq.user_agent = wsc_span_str(opts->user_agent);
+    if (u.userinfo.ptr) {
+        if (!(auth = url_basic_auth(&u))) {
+            rc = wsc__seterr(err, WSC_ENOMEM, "out of memory");
+            goto out;
+        }
+        rq.authorization = wsc_span_str(auth);
+    }
+    if (opts->nheaders) {
+        if (!opts->headers) {
+            rc = wsc__seterr(err, WSC_EINVAL, "nheaders is set but headers is NULL");
+            goto out;
+        }
+        if (!(extra = wsc__calloc(opts->nheaders, sizeof *extra))) {
+            rc = wsc__seterr(err, WSC_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < opts->nheaders; i++) {
+            extra[i].name = wsc_span_str(opts->headers[i].name);
+            extra[i].value = wsc_span_str(opts->headers[i].value);
+            if (!extra[i].name.ptr || !extra[i].value.ptr) {
+                rc = wsc__seterr(err, WSC_EINVAL, "extra header %zu has a NULL name or value", i);
+                goto out;
+            }
+        }
+        rq.headers = extra;
+        rq.n_headers = opts->nheaders;
+    }
+    if ((rc = wsc_handshake_request(&rq, &p->request, err))) goto out;
+    rc = plan_connect(p, &u, opts, env, err);
+
+out:
+    if (auth) {
+        wsc__wipe(auth, strlen(auth));
+        wsc__free(auth);
+    }
+    wsc__free(extra);
+    wsc_buf_free(&ext);
+    if (rc) wsc__ws_plan_free(p);
+    return rc;
+}
+
+void wsc__ws_plan_free(wsc__ws_plan *p) {
+    if (p->request.data) wsc__wipe(p->request.data, p->request.len); /* may carry credentials */
+    wsc_buf_free(&p->request);
+    wsc__free(p->origin);
+    wsc__strv_free(p->protocols);
+    wsc__wipe(p->proxy_auth, sizeof p->proxy_auth);
+    memset(p, 0, sizeof *p);
+}
+
+const char *wsc__process_env(const char *name) { return getenv(name); }
+
+wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err) {
     static const wsc_ws_options defaults;
     if (!opts) opts = &defaults;
     if (!loop || !url) {
         wsc__seterr(err, WSC_EINVAL, "wsc_ws_new: loop and url are required");
         return NULL;
     }
-    if (WSC__CHECK_RESERVED(opts, err, "wsc_ws_options")) return NULL;
+    uint8_t nonce[16];
+    if (wsc__random(NULL, nonce, sizeof nonce)) {
+        wsc__seterr(err, WSC_EIO, "the random generator failed");
+        return NULL;
+    }
+    wsc__ws_plan plan;
+    if (wsc__ws_plan_make(url, opts, nonce, wsc__process_env, &plan, err)) return NULL;
     wsc_ws *ws = wsc__calloc(1, sizeof *ws);
     handshake *hs = wsc__calloc(1, sizeof *hs);
-    if (!ws || !hs) {
+    if (!ws || !hs || !(ws->url = wsc__strdup(url))) {
+        if (ws) wsc__free(ws->url);
         wsc__free(ws);
         wsc__free(hs);
+        wsc__ws_plan_free(&plan);
         wsc__seterr(err, WSC_ENOMEM, "out of memory");
         return NULL;
     }
@@ -95,196 +260,51 @@ static wsc_ws *ws_create(wsc_loop *loop, const char *url, const wsc_ws_options *
     hs->deflate_threshold = opts->deflate_threshold;
     hs->deflate_mem_level = opts->deflate_mem_level;
     hs->max_header = opts->max_header_size ? opts->max_header_size : WSC_HTTP_DEFAULT_MAX_HEADER_BYTES;
-    ws->cb_open = opts->on_open;
-    ws->cb_message = opts->on_message;
-    ws->cb_error = opts->on_error;
-    ws->cb_close = opts->on_close;
+    ws->cb[WSC_WS_OPEN] = opts->on_open;
+    ws->cb[WSC_WS_MESSAGE] = opts->on_message;
+    ws->cb[WSC_WS_ERROR] = opts->on_error;
+    ws->cb[WSC_WS_CLOSE] = opts->on_close;
     ws->user = opts->user;
     ws->trace = opts->trace;
+    /* The plan's request, key, origin and offer become the connection's. */
+    hs->req = plan.request;
+    plan.request = (wsc_buf){0};
+    memcpy(hs->key, plan.key, sizeof hs->key);
+    ws->origin = plan.origin;
+    plan.origin = NULL;
+    hs->protocols = plan.protocols;
+    plan.protocols = NULL;
+    hs->offer_pmd = plan.offer_pmd;
+    hs->pmd_offer = plan.pmd_offer;
 
-    char *auth = NULL;
-    wsc_header *extra = NULL;
-    wsc_buf ext = {0};
-    wsc_url u;
-    ws->url = wsc__strdup(url);
-    if (!ws->url) {
-        wsc__seterr(err, WSC_ENOMEM, "out of memory");
-        goto fail;
-    }
-    if (wsc_url_parse(ws->url, strlen(ws->url), &u, err)) goto fail;
-    char origin[WSC_URL_ORIGIN_MAX];
-    if (wsc_url_origin(&u, origin, sizeof origin) < 0 || !(ws->origin = wsc__strdup(origin))) {
-        wsc__seterr(err, WSC_ENOMEM, "out of memory");
-        goto fail;
-    }
-    if (wsc__strv_dup(&hs->protocols, opts->protocols)) {
-        wsc__seterr(err, WSC_ENOMEM, "out of memory");
-        goto fail;
-    }
-
-    /* The whole request is built now, so every option error surfaces here. */
-    uint8_t raw[16];
-    if (wsc__random(NULL, raw, sizeof raw)) {
-        wsc__seterr(err, WSC_EIO, "the random generator failed");
-        goto fail;
-    }
-    wsc_handshake_key(raw, hs->key);
-    wsc_handshake_req rq;
-    memset(&rq, 0, sizeof rq);
-    wsc_handshake_req_from_url(&rq, &u);
-    rq.key = hs->key;
-    rq.protocols = (const char *const *)hs->protocols;
-    if (!opts->no_deflate) {
-        hs->offer_pmd = 1;
-        hs->pmd_offer.server_no_context_takeover = opts->deflate_server_no_context_takeover;
-        hs->pmd_offer.client_no_context_takeover = opts->deflate_client_no_context_takeover;
-        hs->pmd_offer.server_max_window_bits = opts->deflate_server_max_window_bits;
-        hs->pmd_offer.client_max_window_bits = opts->deflate_client_max_window_bits;
-        int rc = wsc_pmd_offer_format(&hs->pmd_offer, &ext);
+    if (plan.gate_key[0] && wsc__ws_gate_join(ws, plan.gate_key)) {
+        /* Another connection to this host and port is CONNECTING: wait for
+           it (RFC 6455 4.1), keeping the request. */
+        int rc = wsc__ws_hold_connect(hs, &plan.connect);
+        wsc__ws_plan_free(&plan);
         if (rc) {
-            wsc__seterr(err, rc, "invalid permessage-deflate options (window bits must be 8 to 15)");
-            goto fail;
+            wsc__seterr(err, rc, "out of memory");
+            wsc__ws_really_free(ws);
+            return NULL;
         }
-        rq.extensions.ptr = (const char *)ext.data;
-        rq.extensions.len = ext.len;
+        return ws;
     }
-    rq.origin = wsc_span_str(opts->origin);
-    rq.cookie = wsc_span_str(opts->cookie);
-    rq.user_agent = wsc_span_str(opts->user_agent);
-    if (u.userinfo.ptr) {
-        /* Credentials in the URL become Basic auth, percent-decoded first
-           (as curl and node ws do). */
-        wsc_buf ab = {0};
-        if (wsc_url_basic_auth(&u, &ab) != WSC_OK || !(auth = wsc__strndup((const char *)ab.data, ab.len))) {
-            if (ab.data) wsc__wipe(ab.data, ab.len);
-            wsc_buf_free(&ab);
-            wsc__seterr(err, WSC_ENOMEM, "out of memory");
-            goto fail;
-        }
-        wsc__wipe(ab.data, ab.len);
-        wsc_buf_free(&ab);
-        rq.authorization = wsc_span_str(auth);
-    }
-    if (opts->nheaders) {
-        if (!opts->headers) {
-            wsc__seterr(err, WSC_EINVAL, "nheaders is set but headers is NULL");
-            goto fail;
-        }
-        extra = wsc__calloc(opts->nheaders, sizeof *extra);
-        if (!extra) {
-            wsc__seterr(err, WSC_ENOMEM, "out of memory");
-            goto fail;
-        }
-        for (size_t i = 0; i < opts->nheaders; i++) {
-            extra[i].name = wsc_span_str(opts->headers[i].name);
-            extra[i].value = wsc_span_str(opts->headers[i].value);
-            if (!extra[i].name.ptr || !extra[i].value.ptr) {
-                wsc__seterr(err, WSC_EINVAL, "extra header %zu has a NULL name or value", i);
-                goto fail;
-            }
-        }
-        rq.headers = extra;
-        rq.n_headers = opts->nheaders;
-    }
-    if (wsc_handshake_request(&rq, &hs->req, err)) goto fail;
-    if (auth) {
-        wsc__wipe(auth, strlen(auth));
-        wsc__free(auth);
-        auth = NULL;
-    }
-    wsc__free(extra);
-    extra = NULL;
-    wsc_buf_free(&ext);
-
-    /* The transport. */
-    wsc_connect_req cr;
-    memset(&cr, 0, sizeof cr);
-    char hostbuf[256], proxy_host[256], proxy_auth[512];
-    char unix_path[256];
-    if (u.socket_path.ptr) {
-        if (u.socket_path.len >= sizeof unix_path) {
-            wsc__seterr(err, WSC_EURL, "Unix socket path too long");
-            goto fail;
-        }
-        memcpy(unix_path, u.socket_path.ptr, u.socket_path.len);
-        unix_path[u.socket_path.len] = 0;
-        cr.unix_path = unix_path;
-    } else {
-        if (u.host.len >= sizeof hostbuf) {
-            wsc__seterr(err, WSC_EURL, "host name too long");
-            goto fail;
-        }
-        memcpy(hostbuf, u.host.ptr, u.host.len);
-        hostbuf[u.host.len] = 0;
-        cr.host = hostbuf;
-        cr.port = u.port;
-    }
-    cr.tls = u.secure;
-    cr.tls_opts.ca_file = opts->ca_file;
-    cr.tls_opts.ca_dir = opts->ca_dir;
-    cr.tls_opts.cert_file = opts->cert_file;
-    cr.tls_opts.key_file = opts->key_file;
-    cr.tls_opts.key_passphrase = opts->key_passphrase;
-    cr.tls_opts.skip_verify = opts->insecure_skip_verify;
-    cr.tls_opts.skip_hostname = opts->insecure_skip_hostname;
-    cr.timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT;
-    const char *proxy = opts->proxy ? opts->proxy : (u.socket_path.ptr ? NULL : env_proxy(&u));
-    if (proxy && *proxy && !u.socket_path.ptr) {
-        if (parse_proxy(proxy, &cr.proxy_kind, proxy_host, sizeof proxy_host, &cr.proxy_port, proxy_auth,
-                        sizeof proxy_auth, err))
-            goto fail;
-        cr.proxy_host = proxy_host;
-        cr.proxy_auth = proxy_auth[0] ? proxy_auth : NULL;
-    }
-    if (dry) {
-        wsc__wipe(proxy_auth, sizeof proxy_auth);
+    hs->connector = wsc__connect(loop, &plan.connect, wsc__ws_on_connected, ws, err);
+    wsc__ws_plan_free(&plan);
+    if (!hs->connector) {
         wsc__ws_really_free(ws);
-        wsc__seterr(err, WSC_OK, "options are valid");
         return NULL;
     }
-    if (!opts->parallel_connect) {
-        char key[300];
-        if (cr.unix_path) snprintf(key, sizeof key, "unix:%s", cr.unix_path);
-        else {
-            snprintf(key, sizeof key, "%s:%u", cr.host, cr.port);
-            for (char *q = key; *q; q++) *q = (char)tolower((unsigned char)*q);
-        }
-        if (wsc__ws_gate_join(ws, key)) {
-            /* Another connection to this host and port is CONNECTING:
-               wait for it (RFC 6455 4.1), keeping the request. */
-            int rc = wsc__ws_hold_connect(hs, &cr);
-            wsc__wipe(proxy_auth, sizeof proxy_auth);
-            if (rc) {
-                wsc__seterr(err, rc, "out of memory");
-                goto fail;
-            }
-            return ws;
-        }
-    }
-    hs->connector = wsc__connect(loop, &cr, wsc__ws_on_connected, ws, err);
-    wsc__wipe(proxy_auth, sizeof proxy_auth);
-    if (!hs->connector) goto fail;
     return ws;
+}
 
-fail:
-    if (auth) {
-        wsc__wipe(auth, strlen(auth));
-        wsc__free(auth);
+int wsc__ws_check(const char *url, const wsc_ws_options *opts, wsc_error *err) {
+    static const uint8_t no_nonce[16]; /* the key is not used */
+    wsc__ws_plan plan;
+    int rc = wsc__ws_plan_make(url, opts, no_nonce, wsc__process_env, &plan, err);
+    if (rc == WSC_OK) {
+        wsc__ws_plan_free(&plan);
+        wsc__seterr(err, WSC_OK, "options are valid");
     }
-    wsc__free(extra);
-    wsc_buf_free(&ext);
-    wsc__ws_really_free(ws);
-    return NULL;
+    return rc;
 }
-
-wsc_ws *wsc_ws_new(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err) {
-    return ws_create(loop, url, opts, err, 0);
-}
-
-int wsc__ws_validate(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err) {
-    wsc_error e;
-    if (!err) err = &e;
-    ws_create(loop, url, opts, err, 1);
-    return err->code;
-}
-

@@ -5,9 +5,10 @@
 #include "wsc/ws.h"
 
 /* Checks a URL and connection options exactly as wsc_ws_new() would (URL,
-   headers, subprotocols, deflate and proxy settings), without connecting.
-   Returns WSC_OK or the error wsc_ws_new() would report (err filled). */
-int wsc__ws_validate(wsc_loop *loop, const char *url, const wsc_ws_options *opts, wsc_error *err);
+   headers, subprotocols, deflate and proxy settings, the environment's
+   proxy): makes the connection's plan (ws_plan.h) and drops it. Returns
+   WSC_OK or the error wsc_ws_new() would report (err filled). */
+int wsc__ws_check(const char *url, const wsc_ws_options *opts, wsc_error *err);
 
 /* Confirmed delivery (delivery.h): data messages (text/binary) accepted by
    send on this connection, and of those, completely written to the socket

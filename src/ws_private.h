@@ -50,6 +50,8 @@ typedef struct handshake {
 
 typedef struct gate gate;
 
+#define WS_NCB (WSC_WS_CLOSE + 1) /* option callbacks: OPEN .. CLOSE (PING, PONG: listeners only) */
+
 struct wsc_ws {
     wsc__conn c;         /* the engine: socket, core, send buffer, closing */
     gate *gate;          /* RFC 6455 4.1: the gate for our host and port */
@@ -65,7 +67,7 @@ struct wsc_ws {
     char *protocol;
     char *extensions;
 
-    wsc_ws_cb cb_open, cb_message, cb_error, cb_close;
+    wsc_ws_cb cb[WS_NCB]; /* the options' on_open, on_message, on_error, on_close by event type */
     void *user;
     void (*trace)(void *user, int outgoing, const char *head, size_t len);
     wsc__listeners ls;

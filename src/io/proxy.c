@@ -30,18 +30,22 @@
 /* Proxies from the environment                                        */
 /* ------------------------------------------------------------------ */
 
-static const char *getenv2(const char *lower, const char *upper) {
-    const char *v = getenv(lower);
-    if (!v || !*v) v = getenv(upper);
+static const char *getenv2(const char *(*env)(const char *), const char *lower, const char *upper) {
+    const char *v = env(lower);
+    if (!v || !*v) v = env(upper);
     return v && *v ? v : NULL;
 }
 
-const char *wsc__env_proxy(const char *host, int secure) {
-    const char *v = secure ? getenv2("https_proxy", "HTTPS_PROXY") : getenv2("http_proxy", "HTTP_PROXY");
-    if (!v) v = getenv2("all_proxy", "ALL_PROXY");
+static const char *process_env(const char *name) { return getenv(name); }
+
+const char *wsc__env_proxy(const char *host, int secure) { return wsc__env_proxy_in(host, secure, process_env); }
+
+const char *wsc__env_proxy_in(const char *host, int secure, const char *(*env)(const char *name)) {
+    const char *v = secure ? getenv2(env, "https_proxy", "HTTPS_PROXY") : getenv2(env, "http_proxy", "HTTP_PROXY");
+    if (!v) v = getenv2(env, "all_proxy", "ALL_PROXY");
     if (!v) return NULL;
     if (!strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1")) return NULL;
-    const char *np = getenv2("no_proxy", "NO_PROXY");
+    const char *np = getenv2(env, "no_proxy", "NO_PROXY");
     if (!np) return v;
     size_t hl = strlen(host);
     const char *p = np;

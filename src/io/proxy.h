@@ -71,5 +71,8 @@ void wsc__proxy_end(wsc_proxy_conv *p);
  * none.
  */
 const char *wsc__env_proxy(const char *host, int secure);
+/* The same with the variables looked up through env instead of getenv(3)
+   (the connection plan's tests pass a table). */
+const char *wsc__env_proxy_in(const char *host, int secure, const char *(*env)(const char *name));
 
 #endif

@@ -177,13 +177,40 @@ size_t wsc_proto_wire_size(const wsc_proto *p, size_t len) {
 
 static int can_send_data(const wsc_proto *p) { return !p->fail_code && !p->close_sent && !p->close_received; }
 
-/* Appends payload as one message of one or more frames; all or nothing. */
-static int put_message(wsc_proto *p, unsigned op, unsigned rsv, const uint8_t *data, size_t len,
-                       wsc_buf *out, wsc_proto_sent *sent) {
+/* A send failed: the summary says nothing was framed. */
+static int sent_fail(wsc_proto_sent *sent, int rc) {
+    if (sent) memset(sent, 0, sizeof *sent);
+    return rc;
+}
+
+/* Appends payload as one message of one or more frames; all or nothing.
+   Fills *sent (if not NULL) on success and zeroes it on failure, so that
+   the send path can end in a tail call here (it runs per message). */
+#define OP_RSV(op, rsv) ((op) | (rsv) << 8) /* six arguments: a sibling call from the send path */
+static int put_message(wsc_proto *p, unsigned op_rsv, const uint8_t *data, size_t len, wsc_buf *out,
+                       wsc_proto_sent *sent) {
+    unsigned op = op_rsv & 0xff, rsv = op_rsv >> 8;
     size_t before = out->len;
     int rc = wsc_buf_reserve(out, wsc_proto_wire_size(p, len));
-    if (rc) return rc;
-    size_t frag = p->frag_size && len > p->frag_size ? p->frag_size : len;
+    if (rc) return sent_fail(sent, rc);
+    if (WSC_LIKELY(!p->frag_size || len <= p->frag_size)) {
+        /* One frame (the common case): no fragment bookkeeping. */
+        rc = put_frame(p, out, 1, rsv, op, data, len);
+        if (rc) {
+            out->len = before;
+            return sent_fail(sent, rc);
+        }
+        if (sent) {
+            sent->wire = out->len - before;
+            sent->frames = 1;
+            sent->header = (uint32_t)(sent->wire - len);
+            sent->compressed = rsv != 0;
+            sent->pad_ = 0;
+            memset(sent->reserved, 0, sizeof sent->reserved);
+        }
+        return WSC_OK;
+    }
+    size_t frag = p->frag_size;
     size_t off = 0;
     uint32_t frames = 0, header = 0;
     do {
@@ -193,14 +220,12 @@ static int put_message(wsc_proto *p, unsigned op, unsigned rsv, const uint8_t *d
         rc = put_frame(p, out, fin, off == 0 ? rsv : 0, off == 0 ? op : WSC_OP_CONTINUATION, data + off, n);
         if (rc) {
             out->len = before;
-            return rc;
+            return sent_fail(sent, rc);
         }
         if (off == 0) header = (uint32_t)(out->len - at - n);
         frames++;
         off += n;
     } while (off < len);
-    /* Written once, on success only: the send path runs per message, and
-       the caller zeroes the summary on failure. */
     if (sent)
         *sent = (wsc_proto_sent){.wire = out->len - before, .frames = frames, .header = header,
                                  .compressed = rsv != 0};
@@ -211,30 +236,23 @@ int wsc_proto_send(wsc_proto *p, unsigned opcode, const void *data, size_t len, 
     return wsc_proto_send_ex(p, opcode, data, len, out, NULL);
 }
 
-static int send_message(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out,
-                        wsc_proto_sent *sent) {
-    if (opcode != WSC_OP_TEXT && opcode != WSC_OP_BINARY) return WSC_EINVAL;
-    if (len && !data) return WSC_EINVAL;
-    if (!can_send_data(p) || p->send_op) return WSC_ESTATE;
-    if (opcode == WSC_OP_TEXT && !wsc_utf8_valid(data, len)) return WSC_EUTF8;
+int wsc_proto_send_ex(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out,
+                      wsc_proto_sent *sent) {
+    if (opcode != WSC_OP_TEXT && opcode != WSC_OP_BINARY) return sent_fail(sent, WSC_EINVAL);
+    if (len && !data) return sent_fail(sent, WSC_EINVAL);
+    if (!can_send_data(p) || p->send_op) return sent_fail(sent, WSC_ESTATE);
+    if (opcode == WSC_OP_TEXT && !wsc_utf8_valid(data, len)) return sent_fail(sent, WSC_EUTF8);
     if (p->pmd && len >= p->deflate_threshold && wsc__pmd_can_compress(p->pmd)) {
         wsc_buf *z = wsc__pmd_scratch(p->pmd);
         z->off = z->len = 0;
         int rc = wsc__pmd_deflate(p->pmd, data, len, z);
-        if (rc) return rc;
-        rc = put_message(p, opcode, WSC_RSV1, z->data, z->len, out, sent);
+        if (rc) return sent_fail(sent, rc);
+        rc = put_message(p, OP_RSV(opcode, WSC_RSV1), z->data, z->len, out, sent);
         /* Keep a small scratch buffer; drop a large one. */
         if (z->cap > 65536) wsc_buf_free(z);
         return rc;
     }
-    return put_message(p, opcode, 0, data, len, out, sent);
-}
-
-int wsc_proto_send_ex(wsc_proto *p, unsigned opcode, const void *data, size_t len, wsc_buf *out,
-                      wsc_proto_sent *sent) {
-    int rc = send_message(p, opcode, data, len, out, sent);
-    if (rc && sent) memset(sent, 0, sizeof *sent);
-    return rc;
+    return put_message(p, OP_RSV(opcode, 0), data, len, out, sent); /* a tail call */
 }
 
 int wsc_proto_send_frame(wsc_proto *p, unsigned opcode, int fin, const void *data, size_t len,

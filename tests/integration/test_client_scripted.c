@@ -20,41 +20,57 @@
 #include "wsc/client.h"
 
 /* What the client reported, in order, with the (fake) time of each. */
+enum { NREC = 128 }; /* reconnects and closes kept (test_queue_100_drops has 100) */
 typedef struct {
     int n[8];
     int seq[64];
     int nseq;
-    unsigned attempt[16], delay[16];
+    unsigned attempt[NREC], delay[NREC];
     int nrec;
-    unsigned code[16];
-    int will_reconnect[16];
-    uint64_t close_at[16];
+    unsigned code[NREC];
+    int will_reconnect[NREC];
+    uint64_t close_at[NREC];
     int ncl;
     int error[16];
     char error_msg[16][256];
     int nerr;
     unsigned maximum_attempt;
+    int send_on_close; /* queue this many messages at each reconnecting close */
+    int next_seq;      /* the next message's number ("m00000", ...) */
 } crec;
 
+/* n text messages "m%05d", numbered on from r->next_seq. */
+static void queue_some(wsc_client *c, crec *r, int n) {
+    for (int i = 0; i < n; i++) {
+        char m[32];
+        int len = snprintf(m, sizeof m, "m%05d", r->next_seq++);
+        assert_int_equal(wsc_client_send_text(c, m, (size_t)len), WSC_OK);
+    }
+}
+
 static void on_cev(wsc_client *c, const wsc_client_event *ev, void *user) {
-    (void)c;
     crec *r = user;
     r->n[ev->type]++;
     if (r->nseq < 64) r->seq[r->nseq++] = ev->type;
     switch (ev->type) {
     case WSC_CLIENT_RECONNECT:
-        if (r->nrec < 16) {
+        if (r->nrec < NREC) {
             r->attempt[r->nrec] = ev->attempt;
             r->delay[r->nrec] = ev->delay_ms;
             r->nrec++;
         }
         break;
     case WSC_CLIENT_CLOSE:
-        if (r->ncl < 16) {
+        if (r->ncl < NREC) {
             r->code[r->ncl] = ev->code;
             r->will_reconnect[r->ncl] = ev->will_reconnect;
             r->close_at[r->ncl] = tu_fake_now;
             r->ncl++;
+        }
+        if (ev->will_reconnect && r->send_on_close) {
+            /* Not OPEN now: these wait in the queue for the next connection. */
+            assert_int_equal(wsc_client_is_connecting(c), 1);
+            queue_some(c, r, r->send_on_close);
         }
         break;
     case WSC_CLIENT_ERROR:
@@ -432,13 +448,61 @@ static void test_jitter_pinned(void **state) {
     wsc__test_random = NULL;
 }
 
+/* 100 drops (TCP gone, no Close): every message queued while reconnecting
+   arrives on the next connection, in order, exactly once. Each connection
+   carries the 3 messages queued at the previous close and one confirmation
+   Ping for them ("wsc-ack 3", delivery.h), which the server answers before
+   it hangs up; each reconnect comes exactly timeout_ms after the drop. */
+static void test_queue_100_drops(void **state) {
+    (void)state;
+    cenv e;
+    wsc_client_options o = {0};
+    cstart(&e, &o);
+    e.r.send_on_close = 3;
+    queue_some(e.c, &e.r, 3); /* before the first open: queued */
+    assert_int_equal(wsc_client_queued(e.c), 3);
+    assert_int_equal(wsc_client_buffered_amount(e.c), 18); /* queued bytes count */
+    int got = 0;
+    for (int conn = 0; conn <= 100; conn++) {
+        tu_sp_accept(&e.p);
+        open_conn(&e);
+        for (int k = 0; k < 3; k++, got++) {
+            uint8_t m[125];
+            char want[16];
+            snprintf(want, sizeof want, "m%05d", got);
+            assert_int_equal(tu_sp_client_frame(&e.p, 0x1, m, sizeof m), 6);
+            assert_memory_equal(m, want, 6);
+        }
+        uint8_t ack[125];
+        size_t n = tu_sp_client_frame(&e.p, 0x9, ack, sizeof ack);
+        assert_int_equal(n, 9);
+        assert_memory_equal(ack, "wsc-ack 3", 9);
+        tu_sp_server_frame(&e.p, 0x8A, ack, n);
+        if (conn == 100) break; /* the last one stays open */
+        tu_sp_hangup(&e.p);
+        tu_sp_until(&e.p, &e.r.ncl, conn + 1);
+        assert_int_equal(e.r.code[conn], 1006);
+        assert_int_equal(e.r.will_reconnect[conn], 1);
+        reconnect_after(&e, conn, DELAY);
+    }
+    tu_sp_turns(&e.p, 3); /* the last Pong confirms the last three */
+    assert_int_equal(e.r.n[WSC_CLIENT_OPEN], 101);
+    assert_int_equal(got, 303);
+    assert_int_equal(e.r.next_seq, 303);
+    assert_int_equal(e.r.n[WSC_CLIENT_UNCONFIRMED], 0); /* every Pong confirmed its batch */
+    assert_int_equal(wsc_client_queued(e.c), 0);
+    assert_int_equal(wsc_client_buffered_amount(e.c), 0);
+    tu_sp_silent(&e.p); /* nothing sent twice */
+    cstop(&e);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_max_attempts),        cmocka_unit_test(test_attempts_reset_on_open),
         cmocka_unit_test(test_no_reconnect_codes),  cmocka_unit_test(test_final_failures),
         cmocka_unit_test(test_app_close_stops),     cmocka_unit_test(test_heartbeat_dead_peer),
-        cmocka_unit_test(test_jitter_pinned),
+        cmocka_unit_test(test_jitter_pinned),       cmocka_unit_test(test_queue_100_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,46 +11,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "logsrv.h"
 #include "testutil.h"
 #include "wsc/client.h"
 #include "wsc/store.h"
 
-typedef struct {
-    tu_peer peer;
-    char *dir;
-    char log[512];
-    char url[256];
-} srv;
+typedef tu_logsrv srv;
 
-static void srv_start(srv *s, const char *script) {
-    memset(s, 0, sizeof *s);
-    s->dir = tu_tmpdir();
-    snprintf(s->log, sizeof s->log, "%s/server.log", s->dir);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/integration/delivery_server.py", tu_source_dir());
-    char *argv[] = {(char *)tu_python(), path, "--port", "0", "--log", s->log, "--script", (char *)script, NULL};
-    assert_int_equal(tu_peer_start(&s->peer, argv), 0);
-    snprintf(s->url, sizeof s->url, "ws://127.0.0.1:%d/d", s->peer.port);
-}
-
-static void srv_stop(srv *s) {
-    tu_peer_stop(&s->peer);
-    tu_rmtree(s->dir);
-    free(s->dir);
-}
-
-static json_t *srv_log(srv *s) {
-    json_t *arr = json_array();
-    FILE *f = fopen(s->log, "r");
-    if (!f) return arr;
-    char line[65536];
-    while (fgets(line, sizeof line, f)) {
-        json_t *j = json_loads(line, 0, NULL);
-        if (j) json_array_append_new(arr, j);
-    }
-    fclose(f);
-    return arr;
-}
+static void srv_start(srv *s, const char *script) { tu_logsrv_start(s, "delivery_server.py", script, "/d", NULL); }
+#define srv_stop tu_logsrv_stop
+#define srv_log tu_logsrv_log
 
 /* The texts of the messages the server read on connection `conn`, joined by ",". */
 static void srv_messages(srv *s, int conn, char *out, size_t cap) {

@@ -13,13 +13,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "wslog.h"
-
-/* The full event record (tests/util/wslog.h), under the short names. */
-typedef tu_wslog rec;
-#define rec_reset tu_wslog_reset
-#define on_event tu_wslog_event
-#define opts_for tu_wslog_options
+#include "wslog.h" /* the full event record, under short names (rec, opts_for, ...) */
 #include "wsc/loop.h"
 #include "wsc/ws.h"
 
@@ -92,14 +86,37 @@ static wsc_ws *connect_to(env *e, rec *r, const char *path, wsc_ws_options *o) {
     return ws;
 }
 
+/* The one CLOSE event comes, with this code and cleanliness. */
+static void wait_close(env *e, rec *r, unsigned code, int clean) {
+    tu_run_until(e->loop, &r->closes, 1, 10000);
+    assert_int_equal(r->closes, 1);
+    assert_int_equal(r->close_code, code);
+    assert_int_equal(r->was_clean, clean);
+}
+
 static void close_and_wait(env *e, wsc_ws *ws, rec *r) {
     assert_int_equal(wsc_ws_close(ws, 1000, "bye"), WSC_OK);
     assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSING);
-    tu_run_until(e->loop, &r->closes, 1, 10000);
-    assert_int_equal(r->closes, 1);
-    assert_int_equal(r->close_code, 1000);
-    assert_int_equal(r->was_clean, 1);
+    wait_close(e, r, 1000, 1);
     assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSED);
+}
+
+/* A test's connection is done: freed, the record emptied for the next. */
+static void end_ws(wsc_ws *ws, rec *r) {
+    wsc_ws_free(ws);
+    rec_reset(r);
+}
+
+static void close_and_end(env *e, wsc_ws *ws, rec *r) {
+    close_and_wait(e, ws, r);
+    end_ws(ws, r);
+}
+
+/* The first message of the connection: text sent, the same echoed. */
+static void echo_first(env *e, wsc_ws *ws, rec *r, const char *text) {
+    assert_int_equal(wsc_ws_send_text(ws, text, strlen(text)), WSC_OK);
+    tu_run_until(e->loop, &r->nmsg, 1, 5000);
+    assert_string_equal((char *)r->msg[0], text);
 }
 
 /* ---------------- tests run against both servers ---------------- */
@@ -143,9 +160,7 @@ static void test_echo_sizes(void **state) {
     snprintf(want, sizeof want, "ws://127.0.0.1:%d", e->peer.port);
     assert_string_equal(r.origin, want); /* MessageEvent.origin */
     assert_int_equal(wsc_ws_buffered_amount(ws), 0);
-    close_and_wait(e, ws, &r);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    close_and_end(e, ws, &r);
 }
 
 static void test_no_deflate(void **state) {
@@ -155,12 +170,8 @@ static void test_no_deflate(void **state) {
     o.no_deflate = 1;
     wsc_ws *ws = connect_to(e, &r, "/echo", &o);
     assert_string_equal(wsc_ws_extensions(ws), "");
-    assert_int_equal(wsc_ws_send_text(ws, "plain", 5), WSC_OK);
-    tu_run_until(e->loop, &r.nmsg, 1, 5000);
-    assert_string_equal((char *)r.msg[0], "plain");
-    close_and_wait(e, ws, &r);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    echo_first(e, ws, &r, "plain");
+    close_and_end(e, ws, &r);
 }
 
 static void test_subprotocol(void **state) {
@@ -171,18 +182,14 @@ static void test_subprotocol(void **state) {
     o.protocols = protos;
     wsc_ws *ws = connect_to(e, &r, "/echo", &o);
     assert_string_equal(wsc_ws_protocol(ws), "superchat");
-    close_and_wait(e, ws, &r);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    close_and_end(e, ws, &r);
     /* nothing in common: no subprotocol selected, the connection opens */
     const char *other[] = {"mqtt", NULL};
     o = opts_for(&r);
     o.protocols = other;
     ws = connect_to(e, &r, "/echo", &o);
     assert_string_equal(wsc_ws_protocol(ws), "");
-    close_and_wait(e, ws, &r);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    close_and_end(e, ws, &r);
     /* duplicates are refused at creation, as browsers do */
     const char *dup[] = {"chat", "chat", NULL};
     o.protocols = dup;
@@ -207,8 +214,7 @@ static void test_server_close(void **state) {
     assert_int_equal(wsc_ws_send_text(ws, "late", 4), WSC_ECLOSED);
     /* close is always the last event */
     assert_int_equal(r.order[r.norder - 1], WSC_WS_CLOSE);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    end_ws(ws, &r);
 }
 
 static void test_client_close(void **state) {
@@ -232,20 +238,14 @@ static void test_client_close(void **state) {
     assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSING);
     assert_int_equal(wsc_ws_send_text(ws, "x", 1), WSC_ECLOSED);
     assert_int_equal(wsc_ws_close(ws, 1000, NULL), WSC_OK); /* already closing: no-op */
-    tu_run_until(e->loop, &r.closes, 1, 10000);
-    assert_int_equal(r.close_code, 3000);
-    assert_int_equal(r.was_clean, 1);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    wait_close(e, &r, 3000, 1);
+    end_ws(ws, &r);
     /* no code: a Close without status; the server's reply reports 1005 */
     o = opts_for(&r);
     ws = connect_to(e, &r, "/echo", &o);
     assert_int_equal(wsc_ws_close(ws, 0, NULL), WSC_OK);
-    tu_run_until(e->loop, &r.closes, 1, 10000);
-    assert_int_equal(r.close_code, 1005);
-    assert_int_equal(r.was_clean, 1);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    wait_close(e, &r, 1005, 1);
+    end_ws(ws, &r);
 }
 
 static void test_ping_pong(void **state) {
@@ -261,12 +261,8 @@ static void test_ping_pong(void **state) {
     tu_run_until(e->loop, &r.pongs, 1, 5000);
     assert_int_equal(r.pongs, 1);
     /* the connection still echoes afterwards */
-    assert_int_equal(wsc_ws_send_text(ws, "after", 5), WSC_OK);
-    tu_run_until(e->loop, &r.nmsg, 1, 5000);
-    assert_string_equal((char *)r.msg[0], "after");
-    close_and_wait(e, ws, &r);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    echo_first(e, ws, &r, "after");
+    close_and_end(e, ws, &r);
 }
 
 static void test_drop_is_1006(void **state) {
@@ -275,13 +271,9 @@ static void test_drop_is_1006(void **state) {
     wsc_ws_options o = opts_for(&r);
     wsc_ws *ws = connect_to(e, &r, "/drop?after=1", &o);
     assert_int_equal(wsc_ws_send_text(ws, "x", 1), WSC_OK);
-    tu_run_until(e->loop, &r.closes, 1, 10000);
-    assert_int_equal(r.closes, 1);
-    assert_int_equal(r.close_code, 1006);
-    assert_int_equal(r.was_clean, 0);
+    wait_close(e, &r, 1006, 0);
     assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSED);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    end_ws(ws, &r);
 }
 
 static void test_http_status(void **state) {
@@ -301,16 +293,14 @@ static void test_http_status(void **state) {
     assert_int_equal(r.close_code, 1006);
     assert_int_equal(r.order[0], WSC_WS_ERROR);
     assert_int_equal(r.order[1], WSC_WS_CLOSE);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    end_ws(ws, &r);
     o = opts_for(&r);
     snprintf(url, sizeof url, "%s/status/301", e->base);
     ws = wsc_ws_new(e->loop, url, &o, NULL);
     tu_run_until(e->loop, &r.closes, 1, 10000);
     assert_int_equal(r.http_status, 301);
     assert_non_null(strstr(r.location, "/echo"));
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    end_ws(ws, &r);
 }
 
 static void test_message_too_big(void **state) {
@@ -326,8 +316,7 @@ static void test_message_too_big(void **state) {
     assert_non_null(strstr(r.error_msg, "1009"));
     assert_int_equal(r.close_code, 1006); /* the browser reports a failed connection as 1006 */
     assert_int_equal(r.nmsg, 0);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    end_ws(ws, &r);
 }
 
 static void test_send_states_and_buffered(void **state) {
@@ -345,9 +334,7 @@ static void test_send_states_and_buffered(void **state) {
     assert_int_equal(wsc_ws_buffered_amount(ws), 8);
     tu_run_until(e->loop, &r.nmsg, 2, 5000);
     assert_int_equal(wsc_ws_buffered_amount(ws), 0);
-    close_and_wait(e, ws, &r);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    close_and_end(e, ws, &r);
     /* the send-buffer ceiling */
     o = opts_for(&r);
     o.max_buffered = 100;
@@ -373,8 +360,7 @@ static void test_send_states_and_buffered(void **state) {
     assert_int_equal(wsc_ws_send_text(ws, bad, sizeof bad - 1), WSC_ECLOSED);
     bad[0] = '\x80';
     assert_int_equal(wsc_ws_send_text(ws, bad, sizeof bad - 1), WSC_EUTF8);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    end_ws(ws, &r);
 }
 
 /* Callbacks may close or free their own connection. */
@@ -413,8 +399,7 @@ static void test_free_and_close_in_callbacks(void **state) {
     assert_int_equal(r.nmsg, 1); /* "two" arrives while CLOSING: dropped, as browsers do */
     assert_int_equal(r.close_code, 1000);
     assert_int_equal(r.was_clean, 1);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    end_ws(ws, &r);
 
     /* close() while CONNECTING: error then close 1006 */
     o = opts_for(&r);
@@ -426,8 +411,7 @@ static void test_free_and_close_in_callbacks(void **state) {
     assert_int_equal(wsc_ws_ready_state(ws), WSC_CLOSED);
     for (int i = 0; i < 5; i++) wsc_loop_run_once(e->loop, 10);
     assert_int_equal(r.opens, 0);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    end_ws(ws, &r);
 }
 
 static int lcount[3];
@@ -489,9 +473,7 @@ static void test_listeners(void **state) {
     assert_int_equal(once_calls, 1);
     assert_int_equal(lcount[0], 2);
     assert_int_equal(lcount[1], 4);
-    close_and_wait(e, ws, &r);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    close_and_end(e, ws, &r);
 }
 
 /* Credentials in the URL travel as Basic auth, percent-decoded first. */
@@ -509,9 +491,7 @@ static void test_basic_auth(void **state) {
     assert_int_equal(r.nmsg, 1);
     /* base64("alice:open sesame") */
     assert_non_null(strstr((char *)r.msg[0], "Basic YWxpY2U6b3BlbiBzZXNhbWU="));
-    close_and_wait(e, ws, &r);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    close_and_end(e, ws, &r);
 }
 
 /* ---------------- single-server tests ---------------- */
@@ -564,19 +544,27 @@ static void test_bad_urls(void **state) {
     wsc_loop_free(loop);
 }
 
-/* A server that accepts TCP and never answers the upgrade. */
-static void test_handshake_timeout(void **state) {
-    (void)state;
-    int s = socket(AF_INET, SOCK_STREAM, 0);
+/* A listener on 127.0.0.1 (an ephemeral port) that accepts TCP and never
+   answers; url gets "ws://127.0.0.1:PORT/". */
+static int mute_listener(int flags, int backlog, char *url, size_t cap) {
+    int s = socket(AF_INET, SOCK_STREAM | flags, 0);
+    assert_true(s >= 0);
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, (struct sockaddr *)&a, sizeof a);
-    listen(s, 4);
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(s, backlog), 0);
     socklen_t al = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &al);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &al), 0);
+    snprintf(url, cap, "ws://127.0.0.1:%d/", ntohs(a.sin_port));
+    return s;
+}
+
+/* A server that accepts TCP and never answers the upgrade. */
+static void test_handshake_timeout(void **state) {
+    (void)state;
     char url[100];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", ntohs(a.sin_port));
+    int s = mute_listener(0, 4, url, sizeof url);
     wsc_loop *loop = wsc_loop_new(NULL);
     rec r = {0};
     wsc_ws_options o = opts_for(&r);
@@ -605,16 +593,8 @@ static int accept_all(int lfd) {
 
 static void test_one_connecting_per_host(void **state) {
     (void)state;
-    int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(s, (struct sockaddr *)&a, sizeof a);
-    listen(s, 16);
-    socklen_t al = sizeof a;
-    getsockname(s, (struct sockaddr *)&a, &al);
     char url[100];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", ntohs(a.sin_port));
+    int s = mute_listener(SOCK_NONBLOCK, 16, url, sizeof url);
     wsc_loop *loop = wsc_loop_new(NULL);
     rec r1 = {0}, r2 = {0};
     wsc_ws_options o1 = opts_for(&r1), o2 = opts_for(&r2);
@@ -668,8 +648,7 @@ static void test_unix_socket(void **state) {
     wsc_ws_close(ws, 1000, NULL);
     tu_run_until(loop, &r.closes, 1, 5000);
     assert_int_equal(r.was_clean, 1);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    end_ws(ws, &r);
     /* a socket path nobody listens on */
     snprintf(url, sizeof url, "ws+unix:%s/none.sock:/", dir);
     o = opts_for(&r);
@@ -677,8 +656,7 @@ static void test_unix_socket(void **state) {
     tu_run_until(loop, &r.closes, 1, 5000);
     assert_int_equal(r.errors, 1);
     assert_int_equal(r.close_code, 1006);
-    wsc_ws_free(ws);
-    rec_reset(&r);
+    end_ws(ws, &r);
     wsc_loop_free(loop);
     tu_peer_stop(&peer);
     tu_rmtree(dir);

@@ -9,13 +9,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
-#include "wslog.h"
-
-/* The full event record (tests/util/wslog.h), under the short names. */
-typedef tu_wslog rec;
-#define rec_reset tu_wslog_reset
-#define on_event tu_wslog_event
-#define opts_for tu_wslog_options
+#include "wslog.h" /* the full event record, under short names (rec, opts_for, ...) */
 #include "wsc/loop.h"
 #include "wsc/ws.h"
 
@@ -43,6 +37,15 @@ static int start_tls_server(tu_peer *p, pki *k, const char *name, const char *ex
     return tu_peer_start(p, argv);
 }
 
+/* An open connection's round: text sent and echoed, then closed (1000). */
+static void echo_and_close(wsc_loop *loop, wsc_ws *ws, rec *r, const char *text) {
+    wsc_ws_send_text(ws, text, strlen(text));
+    tu_run_until(loop, &r->nmsg, 1, 5000);
+    assert_string_equal((char *)r->msg[0], text);
+    wsc_ws_close(ws, 1000, NULL);
+    tu_run_until(loop, &r->closes, 1, 5000);
+}
+
 static void tls_case(pki *k, const char *host, int port, wsc_ws_options *o, rec *r, int expect_open) {
     wsc_loop *loop = wsc_loop_new(NULL);
     char url[200];
@@ -52,11 +55,7 @@ static void tls_case(pki *k, const char *host, int port, wsc_ws_options *o, rec 
     tu_run_until(loop, expect_open ? &r->opens : &r->closes, 1, 10000);
     if (expect_open) {
         assert_int_equal(r->opens, 1);
-        wsc_ws_send_text(ws, "secret", 6);
-        tu_run_until(loop, &r->nmsg, 1, 5000);
-        assert_string_equal((char *)r->msg[0], "secret");
-        wsc_ws_close(ws, 1000, NULL);
-        tu_run_until(loop, &r->closes, 1, 5000);
+        echo_and_close(loop, ws, r, "secret");
         assert_int_equal(r->was_clean, 1);
     } else {
         assert_int_equal(r->opens, 0);
@@ -173,11 +172,7 @@ static void proxy_case(const char *proxy, const char *target, rec *r, int expect
     if (expect_open) {
         if (r->opens != 1) fprintf(stderr, "proxy %s to %s: %s\n", proxy, target, r->error_msg);
         assert_int_equal(r->opens, 1);
-        wsc_ws_send_text(ws, "tunnelled", 9);
-        tu_run_until(loop, &r->nmsg, 1, 5000);
-        assert_string_equal((char *)r->msg[0], "tunnelled");
-        wsc_ws_close(ws, 1000, NULL);
-        tu_run_until(loop, &r->closes, 1, 5000);
+        echo_and_close(loop, ws, r, "tunnelled");
     } else {
         assert_int_equal(r->errors, 1);
         assert_int_equal(r->last_error, expect);

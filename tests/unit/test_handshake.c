@@ -181,111 +181,87 @@ static wsc_handshake_req base_req(void) {
     return req;
 }
 
+/* base_req() with one span field (at offset `off`) set to v: refused. */
+#define SPAN_AT(r, off) (*(wsc_span *)((char *)&(r) + (off)))
+static void refuse_span(size_t off, wsc_span v, const char *field, const char *secret) {
+    wsc_handshake_req r = base_req();
+    SPAN_AT(r, off) = v;
+    expect_refused(&r, field, secret);
+}
+
+/* base_req() with one extra header: refused. */
+static void refuse_header(wsc_span name, wsc_span value, const char *field, const char *secret) {
+    wsc_header h = {name, value};
+    wsc_handshake_req r = base_req();
+    r.headers = &h;
+    r.n_headers = 1;
+    expect_refused(&r, field, secret);
+}
+
 static void test_request_injection(void **unused) {
     static const char *const bad_values[] = {"secret\r\nX-Evil: 1", "secret\nX", "secret\rX",
                                              "secret\x01", "secret\x7f", "secret\x1b[0m"};
+    /* the value fields and the message naming each */
+    static const struct {
+        size_t off;
+        const char *field;
+    } values[] = {{offsetof(wsc_handshake_req, cookie), "Cookie"},
+                  {offsetof(wsc_handshake_req, origin), "Origin"},
+                  {offsetof(wsc_handshake_req, user_agent), "User-Agent"},
+                  {offsetof(wsc_handshake_req, authorization), "Authorization"},
+                  {offsetof(wsc_handshake_req, extensions), "Sec-WebSocket-Extensions"}};
     for (size_t i = 0; i < sizeof bad_values / sizeof bad_values[0]; i++) {
         const char *v = bad_values[i];
-        wsc_handshake_req r = base_req();
-        r.cookie = wsc_span_str(v);
-        expect_refused(&r, "Cookie", "secret");
-        r = base_req();
-        r.origin = wsc_span_str(v);
-        expect_refused(&r, "Origin", "secret");
-        r = base_req();
-        r.user_agent = wsc_span_str(v);
-        expect_refused(&r, "User-Agent", "secret");
-        r = base_req();
-        r.authorization = wsc_span_str(v);
-        expect_refused(&r, "Authorization", "secret");
-        r = base_req();
-        r.extensions = wsc_span_str(v);
-        expect_refused(&r, "Sec-WebSocket-Extensions", "secret");
-        wsc_header h = {wsc_span_str("X-Token"), wsc_span_str(v)};
-        r = base_req();
-        r.headers = &h;
-        r.n_headers = 1;
-        expect_refused(&r, "X-Token", "secret");
+        for (size_t k = 0; k < sizeof values / sizeof values[0]; k++)
+            refuse_span(values[k].off, wsc_span_str(v), values[k].field, "secret");
+        refuse_header(wsc_span_str("X-Token"), wsc_span_str(v), "X-Token", "secret");
     }
     /* NUL inside a span */
     static const char nul_cookie[] = "csrf=secret\0X-Evil: 1";
-    wsc_handshake_req r = base_req();
-    r.cookie = (wsc_span){nul_cookie, sizeof nul_cookie - 1};
-    expect_refused(&r, "Cookie", "secret");
-    r = base_req();
-    r.authorization = (wsc_span){nul_cookie, sizeof nul_cookie - 1};
-    expect_refused(&r, "Authorization", "secret");
-    r = base_req();
-    r.origin = (wsc_span){nul_cookie, sizeof nul_cookie - 1};
-    expect_refused(&r, "Origin", NULL);
-    r = base_req();
-    r.user_agent = (wsc_span){nul_cookie, sizeof nul_cookie - 1};
-    expect_refused(&r, "User-Agent", NULL);
-    wsc_header hn = {wsc_span_str("X-A"), {nul_cookie, sizeof nul_cookie - 1}};
-    r = base_req();
-    r.headers = &hn;
-    r.n_headers = 1;
-    expect_refused(&r, "X-A", "secret");
+    const wsc_span nul = {nul_cookie, sizeof nul_cookie - 1};
+    refuse_span(offsetof(wsc_handshake_req, cookie), nul, "Cookie", "secret");
+    refuse_span(offsetof(wsc_handshake_req, authorization), nul, "Authorization", "secret");
+    refuse_span(offsetof(wsc_handshake_req, origin), nul, "Origin", NULL);
+    refuse_span(offsetof(wsc_handshake_req, user_agent), nul, "User-Agent", NULL);
+    refuse_header(wsc_span_str("X-A"), nul, "X-A", "secret");
 
     /* header names: CR/LF/NUL/space/colon, empty */
     static const char nul_name[] = "X-A\0B";
     const wsc_span names[] = {wsc_span_str("X-Evil\r\nHost"), wsc_span_str("X:Y"), wsc_span_str("X Y"),
                               wsc_span_str(""), {nul_name, sizeof nul_name - 1}, {NULL, 0}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        wsc_header h = {names[i], wsc_span_str("v")};
-        r = base_req();
-        r.headers = &h;
-        r.n_headers = 1;
-        expect_refused(&r, "name is not a token", NULL);
-    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        refuse_header(names[i], wsc_span_str("v"), "name is not a token", NULL);
     /* path, query, host */
     static const char nul_path[] = "/a\0b";
-    r = base_req();
-    r.path = wsc_span_str("/a\r\nX: y");
-    expect_refused(&r, "request path", NULL);
-    r = base_req();
-    r.path = (wsc_span){nul_path, sizeof nul_path - 1};
-    expect_refused(&r, "request path", NULL);
-    r = base_req();
-    r.path = wsc_span_str("/a#b");
-    expect_refused(&r, "request path", NULL);
-    r = base_req();
-    r.path = wsc_span_str("a");
-    expect_refused(&r, "must start with '/'", NULL);
-    r = base_req();
-    r.path = wsc_span_str("");
-    expect_refused(&r, "must start with '/'", NULL);
-    r = base_req();
-    r.query = wsc_span_str("a=1\r\nX: y");
-    expect_refused(&r, "query", NULL);
-    r = base_req();
-    r.query = wsc_span_str("a=1#f");
-    expect_refused(&r, "query", NULL);
-    r = base_req();
-    r.host = wsc_span_str("h\r\nX: y");
-    expect_refused(&r, "host", NULL);
-    r = base_req();
-    r.host = wsc_span_str("h/x");
-    expect_refused(&r, "host", NULL);
-    r = base_req();
-    r.host = wsc_span_str("[h]");
-    expect_refused(&r, "host", NULL);
-    r = base_req();
-    r.host = (wsc_span){NULL, 0};
-    expect_refused(&r, "missing host", NULL);
-    r = base_req();
+    const struct {
+        size_t off;
+        wsc_span v;
+        const char *want;
+    } targets[] = {
+        {offsetof(wsc_handshake_req, path), wsc_span_str("/a\r\nX: y"), "request path"},
+        {offsetof(wsc_handshake_req, path), {nul_path, sizeof nul_path - 1}, "request path"},
+        {offsetof(wsc_handshake_req, path), wsc_span_str("/a#b"), "request path"},
+        {offsetof(wsc_handshake_req, path), wsc_span_str("a"), "must start with '/'"},
+        {offsetof(wsc_handshake_req, path), wsc_span_str(""), "must start with '/'"},
+        {offsetof(wsc_handshake_req, query), wsc_span_str("a=1\r\nX: y"), "query"},
+        {offsetof(wsc_handshake_req, query), wsc_span_str("a=1#f"), "query"},
+        {offsetof(wsc_handshake_req, host), wsc_span_str("h\r\nX: y"), "host"},
+        {offsetof(wsc_handshake_req, host), wsc_span_str("h/x"), "host"},
+        {offsetof(wsc_handshake_req, host), wsc_span_str("[h]"), "host"},
+        {offsetof(wsc_handshake_req, host), {NULL, 0}, "missing host"},
+    };
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++)
+        refuse_span(targets[i].off, targets[i].v, targets[i].want, NULL);
+    wsc_handshake_req r = base_req();
     r.show_port = 1;
     expect_refused(&r, "port 0", NULL);
-    /* the key */
-    r = base_req();
-    r.key = NULL;
-    expect_refused(&r, "Sec-WebSocket-Key", NULL);
-    r = base_req();
-    r.key = "dGhlIHNhbXBsZQ==";
-    expect_refused(&r, "Sec-WebSocket-Key", NULL);
-    r = base_req();
-    r.key = "dGhlIHNhbXBsZSBub25jZQ=\n";
-    expect_refused(&r, "Sec-WebSocket-Key", NULL);
+    /* the key: none, too short, not base64 of 16 bytes */
+    static const char *const bad_keys[] = {NULL, "dGhlIHNhbXBsZQ==", "dGhlIHNhbXBsZSBub25jZQ=\n"};
+    for (size_t i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
+        r = base_req();
+        r.key = bad_keys[i];
+        expect_refused(&r, "Sec-WebSocket-Key", NULL);
+    }
 
     /* values may carry HTAB and obs-text */
     r = base_req();

@@ -432,9 +432,16 @@ struct conc {
     int id;
 };
 
+/* The children wait on each other's locks for as long as it takes: these
+   tests are about what ends up stored, and with the 5 s default a loaded
+   machine can starve one writer past its timeout (only an upper bound on
+   time matters here). */
+#define CONC_BUSY_MS "60000"
+
 static int child_concurrent(void *arg) {
     const struct conc *c = arg;
     wsc_error e;
+    setenv("WSC_STORE_BUSY_MS", CONC_BUSY_MS, 1);
     wsc_store *s = wsc_store_open(c->db, &e);
     if (!s) return 20;
     char key[32], val[32], other[32];
@@ -491,6 +498,7 @@ static void test_concurrent_processes(void **state) {
 static int child_first_open(void *arg) {
     const struct conc *c = arg;
     wsc_error e;
+    setenv("WSC_STORE_BUSY_MS", CONC_BUSY_MS, 1);
     wsc_store *s = wsc_store_open(c->db, &e);
     if (!s) return 30;
     char key[16];
@@ -627,22 +635,38 @@ static void test_open_default_creates(void **state) {
 
 /* Modes of every file present after writes, and of the rollback journal
    while a write is in progress, with umask 0. */
+/* A reader that holds a shared lock until it has seen the journal of the
+   parent's blocked write (and recorded its mode), then lets go: the write's
+   commit can only proceed after the mode was read, so the check does not
+   depend on how soon this process gets the CPU (a wall-clock window did,
+   and failed on a loaded machine). */
 struct jwatch {
+    const char *db;
     char journal[700];
-    int fd;
+    int ready_w, mode_w;
 };
 
 static int child_watch_journal(void *arg) {
     struct jwatch *w = arg;
-    for (int i = 0; i < 600; i++) {
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(w->db, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) return 40;
+    if (sqlite3_exec(db, "BEGIN; SELECT count(*) FROM wsc_tokens;", NULL, NULL, NULL) != SQLITE_OK)
+        return 41;
+    char c = 'r';
+    if (write(w->ready_w, &c, 1) != 1) return 42;
+    int mode = -1;
+    for (int i = 0; i < 60000; i++) { /* 60 s at most: the parent waits as long */
         struct stat st;
         if (lstat(w->journal, &st) == 0) {
-            int mode = (int)(st.st_mode & 07777);
-            return write(w->fd, &mode, sizeof mode) == (ssize_t)sizeof mode ? 0 : 40;
+            mode = (int)(st.st_mode & 07777);
+            break;
         }
-        usleep(5000);
+        usleep(1000);
     }
-    return 41;
+    if (write(w->mode_w, &mode, sizeof mode) != (ssize_t)sizeof mode) return 43;
+    if (sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK) return 44;
+    sqlite3_close(db);
+    return mode < 0 ? 45 : 0;
 }
 
 /* dir holds exactly one file (the store), mode 0600: no -journal, -wal or
@@ -686,29 +710,41 @@ static void test_modes(void **state) {
     free(hdr);
 
     /* A reader holds a shared lock: our write creates the journal, then waits
-       for the commit lock; a child records the journal's mode meanwhile. */
+       for the commit lock until the reader (a child) has recorded the
+       journal's mode and let go; the write then commits. */
+    int ready[2], mpipe[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(mpipe), 0);
+    struct jwatch w = {f->db, "", ready[1], mpipe[1]};
+    snprintf(w.journal, sizeof w.journal, "%s-journal", f->db);
+    pid_t pid = spawn(child_watch_journal, &w);
+    close(ready[1]);
+    close(mpipe[1]);
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    assert_int_equal(wsc_store_set_busy_timeout(s, 60000), WSC_OK);
+    set_ok(s, ORIGIN, NULL, "after-reader");
+    int jmode = -1;
+    assert_int_equal(read(mpipe[0], &jmode, sizeof jmode), (ssize_t)sizeof jmode);
+    close(mpipe[0]);
+    assert_int_equal(reap(pid), 0);
+    assert_int_equal(jmode, 0600);
+    expect_token(s, ORIGIN, NULL, "after-reader");
+    check_dir_modes(f->dir);
+
+    /* A reader that does not let go: the write times out after creating its
+       journal, and the failed commit is rolled back (the old value, no
+       journal left). Only an upper bound on time matters here. */
     sqlite3 *reader = raw_open(f->db);
     raw_exec(reader, "BEGIN; SELECT count(*) FROM wsc_tokens;");
-    int pfd[2];
-    assert_int_equal(pipe(pfd), 0);
-    struct jwatch w;
-    snprintf(w.journal, sizeof w.journal, "%s-journal", f->db);
-    w.fd = pfd[1];
-    pid_t pid = spawn(child_watch_journal, &w);
-    close(pfd[1]);
-    assert_int_equal(wsc_store_set_busy_timeout(s, 1500), WSC_OK);
+    assert_int_equal(wsc_store_set_busy_timeout(s, 200), WSC_OK);
     wsc_error e = {0};
     assert_int_equal(wsc_store_set(s, ORIGIN, NULL, "blocked", &e), WSC_ESTORE);
     expect_err(&e, WSC_ESTORE, "is locked by another process", f->db);
-    int jmode = -1;
-    assert_int_equal(read(pfd[0], &jmode, sizeof jmode), (ssize_t)sizeof jmode);
-    close(pfd[0]);
-    assert_int_equal(reap(pid), 0);
-    assert_int_equal(jmode, 0600);
     raw_exec(reader, "COMMIT;");
     sqlite3_close(reader);
-    /* The failed commit was rolled back: the old value, no journal left. */
-    expect_token(s, ORIGIN, NULL, "one");
+    expect_token(s, ORIGIN, NULL, "after-reader");
     check_dir_modes(f->dir);
     wsc_store_close(s);
     check_dir_modes(f->dir);

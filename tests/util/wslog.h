@@ -41,4 +41,10 @@ void tu_wslog_event(wsc_ws *ws, const wsc_ws_event *ev, void *user);
 /* Options with every browser event going to tu_wslog_event(r). */
 wsc_ws_options tu_wslog_options(tu_wslog *r);
 
+/* The short names test_ws.c and test_ws_tls.c use. */
+typedef tu_wslog rec;
+#define rec_reset tu_wslog_reset
+#define on_event tu_wslog_event
+#define opts_for tu_wslog_options
+
 #endif

@@ -1,0 +1,1 @@
+"""bench/runner: the parts of bench/run.py (see run.py and bench/README.md)."""
