@@ -1,7 +1,8 @@
 /*
  * conn.c - the one connection engine for both roles (conn.h).
  *
- * Reads go through the loop's shared scratch buffer and writes are coalesced
+ * Reads go through the loop's shared scratch buffer (large payloads straight
+ * into the core's message buffer: the receive span) and writes are coalesced
  * into one per loop iteration (the deferred flush), so a connection at rest
  * costs its struct and its protocol endpoint only; the send buffer comes
  * from the loop's pool while there is something to send.
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "proto/proto_span.h"
 
 static void on_flush(wsc__defer *d);
 
@@ -500,6 +502,64 @@ void wsc__conn_on_timer(wsc__conn *c) {
 /* Reading                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Hands one event of the core to the application. Non-zero: stop reading
+   (the connection is gone, or done). */
+static WSC_ALWAYS_INLINE int handle_event(wsc__conn *c, const wsc_event *ev) {
+    wsc_ws_event e = {0};
+    switch (ev->type) {
+    case WSC_EV_TEXT:
+    case WSC_EV_BINARY:
+        /* Messages that arrive once we are CLOSING are dropped (as the
+           browser does). */
+        if (c->phase != CONN_OPEN) break;
+        e.type = WSC_WS_MESSAGE;
+        e.binary = ev->type == WSC_EV_BINARY;
+        e.data = ev->data;
+        e.len = ev->len;
+        if (wsc__conn_emit(c, &e)) return 1;
+        break;
+    case WSC_EV_PING:
+    case WSC_EV_PONG:
+        /* A Ping is answered by the core; both are reported. */
+        if (ev->type == WSC_EV_PING && flush_proto(c) == WSC_OK) wsc__conn_schedule(c);
+        e.type = ev->type == WSC_EV_PING ? WSC_WS_PING : WSC_WS_PONG;
+        e.binary = 1;
+        e.data = ev->data;
+        e.len = ev->len;
+        if (wsc__conn_emit(c, &e)) return 1;
+        break;
+    case WSC_EV_CLOSE:
+        c->got_close = 1;
+        /* Ours not sent yet: the peer started the closing handshake. */
+        c->peer_closed_first = wsc_proto_state(c->proto) == WSC_PS_CLOSE_RECEIVED;
+        c->close_code = ev->close_code;
+        wsc__free(c->close_reason);
+        c->close_reason = wsc__strndup((const char *)ev->data, ev->len);
+        /* Our reply (the core echoes the code), then the end: the server
+           closes TCP once `out` is drained, the client waits for it.
+           The flush runs even when nothing is left to send (the Close
+           was ours first), or a server would wait for the client. */
+        flush_proto(c);
+        start_closing(c);
+        wsc__conn_schedule(c);
+        break;
+    }
+    return c->phase == CONN_DONE;
+}
+
+/* Every event was handled: the server lets the core release a delivered
+   message's storage now rather than on the next read, so that an idle
+   connection holds none and the memory budget sees it go. (The client does
+   not: it costs ~40 instructions per message, and the storage goes on its
+   next read anyway.) */
+static void settle(wsc__conn *c) {
+    if (c->server) {
+        size_t none;
+        wsc_event ev;
+        wsc_proto_recv(c->proto, NULL, 0, &none, &ev);
+    }
+}
+
 int wsc__conn_feed(wsc__conn *c, uint8_t *data, size_t len) {
     size_t pos = 0;
     while (pos < len) {
@@ -510,57 +570,20 @@ int wsc__conn_feed(wsc__conn *c, uint8_t *data, size_t len) {
         if (rc == WSC_ESTATE) return 0; /* failed earlier: discard the rest */
         if (rc) return fail_protocol(c, rc) || c->phase == CONN_DONE;
         if (ev.type == WSC_EV_NONE) break;
-        wsc_ws_event e = {0};
-        switch (ev.type) {
-        case WSC_EV_TEXT:
-        case WSC_EV_BINARY:
-            /* Messages that arrive once we are CLOSING are dropped (as the
-               browser does). */
-            if (c->phase != CONN_OPEN) break;
-            e.type = WSC_WS_MESSAGE;
-            e.binary = ev.type == WSC_EV_BINARY;
-            e.data = ev.data;
-            e.len = ev.len;
-            if (wsc__conn_emit(c, &e)) return 1;
-            break;
-        case WSC_EV_PING:
-        case WSC_EV_PONG:
-            /* A Ping is answered by the core; both are reported. */
-            if (ev.type == WSC_EV_PING && flush_proto(c) == WSC_OK) wsc__conn_schedule(c);
-            e.type = ev.type == WSC_EV_PING ? WSC_WS_PING : WSC_WS_PONG;
-            e.binary = 1;
-            e.data = ev.data;
-            e.len = ev.len;
-            if (wsc__conn_emit(c, &e)) return 1;
-            break;
-        case WSC_EV_CLOSE:
-            c->got_close = 1;
-            /* Ours not sent yet: the peer started the closing handshake. */
-            c->peer_closed_first = wsc_proto_state(c->proto) == WSC_PS_CLOSE_RECEIVED;
-            c->close_code = ev.close_code;
-            wsc__free(c->close_reason);
-            c->close_reason = wsc__strndup((const char *)ev.data, ev.len);
-            /* Our reply (the core echoes the code), then the end: the server
-               closes TCP once `out` is drained, the client waits for it.
-               The flush runs even when nothing is left to send (the Close
-               was ours first), or a server would wait for the client. */
-            flush_proto(c);
-            start_closing(c);
-            wsc__conn_schedule(c);
-            break;
-        }
-        if (c->phase == CONN_DONE) return 1;
+        if (handle_event(c, &ev)) return 1;
     }
-    /* Every event was handled: the server lets the core release a
-       delivered message's storage now rather than on the next read, so that
-       an idle connection holds none and the memory budget sees it go. (The
-       client does not: it costs ~40 instructions per message, and the
-       storage goes on its next read anyway.) */
-    if (c->server) {
-        size_t none;
-        wsc_event ev;
-        wsc_proto_recv(c->proto, NULL, 0, &none, &ev);
-    }
+    settle(c);
+    return 0;
+}
+
+/* n bytes were read into the core's receive span (read_open). */
+static int span_wrote(wsc__conn *c, size_t n) {
+    wsc_event ev;
+    int rc = wsc__proto_recv_wrote(c->proto, n, &ev);
+    if (rc) return fail_protocol(c, rc) || c->phase == CONN_DONE;
+    if (ev.type == WSC_EV_NONE) return 0;
+    if (handle_event(c, &ev)) return 1;
+    settle(c);
     return 0;
 }
 
@@ -570,18 +593,63 @@ static void on_eof(wsc__conn *c) {
     else wsc__conn_finish(c, 1006, 0);
 }
 
+/* A frame's payload still to come, at or above which it is read straight
+   into the message buffer (the core's receive span) instead of the scratch
+   buffer: one copy less for every byte of it, at the price of a read that
+   stops at the frame's end (what follows, the next frames, needs one more
+   read). Below this the copy is cheaper than that system call. At 64 KiB a
+   stream of 64 KiB messages never meets it (part of each payload always
+   came with its header), so their path is as before. */
+#define SPAN_MIN (64u * 1024u)
+
+/* The read after one that ended a large frame in the span. The next frame
+   is likely large too (a stream of 1 MiB messages), and a full scratch read
+   would bring its header with up to 256 KiB of its payload, all of it to be
+   copied; this small read brings the header and at most 4 KiB, and the
+   rest goes to the span. If what follows is small messages instead, they
+   cost one small read, once: the read after a small one is full-size. */
+#define PROBE_READ (4u * 1024u)
+
+/* A read of at least this much may have left the core inside a frame
+   large enough for the span. A frame that reached SPAN_MIN only through
+   smaller reads (a slow peer) is copied as before: there the copy is not
+   what limits the rate. */
+#define RX_BIG (16u * 1024u)
+
+/* c->rx_next: after a small read, read into the scratch buffer without
+   asking the core anything (the round-trip path pays one test); after a
+   large one, ask for a span; after one that ended a frame in the span, ask,
+   and if there is none yet read PROBE_READ bytes. */
+enum { RX_SMALL = 0, RX_ASK, RX_PROBE };
+
 static void read_open(wsc__conn *c) {
-    uint8_t *buf = wsc__loop_scratch(c->loop);
-    if (!buf) {
+    uint8_t *scratch = wsc__loop_scratch(c->loop);
+    if (!scratch) {
         c->failed = 1;
         if (!wsc__conn_emit_error(c, WSC_ENOMEM, "out of memory for the receive buffer")) wsc__conn_finish(c, 1006, 0);
         return;
     }
     /* A few reads per wake-up: enough to drain a burst, fair to others. */
     for (int i = 0; i < 4; i++) {
+        uint8_t *buf = scratch;
+        size_t cap = WSC_LOOP_SCRATCH;
+        int span = 0;
+        /* Only after a large read can the core be inside a large frame with
+           most of it still to come; small reads (the round-trip path) do
+           not pay for the question. */
+        if (WSC_UNLIKELY(c->rx_next != RX_SMALL)) {
+            span = wsc__proto_recv_span(c->proto, SPAN_MIN, &buf, &cap);
+            if (span < 0) {
+                /* No room for the message (memory or budget): failed as a
+                   copying read would have failed it. */
+                fail_protocol(c, span);
+                return;
+            }
+            if (!span && c->rx_next == RX_PROBE) cap = PROBE_READ;
+        }
         wsc_error err;
-        long n = wsc__tx_read(&c->tx, buf, WSC_LOOP_SCRATCH, &err);
-        if (n == WSC_EAGAIN) return;
+        long n = wsc__tx_read(&c->tx, buf, cap, &err);
+        if (n == WSC_EAGAIN) return; /* an unwritten span is abandoned by the next call */
         if (n < 0) {
             if (c->got_close || c->phase == CONN_CLOSING) {
                 /* A reset during the closing handshake ends it. */
@@ -596,14 +664,19 @@ static void read_open(wsc__conn *c) {
             on_eof(c);
             return;
         }
-        if (wsc__conn_feed(c, buf, (size_t)n)) return;
+        /* The span is the frame's whole remaining payload: filling it ends
+           the frame. A full read, the probe's too, may have stopped inside
+           one. */
+        if (WSC_UNLIKELY(span)) c->rx_next = (size_t)n == cap ? RX_PROBE : RX_ASK;
+        else c->rx_next = (size_t)n >= RX_BIG || (size_t)n == cap ? RX_ASK : RX_SMALL;
+        if (span ? span_wrote(c, (size_t)n) : wsc__conn_feed(c, buf, (size_t)n)) return;
         if (c->ops->after_read) {
             c->ops->after_read(c);
             if (c->freed || c->phase == CONN_DONE) return;
         }
         /* A short read drained the socket, unless the end of the stream
            came with it (TLS): then go round once more to see it. */
-        if ((size_t)n < WSC_LOOP_SCRATCH && !wsc__tx_eof(&c->tx)) return;
+        if ((size_t)n < cap && !wsc__tx_eof(&c->tx)) return;
     }
 }
 

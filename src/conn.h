@@ -124,6 +124,7 @@ struct wsc__conn {
     uint8_t auto_release; /* release once done (the server's connections) */
     uint8_t peer_closed_first; /* the peer's Close came before we sent ours */
     uint8_t last_plain; /* the last data message is one plain frame at last_at */
+    uint8_t rx_next;    /* how read_open reads next (RX_SMALL, RX_ASK, RX_PROBE) */
 };
 
 /* Sets up a closed engine (CONNECTING, no socket). watch_cb/timer_cb get

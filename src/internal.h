@@ -103,10 +103,14 @@ size_t wsc__base64(const uint8_t *in, size_t n, char *out);
 #define WSC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define WSC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define WSC_NOINLINE __attribute__((noinline)) /* a cold path kept out of a hot caller's frame */
+/* For a hot static function with two callers that the compiler would
+   otherwise leave out of line (a call per message on the round-trip path). */
+#define WSC_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define WSC_NOINLINE
 #define WSC_LIKELY(x) (x)
 #define WSC_UNLIKELY(x) (x)
+#define WSC_ALWAYS_INLINE inline
 #endif
 #define WSC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

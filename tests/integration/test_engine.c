@@ -385,6 +385,149 @@ static void test_csrf_refusals(void **state) {
     }
 }
 
+/* ---------------- large messages through the receive span ---------------- */
+
+/* Large payloads are read straight into the message buffer in both roles
+   (conn.c read_open, the core's receive span; the server unmasks in place).
+   A mix of large and small messages, text and binary, echoed by the server,
+   must come back exactly and in order: small messages right after large
+   ones take the probe read, large ones after small ones the full read. */
+typedef struct {
+    wsc_loop *loop;
+    wsc_timer *guard;
+    int guard_fired, done, c_close, s_close, c_error, s_error;
+    unsigned c_code;
+    size_t next; /* echoes checked */
+} span_env;
+
+static const size_t span_sizes[] = {1u << 20, 5, 200000, 3, 3, 65536, 65537, 300000, 1u << 20, 1u << 20, 7, 70000};
+#define SPAN_N (sizeof span_sizes / sizeof span_sizes[0])
+
+static int span_text(size_t i) { return i % 3 == 1 || i == 7; }
+
+static char *span_payload(size_t i) {
+    size_t n = span_sizes[i];
+    char *p = malloc(n + 1);
+    if (span_text(i)) {
+        /* 1- to 4-byte characters, so that reads split them anywhere */
+        static const char *const ch[] = {"a", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+        size_t k = 0;
+        for (size_t j = 0; k < n; j++) {
+            const char *c = ch[(j + i) % 4];
+            size_t l = strlen(c);
+            if (k + l > n) c = "z", l = 1;
+            memcpy(p + k, c, l);
+            k += l;
+        }
+    } else {
+        for (size_t k = 0; k < n; k++) p[k] = (char)((k * 31 + i) & 0xff);
+    }
+    p[n] = 0;
+    return p;
+}
+
+static void span_srv(wsc_server *s, wsc_sconn *c, const wsc_server_event *ev, void *user) {
+    (void)s;
+    span_env *e = user;
+    if (ev->type == WSC_SRV_MESSAGE) {
+        int rc = ev->binary ? wsc_sconn_send_binary(c, ev->data, ev->len)
+                            : wsc_sconn_send_text(c, (const char *)ev->data, ev->len);
+        assert_int_equal(rc, WSC_OK);
+    } else if (ev->type == WSC_SRV_ERROR) {
+        e->s_error++;
+    } else if (ev->type == WSC_SRV_CLOSE) {
+        e->s_close++;
+    }
+}
+
+static void span_cli(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
+    span_env *e = user;
+    switch (ev->type) {
+    case WSC_WS_OPEN:
+        for (size_t i = 0; i < SPAN_N; i++) {
+            char *p = span_payload(i);
+            int rc = span_text(i) ? wsc_ws_send_text(ws, p, span_sizes[i]) : wsc_ws_send_binary(ws, p, span_sizes[i]);
+            assert_int_equal(rc, WSC_OK);
+            free(p);
+        }
+        break;
+    case WSC_WS_MESSAGE: {
+        assert_true(e->next < SPAN_N);
+        char *p = span_payload(e->next);
+        assert_int_equal(ev->len, span_sizes[e->next]);
+        assert_int_equal(ev->binary, !span_text(e->next));
+        assert_memory_equal(ev->data, p, ev->len);
+        free(p);
+        if (++e->next == SPAN_N) assert_int_equal(wsc_ws_close(ws, 1000, "done"), WSC_OK);
+        break;
+    }
+    case WSC_WS_ERROR: e->c_error++; break;
+    case WSC_WS_CLOSE:
+        e->c_close++;
+        e->c_code = ev->code;
+        break;
+    }
+}
+
+static void span_guard(wsc_loop *loop, wsc_timer *t, void *user) {
+    (void)t;
+    ((span_env *)user)->guard_fired = 1;
+    wsc_loop_stop(loop);
+}
+
+/* Runs the mixed echo; with a message memory limit on the server, the first
+   1 MiB message must instead close the connection with 1009. */
+static void span_run(uint64_t message_memory_max) {
+    span_env e = {0};
+    e.loop = wsc_loop_new(NULL);
+    assert_non_null(e.loop);
+    wsc_error err;
+    wsc_server_options o = {0};
+    o.on_message = o.on_close = o.on_error = span_srv;
+    o.no_deflate = 1;
+    o.close_timeout_ms = LONG_CLOSE_MS;
+    o.message_memory_max = message_memory_max;
+    o.user = &e;
+    wsc_server *srv = wsc_server_new(e.loop, &o, &err);
+    assert_non_null(srv);
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%u/", wsc_server_port(srv));
+    e.guard = wsc_timer_new(e.loop, span_guard, &e, &err);
+    wsc_timer_start(e.guard, GUARD_MS);
+    wsc_ws_options wo = {0};
+    wo.on_open = wo.on_message = wo.on_error = wo.on_close = span_cli;
+    wo.no_deflate = 1;
+    wo.close_timeout_ms = LONG_CLOSE_MS;
+    wo.user = &e;
+    wsc_ws *ws = wsc_ws_new(e.loop, url, &wo, &err);
+    assert_non_null(ws);
+    while (!e.guard_fired && !(e.c_close && e.s_close)) wsc_loop_run_once(e.loop, 1000);
+    assert_false(e.guard_fired);
+    if (message_memory_max) {
+        assert_int_equal(e.next, 0);
+        assert_int_equal(e.c_code, 1009);
+        assert_true(e.s_error >= 1);
+    } else {
+        assert_int_equal(e.next, SPAN_N);
+        assert_int_equal(e.c_code, 1000);
+        assert_int_equal(e.c_error + e.s_error, 0);
+    }
+    wsc_ws_free(ws);
+    wsc_server_free(srv);
+    wsc_timer_free(e.guard);
+    wsc_loop_free(e.loop);
+}
+
+static void test_large_messages_both_roles(void **state) {
+    (void)state;
+    span_run(0);
+}
+
+static void test_large_message_over_memory_limit(void **state) {
+    (void)state;
+    span_run(256 * 1024);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -394,6 +537,8 @@ int main(void) {
         cmocka_unit_test(test_server_reports_io_error),
         cmocka_unit_test(test_csrf_messages),
         cmocka_unit_test(test_csrf_refusals),
+        cmocka_unit_test(test_large_messages_both_roles),
+        cmocka_unit_test(test_large_message_over_memory_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
