@@ -65,6 +65,8 @@ struct wsc_json_doc {
     wsc__jdec *dec;   /* unescaped strings */
     uint32_t ndec, dec_cap;
     wsc__jblock *arena;
+    uint32_t *idx;    /* the structural index (stage1.c), reused */
+    size_t idx_cap;   /* in entries */
     unsigned max_depth;
     size_t max_size;
 };
@@ -75,6 +77,21 @@ struct wsc_json_doc {
 extern int wsc__json_force_scalar;
 /* 1 if this build has a SIMD scan (SSE2), else 0. */
 int wsc__json_simd_available(void);
+
+/* 1 if this build and CPU run the two-pass parser (stage1.c: AVX2,
+   PCLMULQDQ, BMI1), else 0; wsc__json_force_scalar turns it off too. */
+int wsc__json_stage1_available(void);
+
+/*
+ * Stage 1 (stage1.c) over s[0..len): writes the offsets of the text's
+ * structural bytes ({ } [ ] : , both quotes of each string, the first byte
+ * of every other token) in order into idx, which has room for len entries,
+ * and returns their number; -1 when the text is refused here (a control
+ * byte, an unterminated string, with utf8 invalid UTF-8), the position
+ * left for the scalar parser to report. *has_backslash: some string holds a
+ * backslash (its escapes are then checked by stage 2).
+ */
+long wsc__json_stage1(const char *s, size_t len, uint32_t *idx, int utf8, int *has_backslash);
 
 /* A cheap filter for key equality: the length and three of the key's bytes
    (first, middle, last), mixed by a multiply; a pure function of the key,

@@ -42,6 +42,7 @@ void wsc_json_doc_free(wsc_json_doc *d) {
     wsc__free(d->nodes);
     wsc__free(d->stack);
     wsc__free(d->dec);
+    wsc__free(d->idx);
     arena_free(d->arena);
     wsc__free(d);
 }
@@ -284,6 +285,31 @@ unterminated:
 #endif
 static JSON_ALWAYS_INLINE int walk(wsc_json_doc *d, const char *s, size_t len, wsc_json_error *err,
                                    const unsigned dup);
+static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix, int has_bs,
+                                         const unsigned dup);
+
+/* The two-pass parser's index is 4 bytes per byte of text at worst; above
+   this size the one-pass parser runs instead (it needs no index). */
+#define STAGE1_MAX ((size_t)64 << 20)
+
+/* Stage 1 then stage 2 (walk_index); 0 when the document is parsed, else
+   non-zero and the caller runs the one-pass parser, which accepts exactly
+   the same texts and reports the error (position, line, message). */
+static int two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags) {
+    if (len + 1 > d->idx_cap) {
+        size_t cap = len + 1 < 256 ? 256 : len + 1;
+        uint32_t *p = wsc__realloc(d->idx, cap * sizeof *p);
+        if (!p) return -1;
+        d->idx = p;
+        d->idx_cap = cap;
+    }
+    int has_bs = 0;
+    long n = wsc__json_stage1(s, len, d->idx, !(flags & WSC_JSON_TRUSTED_UTF8), &has_bs);
+    if (n < 0) return -1;
+    d->idx[n] = (uint32_t)len; /* a sentinel: no token starts at the end */
+    return (flags & WSC_JSON_NO_DUPLICATES) ? walk_index(d, s, len, (uint32_t)n, has_bs, 1)
+                                            : walk_index(d, s, len, (uint32_t)n, has_bs, 0);
+}
 
 int wsc_json_parse(wsc_json_doc *d, const char *s, size_t len, unsigned flags, wsc_json_error *err) {
     if (err) memset(err, 0, sizeof *err);
@@ -307,12 +333,16 @@ int wsc_json_parse(wsc_json_doc *d, const char *s, size_t len, unsigned flags, w
     }
     d->text = s;
     d->len = len;
+    if (!d->stack && grow_stack(d)) return fail(d, s, len, 0, WSC_ENOMEM, "out of memory", err);
+    if (!wsc__json_force_scalar && len <= STAGE1_MAX && wsc__json_stage1_available()) {
+        if (!two_pass(d, s, len, flags)) return WSC_OK;
+        reset(d);
+    }
     if (!(flags & WSC_JSON_TRUSTED_UTF8)) {
         wsc_utf8 st = {0};
         size_t bad = wsc_utf8_validate(&st, s, len);
         if (bad < len || !wsc_utf8_complete(&st)) return fail(d, s, len, bad, WSC_EJSON, "invalid UTF-8", err);
     }
-    if (!d->stack && grow_stack(d)) return fail(d, s, len, 0, WSC_ENOMEM, "out of memory", err);
     /* Two copies of the walk, with the duplicate-key bookkeeping compiled
        in or out: the receive path (no check) pays nothing for it, not
        even a test per key (about 1.5% of its instructions). */
@@ -504,4 +534,178 @@ error:
     return fail(d, s, len, epos, WSC_EJSON, emsg, err);
 nomem:
     return fail(d, s, len, (size_t)(p - s), WSC_ENOMEM, "out of memory", err);
+}
+
+
+/*
+ * Stage 2 of the two-pass parser: the grammar over the structural index
+ * (stage1.c), one entry per token. Numbers, literals and escapes are
+ * checked here, strings are not scanned at all (their closing quote is the
+ * next entry; a string holding a backslash, when the text has any, is
+ * checked by scan_string). The nodes are exactly those of walk(). Any
+ * refusal returns 1 without a diagnosis: the caller reruns walk(), whose
+ * error (and only it) the application sees.
+ */
+static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix, int has_bs,
+                                         const unsigned dup) {
+    const char *p = s, *q, *end = s + len;
+    const uint32_t *k = d->idx, *kend = k + nix;
+    wsc__jnode *nd;
+    uint32_t depth = 0, cur = 0, cnt = 0;
+    int in_obj = 0;
+    wsc__jnode *nodes = d->nodes;
+    uint32_t nn = 0, ncap = d->cap;
+    uint32_t *stack = d->stack, stack_cap = d->stack_cap;
+    const unsigned max_depth = d->max_depth;
+
+value:
+    if (WSC_UNLIKELY(k == kend)) return 1;
+    p = s + *k++;
+    cnt++;
+    switch (*p) {
+    case '{':
+    case '[': {
+        int obj = *p == '{';
+        if (WSC_UNLIKELY(depth >= max_depth)) return 1;
+        if (WSC_UNLIKELY(depth == stack_cap)) {
+            if (grow_stack(d)) return 1;
+            stack = d->stack, stack_cap = d->stack_cap;
+        }
+        stack[2 * depth] = cur;
+        stack[2 * depth + 1] = cnt;
+        depth++;
+        PUSH(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, p - s);
+        cur = nn - 1;
+        cnt = 0;
+        in_obj = obj;
+        if (WSC_UNLIKELY(k == kend)) return 1;
+        if (s[*k] == (obj ? '}' : ']')) {
+            p = s + *k++;
+            goto close;
+        }
+        if (obj) goto key;
+        goto value;
+    }
+    case '"': {
+        q = s + *k++; /* its closing quote: stage 1 refuses unterminated strings */
+        PUSH(WSC_JSON_STRING, p + 1 - s);
+        nd->len = (uint32_t)(q - p - 1);
+        if (has_bs && memchr(p + 1, '\\', nd->len)) {
+            int esc = 0;
+            const char *epos, *emsg;
+            if (scan_string(p, end, &esc, &epos, &emsg) != q) return 1;
+            nd->flags = WSC__JF_ESCAPED;
+        }
+        goto after;
+    }
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4)) return 1;
+        PUSH(WSC_JSON_TRUE, p - s);
+        nd->len = 4;
+        q = p + 4;
+        goto token_end;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5)) return 1;
+        PUSH(WSC_JSON_FALSE, p - s);
+        nd->len = 5;
+        q = p + 5;
+        goto token_end;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4)) return 1;
+        PUSH(WSC_JSON_NULL, p - s);
+        nd->len = 4;
+        q = p + 4;
+        goto token_end;
+    default: {
+        uint8_t fl = WSC__JF_INT;
+        q = p;
+        if (*q == '-') q++;
+        if (q < end && *q == '0') q++;
+        else if (q < end && *q >= '1' && *q <= '9') q = skip_digits(q + 1, end);
+        else return 1;
+        if (q < end && *q == '.') {
+            fl = 0;
+            if (++q == end || (unsigned)(*q - '0') >= 10) return 1;
+            q = skip_digits(q + 1, end);
+        }
+        if (q < end && (*q == 'e' || *q == 'E')) {
+            fl = 0;
+            if (++q < end && (*q == '+' || *q == '-')) q++;
+            if (q == end || (unsigned)(*q - '0') >= 10) return 1;
+            q = skip_digits(q + 1, end);
+        }
+        PUSH(WSC_JSON_NUMBER, p - s);
+        nd->flags = fl;
+        nd->len = (uint32_t)(q - p);
+        goto token_end;
+    }
+    }
+
+token_end:
+    /* A number or literal must end its token: the next entry starts right
+       there, or whitespace follows (then only whitespace until the next
+       entry: stage 1 indexes the start of any other token). */
+    if (WSC_UNLIKELY(q != s + *k) && (q == end || !is_space((unsigned char)*q))) return 1;
+
+after:
+    if (WSC_UNLIKELY(!depth)) goto done;
+    if (WSC_UNLIKELY(k == kend)) return 1;
+    p = s + *k++;
+    if (*p == ',') {
+        if (in_obj) goto key;
+        goto value;
+    }
+    if (*p == (in_obj ? '}' : ']')) goto close;
+    return 1;
+
+key: {
+    if (WSC_UNLIKELY(kend - k < 3)) return 1; /* quote, quote, colon at least */
+    p = s + *k++;
+    if (WSC_UNLIKELY(*p != '"')) return 1;
+    q = s + *k++;
+    PUSH(WSC__JKEY, p + 1 - s);
+    nd->len = (uint32_t)(q - p - 1);
+    int esc = 0;
+    if (has_bs && memchr(p + 1, '\\', nd->len)) {
+        const char *epos, *emsg;
+        if (scan_string(p, end, &esc, &epos, &emsg) != q) return 1;
+        nd->flags = WSC__JF_ESCAPED;
+    }
+    if (dup) {
+        /* As in walk(). */
+        uint64_t h = wsc__json_key_sig(p + 1, nd->len);
+        uint32_t bits = 1u << (h >> 59) | 1u << (h >> 54 & 31);
+        wsc__jnode *o = &nodes[cur];
+        if (esc || (o->link & bits) == bits) o->flags |= WSC__JF_DUP_SUSPECT;
+        o->link |= bits;
+    }
+    if (WSC_UNLIKELY(s[*k++] != ':')) return 1;
+    goto value;
+}
+
+close: {
+    uint32_t open = cur;
+    PUSH(WSC__JEND, p - s);
+    nd->link = open;
+    nodes[open].link = nn - 1;
+    nodes[open].len = cnt;
+    const int suspect = nodes[open].flags & WSC__JF_DUP_SUSPECT;
+    nodes[open].flags = 0;
+    if (WSC_UNLIKELY(suspect) && in_obj && cnt > 1) {
+        d->n = nn;
+        if (wsc__json_check_duplicates(d, open)) return 1;
+    }
+    depth--;
+    cur = stack[2 * depth];
+    cnt = stack[2 * depth + 1];
+    in_obj = depth && nodes[cur].type == WSC_JSON_OBJECT;
+    goto after;
+}
+
+done:
+    if (k != kend) return 1;
+    d->n = nn;
+    return 0;
+nomem:
+    return 1;
 }
