@@ -85,7 +85,8 @@ int wsc__json_stage1_available(void);
 /*
  * Stage 1 (stage1.c) over s[0..len): writes the offsets of the text's
  * structural bytes ({ } [ ] : , both quotes of each string, the first byte
- * of every other token) in order into idx, which has room for len entries,
+ * of every other token) in order into idx, which has room for len + 64
+ * entries (the last 64 are scratch),
  * and returns their number; -1 when the text is refused here (a control
  * byte, an unterminated string, with utf8 invalid UTF-8), the position
  * left for the scalar parser to report. *has_backslash: some string holds a

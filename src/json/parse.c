@@ -296,8 +296,8 @@ static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t 
    non-zero and the caller runs the one-pass parser, which accepts exactly
    the same texts and reports the error (position, line, message). */
 static int two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags) {
-    if (len + 1 > d->idx_cap) {
-        size_t cap = len + 1 < 256 ? 256 : len + 1;
+    if (len + 65 > d->idx_cap) {
+        size_t cap = len + 65 < 256 ? 256 : len + 65;
         uint32_t *p = wsc__realloc(d->idx, cap * sizeof *p);
         if (!p) return -1;
         d->idx = p;
@@ -305,8 +305,14 @@ static int two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags) 
     }
     int has_bs = 0;
     long n = wsc__json_stage1(s, len, d->idx, !(flags & WSC_JSON_TRUSTED_UTF8), &has_bs);
-    if (n < 0) return -1;
+    if (n <= 0) return -1;
     d->idx[n] = (uint32_t)len; /* a sentinel: no token starts at the end */
+    /* Every node starts at an index entry of its own (container: its
+       bracket, END: its bracket, key/string: its opening quote, number and
+       literal: its first byte), so n nodes are enough: stage 2 never tests
+       for room. */
+    while (d->cap < (uint32_t)n)
+        if (grow_nodes(d, len)) return -1;
     return (flags & WSC_JSON_NO_DUPLICATES) ? walk_index(d, s, len, (uint32_t)n, has_bs, 1)
                                             : walk_index(d, s, len, (uint32_t)n, has_bs, 0);
 }
@@ -537,12 +543,27 @@ nomem:
 }
 
 
+/* A node where room is known to be (stage 2 reserves one per index entry:
+   every node starts at its own entry). */
+#define PUT(t, o) (nd = &nodes[nn++], put_node(nd, (t), 0, (uint32_t)(o), 0))
+
+/* A node as two 8-byte stores (the field-by-field form costs about twice
+   the instructions). */
+static inline void put_node(wsc__jnode *nd, unsigned type, unsigned flags, uint32_t off, uint32_t len) {
+    uint64_t w[2] = {(uint64_t)type | (uint64_t)flags << 8 | (uint64_t)off << 32, len};
+    memcpy(nd, w, sizeof w);
+}
+
 /*
  * Stage 2 of the two-pass parser: the grammar over the structural index
  * (stage1.c), one entry per token. Numbers, literals and escapes are
  * checked here, strings are not scanned at all (their closing quote is the
  * next entry; a string holding a backslash, when the text has any, is
- * checked by scan_string). The nodes are exactly those of walk(). Any
+ * checked by scan_string). Stage 1 has checked that the brackets are as
+ * many opening as closing: while a container is open there is always
+ * another entry (each closing bracket read closes one), so the index is
+ * read without bounds tests; after the root value the sentinel entry (the
+ * text's length) ends it. The nodes are exactly those of walk(). Any
  * refusal returns 1 without a diagnosis: the caller reruns walk(), whose
  * error (and only it) the application sees.
  */
@@ -554,12 +575,11 @@ static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t 
     uint32_t depth = 0, cur = 0, cnt = 0;
     int in_obj = 0;
     wsc__jnode *nodes = d->nodes;
-    uint32_t nn = 0, ncap = d->cap;
+    uint32_t nn = 0;
     uint32_t *stack = d->stack, stack_cap = d->stack_cap;
     const unsigned max_depth = d->max_depth;
 
 value:
-    if (WSC_UNLIKELY(k == kend)) return 1;
     p = s + *k++;
     cnt++;
     switch (*p) {
@@ -574,11 +594,10 @@ value:
         stack[2 * depth] = cur;
         stack[2 * depth + 1] = cnt;
         depth++;
-        PUSH(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, p - s);
+        PUT(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, p - s);
         cur = nn - 1;
         cnt = 0;
         in_obj = obj;
-        if (WSC_UNLIKELY(k == kend)) return 1;
         if (s[*k] == (obj ? '}' : ']')) {
             p = s + *k++;
             goto close;
@@ -588,8 +607,8 @@ value:
     }
     case '"': {
         q = s + *k++; /* its closing quote: stage 1 refuses unterminated strings */
-        PUSH(WSC_JSON_STRING, p + 1 - s);
-        nd->len = (uint32_t)(q - p - 1);
+        nd = &nodes[nn++];
+        put_node(nd, WSC_JSON_STRING, 0, (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1));
         if (has_bs && memchr(p + 1, '\\', nd->len)) {
             int esc = 0;
             const char *epos, *emsg;
@@ -600,25 +619,38 @@ value:
     }
     case 't':
         if (end - p < 4 || memcmp(p, "true", 4)) return 1;
-        PUSH(WSC_JSON_TRUE, p - s);
-        nd->len = 4;
+        nd = &nodes[nn++];
+        put_node(nd, WSC_JSON_TRUE, 0, (uint32_t)(p - s), 4);
         q = p + 4;
         goto token_end;
     case 'f':
         if (end - p < 5 || memcmp(p, "false", 5)) return 1;
-        PUSH(WSC_JSON_FALSE, p - s);
-        nd->len = 5;
+        nd = &nodes[nn++];
+        put_node(nd, WSC_JSON_FALSE, 0, (uint32_t)(p - s), 5);
         q = p + 5;
         goto token_end;
     case 'n':
         if (end - p < 4 || memcmp(p, "null", 4)) return 1;
-        PUSH(WSC_JSON_NULL, p - s);
-        nd->len = 4;
+        nd = &nodes[nn++];
+        put_node(nd, WSC_JSON_NULL, 0, (uint32_t)(p - s), 4);
         q = p + 4;
         goto token_end;
     default: {
         uint8_t fl = WSC__JF_INT;
         q = p;
+        {
+            /* The common number: an integer of 1 to 8 digits (no sign, no
+               leading zero) that ends right at the next entry. One word
+               checks its digits; anything else takes the general path. */
+            size_t n = (size_t)(s + *k - p);
+            if (n - 1 < 8 && end - p >= 8 && (unsigned)(*p - '1') < 9) {
+                uint64_t m = nondigit_lanes(load64(p));
+                if (!(m & (~0ull >> (64 - 8 * n)))) {
+                    q = p + n;
+                    goto number;
+                }
+            }
+        }
         if (*q == '-') q++;
         if (q < end && *q == '0') q++;
         else if (q < end && *q >= '1' && *q <= '9') q = skip_digits(q + 1, end);
@@ -634,9 +666,9 @@ value:
             if (q == end || (unsigned)(*q - '0') >= 10) return 1;
             q = skip_digits(q + 1, end);
         }
-        PUSH(WSC_JSON_NUMBER, p - s);
-        nd->flags = fl;
-        nd->len = (uint32_t)(q - p);
+    number:
+        nd = &nodes[nn++];
+        put_node(nd, WSC_JSON_NUMBER, fl, (uint32_t)(p - s), (uint32_t)(q - p));
         goto token_end;
     }
     }
@@ -649,7 +681,6 @@ token_end:
 
 after:
     if (WSC_UNLIKELY(!depth)) goto done;
-    if (WSC_UNLIKELY(k == kend)) return 1;
     p = s + *k++;
     if (*p == ',') {
         if (in_obj) goto key;
@@ -659,12 +690,11 @@ after:
     return 1;
 
 key: {
-    if (WSC_UNLIKELY(kend - k < 3)) return 1; /* quote, quote, colon at least */
     p = s + *k++;
     if (WSC_UNLIKELY(*p != '"')) return 1;
     q = s + *k++;
-    PUSH(WSC__JKEY, p + 1 - s);
-    nd->len = (uint32_t)(q - p - 1);
+    nd = &nodes[nn++];
+    put_node(nd, WSC__JKEY, 0, (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1));
     int esc = 0;
     if (has_bs && memchr(p + 1, '\\', nd->len)) {
         const char *epos, *emsg;
@@ -685,7 +715,7 @@ key: {
 
 close: {
     uint32_t open = cur;
-    PUSH(WSC__JEND, p - s);
+    PUT(WSC__JEND, p - s);
     nd->link = open;
     nodes[open].link = nn - 1;
     nodes[open].len = cnt;
@@ -706,6 +736,4 @@ done:
     if (k != kend) return 1;
     d->n = nn;
     return 0;
-nomem:
-    return 1;
 }

@@ -125,6 +125,7 @@ typedef struct {
     uint64_t prev_scalar;  /* 1: the last byte was part of a token */
     uint64_t bad;          /* non-zero: a refusal (control byte, ...) */
     uint64_t backslash;    /* non-zero: some string holds a backslash */
+    int64_t balance;       /* opening minus closing brackets */
     __m256i prev_in;       /* the last 32 bytes (UTF-8) */
     __m256i incomplete;    /* non-zero bytes: the last block ends inside a
                               multi-byte sequence */
@@ -160,17 +161,19 @@ INL uint64_t block(scan_state *st, const char *p, const int utf8) {
                                 -128, -128);
     const __m256i x20 = _mm256_set1_epi8(0x20), q = _mm256_set1_epi8('"'), bsl = _mm256_set1_epi8('\\'),
                   c1f = _mm256_set1_epi8(0x1F);
-#define CLASSIFY(v, W, O, Q, B, C)                                                                                     \
+#define CLASSIFY(v, W, O, Q, B, C, K, N)                                                                                   \
     __m256i W = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(wst, v), v);                                                    \
     __m256i O = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(opt, v), _mm256_or_si256(v, x20));                             \
     __m256i Q = _mm256_cmpeq_epi8(v, q);                                                                              \
     __m256i B = _mm256_cmpeq_epi8(v, bsl);                                                                            \
-    __m256i C = _mm256_cmpeq_epi8(_mm256_max_epu8(v, c1f), c1f)
-    CLASSIFY(lo, wl, ol, ql, bl, cl);
-    CLASSIFY(hi, wh, oh, qh, bh, ch);
+    __m256i C = _mm256_cmpeq_epi8(_mm256_max_epu8(v, c1f), c1f);                                                  \
+    __m256i K = _mm256_cmpeq_epi8(_mm256_or_si256(v, x20), _mm256_set1_epi8('}'));                                \
+    __m256i N = _mm256_cmpeq_epi8(_mm256_or_si256(v, x20), _mm256_set1_epi8('{'))
+    CLASSIFY(lo, wl, ol, ql, bl, cl, kl, nl);
+    CLASSIFY(hi, wh, oh, qh, bh, ch, kh, nh);
 #undef CLASSIFY
     uint64_t ws = bits64(wl, wh), op = bits64(ol, oh), quote = bits64(ql, qh), bs = bits64(bl, bh),
-             ctl = bits64(cl, ch);
+             ctl = bits64(cl, ch), close = bits64(kl, kh), open = bits64(nl, nh);
 
     /* Escaped bytes: those after an odd-length run of backslashes. A run
        starting at an odd offset escapes the bytes at even offsets after
@@ -199,17 +202,32 @@ INL uint64_t block(scan_state *st, const char *p, const int utf8) {
     st->prev_scalar = token >> 63;
     st->bad |= ctl & (str | ~ws); /* tab, LF, CR only between tokens */
     st->backslash |= bs & str;
+    /* As many opening as closing brackets outside strings: then stage 2
+       cannot run out of index entries inside a container, and reads the
+       index without a bounds test per token. */
+    st->balance += __builtin_popcountll(open & ~str) - __builtin_popcountll(close & ~str);
     return op | quote | starts;
 }
 
-/* The index entries of mask m (block at offset base) appended at *out. */
+/* The index entries of mask m (block at offset base) appended at *out,
+   four at a time without a test per entry: the slots past the mask's
+   population get junk (tzcnt of 0 is 64) and are overwritten by the next
+   block or lie in the index's slack (stage1's caller gives 64 spare
+   entries). About 4 instructions per entry instead of 7. */
 INL void flatten(uint32_t **out, uint64_t m, uint32_t base) {
     uint32_t *o = *out;
-    while (m) {
-        *o++ = base + (uint32_t)__builtin_ctzll(m);
-        m &= m - 1;
+    unsigned n = (unsigned)__builtin_popcountll(m);
+    for (unsigned i = 0; i < n; i += 4) {
+        o[i] = base + (uint32_t)_tzcnt_u64(m);
+        m = _blsr_u64(m);
+        o[i + 1] = base + (uint32_t)_tzcnt_u64(m);
+        m = _blsr_u64(m);
+        o[i + 2] = base + (uint32_t)_tzcnt_u64(m);
+        m = _blsr_u64(m);
+        o[i + 3] = base + (uint32_t)_tzcnt_u64(m);
+        m = _blsr_u64(m);
     }
-    *out = o;
+    *out = o + n;
 }
 
 INL long stage1(const char *s, size_t len, uint32_t *idx, int *has_backslash, const int utf8) {
@@ -231,7 +249,7 @@ INL long stage1(const char *s, size_t len, uint32_t *idx, int *has_backslash, co
     if (utf8 && !_mm256_testz_si256(_mm256_or_si256(st.utf8_err, st.incomplete),
                                     _mm256_or_si256(st.utf8_err, st.incomplete)))
         return -1;
-    if (st.bad || st.prev_inside) return -1;
+    if (st.bad || st.prev_inside || st.balance) return -1;
     *has_backslash = st.backslash != 0;
     return (long)(o - idx);
 }
