@@ -94,6 +94,12 @@ int wsc__json_stage1_available(void);
  */
 long wsc__json_stage1(const char *s, size_t len, uint32_t *idx, int utf8, int *has_backslash);
 
+/* For tests and the fuzzer: s[0..len) (no WSC_JSON_COPY) by the two-pass
+   parser alone. 0: parsed into d as wsc_json_parse would; 1: refused
+   (wsc_json_parse would then run the one-pass parser); -1: not available
+   here (CPU, size). */
+int wsc__json_parse_two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags);
+
 /* A cheap filter for key equality: the length and three of the key's bytes
    (first, middle, last), mixed by a multiply; a pure function of the key,
    so equal keys always have equal signatures. Reads nothing outside it. */

@@ -317,6 +317,19 @@ static int two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags) 
                                             : walk_index(d, s, len, (uint32_t)n, has_bs, 0);
 }
 
+int wsc__json_parse_two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags) {
+    reset(d);
+    d->text = s;
+    d->len = len;
+    if (!wsc__json_stage1_available() || len > d->max_size || len > STAGE1_MAX || (!d->stack && grow_stack(d)))
+        return -1;
+    if (two_pass(d, s, len, flags)) {
+        reset(d);
+        return 1;
+    }
+    return 0;
+}
+
 int wsc_json_parse(wsc_json_doc *d, const char *s, size_t len, unsigned flags, wsc_json_error *err) {
     if (err) memset(err, 0, sizeof *err);
     if (!d || (!s && len)) {
