@@ -135,11 +135,13 @@ static inline uint64_t string_specials(uint64_t x) {
     return zero_lanes(x ^ (ONES * '"')) | zero_lanes(x ^ (ONES * '\\')) | ((x - ONES * 0x20) & ~x & HIGHS);
 }
 
-/* Lanes that are not an ASCII digit; exact for the lowest one (a carry
-   out of a non-digit lane only disturbs lanes above it). */
+/* Lanes that are not an ASCII digit; exact for the lowest one (lanes
+   below it are digits and lend or carry nothing). x - '0' per lane is 0..9
+   for a digit; anything else either has its high bit set already or gets
+   it from adding 0x76. */
 static inline uint64_t nondigit_lanes(uint64_t x) {
-    uint64_t v = ((x & (ONES * 0xF0)) ^ (ONES * 0x30)) | (((x + ONES * 0x06) & (ONES * 0xF0)) ^ (ONES * 0x30));
-    return (((v & (ONES * 0x7F)) + ONES * 0x7F) | v) & HIGHS;
+    uint64_t t = x - ONES * '0';
+    return (t | (t + ONES * 0x76)) & HIGHS;
 }
 
 /* Skips digits from q; returns the first non-digit (or end). */
@@ -285,8 +287,8 @@ unterminated:
 #endif
 static JSON_ALWAYS_INLINE int walk(wsc_json_doc *d, const char *s, size_t len, wsc_json_error *err,
                                    const unsigned dup);
-static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix, int has_bs,
-                                         const unsigned dup);
+static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix,
+                                         const int has_bs, const unsigned dup);
 
 /* The two-pass parser's index is 4 bytes per byte of text at worst; above
    this size the one-pass parser runs instead (it needs no index). */
@@ -313,8 +315,13 @@ static int two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags) 
        for room. */
     while (d->cap < (uint32_t)n)
         if (grow_nodes(d, len)) return -1;
-    return (flags & WSC_JSON_NO_DUPLICATES) ? walk_index(d, s, len, (uint32_t)n, has_bs, 1)
-                                            : walk_index(d, s, len, (uint32_t)n, has_bs, 0);
+    /* Four copies of stage 2: with or without the duplicate-key filter,
+       and with the escape checks compiled out for the common text whose
+       strings hold no backslash (then the string and key paths call
+       nothing, and the compiler keeps the walk's state in registers). */
+    if (flags & WSC_JSON_NO_DUPLICATES)
+        return has_bs ? walk_index(d, s, len, (uint32_t)n, 1, 1) : walk_index(d, s, len, (uint32_t)n, 0, 1);
+    return has_bs ? walk_index(d, s, len, (uint32_t)n, 1, 0) : walk_index(d, s, len, (uint32_t)n, 0, 0);
 }
 
 int wsc__json_parse_two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags) {
@@ -580,8 +587,8 @@ static inline void put_node(wsc__jnode *nd, unsigned type, unsigned flags, uint3
  * refusal returns 1 without a diagnosis: the caller reruns walk(), whose
  * error (and only it) the application sees.
  */
-static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix, int has_bs,
-                                         const unsigned dup) {
+static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix,
+                                         const int has_bs, const unsigned dup) {
     const char *p = s, *q, *end = s + len;
     const uint32_t *k = d->idx, *kend = k + nix;
     wsc__jnode *nd;

@@ -54,8 +54,10 @@ int wsc__json_stage1_available(void) {
 #define INL static inline __attribute__((always_inline)) TGT
 
 /* A 16-byte table in both 128-bit lanes (vpshufb looks up per lane). */
+#define C8(a, b, c, d, e, f, g, h) (char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h)
 #define TABLE16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)                                                       \
-    _mm256_setr_epi8(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)
+    _mm256_setr_epi8(C8(a, b, c, d, e, f, g, h), C8(i, j, k, l, m, n, o, p), C8(a, b, c, d, e, f, g, h),            \
+                     C8(i, j, k, l, m, n, o, p))
 
 /* The 32 bytes ending n bytes before the end of `in`, with `prev` the
    vector before it (n = 1, 2, 3; an immediate, hence macros). */
