@@ -659,15 +659,17 @@ value:
         uint8_t fl = WSC__JF_INT;
         q = p;
         {
-            /* The common number: an integer of 1 to 8 digits (no sign, no
-               leading zero) that ends right at the next entry. One word
-               checks its digits; anything else takes the general path. */
-            size_t n = (size_t)(s + *k - p);
-            if (n - 1 < 8 && end - p >= 8 && (unsigned)(*p - '1') < 9) {
+            /* The common number: an integer of 1 to 7 digits (no sign, no
+               leading zero), not followed by a fraction or an exponent:
+               one word finds its end. Anything else: the general path. */
+            if (end - p >= 8 && (unsigned)(*p - '1') < 9) {
                 uint64_t m = nondigit_lanes(load64(p));
-                if (!(m & (~0ull >> (64 - 8 * n)))) {
-                    q = p + n;
-                    goto number;
+                if (m) {
+                    const char *t = p + ((unsigned)__builtin_ctzll(m) >> 3);
+                    if (*t != '.' && (*t | 0x20) != 'e') {
+                        q = t;
+                        goto number;
+                    }
                 }
             }
         }
