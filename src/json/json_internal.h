@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "wsc/json.h"
 #include "wsc/wsc.h"
@@ -108,6 +109,20 @@ static inline uint64_t wsc__json_key_sig(const char *s, size_t n) {
     return ((uint64_t)n << 32 ^ (uint64_t)(unsigned char)s[0] ^ (uint64_t)(unsigned char)s[n - 1] << 8 ^
             (uint64_t)(unsigned char)s[n / 2] << 16) *
            0x9E3779B97F4A7C15ull;
+}
+
+/* 8-byte words: a high bit in each byte lane that is zero / below 0x20. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t zero_lanes(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
+static inline uint64_t load64(const char *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+/* Lanes holding '"', '\\' or a byte < 0x20 (each lowest set bit exact). */
+static inline uint64_t string_specials(uint64_t x) {
+    return zero_lanes(x ^ (ONES * '"')) | zero_lanes(x ^ (ONES * '\\')) | ((x - ONES * 0x20) & ~x & HIGHS);
 }
 
 /* Index of the node after v's subtree (its END + 1 for a container). */

@@ -121,20 +121,6 @@ int wsc__json_force_scalar = 0;
 
 int wsc__json_simd_available(void) { return JSON_SSE2; }
 
-/* 8-byte words: a high bit in each byte lane that is zero / below 0x20. */
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-static inline uint64_t zero_lanes(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
-static inline uint64_t load64(const char *p) {
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-/* Lanes holding '"', '\\' or a byte < 0x20 (each lowest set bit exact). */
-static inline uint64_t string_specials(uint64_t x) {
-    return zero_lanes(x ^ (ONES * '"')) | zero_lanes(x ^ (ONES * '\\')) | ((x - ONES * 0x20) & ~x & HIGHS);
-}
-
 /* Lanes that are not an ASCII digit; exact for the lowest one (lanes
    below it are digits and lend or carry nothing). x - '0' per lane is 0..9
    for a digit; anything else either has its high bit set already or gets
