@@ -276,9 +276,11 @@ static JSON_ALWAYS_INLINE int walk(wsc_json_doc *d, const char *s, size_t len, w
 static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix,
                                          const int has_bs, const unsigned dup);
 
-/* The two-pass parser's index is 4 bytes per byte of text at worst; above
-   this size the one-pass parser runs instead (it needs no index). */
-#define STAGE1_MAX ((size_t)64 << 20)
+/* The two-pass parser's index is 4 bytes per byte of text (allocated for
+   the worst case, kept with the document like its nodes); above this size
+   the one-pass parser runs instead (it needs no index), so a document
+   keeps at most 64 MiB of index. */
+#define STAGE1_MAX ((size_t)16 << 20)
 
 /* Stage 1 then stage 2 (walk_index); 0 when the document is parsed, else
    non-zero and the caller runs the one-pass parser, which accepts exactly
