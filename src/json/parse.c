@@ -9,6 +9,16 @@
  * validated once over the whole text by wsc's SIMD validator (or skipped
  * for WebSocket text, already validated), and nothing is converted: nodes
  * record where strings and numbers are, the view converts on request.
+ *
+ * Where the CPU has AVX2 and PCLMULQDQ (checked at run time), documents up
+ * to 16 MiB are parsed in two passes instead: stage1.c indexes the
+ * structural bytes 64 at a time (and validates UTF-8 on the way), then
+ * walk_index() below runs the grammar over the index, producing the same
+ * nodes. The one-pass walk() stays the fallback (other CPUs, larger texts,
+ * wsc__json_force_scalar) and the reference: whatever the two-pass parser
+ * refuses is parsed again by walk(), so errors (position, line, column,
+ * message) are walk()'s. On the benchmark's 880-byte message the two
+ * passes take about 27% fewer instructions than walk() with its SSE2 scan.
  */
 #include <stdio.h>
 #include <string.h>
