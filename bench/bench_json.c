@@ -187,9 +187,37 @@ static void timeit(const char *name, int (*fn)(void)) {
     fflush(stdout);
 }
 
+/* `bench_json --calls N WHAT [SIZE]`: WHAT (view: the receive path's
+   parse, trusted UTF-8; validate: parse with UTF-8 validation; send: the
+   send_json_text parse and splice) exactly N times and nothing timed, for
+   callgrind: the difference of two counts over the difference of N is the
+   instructions per message. WSC_JSON_SCALAR=1 forces the one-pass parser. */
+static int calls(long n, const char *what, size_t size) {
+    int (*fn)(void) = !strcmp(what, "view") ? run_wsc_parse_only
+                      : !strcmp(what, "validate") ? run_wsc_validated
+                      : !strcmp(what, "send") ? run_splice
+                                              : NULL;
+    if (!fn) return 2;
+    const char *sc = getenv("WSC_JSON_SCALAR");
+    wsc__json_force_scalar = sc && *sc == '1';
+    doc = wsc_json_doc_new(NULL);
+    msg_len = size;
+    msg = malloc(msg_len + 1);
+    if (!json_msg_build(msg, msg_len)) return 2;
+    json_msg_seq(msg, 7);
+    for (long i = 0; i < n; i++)
+        if (fn()) return 1;
+    wsc_buf_free(&splice_buf);
+    wsc_json_doc_free(doc);
+    free(msg);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     size_t sizes[8] = {880, 65536};
     int ns = 2;
+    if (argc >= 4 && !strcmp(argv[1], "--calls"))
+        return calls(strtol(argv[2], NULL, 10), argv[3], argc > 4 ? (size_t)strtoul(argv[4], NULL, 10) : 880);
     if (argc > 1) {
         ns = 0;
         for (int i = 1; i < argc && ns < 8; i++) sizes[ns++] = (size_t)strtoul(argv[i], NULL, 10);

@@ -18,7 +18,11 @@
  *    parses back to the object with "csrf" set, unless it has duplicate
  *    keys (which the splice refuses: WSC_JSON_NO_DUPLICATES fails).
  *  - the parser with its portable scalar scans forced (wsc__json_force_scalar)
- *    gives exactly what its SIMD (SSE2) scan gave: result, error and nodes.
+ *    gives exactly what the default path (the two-pass parser where the CPU
+ *    has AVX2, else the SSE2 scan) gave: result, error and nodes, with no
+ *    flag, with WSC_JSON_NO_DUPLICATES and with WSC_JSON_TRUSTED_UTF8;
+ *  - the two-pass parser alone (wsc__json_parse_two_pass) accepts exactly
+ *    the texts the one-pass parser accepts, with the same nodes.
  * The input is a fresh malloc of exactly its size, so ASan reports any read
  * past the end.
  */
@@ -87,20 +91,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size) memcpy(text, data, size);
     wsc_json_error we;
     int mine = wsc_json_parse(doc, text, size, 0, &we);
-    /* The portable scalar scan must agree with the SIMD one exactly: the
-       result, the error (code, position, line, column, message) and every
-       node. */
-    {
-        wsc_json_error se;
+    /* The portable scalar scan must agree with the default path exactly:
+       the result, the error (code, position, line, column, message) and
+       every node; and the two-pass parser alone must accept what the
+       one-pass one accepts, no more and no less. */
+    static const unsigned flagsets[] = {0, WSC_JSON_NO_DUPLICATES, WSC_JSON_TRUSTED_UTF8};
+    for (size_t f = 0; f < sizeof flagsets / sizeof flagsets[0]; f++) {
+        wsc_json_error se, fe;
+        int fast = f ? wsc_json_parse(doc, text, size, flagsets[f], &fe) : mine;
+        if (!f) fe = we;
         wsc__json_force_scalar = 1;
-        int scalar = wsc_json_parse(doc2, text, size, 0, &se);
+        int scalar = wsc_json_parse(doc2, text, size, flagsets[f], &se);
         wsc__json_force_scalar = 0;
-        if (scalar != mine || se.code != we.code || se.position != we.position || se.line != we.line ||
-            se.column != we.column || strcmp(se.message, we.message))
+        if (scalar != fast || se.code != fe.code || se.position != fe.position || se.line != fe.line ||
+            se.column != fe.column || strcmp(se.message, fe.message))
             abort();
-        if (mine == WSC_OK && (doc2->n != doc->n || memcmp(doc2->nodes, doc->nodes, doc->n * sizeof *doc->nodes)))
+        if (fast == WSC_OK && (doc2->n != doc->n || memcmp(doc2->nodes, doc->nodes, doc->n * sizeof *doc->nodes)))
+            abort();
+        int tp = wsc__json_parse_two_pass(doc, text, size, flagsets[f]);
+        if (tp == 1 && scalar == WSC_OK) abort();
+        if (tp == 0 && (scalar != WSC_OK || doc2->n != doc->n ||
+                        memcmp(doc2->nodes, doc->nodes, doc->n * sizeof *doc->nodes)))
             abort();
     }
+    /* leave doc as the first parse left it */
+    mine = wsc_json_parse(doc, text, size, 0, &we);
     json_error_t je;
     json_t *ref = json_loadb(text, size, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (mine == WSC_OK) {

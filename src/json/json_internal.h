@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "wsc/json.h"
 #include "wsc/wsc.h"
@@ -65,6 +66,8 @@ struct wsc_json_doc {
     wsc__jdec *dec;   /* unescaped strings */
     uint32_t ndec, dec_cap;
     wsc__jblock *arena;
+    uint32_t *idx;    /* the structural index (stage1.c), reused */
+    size_t idx_cap;   /* in entries */
     unsigned max_depth;
     size_t max_size;
 };
@@ -76,6 +79,28 @@ extern int wsc__json_force_scalar;
 /* 1 if this build has a SIMD scan (SSE2), else 0. */
 int wsc__json_simd_available(void);
 
+/* 1 if this build and CPU run the two-pass parser (stage1.c: AVX2,
+   PCLMULQDQ, BMI1), else 0; wsc__json_force_scalar turns it off too. */
+int wsc__json_stage1_available(void);
+
+/*
+ * Stage 1 (stage1.c) over s[0..len): writes the offsets of the text's
+ * structural bytes ({ } [ ] : , both quotes of each string, the first byte
+ * of every other token) in order into idx, which has room for len + 64
+ * entries (the last 64 are scratch),
+ * and returns their number; -1 when the text is refused here (a control
+ * byte, an unterminated string, with utf8 invalid UTF-8), the position
+ * left for the scalar parser to report. *has_backslash: some string holds a
+ * backslash (its escapes are then checked by stage 2).
+ */
+long wsc__json_stage1(const char *s, size_t len, uint32_t *idx, int utf8, int *has_backslash);
+
+/* For tests and the fuzzer: s[0..len) (no WSC_JSON_COPY) by the two-pass
+   parser alone. 0: parsed into d as wsc_json_parse would; 1: refused
+   (wsc_json_parse would then run the one-pass parser); -1: not available
+   here (CPU, size). */
+int wsc__json_parse_two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags);
+
 /* A cheap filter for key equality: the length and three of the key's bytes
    (first, middle, last), mixed by a multiply; a pure function of the key,
    so equal keys always have equal signatures. Reads nothing outside it. */
@@ -84,6 +109,20 @@ static inline uint64_t wsc__json_key_sig(const char *s, size_t n) {
     return ((uint64_t)n << 32 ^ (uint64_t)(unsigned char)s[0] ^ (uint64_t)(unsigned char)s[n - 1] << 8 ^
             (uint64_t)(unsigned char)s[n / 2] << 16) *
            0x9E3779B97F4A7C15ull;
+}
+
+/* 8-byte words: a high bit in each byte lane that is zero / below 0x20. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline uint64_t zero_lanes(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
+static inline uint64_t load64(const char *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+/* Lanes holding '"', '\\' or a byte < 0x20 (each lowest set bit exact). */
+static inline uint64_t string_specials(uint64_t x) {
+    return zero_lanes(x ^ (ONES * '"')) | zero_lanes(x ^ (ONES * '\\')) | ((x - ONES * 0x20) & ~x & HIGHS);
 }
 
 /* Index of the node after v's subtree (its END + 1 for a container). */

@@ -9,6 +9,16 @@
  * validated once over the whole text by wsc's SIMD validator (or skipped
  * for WebSocket text, already validated), and nothing is converted: nodes
  * record where strings and numbers are, the view converts on request.
+ *
+ * Where the CPU has AVX2 and PCLMULQDQ (checked at run time), documents up
+ * to 16 MiB are parsed in two passes instead: stage1.c indexes the
+ * structural bytes 64 at a time (and validates UTF-8 on the way), then
+ * walk_index() below runs the grammar over the index, producing the same
+ * nodes. The one-pass walk() stays the fallback (other CPUs, larger texts,
+ * wsc__json_force_scalar) and the reference: whatever the two-pass parser
+ * refuses is parsed again by walk(), so errors (position, line, column,
+ * message) are walk()'s. On the benchmark's 880-byte message the two
+ * passes take about 27% fewer instructions than walk() with its SSE2 scan.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +52,7 @@ void wsc_json_doc_free(wsc_json_doc *d) {
     wsc__free(d->nodes);
     wsc__free(d->stack);
     wsc__free(d->dec);
+    wsc__free(d->idx);
     arena_free(d->arena);
     wsc__free(d);
 }
@@ -120,25 +131,13 @@ int wsc__json_force_scalar = 0;
 
 int wsc__json_simd_available(void) { return JSON_SSE2; }
 
-/* 8-byte words: a high bit in each byte lane that is zero / below 0x20. */
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-static inline uint64_t zero_lanes(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
-static inline uint64_t load64(const char *p) {
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-/* Lanes holding '"', '\\' or a byte < 0x20 (each lowest set bit exact). */
-static inline uint64_t string_specials(uint64_t x) {
-    return zero_lanes(x ^ (ONES * '"')) | zero_lanes(x ^ (ONES * '\\')) | ((x - ONES * 0x20) & ~x & HIGHS);
-}
-
-/* Lanes that are not an ASCII digit; exact for the lowest one (a carry
-   out of a non-digit lane only disturbs lanes above it). */
+/* Lanes that are not an ASCII digit; exact for the lowest one (lanes
+   below it are digits and lend or carry nothing). x - '0' per lane is 0..9
+   for a digit; anything else either has its high bit set already or gets
+   it from adding 0x76. */
 static inline uint64_t nondigit_lanes(uint64_t x) {
-    uint64_t v = ((x & (ONES * 0xF0)) ^ (ONES * 0x30)) | (((x + ONES * 0x06) & (ONES * 0xF0)) ^ (ONES * 0x30));
-    return (((v & (ONES * 0x7F)) + ONES * 0x7F) | v) & HIGHS;
+    uint64_t t = x - ONES * '0';
+    return (t | (t + ONES * 0x76)) & HIGHS;
 }
 
 /* Skips digits from q; returns the first non-digit (or end). */
@@ -284,6 +283,57 @@ unterminated:
 #endif
 static JSON_ALWAYS_INLINE int walk(wsc_json_doc *d, const char *s, size_t len, wsc_json_error *err,
                                    const unsigned dup);
+static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix,
+                                         const int has_bs, const unsigned dup);
+
+/* The two-pass parser's index is 4 bytes per byte of text (allocated for
+   the worst case, kept with the document like its nodes); above this size
+   the one-pass parser runs instead (it needs no index), so a document
+   keeps at most 64 MiB of index. */
+#define STAGE1_MAX ((size_t)16 << 20)
+
+/* Stage 1 then stage 2 (walk_index); 0 when the document is parsed, else
+   non-zero and the caller runs the one-pass parser, which accepts exactly
+   the same texts and reports the error (position, line, message). */
+static int two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags) {
+    if (len + 65 > d->idx_cap) {
+        size_t cap = len + 65 < 256 ? 256 : len + 65;
+        uint32_t *p = wsc__realloc(d->idx, cap * sizeof *p);
+        if (!p) return -1;
+        d->idx = p;
+        d->idx_cap = cap;
+    }
+    int has_bs = 0;
+    long n = wsc__json_stage1(s, len, d->idx, !(flags & WSC_JSON_TRUSTED_UTF8), &has_bs);
+    if (n <= 0) return -1;
+    d->idx[n] = (uint32_t)len; /* a sentinel: no token starts at the end */
+    /* Every node starts at an index entry of its own (container: its
+       bracket, END: its bracket, key/string: its opening quote, number and
+       literal: its first byte), so n nodes are enough: stage 2 never tests
+       for room. */
+    while (d->cap < (uint32_t)n)
+        if (grow_nodes(d, len)) return -1;
+    /* Four copies of stage 2: with or without the duplicate-key filter,
+       and with the escape checks compiled out for the common text whose
+       strings hold no backslash (then the string and key paths call
+       nothing, and the compiler keeps the walk's state in registers). */
+    if (flags & WSC_JSON_NO_DUPLICATES)
+        return has_bs ? walk_index(d, s, len, (uint32_t)n, 1, 1) : walk_index(d, s, len, (uint32_t)n, 0, 1);
+    return has_bs ? walk_index(d, s, len, (uint32_t)n, 1, 0) : walk_index(d, s, len, (uint32_t)n, 0, 0);
+}
+
+int wsc__json_parse_two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags) {
+    reset(d);
+    d->text = s;
+    d->len = len;
+    if (!wsc__json_stage1_available() || len > d->max_size || len > STAGE1_MAX || (!d->stack && grow_stack(d)))
+        return -1;
+    if (two_pass(d, s, len, flags)) {
+        reset(d);
+        return 1;
+    }
+    return 0;
+}
 
 int wsc_json_parse(wsc_json_doc *d, const char *s, size_t len, unsigned flags, wsc_json_error *err) {
     if (err) memset(err, 0, sizeof *err);
@@ -307,12 +357,16 @@ int wsc_json_parse(wsc_json_doc *d, const char *s, size_t len, unsigned flags, w
     }
     d->text = s;
     d->len = len;
+    if (!d->stack && grow_stack(d)) return fail(d, s, len, 0, WSC_ENOMEM, "out of memory", err);
+    if (!wsc__json_force_scalar && len <= STAGE1_MAX && wsc__json_stage1_available()) {
+        if (!two_pass(d, s, len, flags)) return WSC_OK;
+        reset(d);
+    }
     if (!(flags & WSC_JSON_TRUSTED_UTF8)) {
         wsc_utf8 st = {0};
         size_t bad = wsc_utf8_validate(&st, s, len);
         if (bad < len || !wsc_utf8_complete(&st)) return fail(d, s, len, bad, WSC_EJSON, "invalid UTF-8", err);
     }
-    if (!d->stack && grow_stack(d)) return fail(d, s, len, 0, WSC_ENOMEM, "out of memory", err);
     /* Two copies of the walk, with the duplicate-key bookkeeping compiled
        in or out: the receive path (no check) pays nothing for it, not
        even a test per key (about 1.5% of its instructions). */
@@ -504,4 +558,202 @@ error:
     return fail(d, s, len, epos, WSC_EJSON, emsg, err);
 nomem:
     return fail(d, s, len, (size_t)(p - s), WSC_ENOMEM, "out of memory", err);
+}
+
+
+/* A node where room is known to be (stage 2 reserves one per index entry:
+   every node starts at its own entry). */
+#define PUT(t, o) (nd = &nodes[nn++], put_node(nd, (t), 0, (uint32_t)(o), 0))
+
+/* A node as two 8-byte stores (the field-by-field form costs about twice
+   the instructions). */
+static inline void put_node(wsc__jnode *nd, unsigned type, unsigned flags, uint32_t off, uint32_t len) {
+    uint64_t w[2] = {(uint64_t)type | (uint64_t)flags << 8 | (uint64_t)off << 32, len};
+    memcpy(nd, w, sizeof w);
+}
+
+/*
+ * Stage 2 of the two-pass parser: the grammar over the structural index
+ * (stage1.c), one entry per token. Numbers, literals and escapes are
+ * checked here, strings are not scanned at all (their closing quote is the
+ * next entry; a string holding a backslash, when the text has any, is
+ * checked by scan_string). Stage 1 has checked that the brackets are as
+ * many opening as closing: while a container is open there is always
+ * another entry (each closing bracket read closes one), so the index is
+ * read without bounds tests; after the root value the sentinel entry (the
+ * text's length) ends it. The nodes are exactly those of walk(). Any
+ * refusal returns 1 without a diagnosis: the caller reruns walk(), whose
+ * error (and only it) the application sees.
+ */
+static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix,
+                                         const int has_bs, const unsigned dup) {
+    const char *p = s, *q, *end = s + len;
+    const uint32_t *k = d->idx, *kend = k + nix;
+    wsc__jnode *nd;
+    uint32_t depth = 0, cur = 0, cnt = 0;
+    int in_obj = 0;
+    wsc__jnode *nodes = d->nodes;
+    uint32_t nn = 0;
+    uint32_t *stack = d->stack, stack_cap = d->stack_cap;
+    const unsigned max_depth = d->max_depth;
+
+value:
+    p = s + *k++;
+    cnt++;
+    switch (*p) {
+    case '{':
+    case '[': {
+        int obj = *p == '{';
+        if (WSC_UNLIKELY(depth >= max_depth)) return 1;
+        if (WSC_UNLIKELY(depth == stack_cap)) {
+            if (grow_stack(d)) return 1;
+            stack = d->stack, stack_cap = d->stack_cap;
+        }
+        stack[2 * depth] = cur;
+        stack[2 * depth + 1] = cnt;
+        depth++;
+        PUT(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, p - s);
+        cur = nn - 1;
+        cnt = 0;
+        in_obj = obj;
+        if (s[*k] == (obj ? '}' : ']')) {
+            p = s + *k++;
+            goto close;
+        }
+        if (obj) goto key;
+        goto value;
+    }
+    case '"': {
+        q = s + *k++; /* its closing quote: stage 1 refuses unterminated strings */
+        nd = &nodes[nn++];
+        put_node(nd, WSC_JSON_STRING, 0, (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1));
+        if (has_bs && memchr(p + 1, '\\', nd->len)) {
+            int esc = 0;
+            const char *epos, *emsg;
+            if (scan_string(p, end, &esc, &epos, &emsg) != q) return 1;
+            nd->flags = WSC__JF_ESCAPED;
+        }
+        goto after;
+    }
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4)) return 1;
+        nd = &nodes[nn++];
+        put_node(nd, WSC_JSON_TRUE, 0, (uint32_t)(p - s), 4);
+        q = p + 4;
+        goto token_end;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5)) return 1;
+        nd = &nodes[nn++];
+        put_node(nd, WSC_JSON_FALSE, 0, (uint32_t)(p - s), 5);
+        q = p + 5;
+        goto token_end;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4)) return 1;
+        nd = &nodes[nn++];
+        put_node(nd, WSC_JSON_NULL, 0, (uint32_t)(p - s), 4);
+        q = p + 4;
+        goto token_end;
+    default: {
+        uint8_t fl = WSC__JF_INT;
+        q = p;
+        {
+            /* The common number: an integer of 1 to 7 digits (no sign, no
+               leading zero), not followed by a fraction or an exponent:
+               one word finds its end. Anything else: the general path. */
+            if (end - p >= 8 && (unsigned)(*p - '1') < 9) {
+                uint64_t m = nondigit_lanes(load64(p));
+                if (m) {
+                    const char *t = p + ((unsigned)__builtin_ctzll(m) >> 3);
+                    if (*t != '.' && (*t | 0x20) != 'e') {
+                        q = t;
+                        goto number;
+                    }
+                }
+            }
+        }
+        if (*q == '-') q++;
+        if (q < end && *q == '0') q++;
+        else if (q < end && *q >= '1' && *q <= '9') q = skip_digits(q + 1, end);
+        else return 1;
+        if (q < end && *q == '.') {
+            fl = 0;
+            if (++q == end || (unsigned)(*q - '0') >= 10) return 1;
+            q = skip_digits(q + 1, end);
+        }
+        if (q < end && (*q == 'e' || *q == 'E')) {
+            fl = 0;
+            if (++q < end && (*q == '+' || *q == '-')) q++;
+            if (q == end || (unsigned)(*q - '0') >= 10) return 1;
+            q = skip_digits(q + 1, end);
+        }
+    number:
+        nd = &nodes[nn++];
+        put_node(nd, WSC_JSON_NUMBER, fl, (uint32_t)(p - s), (uint32_t)(q - p));
+        goto token_end;
+    }
+    }
+
+token_end:
+    /* A number or literal must end its token: the next entry starts right
+       there, or whitespace follows (then only whitespace until the next
+       entry: stage 1 indexes the start of any other token). */
+    if (WSC_UNLIKELY(q != s + *k) && (q == end || !is_space((unsigned char)*q))) return 1;
+
+after:
+    if (WSC_UNLIKELY(!depth)) goto done;
+    p = s + *k++;
+    if (*p == ',') {
+        if (in_obj) goto key;
+        goto value;
+    }
+    if (*p == (in_obj ? '}' : ']')) goto close;
+    return 1;
+
+key: {
+    p = s + *k++;
+    if (WSC_UNLIKELY(*p != '"')) return 1;
+    q = s + *k++;
+    nd = &nodes[nn++];
+    put_node(nd, WSC__JKEY, 0, (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1));
+    int esc = 0;
+    if (has_bs && memchr(p + 1, '\\', nd->len)) {
+        const char *epos, *emsg;
+        if (scan_string(p, end, &esc, &epos, &emsg) != q) return 1;
+        nd->flags = WSC__JF_ESCAPED;
+    }
+    if (dup) {
+        /* As in walk(). */
+        uint64_t h = wsc__json_key_sig(p + 1, nd->len);
+        uint32_t bits = 1u << (h >> 59) | 1u << (h >> 54 & 31);
+        wsc__jnode *o = &nodes[cur];
+        if (esc || (o->link & bits) == bits) o->flags |= WSC__JF_DUP_SUSPECT;
+        o->link |= bits;
+    }
+    if (WSC_UNLIKELY(s[*k++] != ':')) return 1;
+    goto value;
+}
+
+close: {
+    uint32_t open = cur;
+    PUT(WSC__JEND, p - s);
+    nd->link = open;
+    nodes[open].link = nn - 1;
+    nodes[open].len = cnt;
+    const int suspect = nodes[open].flags & WSC__JF_DUP_SUSPECT;
+    nodes[open].flags = 0;
+    if (WSC_UNLIKELY(suspect) && in_obj && cnt > 1) {
+        d->n = nn;
+        if (wsc__json_check_duplicates(d, open)) return 1;
+    }
+    depth--;
+    cur = stack[2 * depth];
+    cnt = stack[2 * depth + 1];
+    in_obj = depth && nodes[cur].type == WSC_JSON_OBJECT;
+    goto after;
+}
+
+done:
+    if (k != kend) return 1;
+    d->n = nn;
+    return 0;
 }

@@ -196,7 +196,16 @@ static size_t put_string_at(char *o, const char *s, size_t n) {
     char *start = o;
     *o++ = '"';
     size_t i = 0;
+    /* 8 bytes per step (a 32-byte token: 4 steps instead of a 32-byte loop) */
+    for (; n - i >= 8; i += 8) {
+        uint64_t m = string_specials(load64(s + i));
+        if (m) {
+            i += (unsigned)__builtin_ctzll(m) >> 3;
+            goto prefix;
+        }
+    }
     while (i < n && (unsigned char)s[i] >= 0x20 && s[i] != '"' && s[i] != '\\') i++;
+prefix:
     memcpy(o, s, i); /* the plain prefix: all of it, as a rule */
     o += i;
     for (; i < n; i++) {

@@ -244,8 +244,9 @@ int main(void) {
         cmocka_unit_test(test_duplicates),     cmocka_unit_test(test_utf8_flag),
         cmocka_unit_test(test_agrees_with_jansson),
     };
-    /* Every case twice: the SIMD string scan where compiled in, then the
-       portable scalar one (test_json_simd.c compares the two directly). */
+    /* Every case twice: the two-pass parser (or the SIMD string scan) where
+       the CPU has it, then the portable scalar one (test_json_simd.c and
+       test_json_stage1.c compare the two directly). */
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     wsc__json_force_scalar = 1;
     failed += cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/json_internal.h"
 #include "testutil.h"
 #include "wsc/client.h"
 #include "wsc/json.h"
@@ -239,5 +240,10 @@ int main(void) {
         cmocka_unit_test(test_send_json_view),
         cmocka_unit_test(test_invalid_json_every_size),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Every case twice: the two-pass parser where the CPU has it, then the
+       one-pass (portable scalar) one. */
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    wsc__json_force_scalar = 1;
+    failed += cmocka_run_group_tests(tests, NULL, NULL);
+    return failed;
 }

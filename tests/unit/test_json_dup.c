@@ -251,5 +251,10 @@ int main(void) {
         cmocka_unit_test(test_dup_small),    cmocka_unit_test(test_dup_large),     cmocka_unit_test(test_dup_pairs),
         cmocka_unit_test(test_splice_exact), cmocka_unit_test(test_splice_random), cmocka_unit_test(test_real_format),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Every case twice: the two-pass parser where the CPU has it, then the
+       one-pass (portable scalar) one. */
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    wsc__json_force_scalar = 1;
+    failed += cmocka_run_group_tests(tests, NULL, NULL);
+    return failed;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/json_internal.h"
 #include "testutil.h"
 #include "wsc/json.h"
 
@@ -298,5 +299,10 @@ int main(void) {
         cmocka_unit_test(test_numbers),          cmocka_unit_test(test_bool_raw),  cmocka_unit_test(test_none),
         cmocka_unit_test(test_lifetimes),        cmocka_unit_test(test_to_jansson),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    /* Every case twice: the two-pass parser where the CPU has it, then the
+       one-pass (portable scalar) one. */
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    wsc__json_force_scalar = 1;
+    failed += cmocka_run_group_tests(tests, NULL, NULL);
+    return failed;
 }

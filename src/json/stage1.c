@@ -1,0 +1,316 @@
+/*
+ * stage1.c - the first of the parser's two passes (parse.c is the second):
+ * 64 bytes at a time, with AVX2 and a carry-less multiply, it finds every
+ * byte the grammar needs to look at and writes their offsets in order into
+ * the structural index. What is done here, once per 64 bytes and without a
+ * branch per byte:
+ *
+ *  - classification: quote, backslash, the six structural characters
+ *    ({ } [ ] : ,), JSON whitespace, bytes below 0x20, each a 64-bit mask
+ *    (compares and two 16-entry table lookups by the low nibble);
+ *  - escapes: the bytes that follow an odd-length run of backslashes
+ *    (runs starting at an even and at an odd offset told apart by one
+ *    addition that carries across the odd-start runs), so escaped quotes
+ *    drop out of the quote mask;
+ *  - strings: the prefix XOR of the real quotes (one PCLMULQDQ by an
+ *    all-ones word) is the in-string mask; structural characters and
+ *    whitespace inside strings are dropped;
+ *  - the index: every structural character, both quotes of each string and
+ *    the first byte of each other token (number, literal, or anything the
+ *    grammar will refuse);
+ *  - refusals found here (the caller then lets the scalar parser report the
+ *    exact error): a byte below 0x20 inside a string or outside one that is
+ *    not whitespace, an unterminated string, and invalid UTF-8 (when asked:
+ *    the vector lookup-table algorithm of Keiser and Lemire, three nibble
+ *    lookups per byte classify every two-byte error, the third/fourth-byte
+ *    rule is one saturating subtraction; blocks of ASCII skip it).
+ *
+ * Only the grammar is left to the second pass, which visits one index entry
+ * per token instead of every byte. Built where the compiler targets x86-64
+ * (target attributes: the rest of the library stays baseline), used only
+ * when the CPU has AVX2, PCLMULQDQ and BMI1 (checked at run time).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+#include "json/json_internal.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(WSC_JSON_NO_SIMD)
+#define STAGE1 1
+#include <immintrin.h>
+#else
+#define STAGE1 0
+#endif
+
+#if STAGE1
+
+int wsc__json_stage1_available(void) {
+    /* Reads the CPU model the runtime filled in at start-up: a few loads. */
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("bmi");
+}
+
+#define TGT __attribute__((target("avx2,pclmul,bmi,popcnt")))
+#define INL static inline __attribute__((always_inline)) TGT
+
+/* A 16-byte table in both 128-bit lanes (vpshufb looks up per lane). */
+#define C8(a, b, c, d, e, f, g, h) (char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h)
+#define TABLE16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p)                                                       \
+    _mm256_setr_epi8(C8(a, b, c, d, e, f, g, h), C8(i, j, k, l, m, n, o, p), C8(a, b, c, d, e, f, g, h),            \
+                     C8(i, j, k, l, m, n, o, p))
+
+/* The 32 bytes ending n bytes before the end of `in`, with `prev` the
+   vector before it (n = 1, 2, 3; an immediate, hence macros). */
+#define PREV(in, prev, n) _mm256_alignr_epi8((in), _mm256_permute2x128_si256((prev), (in), 0x21), 16 - (n))
+
+/* UTF-8 error classes, one bit each, for a pair (previous byte, byte). */
+#define TOO_SHORT (1 << 0)  /* lead byte, then no continuation */
+#define TOO_LONG (1 << 1)   /* ASCII, then a continuation */
+#define OVERLONG_3 (1 << 2) /* E0 80..9F */
+#define TOO_LARGE (1 << 3)  /* F4 90..BF, F5..FF 90..BF */
+#define SURROGATE (1 << 4)  /* ED A0..BF */
+#define OVERLONG_2 (1 << 5) /* C0/C1, then a continuation */
+#define TOO_LARGE_1000 (1 << 6) /* F5..FF 80..8F */
+#define OVERLONG_4 (1 << 6)     /* F0 80..8F (shares the bit: the lows differ) */
+#define TWO_CONTS (1 << 7)  /* continuation, continuation: an error unless the
+                               byte is a sequence's third or fourth */
+#define CARRY (TOO_SHORT | TOO_LONG | TWO_CONTS) /* whatever the low nibble */
+
+/* Error bits (non-zero bytes) of the 32 bytes `in`, whose 32 predecessors
+   are `prev`: each class is the AND of what the previous byte's high
+   nibble, its low nibble and this byte's high nibble allow; then the bytes
+   that must be continuations because two or three bytes back stands a
+   three- or four-byte lead are XORed in (they set exactly TWO_CONTS). */
+INL __m256i utf8_errors(__m256i in, __m256i prev) {
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    const __m256i hi1 = TABLE16(TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
+                                TWO_CONTS, TWO_CONTS, TWO_CONTS, TWO_CONTS, TOO_SHORT | OVERLONG_2, TOO_SHORT,
+                                TOO_SHORT | OVERLONG_3 | SURROGATE,
+                                TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
+    const __m256i lo1 = TABLE16(CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4, CARRY | OVERLONG_2, CARRY, CARRY,
+                                CARRY | TOO_LARGE, CARRY | TOO_LARGE | TOO_LARGE_1000,
+                                CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+                                CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+                                CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000,
+                                CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE,
+                                CARRY | TOO_LARGE | TOO_LARGE_1000, CARRY | TOO_LARGE | TOO_LARGE_1000);
+    const __m256i hi2 =
+        TABLE16(TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+                TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,
+                TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
+                TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
+                TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT);
+    __m256i p1 = PREV(in, prev, 1);
+    __m256i e = _mm256_and_si256(
+        _mm256_and_si256(_mm256_shuffle_epi8(hi1, _mm256_and_si256(_mm256_srli_epi16(p1, 4), nib)),
+                         _mm256_shuffle_epi8(lo1, _mm256_and_si256(p1, nib))),
+        _mm256_shuffle_epi8(hi2, _mm256_and_si256(_mm256_srli_epi16(in, 4), nib)));
+    /* >= 0xE0 two back or >= 0xF0 three back: the saturating difference
+       has its high bit set exactly then. */
+    __m256i p2 = PREV(in, prev, 2), p3 = PREV(in, prev, 3);
+    __m256i must = _mm256_or_si256(_mm256_subs_epu8(p2, _mm256_set1_epi8((char)(0xE0 - 0x80))),
+                                   _mm256_subs_epu8(p3, _mm256_set1_epi8((char)(0xF0 - 0x80))));
+    return _mm256_xor_si256(_mm256_and_si256(must, _mm256_set1_epi8((char)0x80)), e);
+}
+
+/* Bits 0..31 from lo, 32..63 from hi. */
+INL uint64_t bits64(__m256i lo, __m256i hi) {
+    return (uint64_t)(uint32_t)_mm256_movemask_epi8(lo) | (uint64_t)(uint32_t)_mm256_movemask_epi8(hi) << 32;
+}
+
+#define EVEN 0x5555555555555555ull
+#define ODD 0xAAAAAAAAAAAAAAAAull
+
+typedef struct {
+    uint64_t prev_escaped; /* 1: the next block's first byte is escaped */
+    uint64_t prev_inside;  /* all ones: the next block starts inside a string */
+    uint64_t prev_scalar;  /* 1: the last byte was part of a token */
+    uint64_t bad;          /* non-zero: a refusal (control byte, ...) */
+    uint64_t backslash;    /* non-zero: some string holds a backslash */
+    int64_t balance;       /* opening minus closing brackets */
+    __m256i prev_in;       /* the last 32 bytes (UTF-8) */
+    __m256i incomplete;    /* non-zero bytes: the last block ends inside a
+                              multi-byte sequence */
+    __m256i utf8_err;
+} scan_state;
+
+/* One 64-byte block at p; returns its index mask (bit i: offset i). */
+INL uint64_t block(scan_state *st, const char *p, const int utf8) {
+    __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+    if (utf8) {
+        if (!_mm256_movemask_epi8(_mm256_or_si256(lo, hi))) {
+            st->utf8_err = _mm256_or_si256(st->utf8_err, st->incomplete);
+            st->incomplete = _mm256_setzero_si256();
+        } else {
+            const __m256i tail = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                  -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, (char)0xEF,
+                                                  (char)0xDF, (char)0xBF);
+            st->utf8_err = _mm256_or_si256(st->utf8_err, _mm256_or_si256(utf8_errors(lo, st->prev_in),
+                                                                         utf8_errors(hi, lo)));
+            st->incomplete = _mm256_subs_epu8(hi, tail);
+        }
+        st->prev_in = hi;
+    }
+    /* Whitespace: the table holds, at each low nibble, the one whitespace
+       byte with that nibble (anything else cannot match: 0x80 has nibble 0,
+       bytes >= 0x80 look up 0). Structural: { [ and } ] differ by 0x20, so
+       the byte with 0x20 set is compared with { } : ,; the two control bytes
+       that then match too (0x1A, 0x0C) are refused below anyway. */
+    const __m256i wst = TABLE16(' ', -128, -128, -128, -128, -128, -128, -128, -128, '\t', '\n', -128, -128, '\r',
+                                -128, -128);
+    const __m256i opt = TABLE16(-128, -128, -128, -128, -128, -128, -128, -128, -128, -128, ':', '{', ',', '}',
+                                -128, -128);
+    const __m256i x20 = _mm256_set1_epi8(0x20), q = _mm256_set1_epi8('"'), bsl = _mm256_set1_epi8('\\'),
+                  c1f = _mm256_set1_epi8(0x1F);
+#define CLASSIFY(v, W, O, Q, B, C)                                                                                   \
+    __m256i W = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(wst, v), v);                                                    \
+    __m256i O = _mm256_cmpeq_epi8(_mm256_shuffle_epi8(opt, v), _mm256_or_si256(v, x20));                             \
+    __m256i Q = _mm256_cmpeq_epi8(v, q);                                                                              \
+    __m256i B = _mm256_cmpeq_epi8(v, bsl);                                                                            \
+    __m256i C = _mm256_cmpeq_epi8(_mm256_max_epu8(v, c1f), c1f)
+    CLASSIFY(lo, wl, ol, ql, bl, cl);
+    CLASSIFY(hi, wh, oh, qh, bh, ch);
+#undef CLASSIFY
+    uint64_t ws = bits64(wl, wh), op = bits64(ol, oh), quote = bits64(ql, qh), bs = bits64(bl, bh);
+    /* Of the structural bytes, bit 0 is set in the four brackets only and
+       bit 1, among them, in the opening ones: two shifts into the sign bit
+       instead of two more compares. */
+    uint64_t bit0 = bits64(_mm256_slli_epi16(lo, 7), _mm256_slli_epi16(hi, 7)),
+             bit1 = bits64(_mm256_slli_epi16(lo, 6), _mm256_slli_epi16(hi, 6));
+
+    /* Escaped bytes: those after an odd-length run of backslashes. A run
+       starting at an odd offset escapes the bytes at even offsets after
+       its start and vice versa; adding the odd-start runs' first bits to
+       the backslash mask clears exactly those runs (the carry leaves them),
+       which tells the two kinds apart bit for bit. */
+    uint64_t b = bs & ~st->prev_escaped;
+    uint64_t follows = b << 1 | st->prev_escaped;
+    uint64_t odd_starts = b & ODD & ~follows;
+    uint64_t even_runs = odd_starts + b; /* odd-start runs carried away */
+    uint64_t escaped = (EVEN ^ even_runs << 1) & follows;
+    st->prev_escaped = (b & ~escaped) >> 63;
+
+    /* In-string mask: the prefix XOR of the real quotes (from an opening
+       quote up to, not including, its closing one). */
+    quote &= ~escaped;
+    uint64_t inside = (uint64_t)_mm_cvtsi128_si64(
+                          _mm_clmulepi64_si128(_mm_set_epi64x(0, (long long)quote), _mm_set1_epi8(-1), 0)) ^
+                      st->prev_inside;
+    st->prev_inside = (uint64_t)((int64_t)inside >> 63);
+    uint64_t str = inside | quote;
+
+    op &= ~str;
+    uint64_t token = ~(op | (ws & ~str) | str); /* bytes of numbers, literals, junk */
+    uint64_t starts = token & ~(token << 1 | st->prev_scalar);
+    st->prev_scalar = token >> 63;
+    /* tab, LF, CR only between tokens; no other byte below 0x20 anywhere
+       (the masks only for a block that has one) */
+    __m256i anyctl = _mm256_or_si256(cl, ch);
+    if (WSC_UNLIKELY(!_mm256_testz_si256(anyctl, anyctl))) st->bad |= bits64(cl, ch) & (str | ~ws);
+    st->backslash |= bs & str;
+    /* As many opening as closing brackets outside strings: then stage 2
+       cannot run out of index entries inside a container, and reads the
+       index without a bounds test per token. */
+    uint64_t brackets = op & bit0;
+    st->balance += __builtin_popcountll(brackets & bit1) - __builtin_popcountll(brackets & ~bit1);
+    return op | quote | starts;
+}
+
+/* For each byte value, the offsets of its set bits, lowest first (zero
+   padded): the index of 8 mask bits is one 8-byte load widened to eight
+   32-bit entries. 2 KiB. */
+static const uint8_t bit_offsets[256][8] = {
+    {0,0,0,0,0,0,0,0}, {0,0,0,0,0,0,0,0}, {1,0,0,0,0,0,0,0}, {0,1,0,0,0,0,0,0}, {2,0,0,0,0,0,0,0}, {0,2,0,0,0,0,0,0}, {1,2,0,0,0,0,0,0}, {0,1,2,0,0,0,0,0},
+    {3,0,0,0,0,0,0,0}, {0,3,0,0,0,0,0,0}, {1,3,0,0,0,0,0,0}, {0,1,3,0,0,0,0,0}, {2,3,0,0,0,0,0,0}, {0,2,3,0,0,0,0,0}, {1,2,3,0,0,0,0,0}, {0,1,2,3,0,0,0,0},
+    {4,0,0,0,0,0,0,0}, {0,4,0,0,0,0,0,0}, {1,4,0,0,0,0,0,0}, {0,1,4,0,0,0,0,0}, {2,4,0,0,0,0,0,0}, {0,2,4,0,0,0,0,0}, {1,2,4,0,0,0,0,0}, {0,1,2,4,0,0,0,0},
+    {3,4,0,0,0,0,0,0}, {0,3,4,0,0,0,0,0}, {1,3,4,0,0,0,0,0}, {0,1,3,4,0,0,0,0}, {2,3,4,0,0,0,0,0}, {0,2,3,4,0,0,0,0}, {1,2,3,4,0,0,0,0}, {0,1,2,3,4,0,0,0},
+    {5,0,0,0,0,0,0,0}, {0,5,0,0,0,0,0,0}, {1,5,0,0,0,0,0,0}, {0,1,5,0,0,0,0,0}, {2,5,0,0,0,0,0,0}, {0,2,5,0,0,0,0,0}, {1,2,5,0,0,0,0,0}, {0,1,2,5,0,0,0,0},
+    {3,5,0,0,0,0,0,0}, {0,3,5,0,0,0,0,0}, {1,3,5,0,0,0,0,0}, {0,1,3,5,0,0,0,0}, {2,3,5,0,0,0,0,0}, {0,2,3,5,0,0,0,0}, {1,2,3,5,0,0,0,0}, {0,1,2,3,5,0,0,0},
+    {4,5,0,0,0,0,0,0}, {0,4,5,0,0,0,0,0}, {1,4,5,0,0,0,0,0}, {0,1,4,5,0,0,0,0}, {2,4,5,0,0,0,0,0}, {0,2,4,5,0,0,0,0}, {1,2,4,5,0,0,0,0}, {0,1,2,4,5,0,0,0},
+    {3,4,5,0,0,0,0,0}, {0,3,4,5,0,0,0,0}, {1,3,4,5,0,0,0,0}, {0,1,3,4,5,0,0,0}, {2,3,4,5,0,0,0,0}, {0,2,3,4,5,0,0,0}, {1,2,3,4,5,0,0,0}, {0,1,2,3,4,5,0,0},
+    {6,0,0,0,0,0,0,0}, {0,6,0,0,0,0,0,0}, {1,6,0,0,0,0,0,0}, {0,1,6,0,0,0,0,0}, {2,6,0,0,0,0,0,0}, {0,2,6,0,0,0,0,0}, {1,2,6,0,0,0,0,0}, {0,1,2,6,0,0,0,0},
+    {3,6,0,0,0,0,0,0}, {0,3,6,0,0,0,0,0}, {1,3,6,0,0,0,0,0}, {0,1,3,6,0,0,0,0}, {2,3,6,0,0,0,0,0}, {0,2,3,6,0,0,0,0}, {1,2,3,6,0,0,0,0}, {0,1,2,3,6,0,0,0},
+    {4,6,0,0,0,0,0,0}, {0,4,6,0,0,0,0,0}, {1,4,6,0,0,0,0,0}, {0,1,4,6,0,0,0,0}, {2,4,6,0,0,0,0,0}, {0,2,4,6,0,0,0,0}, {1,2,4,6,0,0,0,0}, {0,1,2,4,6,0,0,0},
+    {3,4,6,0,0,0,0,0}, {0,3,4,6,0,0,0,0}, {1,3,4,6,0,0,0,0}, {0,1,3,4,6,0,0,0}, {2,3,4,6,0,0,0,0}, {0,2,3,4,6,0,0,0}, {1,2,3,4,6,0,0,0}, {0,1,2,3,4,6,0,0},
+    {5,6,0,0,0,0,0,0}, {0,5,6,0,0,0,0,0}, {1,5,6,0,0,0,0,0}, {0,1,5,6,0,0,0,0}, {2,5,6,0,0,0,0,0}, {0,2,5,6,0,0,0,0}, {1,2,5,6,0,0,0,0}, {0,1,2,5,6,0,0,0},
+    {3,5,6,0,0,0,0,0}, {0,3,5,6,0,0,0,0}, {1,3,5,6,0,0,0,0}, {0,1,3,5,6,0,0,0}, {2,3,5,6,0,0,0,0}, {0,2,3,5,6,0,0,0}, {1,2,3,5,6,0,0,0}, {0,1,2,3,5,6,0,0},
+    {4,5,6,0,0,0,0,0}, {0,4,5,6,0,0,0,0}, {1,4,5,6,0,0,0,0}, {0,1,4,5,6,0,0,0}, {2,4,5,6,0,0,0,0}, {0,2,4,5,6,0,0,0}, {1,2,4,5,6,0,0,0}, {0,1,2,4,5,6,0,0},
+    {3,4,5,6,0,0,0,0}, {0,3,4,5,6,0,0,0}, {1,3,4,5,6,0,0,0}, {0,1,3,4,5,6,0,0}, {2,3,4,5,6,0,0,0}, {0,2,3,4,5,6,0,0}, {1,2,3,4,5,6,0,0}, {0,1,2,3,4,5,6,0},
+    {7,0,0,0,0,0,0,0}, {0,7,0,0,0,0,0,0}, {1,7,0,0,0,0,0,0}, {0,1,7,0,0,0,0,0}, {2,7,0,0,0,0,0,0}, {0,2,7,0,0,0,0,0}, {1,2,7,0,0,0,0,0}, {0,1,2,7,0,0,0,0},
+    {3,7,0,0,0,0,0,0}, {0,3,7,0,0,0,0,0}, {1,3,7,0,0,0,0,0}, {0,1,3,7,0,0,0,0}, {2,3,7,0,0,0,0,0}, {0,2,3,7,0,0,0,0}, {1,2,3,7,0,0,0,0}, {0,1,2,3,7,0,0,0},
+    {4,7,0,0,0,0,0,0}, {0,4,7,0,0,0,0,0}, {1,4,7,0,0,0,0,0}, {0,1,4,7,0,0,0,0}, {2,4,7,0,0,0,0,0}, {0,2,4,7,0,0,0,0}, {1,2,4,7,0,0,0,0}, {0,1,2,4,7,0,0,0},
+    {3,4,7,0,0,0,0,0}, {0,3,4,7,0,0,0,0}, {1,3,4,7,0,0,0,0}, {0,1,3,4,7,0,0,0}, {2,3,4,7,0,0,0,0}, {0,2,3,4,7,0,0,0}, {1,2,3,4,7,0,0,0}, {0,1,2,3,4,7,0,0},
+    {5,7,0,0,0,0,0,0}, {0,5,7,0,0,0,0,0}, {1,5,7,0,0,0,0,0}, {0,1,5,7,0,0,0,0}, {2,5,7,0,0,0,0,0}, {0,2,5,7,0,0,0,0}, {1,2,5,7,0,0,0,0}, {0,1,2,5,7,0,0,0},
+    {3,5,7,0,0,0,0,0}, {0,3,5,7,0,0,0,0}, {1,3,5,7,0,0,0,0}, {0,1,3,5,7,0,0,0}, {2,3,5,7,0,0,0,0}, {0,2,3,5,7,0,0,0}, {1,2,3,5,7,0,0,0}, {0,1,2,3,5,7,0,0},
+    {4,5,7,0,0,0,0,0}, {0,4,5,7,0,0,0,0}, {1,4,5,7,0,0,0,0}, {0,1,4,5,7,0,0,0}, {2,4,5,7,0,0,0,0}, {0,2,4,5,7,0,0,0}, {1,2,4,5,7,0,0,0}, {0,1,2,4,5,7,0,0},
+    {3,4,5,7,0,0,0,0}, {0,3,4,5,7,0,0,0}, {1,3,4,5,7,0,0,0}, {0,1,3,4,5,7,0,0}, {2,3,4,5,7,0,0,0}, {0,2,3,4,5,7,0,0}, {1,2,3,4,5,7,0,0}, {0,1,2,3,4,5,7,0},
+    {6,7,0,0,0,0,0,0}, {0,6,7,0,0,0,0,0}, {1,6,7,0,0,0,0,0}, {0,1,6,7,0,0,0,0}, {2,6,7,0,0,0,0,0}, {0,2,6,7,0,0,0,0}, {1,2,6,7,0,0,0,0}, {0,1,2,6,7,0,0,0},
+    {3,6,7,0,0,0,0,0}, {0,3,6,7,0,0,0,0}, {1,3,6,7,0,0,0,0}, {0,1,3,6,7,0,0,0}, {2,3,6,7,0,0,0,0}, {0,2,3,6,7,0,0,0}, {1,2,3,6,7,0,0,0}, {0,1,2,3,6,7,0,0},
+    {4,6,7,0,0,0,0,0}, {0,4,6,7,0,0,0,0}, {1,4,6,7,0,0,0,0}, {0,1,4,6,7,0,0,0}, {2,4,6,7,0,0,0,0}, {0,2,4,6,7,0,0,0}, {1,2,4,6,7,0,0,0}, {0,1,2,4,6,7,0,0},
+    {3,4,6,7,0,0,0,0}, {0,3,4,6,7,0,0,0}, {1,3,4,6,7,0,0,0}, {0,1,3,4,6,7,0,0}, {2,3,4,6,7,0,0,0}, {0,2,3,4,6,7,0,0}, {1,2,3,4,6,7,0,0}, {0,1,2,3,4,6,7,0},
+    {5,6,7,0,0,0,0,0}, {0,5,6,7,0,0,0,0}, {1,5,6,7,0,0,0,0}, {0,1,5,6,7,0,0,0}, {2,5,6,7,0,0,0,0}, {0,2,5,6,7,0,0,0}, {1,2,5,6,7,0,0,0}, {0,1,2,5,6,7,0,0},
+    {3,5,6,7,0,0,0,0}, {0,3,5,6,7,0,0,0}, {1,3,5,6,7,0,0,0}, {0,1,3,5,6,7,0,0}, {2,3,5,6,7,0,0,0}, {0,2,3,5,6,7,0,0}, {1,2,3,5,6,7,0,0}, {0,1,2,3,5,6,7,0},
+    {4,5,6,7,0,0,0,0}, {0,4,5,6,7,0,0,0}, {1,4,5,6,7,0,0,0}, {0,1,4,5,6,7,0,0}, {2,4,5,6,7,0,0,0}, {0,2,4,5,6,7,0,0}, {1,2,4,5,6,7,0,0}, {0,1,2,4,5,6,7,0},
+    {3,4,5,6,7,0,0,0}, {0,3,4,5,6,7,0,0}, {1,3,4,5,6,7,0,0}, {0,1,3,4,5,6,7,0}, {2,3,4,5,6,7,0,0}, {0,2,3,4,5,6,7,0}, {1,2,3,4,5,6,7,0}, {0,1,2,3,4,5,6,7},
+};
+
+/* The index entries of mask m (block at offset base) appended at *out:
+   per 8 bits of the mask, one table load widened to eight entries, the
+   block's offset added, one 32-byte store, and the output advanced by the
+   byte's population; the slots past it get junk that the next store
+   overwrites or that lies in the index's slack (64 spare entries). About
+   8 instructions per 8 mask bits, whatever their population, instead of 5
+   to 6 per entry. */
+INL void flatten(uint32_t **out, uint64_t m, uint32_t base) {
+    uint32_t *o = *out;
+    if (!m) return;
+    __m256i b = _mm256_set1_epi32((int)base);
+    const __m256i eight = _mm256_set1_epi32(8);
+    for (int k = 0; k < 8; k++, m >>= 8, b = _mm256_add_epi32(b, eight)) {
+        unsigned byte = (unsigned)(m & 0xFF);
+        __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)bit_offsets[byte]));
+        _mm256_storeu_si256((__m256i *)(void *)o, _mm256_add_epi32(v, b));
+        o += __builtin_popcount(byte);
+    }
+    *out = o;
+}
+
+INL long stage1(const char *s, size_t len, uint32_t *idx, int *has_backslash, const int utf8) {
+    scan_state st;
+    memset(&st, 0, sizeof st);
+    st.prev_in = st.incomplete = st.utf8_err = _mm256_setzero_si256();
+    uint32_t *o = idx;
+    size_t i = 0;
+    for (; len - i >= 64; i += 64) flatten(&o, block(&st, s + i, utf8), (uint32_t)i);
+    if (i < len) {
+        /* The last partial block, padded with spaces (whitespace: adds no
+           entry, ends a token, and a truncated UTF-8 sequence before it is
+           an error as at the end of the text). */
+        char tail[64];
+        memset(tail, ' ', sizeof tail);
+        memcpy(tail, s + i, len - i);
+        flatten(&o, block(&st, tail, utf8), (uint32_t)i);
+    }
+    if (utf8 && !_mm256_testz_si256(_mm256_or_si256(st.utf8_err, st.incomplete),
+                                    _mm256_or_si256(st.utf8_err, st.incomplete)))
+        return -1;
+    if (st.bad || st.prev_inside || st.balance) return -1;
+    *has_backslash = st.backslash != 0;
+    return (long)(o - idx);
+}
+
+TGT long wsc__json_stage1(const char *s, size_t len, uint32_t *idx, int utf8, int *has_backslash) {
+    return utf8 ? stage1(s, len, idx, has_backslash, 1) : stage1(s, len, idx, has_backslash, 0);
+}
+
+#else
+
+int wsc__json_stage1_available(void) { return 0; }
+
+long wsc__json_stage1(const char *s, size_t len, uint32_t *idx, int utf8, int *has_backslash) {
+    (void)s, (void)len, (void)idx, (void)utf8, (void)has_backslash;
+    return -1;
+}
+
+#endif
