@@ -252,7 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(wsc_handshake_accept(k + 19, 24, accept) == WSC_OK);
 
     /* The response head. */
-    size_t cap = (size_t)(hend - p) * 2 + 512, hl = 0;
+    size_t cap = (size_t)(hend - p) * 15 + 512, hl = 0; /* "Set-Cookie: \r\n" per LF */
     char *head = malloc(cap);
     CHECK(head);
     const uint8_t *line = p;
