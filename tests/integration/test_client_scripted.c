@@ -470,10 +470,11 @@ static void test_jitter_pinned(void **state) {
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_token_masked_in_errors),
         cmocka_unit_test(test_max_attempts),        cmocka_unit_test(test_attempts_reset_on_open),
         cmocka_unit_test(test_no_reconnect_codes),  cmocka_unit_test(test_final_failures),
         cmocka_unit_test(test_app_close_stops),     cmocka_unit_test(test_heartbeat_dead_peer),
-        cmocka_unit_test(test_jitter_pinned),       cmocka_unit_test(test_token_masked_in_errors),
+        cmocka_unit_test(test_jitter_pinned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
