@@ -47,6 +47,9 @@ int wsc__cl_emit(wsc_client *c, wsc_client_event *ev) {
     if (!ev->message) ev->message = "";
     if (!ev->reason) ev->reason = "";
     if (!ev->cause_message) ev->cause_message = "";
+    char mmsg[512], mcause[512]; /* no error text carries the token (client.h) */
+    ev->message = wsc__cl_mask(ev->message, c->token_cur, c->token_mem, mmsg, sizeof mmsg);
+    ev->cause_message = wsc__cl_mask(ev->cause_message, c->token_cur, c->token_mem, mcause, sizeof mcause);
     c->depth++;
     if (main_cb) main_cb(c, ev, c->o.user);
     int n = c->ls.n;
@@ -372,19 +375,28 @@ static void ws_event(wsc_ws *ws, const wsc_ws_event *e, void *user) {
         }
         wsc__cl_emit(c, &ev);
         break;
-    case WSC_WS_ERROR:
+    case WSC_WS_ERROR: {
         c->cause = e->error;
         c->cause_http = e->http_status;
         c->cause_retry_after = 0;
         if (e->error == WSC_EHTTP && (e->http_status == 429 || e->http_status == 503))
             c->cause_retry_after = wsc__retry_after_ms(wsc_ws_response_header(ws, "Retry-After", 0), time(NULL));
+        /* The message may quote the server's status reason: masked for the
+           token sent and, after a Set-Cookie, for the one that replaced it. */
+        char pre[512], post[512];
+        const char *msg = wsc__cl_mask(e->message, c->token_cur, c->token_mem, pre, sizeof pre);
         if (e->error == WSC_EHTTP && wsc__cl_take_set_cookie(c, ws)) break;
-        snprintf(c->cause_msg, sizeof c->cause_msg, "%s", e->message);
+        msg = wsc__cl_mask(msg, c->token_cur, c->token_mem, post, sizeof post);
+        wsc_ws_event we = *e;
+        we.message = msg;
+        ev.ws_event = &we;
+        snprintf(c->cause_msg, sizeof c->cause_msg, "%s", msg);
         ev.type = WSC_CLIENT_ERROR;
         ev.error = e->error;
-        ev.message = e->message;
+        ev.message = msg;
         wsc__cl_emit(c, &ev);
         break;
+    }
     case WSC_WS_CLOSE:
         connection_ended(c, e);
         break;

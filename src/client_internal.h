@@ -102,6 +102,9 @@ int wsc__cl_load_token(wsc_client *c);
 int wsc__cl_token_expired(wsc_client *c);
 void wsc__cl_expires_key(const wsc_client *c, char *out, size_t cap);
 int wsc__cl_take_set_cookie(wsc_client *c, wsc_ws *ws);
+/* msg with every occurrence of t1 or t2 (either may be NULL) replaced by
+   "***", in out[0..cap) (truncated); msg itself when neither occurs. */
+const char *wsc__cl_mask(const char *msg, const char *t1, const char *t2, char *out, size_t cap);
 char *wsc__cl_url_with_token(const wsc_client *c, const char *token);
 char *wsc__cl_cookie_with_token(const wsc_client *c, const char *token);
 

@@ -135,6 +135,33 @@ int wsc__cl_take_set_cookie(wsc_client *c, wsc_ws *ws) {
     return 0;
 }
 
+/* Error texts quote the server (an HTTP status reason, a close reason), and
+   a hostile or careless server may put the token there: client.h promises
+   it never appears in an error message. One pass over the text, only when
+   a token is held (error paths only). */
+const char *wsc__cl_mask(const char *msg, const char *t1, const char *t2, char *out, size_t cap) {
+    if (!msg || !cap) return msg;
+    size_t l1 = t1 ? strlen(t1) : 0, l2 = t2 ? strlen(t2) : 0;
+    if (l1 < l2) { /* the longer first, in case one contains the other */
+        const char *t = t1;
+        size_t l = l1;
+        t1 = t2, l1 = l2, t2 = t, l2 = l;
+    }
+    if (!(l1 && strstr(msg, t1)) && !(l2 && strstr(msg, t2))) return msg;
+    size_t o = 0;
+    for (const char *p = msg; *p && o + 1 < cap;) {
+        size_t skip = l1 && !strncmp(p, t1, l1) ? l1 : l2 && !strncmp(p, t2, l2) ? l2 : 0;
+        if (skip) {
+            for (const char *m = "***"; *m && o + 1 < cap; m++) out[o++] = *m;
+            p += skip;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = 0;
+    return out;
+}
+
 /* URL with csrf=<token> added or replaced, other parameters kept. */
 char *wsc__cl_url_with_token(const wsc_client *c, const char *token) {
     if (!token) return wsc__strdup(c->url);

@@ -317,6 +317,41 @@ static void test_final_failures(void **state) {
     }
 }
 
+/* A server that quotes the token in its status reason, the one it was sent
+   or the one its Set-Cookie sets in the same refusal, does not get it into
+   the error text (client.h; found by fuzz/fuzz_client_token): masked. */
+static void test_token_masked_in_errors(void **state) {
+    (void)state;
+    static const char *const resp[2] = {
+        "HTTP/1.1 403 bad token T0kenInStatusXyz1\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 403 bad token N3wTokenFromSrv9\r\nSet-Cookie: csrf_token=N3wTokenFromSrv9\r\n"
+        "Content-Length: 0\r\n\r\n",
+    };
+    for (int i = 0; i < 2; i++) {
+        cenv e;
+        wsc_client_options o = {0};
+        o.token = "T0kenInStatusXyz1";
+        o.no_reconnect = 1;
+        cstart(&e, &o);
+        tu_sp_accept(&e.p);
+        char req[4096];
+        size_t n = 0;
+        while (n < 4 || memcmp(req + n - 4, "\r\n\r\n", 4)) {
+            assert_true(n < sizeof req - 1);
+            tu_sp_read(&e.p, req + n++, 1);
+        }
+        tu_sp_write(&e.p, resp[i], strlen(resp[i]));
+        tu_sp_hangup(&e.p);
+        tu_sp_until(&e.p, &e.r.nerr, 1);
+        assert_int_equal(e.r.error[0], WSC_EHTTP);
+        assert_null(strstr(e.r.error_msg[0], "T0kenInStatusXyz1"));
+        assert_null(strstr(e.r.error_msg[0], "N3wTokenFromSrv9"));
+        assert_non_null(strstr(e.r.error_msg[0], "bad token ***"));
+        assert_string_equal(wsc_client_csrf(e.c), i ? "N3wTokenFromSrv9" : "T0kenInStatusXyz1");
+        cstop(&e);
+    }
+}
+
 /* close() by the application: the close handshake, no reconnect however
    long the clock runs; reconnect() brings it back; reconnect() while open
    drops the connection and opens a new one, with a "reconnect" event. */
@@ -499,6 +534,7 @@ static void test_queue_100_drops(void **state) {
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_token_masked_in_errors),
         cmocka_unit_test(test_max_attempts),        cmocka_unit_test(test_attempts_reset_on_open),
         cmocka_unit_test(test_no_reconnect_codes),  cmocka_unit_test(test_final_failures),
         cmocka_unit_test(test_app_close_stops),     cmocka_unit_test(test_heartbeat_dead_peer),
