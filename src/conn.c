@@ -198,7 +198,7 @@ static int out_borrow(wsc__conn *c, size_t need) {
     if (c->out.data && c->out_ch) out_seal(c);
     if (c->out.data) return WSC_OK;
     size_t cap;
-    uint8_t *b = wsc__loop_buf_get(c->loop, &cap);
+    uint8_t *b = wsc__loop_buf_get(c->loop, need, &cap);
     if (!b) return WSC_ENOMEM;
     c->out.data = b;
     c->out.cap = cap;

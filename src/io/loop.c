@@ -135,10 +135,18 @@ void wsc_loop_free(wsc_loop *loop) {
     wsc__free(loop->run);
     wsc__free(loop->scratch);
     for (int i = 0; i < loop->npool; i++) wsc__free(loop->pool[i]);
+    wsc__free(loop->big);
     wsc__free(loop);
 }
 
-uint8_t *wsc__loop_buf_get(wsc_loop *loop, size_t *cap) {
+uint8_t *wsc__loop_buf_get(wsc_loop *loop, size_t need, size_t *cap) {
+    if (WSC_UNLIKELY(need > WSC_LOOP_POOL_MAX) && loop->big) {
+        uint8_t *b = loop->big;
+        *cap = loop->bigcap;
+        loop->big = NULL;
+        loop->bigcap = 0;
+        return b;
+    }
     if (loop->npool) {
         loop->npool--;
         *cap = loop->poolcap[loop->npool];
@@ -156,6 +164,12 @@ void wsc__loop_buf_put(wsc_loop *loop, uint8_t *buf, size_t cap) {
         loop->pool[loop->npool] = buf;
         loop->poolcap[loop->npool] = cap;
         loop->npool++;
+        return;
+    }
+    if (cap > WSC_LOOP_POOL_MAX && cap <= WSC_LOOP_BIG_MAX && cap > loop->bigcap) {
+        wsc__free(loop->big); /* keep the larger of the two */
+        loop->big = buf;
+        loop->bigcap = cap;
         return;
     }
     wsc__free(buf);

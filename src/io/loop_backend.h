@@ -150,6 +150,8 @@ struct wsc_loop {
     uint8_t *pool[WSC_LOOP_POOL]; /* idle send buffers */
     size_t poolcap[WSC_LOOP_POOL];
     int npool;
+    uint8_t *big; /* one idle send buffer over WSC_LOOP_POOL_MAX, or NULL */
+    size_t bigcap;
 };
 
 /* One wait of loop's backend (see wsc__backend.wait), epoll's inline. */

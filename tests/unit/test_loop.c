@@ -1119,6 +1119,55 @@ static void test_scratch(void **state) {
     wsc_loop_free(loop);
 }
 
+/* The send-buffer pool: small buffers are kept up to its limits, one large
+   buffer (over WSC_LOOP_POOL_MAX, at most WSC_LOOP_BIG_MAX) is kept apart and
+   handed out only for a large need, the larger of two is kept, anything
+   larger is freed (ASan/LSan check that nothing leaks or is kept twice). */
+static void test_buf_pool(void **state) {
+    (void)state;
+    wsc_loop *loop = wsc_loop_new(NULL);
+    size_t cap = 0;
+    uint8_t *s = wsc__loop_buf_get(loop, 10, &cap);
+    assert_non_null(s);
+    assert_int_equal(cap, WSC_LOOP_POOL_MIN);
+    wsc__loop_buf_put(loop, s, cap);
+    assert_ptr_equal(wsc__loop_buf_get(loop, 10, &cap), s); /* reused */
+    assert_int_equal(cap, WSC_LOOP_POOL_MIN);
+    free(s);
+
+    size_t bigcap = (size_t)WSC_LOOP_POOL_MAX * 4 + 14;
+    uint8_t *b = malloc(bigcap);
+    assert_non_null(b);
+    b[bigcap - 1] = 1;
+    wsc__loop_buf_put(loop, b, bigcap);
+    /* a small need gets a small buffer, not the large one */
+    uint8_t *s2 = wsc__loop_buf_get(loop, 100, &cap);
+    assert_ptr_not_equal(s2, b);
+    free(s2);
+    /* a large need gets the large one, with its capacity */
+    assert_ptr_equal(wsc__loop_buf_get(loop, WSC_LOOP_POOL_MAX + 1, &cap), b);
+    assert_int_equal(cap, bigcap);
+    /* nothing large left: a small buffer (the core grows it) */
+    uint8_t *s3 = wsc__loop_buf_get(loop, WSC_LOOP_POOL_MAX + 1, &cap);
+    assert_non_null(s3);
+    assert_int_equal(cap, WSC_LOOP_POOL_MIN);
+    free(s3);
+    /* two large ones put back: the larger is kept */
+    uint8_t *b2 = malloc(bigcap / 2);
+    assert_non_null(b2);
+    wsc__loop_buf_put(loop, b, bigcap);
+    wsc__loop_buf_put(loop, b2, bigcap / 2);
+    assert_ptr_equal(wsc__loop_buf_get(loop, WSC_LOOP_POOL_MAX + 1, &cap), b);
+    wsc__loop_buf_put(loop, b, bigcap);
+    /* over WSC_LOOP_BIG_MAX: freed, the kept one stays */
+    uint8_t *huge = malloc((size_t)WSC_LOOP_BIG_MAX + 1);
+    assert_non_null(huge);
+    wsc__loop_buf_put(loop, huge, (size_t)WSC_LOOP_BIG_MAX + 1);
+    assert_ptr_equal(wsc__loop_buf_get(loop, WSC_LOOP_BIG_MAX, &cap), b);
+    wsc__loop_buf_put(loop, b, bigcap);
+    wsc_loop_free(loop); /* frees the kept ones */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pipe_readable),
@@ -1149,6 +1198,7 @@ int main(void) {
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_defer),
         cmocka_unit_test(test_scratch),
+        cmocka_unit_test(test_buf_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
