@@ -1,0 +1,129 @@
+/*
+ * zlib_floor.c - the floor for permessage-deflate: zlib alone doing what
+ * both ends of a wsc echo do per message, no sockets, no framing.
+ *
+ *   zlib_floor [--secs S] json|random|FILE SIZE
+ *
+ * One round trip of message i (bench/payload.h's bytes, as `wsc bench
+ * throughput --payload` sends them) is four zlib calls, with the parameters
+ * wsc negotiates by default (src/proto/deflate.c, pmd_negotiate.c): raw
+ * deflate (windowBits -15), level Z_DEFAULT_COMPRESSION, memLevel 8,
+ * Z_DEFAULT_STRATEGY, context takeover in both directions (one stream per
+ * direction kept across messages, never reset):
+ *   client deflate(msg, Z_SYNC_FLUSH), strip the 00 00 FF FF tail
+ *   server inflate(that + tail)            -> the server's copy
+ *   server deflate(its copy, Z_SYNC_FLUSH), strip the tail
+ *   client inflate(that + tail), memcmp with msg
+ * The figure is SIZE bytes of payload per round trip over the time of all
+ * four (plus the one memcmp): the client's and the server's zlib work
+ * together, as both run on the one CPU in the wsc run. Buffers are
+ * allocated once; messages under wsc's 64-byte threshold do not occur
+ * (SIZE >= 128).
+ *
+ * Output: RESULT zlib msgs=<n> bytes=<n> seconds=<s> wire=<compressed bytes
+ * per message, client to server>. Runs for about S seconds (default 1).
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "payload.h"
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int die(const char *what) {
+    fprintf(stderr, "zlib_floor: %s\n", what);
+    return 1;
+}
+
+/* deflate in[0..len) with a sync flush into out (room cap); returns the
+   length without the 4-byte tail, or 0 on error. */
+static size_t def(z_stream *s, const uint8_t *in, size_t len, uint8_t *out, size_t cap) {
+    s->next_in = (Bytef *)(uintptr_t)in;
+    s->avail_in = (uInt)len;
+    s->next_out = out;
+    s->avail_out = (uInt)cap;
+    if (deflate(s, Z_SYNC_FLUSH) != Z_OK || s->avail_in || !s->avail_out) return 0;
+    size_t n = cap - s->avail_out;
+    if (n < 4 || memcmp(out + n - 4, "\0\0\xff\xff", 4)) return 0;
+    return n - 4;
+}
+
+/* inflate in[0..len) + tail into out; in must have 4 bytes of room after
+   len (the tail is written there). Returns the output length, 0 on error. */
+static size_t inf(z_stream *s, uint8_t *in, size_t len, uint8_t *out, size_t cap) {
+    memcpy(in + len, "\0\0\xff\xff", 4);
+    s->next_in = in;
+    s->avail_in = (uInt)(len + 4);
+    s->next_out = out;
+    s->avail_out = (uInt)cap;
+    int r = inflate(s, Z_SYNC_FLUSH);
+    if ((r != Z_OK && r != Z_BUF_ERROR) || s->avail_in) return 0;
+    return cap - s->avail_out;
+}
+
+int main(int argc, char **argv) {
+    double want = 1.0;
+    int a = 1;
+    if (argc > 2 && !strcmp(argv[1], "--secs")) {
+        want = atof(argv[2]);
+        a = 3;
+    }
+    if (argc - a != 2) {
+        fputs("usage: zlib_floor [--secs S] json|random|FILE SIZE\n", stderr);
+        return 2;
+    }
+    size_t size = (size_t)strtoull(argv[a + 1], NULL, 10);
+    payload pl;
+    const char *why = NULL;
+    if (size < 128 || payload_init(&pl, argv[a], size, &why)) return die(why ? why : "SIZE must be >= 128");
+
+    z_stream cd, sd, ci, si; /* client/server deflate, client/server inflate */
+    memset(&cd, 0, sizeof cd);
+    memset(&sd, 0, sizeof sd);
+    memset(&ci, 0, sizeof ci);
+    memset(&si, 0, sizeof si);
+    if (deflateInit2(&cd, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK ||
+        deflateInit2(&sd, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK ||
+        inflateInit2(&ci, -15) != Z_OK || inflateInit2(&si, -15) != Z_OK)
+        return die("zlib init failed");
+    size_t cap = (size_t)deflateBound(&cd, (uLong)size) + 64;
+    uint8_t *wire = malloc(cap + 4), *srv = malloc(size + 1), *back = malloc(size + 1);
+    if (!wire || !srv || !back) return die("out of memory");
+
+    uint64_t n = 0, wire_bytes = 0;
+    double t0 = now(), t1 = t0;
+    uint64_t batch = size >= 16384 ? 16 : 256;
+    while (t1 - t0 < want) {
+        for (uint64_t k = 0; k < batch; k++, n++) {
+            const uint8_t *m = payload_msg(&pl, n);
+            size_t w = def(&cd, m, size, wire, cap);
+            if (!w) return die("client deflate failed");
+            wire_bytes += w;
+            if (inf(&si, wire, w, srv, size + 1) != size) return die("server inflate failed");
+            w = def(&sd, srv, size, wire, cap);
+            if (!w) return die("server deflate failed");
+            if (inf(&ci, wire, w, back, size + 1) != size) return die("client inflate failed");
+            if (memcmp(back, m, size)) return die("the round trip changed the message");
+        }
+        t1 = now();
+    }
+    printf("RESULT zlib msgs=%llu bytes=%llu seconds=%.6f wire=%llu\n", (unsigned long long)n,
+           (unsigned long long)(n * size), t1 - t0, (unsigned long long)(wire_bytes / n));
+    deflateEnd(&cd);
+    deflateEnd(&sd);
+    inflateEnd(&ci);
+    inflateEnd(&si);
+    free(wire);
+    free(srv);
+    free(back);
+    payload_free(&pl);
+    return 0;
+}
