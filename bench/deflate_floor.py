@@ -23,7 +23,9 @@ repetitions; ratios wsc-on / zlib floor and wsc-on / wsc-off. The machine
 is shared: the load average is printed with the table.
 
 Builds nothing: it uses BUILD/wsc and BUILD/bench/zlib_floor
-(`cmake --build build --target wsc_cli zlib_floor`). Only 127.0.0.1.
+(`cmake --build build --target wsc_cli zlib_floor`), or --wsc and
+--zlib-floor. bench/run.py runs it as its deflate-floor section. Only
+127.0.0.1.
 """
 import argparse
 import os
@@ -89,11 +91,13 @@ def main():
     ap.add_argument("--reps", type=int, help="repetitions (default 5; --quick 1)")
     ap.add_argument("--secs", type=float, help="target seconds per run (default 0.5; --quick 0.1)")
     ap.add_argument("--quick", action="store_true", help="smoke run")
+    ap.add_argument("--wsc", help="the wsc CLI (default BUILD/wsc)")
+    ap.add_argument("--zlib-floor", help="the zlib_floor program (default BUILD/bench/zlib_floor)")
     args = ap.parse_args()
     reps = args.reps or (1 if args.quick else 5)
     secs = args.secs or (0.1 if args.quick else 0.5)
-    wsc = os.path.join(args.build, "wsc")
-    floor = os.path.join(args.build, "bench", "zlib_floor")
+    wsc = args.wsc or os.path.join(args.build, "wsc")
+    floor = args.zlib_floor or os.path.join(args.build, "bench", "zlib_floor")
     for exe in (wsc, floor):
         if not os.access(exe, os.X_OK):
             sys.exit(f"deflate_floor: {exe} not built (cmake --build {args.build} --target wsc_cli zlib_floor)")

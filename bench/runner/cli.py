@@ -32,7 +32,8 @@ import time
 from . import common
 from .common import *  # noqa: F401,F403
 from .clients import Bench, build, versions
-from .modes import (section_callgrind, section_check, section_conns, section_deflate, section_matrix,
+from .modes import (section_callgrind, section_check, section_conns, section_deflate, section_deflate_floor,
+                    section_matrix,
                     section_sweep, section_syscalls, section_tls)
 from .servers import BROADCAST_SERVERS, section_broadcast
 from .report import report
@@ -50,7 +51,8 @@ def size_arg(s):
     return int(m.group(1)) * mult
 
 
-SECTIONS = ["check", "unpinned", "pinned", "callgrind", "syscalls", "conns", "sweep", "tls", "deflate", "broadcast"]
+SECTIONS = ["check", "unpinned", "pinned", "callgrind", "syscalls", "conns", "sweep", "tls", "deflate", "deflate-floor",
+            "broadcast"]
 
 
 def main():
@@ -181,7 +183,7 @@ def main():
         log("wsc has no `bench` command yet: the wsc rows stay empty")
     # a section whose tool is missing is left out (with a warning), not fatal
     needs = {"callgrind": "valgrind", "syscalls": "strace", "pinned": "taskset", "sweep": "taskset",
-             "tls": "taskset", "deflate": "taskset"}
+             "tls": "taskset", "deflate": "taskset", "deflate-floor": "taskset"}
     for sec, tool in needs.items():
         if sec in sections and not shutil.which(tool):
             log(f"warning: {tool} is missing: section {sec} left out (scripts/bootstrap bench installs it)")
@@ -216,6 +218,8 @@ def main():
             section_tls(B, [c for c in run_clients if c in TLS_CLIENTS])
         elif s == "deflate":
             section_deflate(B, [c for c in run_clients if c in DEFLATE_CLIENTS])
+        elif s == "deflate-floor":
+            section_deflate_floor(B)
         elif s == "broadcast":
             section_broadcast(B, [x for x in args.broadcast_servers if x != "node" or shutil.which("node")])
 
