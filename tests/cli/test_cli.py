@@ -1052,8 +1052,8 @@ class TestRoundTwo(unittest.TestCase):
                    "        print('ws://127.0.0.1:%d/' % s.sockets[0].getsockname()[1], flush=True)\n"
                    "        await asyncio.sleep(60)\n"
                    "asyncio.run(main())\n")
-        srv = subprocess.Popen([PY, "-c", corrupt], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                               start_new_session=True)
+        srv = subprocess.Popen([PY, "-c", corrupt], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             ready, _, _ = select.select([srv.stdout], [], [], 20)
             self.assertTrue(ready, "the corrupting server printed no URL")
