@@ -2,7 +2,7 @@
  * zlib_floor.c - the floor for permessage-deflate: zlib alone doing what
  * both ends of a wsc echo do per message, no sockets, no framing.
  *
- *   zlib_floor [--secs S] json|random|FILE SIZE
+ *   zlib_floor [--secs S | --msgs N] json|random|FILE SIZE
  *
  * One round trip of message i (bench/payload.h's bytes, as `wsc bench
  * throughput --payload` sends them) is four zlib calls, with the parameters
@@ -26,7 +26,8 @@
  * not occur (SIZE >= 128).
  *
  * Output: RESULT zlib msgs=<n> bytes=<n> seconds=<s> wire=<compressed bytes
- * per message, client to server>. Runs for about S seconds (default 1).
+ * per message, client to server>. Runs for about S seconds (default 1), or
+ * exactly N messages (a multiple of 64; for callgrind differencing).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -78,13 +79,17 @@ static size_t inf(z_stream *s, uint8_t *in, size_t len, uint8_t *out, size_t cap
 
 int main(int argc, char **argv) {
     double want = 1.0;
+    uint64_t limit = 0; /* --msgs: exactly this many, rounded up to BATCH */
     int a = 1;
     if (argc > 2 && !strcmp(argv[1], "--secs")) {
         want = atof(argv[2]);
         a = 3;
+    } else if (argc > 2 && !strcmp(argv[1], "--msgs")) {
+        limit = strtoull(argv[2], NULL, 10);
+        a = 3;
     }
     if (argc - a != 2) {
-        fputs("usage: zlib_floor [--secs S] json|random|FILE SIZE\n", stderr);
+        fputs("usage: zlib_floor [--secs S | --msgs N] json|random|FILE SIZE\n", stderr);
         return 2;
     }
     size_t size = (size_t)strtoull(argv[a + 1], NULL, 10);
@@ -110,7 +115,7 @@ int main(int argc, char **argv) {
 
     uint64_t n = 0, wire_bytes = 0;
     double t0 = now(), t1 = t0;
-    while (t1 - t0 < want) {
+    while (limit ? n < limit : t1 - t0 < want) {
         for (int j = 0; j < BATCH; j++) {
             wlen[j] = def(&cd, payload_msg(&pl, n + (uint64_t)j), size, wire + j * stride, cap);
             if (!wlen[j]) return die("client deflate failed");
