@@ -35,7 +35,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASES = [("json", 880), ("json", 65536), ("random", 1024), ("random", 65536)]
