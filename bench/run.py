@@ -12,7 +12,8 @@ runs each client of the `bench` contract (bench/README.md) interleaved, over
 several repetitions, unpinned and pinned to one CPU; then instructions per
 round trip (callgrind), system calls per round trip (strace), memory per idle
 connection, a throughput sweep over message sizes (chart with gnuplot), wss
-beside ws, and the cost of permessage-deflate. Writes Markdown to
+beside ws, the cost of permessage-deflate and the same against zlib alone
+(bench/deflate_floor.py). Writes Markdown to
 bench/results/latest.md (and raw figures to build-bench/results.json), prints
 it, and with --update-docs puts it into docs/PERFORMANCE.md.
 

@@ -9,6 +9,8 @@
  *       binary messages of SIZE (>= 8) bytes, at most 64 in flight, until
  *       ceil(TOTAL_BYTES / SIZE) echoes are back; bytes 0-7 are i little-
  *       endian, byte j >= 8 is (j*31+7) & 0xff; every echo checked in order.
+ *       --payload json|random|FILE sends bench/payload.h's messages instead
+ *       (json as text, the others binary), each echo checked byte for byte.
  *   wsc bench conns URL N
  *       opens N connections (handshakes complete), reports its own memory.
  *   wsc bench [--recv view|dom|raw] [--send text|json-text|json-t] json URL COUNT SIZE
@@ -32,6 +34,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "../bench/payload.h"
 #include "bench_json.h"
 #include "commands.h"
 #include "util.h"
@@ -61,6 +64,7 @@ typedef struct bench {
     long rss_base;
     const char *url;
     wsc_ws_options *opts;
+    payload *pl; /* throughput --payload, or NULL */
 } bench;
 
 /* Handshakes in flight at once in `conns` mode: enough to keep the server
@@ -98,6 +102,11 @@ static int send_next(bench *b) {
         b->sent++;
         return wsc_ws_send_text(b->ws, (const char *)b->msg, b->size);
     }
+    if (b->pl) {
+        /* send_text/send_binary copy the bytes: the buffer may change next. */
+        const uint8_t *m = payload_msg(b->pl, b->sent++);
+        return b->pl->text ? wsc_ws_send_text(b->ws, (const char *)m, b->size) : wsc_ws_send_binary(b->ws, m, b->size);
+    }
     put_le64(b->msg, b->sent);
     b->sent++;
     return wsc_ws_send_binary(b->ws, b->msg, b->size);
@@ -126,6 +135,11 @@ static void on_message(wsc_ws *ws, const wsc_ws_event *ev, void *user) {
         /* b->msg still holds the message just sent */
         if (ev->binary || memcmp(ev->data, b->msg, b->size) != 0) {
             fail(b, "echo differs from the message sent");
+            return;
+        }
+    } else if (b->pl) {
+        if (ev->binary == b->pl->text || memcmp(ev->data, payload_msg(b->pl, b->got), b->size) != 0) {
+            fail(b, "echo differs from the message sent, or is out of order");
             return;
         }
     } else {
@@ -266,6 +280,8 @@ static void bench_usage(FILE *f) {
           "  --api sync|loop    latency: the blocking API (default: one write and one\n"
           "                     read per round trip) or the event loop (wsc_ws)\n"
           "  --deflate          offer permessage-deflate\n"
+          "  --payload json|random|FILE   throughput: bench/payload.h's messages (json as\n"
+          "                     text) instead of the counter pattern\n"
           "  --ca FILE          trust this CA for wss://\n"
           "  --insecure         do not verify the server certificate\n"
           "  --recv view|dom|raw          json: the client's view (default), its json_t, or no parse\n"
@@ -284,11 +300,12 @@ static int parse_u64(const char *s, uint64_t *out) {
 
 int wsc_cmd_bench(int argc, char **argv) {
     int deflate = 0, insecure = 0;
-    const char *ca = NULL, *jrecv = NULL, *jsend = NULL, *api = "sync";
+    const char *ca = NULL, *jrecv = NULL, *jsend = NULL, *api = "sync", *pkind = NULL;
     static const struct option longopts[] = {{"deflate", no_argument, 0, 'd'}, {"ca", required_argument, 0, 'c'},
                                              {"insecure", no_argument, 0, 'k'}, {"help", no_argument, 0, 'h'},
                                              {"recv", required_argument, 0, 'r'}, {"send", required_argument, 0, 's'},
-                                             {"api", required_argument, 0, 'a'}, {0, 0, 0, 0}};
+                                             {"api", required_argument, 0, 'a'}, {"payload", required_argument, 0, 'p'},
+                                             {0, 0, 0, 0}};
     cli_getopt_reset();
     int ch;
     /* Options anywhere (GNU permutation): "bench latency URL 200 32 --ca f". */
@@ -300,6 +317,7 @@ int wsc_cmd_bench(int argc, char **argv) {
         case 'r': jrecv = optarg; break;
         case 's': jsend = optarg; break;
         case 'a': api = optarg; break;
+        case 'p': pkind = optarg; break;
         case 'h': bench_usage(stdout); return 0;
         default: bench_usage(stderr); return 2;
         }
@@ -332,6 +350,20 @@ int wsc_cmd_bench(int argc, char **argv) {
     } else {
         bench_usage(stderr);
         return 2;
+    }
+    if (pkind && b.mode != B_THROUGHPUT) {
+        bench_usage(stderr);
+        return 2;
+    }
+    payload pl;
+    if (pkind) {
+        const char *why = NULL;
+        if (payload_init(&pl, pkind, b.size, &why)) {
+            fprintf(stderr, "wsc bench: %s\n", why);
+            payload_free(&pl);
+            return 2;
+        }
+        b.pl = &pl;
     }
     const char *url = a[1];
     wsc_error err;
@@ -436,5 +468,6 @@ int wsc_cmd_bench(int argc, char **argv) {
     wsc_loop_free(b.loop);
     free(b.msg);
     free(b.expect);
+    if (b.pl) payload_free(b.pl);
     return rc;
 }

@@ -11,7 +11,8 @@ runs each client of the `bench` contract (bench/README.md) interleaved, over
 several repetitions, unpinned and pinned to one CPU; then instructions per
 round trip (callgrind), system calls per round trip (strace), memory per idle
 connection, a throughput sweep over message sizes (chart with gnuplot), wss
-beside ws, and the cost of permessage-deflate. Writes Markdown to
+beside ws, the cost of permessage-deflate and the same against zlib alone
+(bench/deflate_floor.py). Writes Markdown to
 bench/results/latest.md (and raw figures to build-bench/results.json), prints
 it, and with --update-docs puts it into docs/PERFORMANCE.md.
 
@@ -32,7 +33,8 @@ import time
 from . import common
 from .common import *  # noqa: F401,F403
 from .clients import Bench, build, versions
-from .modes import (section_callgrind, section_check, section_conns, section_deflate, section_matrix,
+from .modes import (section_callgrind, section_check, section_conns, section_deflate, section_deflate_floor,
+                    section_matrix,
                     section_sweep, section_syscalls, section_tls)
 from .servers import BROADCAST_SERVERS, section_broadcast
 from .report import report
@@ -50,7 +52,8 @@ def size_arg(s):
     return int(m.group(1)) * mult
 
 
-SECTIONS = ["check", "unpinned", "pinned", "callgrind", "syscalls", "conns", "sweep", "tls", "deflate", "broadcast"]
+SECTIONS = ["check", "unpinned", "pinned", "callgrind", "syscalls", "conns", "sweep", "tls", "deflate", "deflate-floor",
+            "broadcast"]
 
 
 def main():
@@ -181,7 +184,7 @@ def main():
         log("wsc has no `bench` command yet: the wsc rows stay empty")
     # a section whose tool is missing is left out (with a warning), not fatal
     needs = {"callgrind": "valgrind", "syscalls": "strace", "pinned": "taskset", "sweep": "taskset",
-             "tls": "taskset", "deflate": "taskset"}
+             "tls": "taskset", "deflate": "taskset", "deflate-floor": "taskset"}
     for sec, tool in needs.items():
         if sec in sections and not shutil.which(tool):
             log(f"warning: {tool} is missing: section {sec} left out (scripts/bootstrap bench installs it)")
@@ -216,6 +219,8 @@ def main():
             section_tls(B, [c for c in run_clients if c in TLS_CLIENTS])
         elif s == "deflate":
             section_deflate(B, [c for c in run_clients if c in DEFLATE_CLIENTS])
+        elif s == "deflate-floor":
+            section_deflate_floor(B)
         elif s == "broadcast":
             section_broadcast(B, [x for x in args.broadcast_servers if x != "node" or shutil.which("node")])
 

@@ -287,6 +287,18 @@ def section_deflate(B, clients):
         dws.stop()
 
 
+def section_deflate_floor(B):
+    """bench/deflate_floor.py (zlib alone against wsc without and with
+    permessage-deflate, on JSON and random payloads): its Markdown table."""
+    argv = [PY, os.path.join(ROOT, "bench", "deflate_floor.py"), "--wsc", B.wsc,
+            "--zlib-floor", os.path.join(BIN, "zlib_floor")] + (["--quick"] if B.args.quick else [])
+    rc, out, err, _ = run(argv, 900)
+    if rc != 0:
+        ERRORS.append(f"deflate-floor: exit {rc}: {err.decode(errors='replace').strip()[-300:]}")
+        log(f"  ERROR deflate-floor: exit {rc}")
+    B.add(("deflate-floor",), out.decode(errors="replace").strip() if rc == 0 else None)
+
+
 CORRUPT_SERVER = r'''
 import asyncio, sys, websockets
 K = int(sys.argv[1])

@@ -384,6 +384,15 @@ def report(B, clients, sections, started, machine):
               "(RSV1 = 0) that arrive on a permessage-deflate connection, which RFC 7692 allows and which wsc's "
               "server sends for messages under 64 bytes; the run only times out (node ws and Python websockets "
               "take them).")
+    if "deflate-floor" in sections:
+        w("")
+        w("### permessage-deflate against zlib's own speed (bench/deflate_floor.py)")
+        w("")
+        w("zlib alone (`zlib_floor`: both ends' deflate and inflate per echo, wsc's parameters, no I/O) "
+          "beside wsc without and with permessage-deflate, on JSON text and on random bytes.")
+        w("")
+        got = [x for x in D.get(("deflate-floor",), []) if x]
+        w(got[-1] if got else "(the run failed: see Errors)")
     if "sweep" in sections:
         w("")
         w("### Throughput against message size, pinned to one CPU (MB/s, medians) — chart: "

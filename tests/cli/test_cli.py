@@ -1023,6 +1023,50 @@ class TestRoundTwo(unittest.TestCase):
         r = wsc("bench", "--api", "threads", "latency", url, "20", "32", timeout=60)
         self.assertEqual(r.returncode, 2)
 
+    def test_bench_payload(self):
+        # throughput --payload (bench/payload.h): JSON as text, random and a
+        # file as binary, with and without deflate; every echo checked.
+        url = peer("py").url()
+        with tempfile.NamedTemporaryFile(dir=TMP, delete=False) as f:
+            f.write(bytes(range(256)) + b"file payload")
+        for kind, size in (("json", 880), ("random", 1024), (f.name, 1000)):
+            for defl in ([], ["--deflate"]):
+                r = wsc("bench", *defl, "--payload", kind, "throughput", url, str(size * 100), str(size), timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertRegex(r.stdout.decode(), r"^RESULT throughput msgs=100 bytes=%d " % (size * 100))
+        for bad in (("--payload", "json", "latency", url, "10", "880"),  # throughput only
+                    ("--payload", "json", "throughput", url, "1000", "100"),  # json needs SIZE >= 128
+                    ("--payload", os.path.join(TMP, "no-such-file"), "throughput", url, "1000", "100")):
+            self.assertEqual(wsc("bench", *bad).returncode, 2, bad)
+        # A server that flips the last byte of echo 5 (text or binary) must be caught.
+        corrupt = ("import asyncio, websockets\n"
+                   "async def echo(ws, path=None):\n"
+                   "    i = 0\n"
+                   "    async for m in ws:\n"
+                   "        if i == 5:\n"
+                   "            m = m[:-1] + (chr(ord(m[-1]) ^ 1) if isinstance(m, str) else bytes([m[-1] ^ 1]))\n"
+                   "        i += 1\n"
+                   "        await ws.send(m)\n"
+                   "async def main():\n"
+                   "    async with websockets.serve(echo, '127.0.0.1', 0, max_size=None) as s:\n"
+                   "        print('ws://127.0.0.1:%d/' % s.sockets[0].getsockname()[1], flush=True)\n"
+                   "        await asyncio.sleep(60)\n"
+                   "asyncio.run(main())\n")
+        srv = subprocess.Popen([PY, "-c", corrupt], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            ready, _, _ = select.select([srv.stdout], [], [], 20)
+            self.assertTrue(ready, "the corrupting server printed no URL")
+            curl = srv.stdout.readline().decode().strip()
+            for kind in ("json", "random"):
+                r = wsc("bench", "--payload", kind, "throughput", curl, str(880 * 20), "880", timeout=60)
+                self.assertNotEqual(r.returncode, 0, kind)
+                self.assertEqual(r.stdout, b"", kind)
+                self.assertIn(b"echo differs", r.stderr, kind)
+        finally:
+            os.killpg(srv.pid, signal.SIGTERM)
+            srv.wait(timeout=10)
+
     def test_socks5_proxy(self):
         proxy = subprocess.Popen([PY, os.path.join(PEERS, "run_microsocks.py"), "--auth", "u:p", "--lifetime", "60"],
                                  stdout=subprocess.PIPE, start_new_session=True)
