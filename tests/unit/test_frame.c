@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "rx_acct.h"
 #include "wsc/proto.h"
 
 /* ---------------- helpers ---------------- */
@@ -1058,22 +1059,6 @@ static void test_send_ex_summary(void **s) {
 /* The receive-memory hook (wsc_proto_config.rx_mem): every growth is told,
    a refused one fails the connection with 1009, and what was told adds up
    to zero once the object is freed, also after a refusal. */
-typedef struct {
-    long long held, limit;
-    int calls, refused;
-} rx_acct;
-
-static int acct_hook(void *user, long long delta) {
-    rx_acct *a = user;
-    a->calls++;
-    if (delta > 0 && a->held + delta > a->limit) {
-        a->refused++;
-        return 1;
-    }
-    a->held += delta;
-    assert_true(a->held >= 0);
-    return 0;
-}
 
 static void test_rx_mem_hook(void **s) {
     (void)s;

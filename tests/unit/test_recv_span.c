@@ -9,6 +9,7 @@
 
 #include "proto/proto_span.h"
 #include "testutil.h"
+#include "rx_acct.h"
 #include "wsc/proto.h"
 
 /* ---------------- helpers ---------------- */
@@ -491,22 +492,6 @@ static void test_limits_as_without_span(void **s) {
 
 /* The memory budget hook sees the span's room before it is written, a
    refusal fails with 1009, and the accounts balance. */
-typedef struct {
-    long long held, limit;
-    int calls, refused;
-} rx_acct;
-
-static int acct_hook(void *user, long long delta) {
-    rx_acct *a = user;
-    a->calls++;
-    if (delta > 0 && a->held + delta > a->limit) {
-        a->refused++;
-        return 1;
-    }
-    a->held += delta;
-    assert_true(a->held >= 0);
-    return 0;
-}
 
 static void test_budget_and_min(void **s) {
     (void)s;
