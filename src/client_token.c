@@ -135,29 +135,56 @@ int wsc__cl_take_set_cookie(wsc_client *c, wsc_ws *ws) {
     return 0;
 }
 
+/* The length of msg's prefix that spells the token t, each byte either as
+   itself, as %XX (either case of hex digit: a server may re-encode what it
+   quotes, as in a reflected request URL) or, for a space, as '+'; 0 if it
+   does not. */
+static size_t token_spelled_at(const char *msg, const char *t) {
+    static const char hex[] = "0123456789abcdef";
+    const char *p = msg;
+    for (; *t; t++) {
+        unsigned char c = (unsigned char)*t;
+        if ((unsigned char)*p == c) {
+            p++;
+        } else if (*p == '%' && p[1] && p[2] && (p[1] | 0x20) == hex[c >> 4] && (p[2] | 0x20) == hex[c & 15]) {
+            p += 3;
+        } else if (*p == '+' && c == ' ') {
+            p++;
+        } else {
+            return 0;
+        }
+    }
+    return (size_t)(p - msg);
+}
+
 /* Error texts quote the server (an HTTP status reason, a close reason), and
-   a hostile or careless server may put the token there: client.h promises
-   it never appears in an error message. One pass over the text, only when
-   a token is held (error paths only). */
+   a hostile or careless server may put the token there, raw or
+   percent-encoded: client.h promises it never appears in an error message.
+   One pass over the text trying both tokens at each byte, only when a
+   token is held (error paths only: the cost does not matter). The text is
+   returned as is when nothing matched, else a masked copy in out. */
 const char *wsc__cl_mask(const char *msg, const char *t1, const char *t2, char *out, size_t cap) {
     if (!msg || !cap) return msg;
-    size_t l1 = t1 ? strlen(t1) : 0, l2 = t2 ? strlen(t2) : 0;
-    if (l1 < l2) { /* the longer first, in case one contains the other */
-        const char *t = t1;
-        size_t l = l1;
-        t1 = t2, l1 = l2, t2 = t, l2 = l;
-    }
-    if (!(l1 && strstr(msg, t1)) && !(l2 && strstr(msg, t2))) return msg;
+    if (t1 && !*t1) t1 = NULL;
+    if (t2 && !*t2) t2 = NULL;
+    if (!t1 && !t2) return msg;
     size_t o = 0;
-    for (const char *p = msg; *p && o + 1 < cap;) {
-        size_t skip = l1 && !strncmp(p, t1, l1) ? l1 : l2 && !strncmp(p, t2, l2) ? l2 : 0;
+    int hit = 0;
+    /* The whole text is scanned even past what out can hold, so that a
+       token beyond the cut is not returned unmasked in msg itself. */
+    for (const char *p = msg; *p;) {
+        size_t a = t1 ? token_spelled_at(p, t1) : 0, b = t2 ? token_spelled_at(p, t2) : 0;
+        size_t skip = a > b ? a : b; /* the longer, in case one token contains the other */
         if (skip) {
             for (const char *m = "***"; *m && o + 1 < cap; m++) out[o++] = *m;
             p += skip;
+            hit = 1;
         } else {
-            out[o++] = *p++;
+            if (o + 1 < cap) out[o++] = *p;
+            p++;
         }
     }
+    if (!hit) return msg;
     out[o] = 0;
     return out;
 }

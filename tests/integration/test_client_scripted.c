@@ -352,6 +352,34 @@ static void test_token_masked_in_errors(void **state) {
     }
 }
 
+/* The token percent-encoded in what the server quotes (a reflected request
+   URL, re-encoded with lower-case hex) is masked
+   too; a text merely sharing a prefix with the token is kept. */
+static void test_token_masked_encoded(void **state) {
+    (void)state;
+    static const char resp[] = "HTTP/1.1 403 no /x?csrf=T0k%2ben%2fXyz%3D1 (not T0k%2be)\r\n"
+                               "Content-Length: 0\r\n\r\n";
+    cenv e;
+    wsc_client_options o = {0};
+    o.token = "T0k+en/Xyz=1";
+    o.no_reconnect = 1;
+    cstart(&e, &o);
+    tu_sp_accept(&e.p);
+    char req[4096];
+    size_t n = 0;
+    while (n < 4 || memcmp(req + n - 4, "\r\n\r\n", 4)) {
+        assert_true(n < sizeof req - 1);
+        tu_sp_read(&e.p, req + n++, 1);
+    }
+    tu_sp_write(&e.p, resp, strlen(resp));
+    tu_sp_hangup(&e.p);
+    tu_sp_until(&e.p, &e.r.nerr, 1);
+    assert_int_equal(e.r.error[0], WSC_EHTTP);
+    assert_null(strstr(e.r.error_msg[0], "en%2f"));
+    assert_non_null(strstr(e.r.error_msg[0], "csrf=*** (not T0k%2be)"));
+    cstop(&e);
+}
+
 /* close() by the application: the close handshake, no reconnect however
    long the clock runs; reconnect() brings it back; reconnect() while open
    drops the connection and opens a new one, with a "reconnect" event. */
@@ -534,7 +562,7 @@ static void test_queue_100_drops(void **state) {
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_token_masked_in_errors),
+        cmocka_unit_test(test_token_masked_in_errors), cmocka_unit_test(test_token_masked_encoded),
         cmocka_unit_test(test_max_attempts),        cmocka_unit_test(test_attempts_reset_on_open),
         cmocka_unit_test(test_no_reconnect_codes),  cmocka_unit_test(test_final_failures),
         cmocka_unit_test(test_app_close_stops),     cmocka_unit_test(test_heartbeat_dead_peer),
