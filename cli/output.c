@@ -340,43 +340,45 @@ void out_status(int level, const char *fmt, ...) {
 
 static const char MASK[] = "***";
 
-/* Replaces every occurrence of needle in *s (malloc'd, NUL-terminated). */
-static void replace_all(char **s, const char *needle) {
-    size_t nl = strlen(needle);
-    if (!nl) return;
+/* The length of the prefix of p that spells the token t, each byte as
+   itself or as %XX in either case of hex digit (a server that quotes the
+   request URL may re-encode it, fully, partly or in lower case); 0 if
+   none. */
+static size_t token_spelled_at(const char *p, const char *t) {
+    static const char hex[] = "0123456789abcdef";
+    const char *q = p;
+    for (; *t; t++) {
+        unsigned char c = (unsigned char)*t;
+        if ((unsigned char)*q == c) q++;
+        else if (*q == '%' && q[1] && q[2] && (q[1] | 0x20) == hex[c >> 4] && (q[2] | 0x20) == hex[c & 15]) q += 3;
+        else return 0;
+    }
+    return (size_t)(q - p);
+}
+
+/* Replaces every spelling of the token in *s (malloc'd, NUL-terminated). */
+static void replace_all(char **s, const char *token) {
+    if (!*token) return;
     wsc_buf out = {0};
-    const char *p = *s, *hit;
+    const char *p = *s, *run = p;
     int any = 0;
-    while ((hit = strstr(p, needle))) {
-        put(&out, p, (size_t)(hit - p));
+    while (*p) {
+        size_t n = token_spelled_at(p, token);
+        if (!n) {
+            p++;
+            continue;
+        }
+        put(&out, run, (size_t)(p - run));
         buf_puts(&out, MASK);
-        p = hit + nl;
+        p += n;
+        run = p;
         any = 1;
     }
     if (!any) return;
-    buf_puts(&out, p);
+    buf_puts(&out, run);
     putc1(&out, 0);
     cli_free_secret(*s);
     *s = (char *)out.data;
-}
-
-/* The percent-encoded form the library puts in the query (RFC 3986
-   unreserved characters kept, everything else %XX upper-case). */
-static char *pct_encode(const char *s) {
-    static const char hd[] = "0123456789ABCDEF";
-    char *o = xmalloc(strlen(s) * 3 + 1), *q = o;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-            *p == '.' || *p == '_' || *p == '~') {
-            *q++ = (char)*p;
-        } else {
-            *q++ = '%';
-            *q++ = hd[*p >> 4];
-            *q++ = hd[*p & 15];
-        }
-    }
-    *q = 0;
-    return o;
 }
 
 static int header_is(const char *line, size_t len, const char *name) {
@@ -474,9 +476,6 @@ char *mask_head(const char *head, size_t len, const char *token, const char *par
     char *s = (char *)out.data;
     if (token && *token) {
         replace_all(&s, token);
-        char *enc = pct_encode(token);
-        replace_all(&s, enc);
-        cli_free_secret(enc);
     }
     return s;
 }
@@ -500,13 +499,10 @@ void out_mask_secret(char *s, size_t cap) {
     if (!tok) return;
     char *m = xstrdup(s);
     replace_all(&m, tok);
-    char *enc = pct_encode(tok);
-    replace_all(&m, enc);
     size_t n = strlen(m);
     if (n >= cap) n = cap - 1;
     memcpy(s, m, n);
     s[n] = 0;
-    cli_free_secret(enc);
     cli_free_secret(m);
     cli_free_secret(tok);
 }

@@ -118,7 +118,10 @@
  *
  * Threads and callbacks: as ws.h. Callbacks may call any function here,
  * including wsc_client_free() (deferred until the callback returns).
- * The token never appears in any error message or log line of wsc.
+ * The token never appears in any error message or log line of wsc: where
+ * such a text quotes the server (a status reason, a close reason), every
+ * spelling of the token in it, raw or percent-encoded (%XX in either case,
+ * for any of its bytes), is replaced by "***".
  */
 #ifndef WSC_CLIENT_H
 #define WSC_CLIENT_H

@@ -77,6 +77,11 @@ class Hostile:
             m = re.search(r"(?im)^Cookie:.*\bcsrf_token=([^;\r\n]*)", text)
             tok = m.group(1) if m else "none"
             self.received.append(tok)
+            if self.mode == "reason403enc":  # the token re-encoded: every byte %xx, lower case
+                enc = "".join("%%%02x" % ord(ch) for ch in tok)
+                c.sendall(("HTTP/1.1 403 bad /feed?csrf=%s\r\nContent-Length: 0\r\n"
+                           "Connection: close\r\n\r\n" % enc).encode())
+                return
             if self.mode == "reason403":
                 c.sendall(("HTTP/1.1 403 bad token %s\r\nX-Echo: %s\r\nContent-Length: 0\r\n"
                            "Connection: close\r\n\r\n" % (tok, tok)).encode())
@@ -137,6 +142,13 @@ class TestMasking(unittest.TestCase):
             with self.subTest(name):
                 out = self.check("reason403", ["--no-store", *args] if name != "--token" else args, e)
                 self.assertIn("403", out)
+
+    def test_status_reason_reencoded(self):
+        out = self.check("reason403enc", ["--no-store", "--token", TOKEN])
+        enc = "".join("%%%02x" % ord(ch) for ch in TOKEN)
+        self.assertNotIn(enc, out)
+        self.assertNotIn(enc[:30], out)
+        self.assertIn("csrf=***", out)
 
     def test_store_token(self):
         store = os.path.join(TMP, "store", "tokens.db")
