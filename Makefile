@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 300
 COV_BUILD ?= build-cov
 PREFIX ?= /usr/local
 
-.PHONY: all bootstrap bootstrap-build build install abi deb test test-release test-asan demo fuzz coverage bench bench-loops conformance clean valgrind
+.PHONY: all bootstrap bootstrap-build build install abi deb test test-release test-asan test-loaded demo fuzz coverage bench bench-loops conformance clean valgrind
 PYTHON ?= /usr/bin/python3
 
 all: build
@@ -43,6 +43,15 @@ test-asan: bootstrap
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --test-dir $(ASAN_BUILD) $(CTEST_FLAGS) -LE long
+
+# `make test` RUNS times on fresh clones of HEAD beside `stress-ng --cpu 2`
+# (STREAMS of them side by side): the suite must not flake on a loaded
+# machine (scripts/loaded-test; results in ./loaded-test.log). Long: about
+# 35 minutes per run on 2 cores.
+RUNS ?= 5
+STREAMS ?= 1
+test-loaded:
+	scripts/loaded-test $(RUNS) $(STREAMS)
 
 demo: build
 	@scripts/demo $(BUILD)
