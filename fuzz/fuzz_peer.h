@@ -83,7 +83,7 @@ static void fp_write(int fd, const uint8_t *p, size_t n, size_t piece) {
 
 /* Ends the connection: the peer's EOF, then the clock past the close
    timeout until done() (at most four times), then the peer closes. */
-static void fp_finish(int fd, int late, int (*done)(void)) {
+static inline void fp_finish(int fd, int late, int (*done)(void)) {
     fp_settle(fd, 50);
     if (late) {
         fp_now += 2500; /* past a small message timeout, not the close timeout */
@@ -101,7 +101,7 @@ static void fp_finish(int fd, int late, int (*done)(void)) {
 }
 
 /* Input pieces: at once, or 1, 7 or 61 bytes with loop turns between. */
-static size_t fp_piece(unsigned two_bits) {
+static inline size_t fp_piece(unsigned two_bits) {
     static const size_t pieces[4] = {1u << 20, 1, 7, 61};
     return pieces[two_bits & 3u];
 }
