@@ -8,7 +8,8 @@
  * messages "m<seq>"; the harness accepts or refuses its handshakes, reads
  * (or does not read) what it wrote, answers its "wsc-ack" Pings (or not),
  * drops connections, closes them (1000 or 1001) and moves the clock, in the
- * order the input says. Heartbeats are off: the Pings are delivery's own.
+ * order the input says. The heartbeat is off unless byte 0 turns it on
+ * (then a Pong answers whichever Ping came last, its or delivery's).
  *
  * Input: byte 0 flags (below); then one operation per byte, the low 3 bits
  * the operation, the high 5 an argument (0..31):
@@ -31,10 +32,12 @@
  *    no UNCONFIRMED event; UNCONFIRMED events carry the message's bytes;
  *  - the client's totals agree: confirmed <= messages read, unconfirmed
  *    total = UNCONFIRMED events, resent total = RESENT counts; nothing is
- *    left queued, unconfirmed or buffered once it is closed.
+ *    left queued, unconfirmed or buffered once it is closed;
+ *  - no descriptor is left open after the client is freed.
  */
 #define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +53,21 @@
 #define D_SMALLQ 0x02u   /* queue_max_messages 8 */
 #define D_MAX 0x0Cu      /* max_attempts: 0 (unlimited), 1, 2, 4 */
 #define D_NOQUEUE 0x10u  /* no_queue: sends while not OPEN fail */
+#define D_BACKOFF 0x20u  /* backoff (doubling from 200 ms, capped at 1600 ms) */
+#define D_HEART 0x40u    /* the heartbeat on: a Ping every 500 ms, dead after 500 ms more */
 
 #define MAX_SEQ 4096
 
 static int lfd = -1;
 static uint16_t port;
+static int fds_at_start; /* open descriptors before the first input */
+
+/* Open descriptors among the first 256 (the harness's and the library's all are). */
+static int open_fds(void) {
+    int n = 0;
+    for (int fd = 0; fd < 256; fd++) n += fcntl(fd, F_GETFD) != -1;
+    return n;
+}
 
 static struct {
     uint8_t sent[MAX_SEQ + 1];     /* accepted by a send */
@@ -97,6 +110,7 @@ static void setup(void) {
     CHECK(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
     port = ntohs(sa.sin_port);
     atexit(cleanup);
+    fds_at_start = open_fds();
 }
 
 static void on_ev(wsc_client *c, const wsc_client_event *ev, void *user) {
@@ -300,7 +314,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.max_attempts = maxes[(f & D_MAX) >> 2];
     o.no_queue = (f & D_NOQUEUE) != 0;
     o.timeout_ms = 200;
-    o.no_heartbeat = 1;
+    if (f & D_BACKOFF) o.backoff = 1, o.backoff_max_ms = 1600;
+    if (f & D_HEART) o.ping_interval_ms = o.ping_timeout_ms = 500;
+    else o.no_heartbeat = 1;
     o.no_store = 1;
     o.no_json = 1;
     wsc_error err;
@@ -360,8 +376,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(wsc_client_unconfirmed_total(c) == st.n_unconf);
     CHECK(wsc_client_resent_total(c) == st.n_resent);
     wsc_client_free(c);
-    sv_drop();
     settle();
+    sv_drop();
+    /* Connections the client made and gave up on, still in the backlog. */
+    for (int fd; (fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0;) close(fd);
+    CHECK(open_fds() == fds_at_start); /* no descriptor left behind, the client's or ours */
 
     uint64_t distinct = 0, ndiscard = 0;
     for (uint64_t s = 1; s <= st.last_seq; s++) {
