@@ -91,16 +91,7 @@ static void setup(void) {
     CHECK(mkdtemp(dir));
     CHECK(chmod(dir, 0700) == 0);
     snprintf(store_path, sizeof store_path, "%s/tokens.db", dir);
-    lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    CHECK(lfd >= 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0);
-    CHECK(listen(lfd, 4) == 0);
-    socklen_t sl = sizeof sa;
-    CHECK(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
-    port = ntohs(sa.sin_port);
+    lfd = fp_listen_loopback(4, &port);
     /* The store holding the old token, written once (a durable write, with
        its fsync, per input would dominate the run) and copied per input. */
     char origin[64];
@@ -259,18 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(fd >= 0);
     /* The request head (it comes in one piece on loopback, within a few turns). */
     char req[8192];
-    size_t rn = 0;
-    for (int i = 0; i < 200 && rn < sizeof req - 1; i++) {
-        fp_turn();
-        ssize_t k = read(fd, req + rn, sizeof req - 1 - rn);
-        if (k > 0) {
-            rn += (size_t)k;
-            req[rn] = 0;
-            if (strstr(req, "\r\n\r\n")) break;
-        } else if (k == 0) {
-            break;
-        }
-    }
+    (void)fp_read_head(fd, req, sizeof req);
     CHECK(strstr(req, "\r\n\r\n"));
     int had_old = mode == 0 || mode == 2;
     char want[64];

@@ -99,16 +99,7 @@ static void cleanup(void) {
 
 static void setup(void) {
     fp_loop_new();
-    lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    CHECK(lfd >= 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(lfd, (struct sockaddr *)&sa, sizeof sa) == 0);
-    CHECK(listen(lfd, 8) == 0);
-    socklen_t sl = sizeof sa;
-    CHECK(getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
-    port = ntohs(sa.sin_port);
+    lfd = fp_listen_loopback(8, &port);
     atexit(cleanup);
     fds_at_start = open_fds();
 }
@@ -175,18 +166,7 @@ static void sv_accept(void) {
     if (fd < 0) return;
     sv.fd = fd;
     char req[8192];
-    size_t rn = 0;
-    for (int i = 0; i < 200 && rn < sizeof req - 1; i++) {
-        ssize_t k = read(fd, req + rn, sizeof req - 1 - rn);
-        if (k > 0) {
-            rn += (size_t)k;
-            req[rn] = 0;
-            if (strstr(req, "\r\n\r\n")) break;
-        } else if (k == 0) {
-            break;
-        }
-        fp_turn();
-    }
+    size_t rn = fp_read_head(fd, req, sizeof req);
     const char *key = rn ? strstr(req, "Sec-WebSocket-Key: ") : NULL;
     if (!key || !strstr(req, "\r\n\r\n")) { /* the client gave up on it */
         sv_drop();

@@ -10,7 +10,9 @@
 #ifndef WSC_FUZZ_PEER_H
 #define WSC_FUZZ_PEER_H
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,7 +43,44 @@ static wsc_loop *fp_loop_new(void) {
     return fp_loop;
 }
 
+/* A non-blocking listening socket on 127.0.0.1, on a port the kernel
+   chooses (stored in *port): the harness as a TCP server. */
+static inline int fp_listen_loopback(int backlog, uint16_t *port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK(fd >= 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    CHECK(listen(fd, backlog) == 0);
+    socklen_t sl = sizeof sa;
+    CHECK(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
 static int fp_turn(void) { return wsc_loop_run_once(fp_loop, 0); }
+
+/* Reads an HTTP head from fd into req (NUL-terminated), turning the loop
+   between reads, at most 200 times; stops at the blank line, at EOF or
+   when req is full. Returns the bytes read (the head is complete when
+   req holds "\r\n\r\n"). */
+static inline size_t fp_read_head(int fd, char *req, size_t cap) {
+    size_t rn = 0;
+    req[0] = 0;
+    for (int i = 0; i < 200 && rn < cap - 1; i++) {
+        fp_turn();
+        ssize_t k = read(fd, req + rn, cap - 1 - rn);
+        if (k > 0) {
+            rn += (size_t)k;
+            req[rn] = 0;
+            if (strstr(req, "\r\n\r\n")) break;
+        } else if (k == 0) {
+            break;
+        }
+    }
+    return rn;
+}
 
 /* Reads what wsc wrote (so its sends never stall on a full socket),
    keeping a prefix of it in fp_out when fp_capture is set. */

@@ -115,6 +115,23 @@ static void cstop(cenv *e) {
     tu_sp_fini(&e->p);
 }
 
+/* Accepts the client's connection, reads its request head, answers with
+   `resp` (a refusal) and hangs up; returns once the client reported it
+   (its first error is WSC_EHTTP). */
+static void refuse_with(cenv *e, const char *resp) {
+    tu_sp_accept(&e->p);
+    char req[4096];
+    size_t n = 0;
+    while (n < 4 || memcmp(req + n - 4, "\r\n\r\n", 4)) {
+        assert_true(n < sizeof req - 1);
+        tu_sp_read(&e->p, req + n++, 1);
+    }
+    tu_sp_write(&e->p, resp, strlen(resp));
+    tu_sp_hangup(&e->p);
+    tu_sp_until(&e->p, &e->r.nerr, 1);
+    assert_int_equal(e->r.error[0], WSC_EHTTP);
+}
+
 /* No connection attempt is waiting at the listening socket. */
 static void no_attempt(cenv *e) {
     tu_sp_turns(&e->p, 3);
@@ -333,17 +350,7 @@ static void test_token_masked_in_errors(void **state) {
         o.token = "T0kenInStatusXyz1";
         o.no_reconnect = 1;
         cstart(&e, &o);
-        tu_sp_accept(&e.p);
-        char req[4096];
-        size_t n = 0;
-        while (n < 4 || memcmp(req + n - 4, "\r\n\r\n", 4)) {
-            assert_true(n < sizeof req - 1);
-            tu_sp_read(&e.p, req + n++, 1);
-        }
-        tu_sp_write(&e.p, resp[i], strlen(resp[i]));
-        tu_sp_hangup(&e.p);
-        tu_sp_until(&e.p, &e.r.nerr, 1);
-        assert_int_equal(e.r.error[0], WSC_EHTTP);
+        refuse_with(&e, resp[i]);
         assert_null(strstr(e.r.error_msg[0], "T0kenInStatusXyz1"));
         assert_null(strstr(e.r.error_msg[0], "N3wTokenFromSrv9"));
         assert_non_null(strstr(e.r.error_msg[0], "bad token ***"));
@@ -364,17 +371,7 @@ static void test_token_masked_encoded(void **state) {
     o.token = "T0k+en/Xyz=1";
     o.no_reconnect = 1;
     cstart(&e, &o);
-    tu_sp_accept(&e.p);
-    char req[4096];
-    size_t n = 0;
-    while (n < 4 || memcmp(req + n - 4, "\r\n\r\n", 4)) {
-        assert_true(n < sizeof req - 1);
-        tu_sp_read(&e.p, req + n++, 1);
-    }
-    tu_sp_write(&e.p, resp, strlen(resp));
-    tu_sp_hangup(&e.p);
-    tu_sp_until(&e.p, &e.r.nerr, 1);
-    assert_int_equal(e.r.error[0], WSC_EHTTP);
+    refuse_with(&e, resp);
     assert_null(strstr(e.r.error_msg[0], "en%2f"));
     assert_non_null(strstr(e.r.error_msg[0], "csrf=*** (not T0k%2be)"));
     cstop(&e);
