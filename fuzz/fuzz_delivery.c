@@ -75,7 +75,6 @@ static struct {
     uint8_t unconf[MAX_SEQ + 1];   /* in an UNCONFIRMED event */
     uint8_t discard[MAX_SEQ + 1];  /* in a WSC_ECLOSED error's range */
     uint64_t last_seq, n_unconf, n_resent, n_read;
-    int closed_for_good;
 } st;
 
 /* The server's side of the current connection. */
@@ -131,7 +130,6 @@ static void on_ev(wsc_client *c, const wsc_client_event *ev, void *user) {
             }
         }
         break;
-    case WSC_CLIENT_MAXIMUM: st.closed_for_good = 1; break;
     default: break;
     }
 }
@@ -166,8 +164,8 @@ static void sv_accept(void) {
     if (fd < 0) return;
     sv.fd = fd;
     char req[8192];
-    size_t rn = fp_read_head(fd, req, sizeof req);
-    const char *key = rn ? strstr(req, "Sec-WebSocket-Key: ") : NULL;
+    (void)fp_read_head(fd, req, sizeof req);
+    const char *key = strstr(req, "Sec-WebSocket-Key: ");
     if (!key || !strstr(req, "\r\n\r\n")) { /* the client gave up on it */
         sv_drop();
         return;
@@ -193,13 +191,8 @@ static size_t sv_parse(void) {
     const uint8_t *b = sv.buf;
     if (sv.len < 2) return 0;
     CHECK(b[1] & 0x80); /* client frames are masked */
-    size_t n = b[1] & 0x7F, h = 2;
-    if (n == 126) {
-        if (sv.len < 4) return 0;
-        n = (size_t)b[2] << 8 | b[3];
-        h = 4;
-    }
-    CHECK(n <= 125); /* our messages, Pings and Closes are small */
+    const size_t n = b[1] & 0x7F, h = 2;
+    CHECK(n <= 125); /* our messages, Pings and Closes are small: no extended length */
     if (sv.len < h + 4 + n) return 0;
     uint8_t p[126];
     for (size_t i = 0; i < n; i++) p[i] = b[h + 4 + i] ^ b[h + (i & 3)];

@@ -1,7 +1,8 @@
 /* fuzz_peer.h - the harness as the peer of a wsc connection on a real
  * wsc_loop with an injected clock, for the harnesses that drive the library
- * through its public API (fuzz_client_token, fuzz_server_upgrade; the same
- * scheme as fuzz_engine.c and tests/util/scripted_peer.h).
+ * through its public API (fuzz_client_token, fuzz_server_upgrade,
+ * fuzz_delivery; the same scheme as fuzz_engine.c, which keeps its own copy
+ * of the loop, clock and head reader, and tests/util/scripted_peer.h).
  *
  * Every loop turn is wsc_loop_run_once(loop, 0) and their number is
  * bounded, so nothing waits for wall-clock time and a run is deterministic:
