@@ -55,8 +55,21 @@
 #define D_NOQUEUE 0x10u  /* no_queue: sends while not OPEN fail */
 #define D_BACKOFF 0x20u  /* backoff (doubling from 200 ms, capped at 1600 ms) */
 #define D_HEART 0x40u    /* the heartbeat on: a Ping every 500 ms, dead after 500 ms more */
+#define D_JSON 0x80u     /* JSON text: send_json_text of {"m":<seq>} (odd seq:
+                            {"csrf":"old","m":<seq>}) with the token "T", so
+                            "{"m":<seq>,"csrf":"T"}" on the wire (kept by
+                            reference to its frame, spliced from pieces) */
 
 #define MAX_SEQ 4096
+
+static int json_mode; /* D_JSON for this input */
+
+/* The text message seq as the server must read it (and UNCONFIRMED must
+   hand back). */
+static int wire_text(char *out, size_t cap, uint64_t seq) {
+    return json_mode ? snprintf(out, cap, "{\"m\":%llu,\"csrf\":\"T\"}", (unsigned long long)seq)
+                     : snprintf(out, cap, "m%llu", (unsigned long long)seq);
+}
 
 static int lfd = -1;
 static uint16_t port;
@@ -109,8 +122,8 @@ static void on_ev(wsc_client *c, const wsc_client_event *ev, void *user) {
     case WSC_CLIENT_UNCONFIRMED: {
         CHECK(ev->seq >= 1 && ev->seq <= st.last_seq && ev->count == 1);
         CHECK(st.sent[ev->seq] && !st.unconf[ev->seq]);
-        char want[32];
-        int n = snprintf(want, sizeof want, "m%llu", (unsigned long long)ev->seq);
+        char want[48];
+        int n = wire_text(want, sizeof want, ev->seq);
         CHECK(ev->len == (size_t)n && !memcmp(ev->data, want, (size_t)n) && !ev->binary);
         st.unconf[ev->seq] = 1;
         st.n_unconf++;
@@ -199,13 +212,14 @@ static size_t sv_parse(void) {
     unsigned op = b[0] & 0x0F;
     CHECK(b[0] & 0x80); /* nothing here is fragmented */
     if (op == 1) {
-        CHECK(n >= 2 && p[0] == 'm');
+        const char *pre = json_mode ? "{\"m\":" : "m";
+        size_t pl = strlen(pre), i = pl;
+        CHECK(n > pl && !memcmp(p, pre, pl));
         uint64_t s = 0;
-        for (size_t i = 1; i < n; i++) {
-            CHECK(p[i] >= '0' && p[i] <= '9');
-            s = s * 10 + (uint64_t)(p[i] - '0');
-        }
+        for (; i < n && p[i] >= '0' && p[i] <= '9' && i < pl + 8; i++) s = s * 10 + (uint64_t)(p[i] - '0');
         CHECK(s >= 1 && s <= st.last_seq && st.sent[s]);
+        char want[48];
+        CHECK((size_t)wire_text(want, sizeof want, s) == n && !memcmp(p, want, n)); /* exactly as sent */
         CHECK(s > sv.last); /* in order on each connection */
         sv.last = s;
         st.read[s]++;
@@ -252,9 +266,12 @@ static void settle(void) {
 
 static void send_some(wsc_client *c, unsigned n) {
     for (unsigned i = 0; i < n && st.last_seq < MAX_SEQ; i++) {
-        char t[32];
-        int len = snprintf(t, sizeof t, "m%llu", (unsigned long long)(st.last_seq + 1));
-        int rc = wsc_client_send_text(c, t, (size_t)len);
+        char t[48];
+        unsigned long long q = (unsigned long long)(st.last_seq + 1);
+        int len = !json_mode ? snprintf(t, sizeof t, "m%llu", q)
+                  : (q & 1)  ? snprintf(t, sizeof t, "{\"csrf\":\"old\",\"m\":%llu}", q)
+                             : snprintf(t, sizeof t, "{\"m\":%llu}", q);
+        int rc = json_mode ? wsc_client_send_json_text(c, t, (size_t)len) : wsc_client_send_text(c, t, (size_t)len);
         if (rc == WSC_OK) {
             CHECK(wsc_client_last_seq(c) == st.last_seq + 1);
             st.last_seq++;
@@ -292,6 +309,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     else o.no_heartbeat = 1;
     o.no_store = 1;
     o.no_json = 1;
+    json_mode = (f & D_JSON) != 0;
+    if (json_mode) o.token = "T";
     wsc_error err;
     wsc_client *c = wsc_client_new(fp_loop, url, &o, &err);
     CHECK(c);

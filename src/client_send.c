@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "client_internal.h"
+#include "json/json_internal.h"
+#include "proto/proto_gather.h"
 
 /* ------------------------------------------------------------------ */
 /* Queue and sending                                                   */
@@ -19,13 +21,27 @@ int wsc__cl_ws_open(const wsc_client *c) { return c->ws && wsc_ws_ready_state(c-
 
 /* JSON text with the token of the current connection (if any) as the
    property json_property; `checked`: already validated by client_send. */
+/* JSON text validated into c->cj.tx (wsc__cj_check_text), sent with the
+   current token: its pieces (the text's members, the csrf member) masked
+   straight into the frame, with no joined copy and no second UTF-8 pass
+   (proto/proto_gather.h). kept: as wsc__ws_send_text_pieces() (then
+   *total is the payload's length). */
+static int send_json_pieces(wsc_client *c, const char *data, size_t len, wsc__kept *kept, size_t *total) {
+    wsc__piece v[WSC__SPLICE_PIECES];
+    size_t n = 0;
+    int rc = wsc__cj_text_pieces(&c->cj, data, len, c->json_property, c->token_cur, v, &n);
+    if (!rc) rc = wsc__ws_send_text_pieces(c->ws, v, n, kept);
+    if (total) {
+        *total = 0;
+        for (size_t i = 0; i < n; i++) *total += v[i].len;
+    }
+    wsc__cj_wipe(&c->cj);
+    return rc;
+}
+
 int wsc__cl_send_json_text_now(wsc_client *c, const char *data, size_t len, int checked) {
     int rc = checked ? WSC_OK : wsc__cj_check_text(&c->cj, data, len, c->token_cur != NULL);
-    const char *txt;
-    size_t n;
-    if (!rc) rc = wsc__cj_text_out(&c->cj, data, len, c->json_property, c->token_cur, &txt, &n);
-    if (!rc) rc = wsc_ws_send_text(c->ws, txt, n);
-    wsc__cj_wipe(&c->cj);
+    if (!rc) rc = send_json_pieces(c, data, len, NULL, NULL);
     return rc;
 }
 
@@ -60,39 +76,36 @@ int wsc__cl_enqueue(wsc_client *c, int kind, const void *data, size_t len, json_
 
 static int keep_sent(wsc_client *c, wsc__msg *m, uint64_t index, int rc);
 
+static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint64_t seq);
+
 /* Hands message m to the OPEN connection and keeps it until confirmed
    (delivery.h). Takes m in every case. A JSON message is serialised now,
    with the token current now, and kept as the text that was sent. */
 int wsc__cl_hand_over(wsc_client *c, wsc__msg *m) {
     uint64_t index = wsc__ws_data_sent(c->ws);
     int rc;
-    if (m->kind == Q_JSON || m->kind == Q_JSON_TEXT) {
+    if (m->kind == Q_JSON_TEXT) {
+        /* A kept text that goes again carries the token it was sent with:
+           the splice replaces it with the current one. The new frame holds
+           what is kept from now on, so m goes. */
+        rc = hand_over_json_text(c, (const char *)wsc__msg_bytes(m), m->len, m->seq);
+        wsc__msg_free(m);
+        return rc;
+    }
+    if (m->kind == Q_JSON) {
         const char *txt = NULL;
         size_t tl = 0;
-        if (m->kind == Q_JSON) {
-            rc = wsc__cj_jansson_out(&c->cj, m->json, c->json_property, c->token_cur, &txt, &tl);
-        } else {
-            /* A kept text that goes again carries the token it was sent
-               with: the splice replaces it with the current one. */
-            rc = wsc__cj_check_text(&c->cj, (const char *)m->data, m->len, c->token_cur != NULL);
-            if (!rc) rc = wsc__cj_text_out(&c->cj, (const char *)m->data, m->len, c->json_property, c->token_cur,
-                                           &txt, &tl);
-        }
+        rc = wsc__cj_jansson_out(&c->cj, m->json, c->json_property, c->token_cur, &txt, &tl);
         if (rc) {
             wsc__cj_wipe(&c->cj);
             wsc__msg_free(m);
             return rc;
         }
-        if (txt == (const char *)m->data) {
-            /* No token: the text goes as it is and m keeps it. */
-            rc = wsc_ws_send_text(c->ws, txt, tl);
-        } else {
-            wsc__msg *k = wsc__msg_new(m->kind, txt, tl, m->json);
-            rc = k ? wsc_ws_send_text(c->ws, txt, tl) : WSC_ENOMEM;
-            if (k) k->seq = m->seq;
-            wsc__msg_free(m);
-            m = k;
-        }
+        wsc__msg *k = wsc__msg_new(m->kind, txt, tl, m->json);
+        rc = k ? wsc_ws_send_text(c->ws, txt, tl) : WSC_ENOMEM;
+        if (k) k->seq = m->seq;
+        wsc__msg_free(m);
+        m = k;
         wsc__cj_wipe(&c->cj);
         if (!m) return rc;
     } else {
@@ -102,17 +115,42 @@ int wsc__cl_hand_over(wsc_client *c, wsc__msg *m) {
     return keep_sent(c, m, index, rc);
 }
 
-/* JSON text handed to the OPEN connection straight from the caller's
-   buffer: validated and spliced from `data`, and only the text that goes
-   out is copied into the kept message (one copy and one pooled block,
-   where wsc__cl_hand_over() of a copied message would copy the caller's
-   text, splice it, then copy the result into a second message). */
+static void keep_ref(wsc_client *c, int kind, const wsc__kept *kept, size_t len, uint64_t seq);
+
+/* JSON text handed to the OPEN connection (from the caller's buffer, or a
+   queued or resent message's bytes): validated, then its pieces masked
+   into the frame (send_json_pieces) and the frame kept by reference, as
+   send_by_ref keeps text: no copy of the text is made at all. Where frames
+   are not plain (deflate, fragment_size) the text that goes out is copied
+   into the kept message instead. */
 static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint64_t seq) {
+    int rc = wsc__cj_check_text(&c->cj, data, len, c->token_cur != NULL);
+    if (rc) return rc;
+    if (wsc__delivery_reserve(&c->d)) return WSC_ENOMEM;
+    wsc__kept kept;
+    size_t total = 0;
+    rc = send_json_pieces(c, data, len, &kept, &total);
+    if (WSC_LIKELY(rc == WSC_OK && kept.chunk != NULL)) {
+        keep_ref(c, Q_JSON_TEXT, &kept, total, seq);
+        return WSC_OK;
+    }
+    if (rc == WSC_OK) {
+        /* Not reached (one plain frame, a header set aside): a copy then,
+           of the same splice (the token has not changed since). */
+        const char *txt;
+        size_t tl;
+        rc = wsc__cj_text_out(&c->cj, data, len, c->json_property, c->token_cur, &txt, &tl);
+        wsc__msg *m = rc ? NULL : wsc__delivery_msg_new(&c->d, Q_JSON_TEXT, txt, tl);
+        wsc__cj_wipe(&c->cj);
+        if (!m) return rc ? rc : WSC_ENOMEM;
+        m->seq = seq;
+        return keep_sent(c, m, kept.index, WSC_OK);
+    }
+    if (rc != WSC__WS_NOT_PLAIN) return rc;
     uint64_t index = wsc__ws_data_sent(c->ws);
     const char *txt = NULL;
     size_t tl = 0;
-    int rc = wsc__cj_check_text(&c->cj, data, len, c->token_cur != NULL);
-    if (!rc) rc = wsc__cj_text_out(&c->cj, data, len, c->json_property, c->token_cur, &txt, &tl);
+    rc = wsc__cj_text_out(&c->cj, data, len, c->json_property, c->token_cur, &txt, &tl);
     wsc__msg *m = rc ? NULL : wsc__delivery_msg_new(&c->d, Q_JSON_TEXT, txt, tl);
     wsc__cj_wipe(&c->cj);
     if (rc) return rc;
@@ -120,6 +158,16 @@ static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint
     m->seq = seq;
     rc = wsc_ws_send_text(c->ws, (const char *)m->data, m->len);
     return keep_sent(c, m, index, rc);
+}
+
+/* Keeps the message just sent as kept->chunk's frame (by reference), and
+   sends the confirmation Ping if one is due. Cannot fail (the record was
+   reserved before the send). */
+static void keep_ref(wsc_client *c, int kind, const wsc__kept *kept, size_t len, uint64_t seq) {
+    wsc__delivery_keep_frame(&c->d, kind, kept->chunk, kept->off, len, seq, kept->index);
+    char payload[WSC__ACK_MAX];
+    size_t n = wsc__delivery_ping_due(&c->d, kept->index + 1, payload);
+    if (WSC_UNLIKELY(n != 0) && wsc_ws_ping(c->ws, payload, n) == WSC_OK) wsc__delivery_pinged(&c->d, kept->index + 1);
 }
 
 /* Text or binary from the caller's buffer on a connection whose messages
@@ -130,7 +178,8 @@ static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint
 static int send_by_ref(wsc_client *c, int kind, const void *data, size_t len, uint64_t seq) {
     if (wsc__delivery_reserve(&c->d)) return WSC_ENOMEM;
     wsc__kept kept;
-    int rc = wsc__ws_send_kept(c->ws, kind == Q_BINARY, data, len, &kept);
+    /* text: validated by wsc__cl_client_send, not again */
+    int rc = wsc__ws_send_kept(c->ws, kind == Q_BINARY, data, len, 1, &kept);
     wsc__chunk *k = kept.chunk;
     size_t off = kept.off;
     uint64_t index = kept.index;
@@ -149,10 +198,8 @@ static int send_by_ref(wsc_client *c, int kind, const void *data, size_t len, ui
         m->seq = seq;
         return keep_sent(c, m, index, WSC_OK);
     }
-    wsc__delivery_keep_frame(&c->d, kind, k, off, len, seq, index);
-    char payload[WSC__ACK_MAX];
-    size_t n = wsc__delivery_ping_due(&c->d, index + 1, payload);
-    if (WSC_UNLIKELY(n != 0) && wsc_ws_ping(c->ws, payload, n) == WSC_OK) wsc__delivery_pinged(&c->d, index + 1);
+    (void)off;
+    keep_ref(c, kind, &kept, len, seq);
     return WSC_OK;
 }
 

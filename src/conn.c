@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "proto/proto_gather.h"
 #include "proto/proto_span.h"
 
 static void on_flush(wsc__defer *d);
@@ -375,6 +376,34 @@ int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len) {
     if (rc) return rc;
     /* Plain: one uncompressed frame, so header + payload == wire and the
        accounting is byte-exact (the core says so: no reading back). */
+    int plain = !sent.compressed && sent.frames == 1;
+    c->last_at = before;
+    c->last_plain = (uint8_t)plain;
+    record_out(c, before, cap, len, plain, 1);
+    return WSC_OK;
+}
+
+/* refuse() for a payload in pieces (only its error paths join them). */
+static int refuse_pieces(unsigned op, const wsc__piece *v, size_t n, int utf8_checked, int rc) {
+    if (op != WSC_OP_TEXT || utf8_checked) return rc;
+    wsc_utf8 st = {0};
+    for (size_t i = 0; i < n; i++)
+        if (wsc_utf8_validate(&st, v[i].data, v[i].len) != v[i].len) return WSC_EUTF8;
+    return wsc_utf8_complete(&st) ? rc : WSC_EUTF8;
+}
+
+int wsc__conn_send_pieces(wsc__conn *c, unsigned op, const wsc__piece *v, size_t n, int utf8_checked) {
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].len > SIZE_MAX - 14 - len) return WSC_ETOOBIG;
+        len += v[i].len;
+    }
+    if (c->buffered + len > c->max_buffered) return refuse_pieces(op, v, n, utf8_checked, WSC_ETOOBIG);
+    if (out_reserve(c, len + 14)) return refuse_pieces(op, v, n, utf8_checked, WSC_ENOMEM);
+    size_t before = c->out.len, cap = c->out.cap;
+    wsc_proto_sent sent;
+    int rc = wsc__proto_send_pieces(c->proto, op, v, n, utf8_checked, &c->out, &sent);
+    if (rc) return rc;
     int plain = !sent.compressed && sent.frames == 1;
     c->last_at = before;
     c->last_plain = (uint8_t)plain;

@@ -154,6 +154,10 @@ int wsc__conn_emit_error(wsc__conn *c, int code, const char *msg);
    or WSC_ENOMEM (nothing was queued), or the core's error for bad input
    (WSC_EINVAL, WSC_EUTF8, WSC_ETOOBIG over max_buffered). */
 int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len);
+/* The same for a payload in pieces (proto/proto_gather.h: masked straight
+   into the frame; with utf8_checked a text is not validated again). */
+struct wsc__piece;
+int wsc__conn_send_pieces(wsc__conn *c, unsigned op, const struct wsc__piece *v, size_t n, int utf8_checked);
 int wsc__conn_ping(wsc__conn *c, const void *data, size_t len);
 /* Starts the closing handshake (OPEN: Close queued, CLOSING; a Close that
    already went out: just CLOSING). WSC_OK or WSC_ENOMEM (still OPEN,

@@ -30,11 +30,21 @@ wsc__msg *wsc__msg_new(int kind, const void *data, size_t len, json_t *json) {
     return m;
 }
 
+/* A JSON text holds the token: its bytes are wiped before the memory goes
+   back (a copy's data[]; a frame kept by reference once unmasked, which
+   is then the token in clear in a pooled send buffer; a masked frame is
+   left as the engine leaves every frame it wrote). */
+static void wipe_secret(wsc__msg *m) {
+    if (m->kind != WSC__MSG_JSON && m->kind != WSC__MSG_JSON_TEXT) return;
+    if (m->has_data && m->len) wsc__wipe(m->data, m->len);
+    else if (m->chunk && m->unmasked && !m->nrun && m->len) wsc__wipe(m->chunk->data + m->coff + m->hdr, m->len);
+}
+
 void wsc__msg_free(wsc__msg *m) {
     if (!m) return;
+    wipe_secret(m);
     if (m->chunk) wsc__chunk_unref(m->chunk);
     if (m->json) json_decref(m->json);
-    if (m->has_data && m->kind == WSC__MSG_JSON && m->len) wsc__wipe(m->data, m->len);
     wsc__free(m);
 }
 
@@ -172,6 +182,7 @@ static void run_expand(wsc__delivery *d, wsc__msg *r, uint64_t written, wsc__msg
 void wsc__delivery_msg_free(wsc__delivery *d, wsc__msg *m) {
     if (!m) return;
     if (m->chunk) {
+        wipe_secret(m);
         wsc__chunk_unref(m->chunk);
         if (d->nrefs_free < WSC__REFS_FREE_MAX) {
             m->next = d->refs_free;
@@ -186,6 +197,8 @@ void wsc__delivery_msg_free(wsc__delivery *d, wsc__msg *m) {
         wsc__msg_free(m);
         return;
     }
+    wipe_secret(m); /* a pooled block is reused by any kind of message */
+    m->kind = 0;
     if (d->npool == WSC__POOL_N) {
         /* full: drop the smallest kept block if this one is larger */
         unsigned small = 0;

@@ -29,6 +29,7 @@
 #include "internal.h"
 #include "io/loop_internal.h"
 #include "io/transport.h"
+#include "proto/proto_gather.h"
 #include "wsc/http.h"
 #include "wsc/proto.h"
 #include "wsc/ws.h"
@@ -632,7 +633,7 @@ const char *wsc_ws_response_header(const wsc_ws *ws, const char *name, int index
 uint64_t wsc__ws_data_sent(const wsc_ws *ws) { return ws->c.data_sent; }
 int wsc__ws_peer_closed_first(const wsc_ws *ws) { return ws->c.peer_closed_first; }
 uint64_t wsc__ws_data_written(const wsc_ws *ws) { return ws->c.data_written; }
-int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, wsc__kept *out) {
+int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, int utf8_checked, wsc__kept *out) {
     unsigned op = binary ? WSC_OP_BINARY : WSC_OP_TEXT;
     if (WSC_UNLIKELY(!ws->frames_plain)) return WSC__WS_NOT_PLAIN;
     /* not OPEN: send_msg's errors, in its order (never WSC_OK then) */
@@ -641,9 +642,26 @@ int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, wsc_
     wsc__conn *c = &ws->c;
     if (WSC_UNLIKELY(wsc__conn_retain_prepare(c) != WSC_OK)) return WSC_ENOMEM;
     out->index = c->data_sent;
-    int rc = wsc__conn_send(c, op, data, len);
+    wsc__piece one = {data, len};
+    int rc = utf8_checked && !binary ? wsc__conn_send_pieces(c, op, &one, 1, 1) : wsc__conn_send(c, op, data, len);
     if (rc) return rc;
     out->chunk = wsc__conn_last_chunk(c, &out->off);
+    return WSC_OK;
+}
+
+int wsc__ws_send_text_pieces(wsc_ws *ws, const wsc__piece *v, size_t n, wsc__kept *out) {
+    if (!ws) return WSC_EINVAL;
+    if (out && WSC_UNLIKELY(!ws->frames_plain)) return WSC__WS_NOT_PLAIN;
+    int rc = check_can_send(ws);
+    if (WSC_UNLIKELY(rc)) return rc;
+    wsc__conn *c = &ws->c;
+    if (out) {
+        if (WSC_UNLIKELY(wsc__conn_retain_prepare(c) != WSC_OK)) return WSC_ENOMEM;
+        out->index = c->data_sent;
+    }
+    rc = wsc__conn_send_pieces(c, WSC_OP_TEXT, v, n, 1);
+    if (rc) return rc;
+    if (out) out->chunk = wsc__conn_last_chunk(c, &out->off);
     return WSC_OK;
 }
 void wsc__ws_set_flush_hook(wsc_ws *ws, void (*fn)(wsc_ws *ws, void *user), void *user) {

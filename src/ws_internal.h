@@ -30,7 +30,16 @@ typedef struct wsc__kept {
     size_t off;
     uint64_t index;
 } wsc__kept;
-int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, wsc__kept *out);
+/* utf8_checked: a text's UTF-8 was validated by the caller (not again). */
+int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, int utf8_checked, wsc__kept *out);
+
+/* A text message whose UTF-8 the caller has validated, in pieces
+   (proto/proto_gather.h: masked straight into the frame, no join). With
+   out: as wsc__ws_send_kept (WSC__WS_NOT_PLAIN, nothing sent, if frames are
+   not plain); out NULL: just sent, however the connection frames it.
+   WSC_ESTATE / WSC_ECLOSED if not OPEN, else wsc_ws_send_text's errors. */
+struct wsc__piece;
+int wsc__ws_send_text_pieces(wsc_ws *ws, const struct wsc__piece *v, size_t n, wsc__kept *out);
 
 /* Non-zero if the server started the closing handshake (its Close came
    before ours): then the close confirms nothing that Pongs did not. */

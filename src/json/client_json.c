@@ -5,6 +5,7 @@
 #include "internal.h"
 #include "json/client_json.h"
 #include "json/json_internal.h"
+#include "proto/proto_gather.h"
 
 static int ensure(wsc_json_doc **d) {
     if (!*d) *d = wsc_json_doc_new(NULL);
@@ -57,6 +58,27 @@ int wsc__cj_text_out(wsc__client_json *cj, const char *text, size_t len, const c
     *out = (const char *)cj->out.data;
     *out_len = cj->out.len;
     return WSC_OK;
+}
+
+int wsc__cj_text_pieces(wsc__client_json *cj, const char *text, size_t len, const char *prop, const char *token,
+                        wsc__piece *v, size_t *n) {
+    if (!token) {
+        v[0] = (wsc__piece){text, len};
+        *n = 1;
+        return WSC_OK;
+    }
+    cj->out.len = cj->out.off = 0;
+    int rc = wsc__json_splice_pieces(cj->tx, prop, token, &cj->out, v, n);
+    if (rc == 1) { /* too many pieces: joined instead */
+        wsc__cj_wipe(cj);
+        const char *t;
+        size_t tl;
+        rc = wsc__cj_text_out(cj, text, len, prop, token, &t, &tl);
+        if (!rc) v[0] = (wsc__piece){t, tl}, *n = 1;
+        return rc;
+    }
+    if (rc) wsc__cj_wipe(cj);
+    return rc;
 }
 
 int wsc__cj_jansson_out(wsc__client_json *cj, json_t *value, const char *prop, const char *token, const char **out,

@@ -43,6 +43,15 @@ int wsc__cj_check_text(wsc__client_json *cj, const char *text, size_t len, int n
 int wsc__cj_text_out(wsc__client_json *cj, const char *text, size_t len, const char *prop, const char *token,
                      const char **out, size_t *out_len);
 
+/* wsc__cj_text_out() as pieces for wsc__ws_send_text_pieces() (no join):
+   v has room for WSC__SPLICE_PIECES (json_internal.h); they point into text
+   and cj->out (wipe it once they are sent). Their UTF-8 is valid: text's
+   was checked by the parse, the token and prop are checked when set.
+   WSC_OK, WSC_EINVAL, WSC_ENOMEM. */
+struct wsc__piece;
+int wsc__cj_text_pieces(wsc__client_json *cj, const char *text, size_t len, const char *prop, const char *token,
+                        struct wsc__piece *v, size_t *n);
+
 /* The compact text of a jansson value, with prop set to token if token is
    not NULL (value must then be an object), in cj->out.
    WSC_OK, WSC_EINVAL, WSC_EJSON, WSC_ENOMEM. */

@@ -161,4 +161,21 @@ int wsc__json_write_jansson(wsc_buf *b, json_t *v, const char *prop, const char 
  */
 int wsc__json_text_with_property(wsc_json_doc *d, const char *prop, const char *value, wsc_buf *out);
 
+/*
+ * The same text as pieces, for a send that masks them straight into the
+ * frame (proto/proto_gather.h) instead of joining them: at most
+ * WSC__SPLICE_PIECES pieces in v (*n of them), pointing into d's text and
+ * into lit, which receives the bytes that are not the text's (the opening
+ * brace where the text has whitespace after its own, commas, the member
+ * "prop":"value", the closing brace; appended after lit->len, so it holds
+ * the value: the caller wipes it). The concatenation is byte for byte
+ * wsc__json_text_with_property()'s. WSC_OK, WSC_EINVAL (not an object),
+ * WSC_ENOMEM, or 1 when the text needs more pieces (whitespace between
+ * members around prop): then use wsc__json_text_with_property().
+ */
+#define WSC__SPLICE_PIECES 8
+struct wsc__piece;
+int wsc__json_splice_pieces(wsc_json_doc *d, const char *prop, const char *value, wsc_buf *lit,
+                            struct wsc__piece *v, size_t *n);
+
 #endif

@@ -16,6 +16,7 @@
 
 #include "internal.h"
 #include "json/json_internal.h"
+#include "proto/proto_gather.h"
 
 #define MAX_WRITE_DEPTH 2048
 
@@ -274,5 +275,68 @@ int wsc__json_text_with_property(wsc_json_doc *d, const char *prop, const char *
     o += put_string_at(o, value, vlen);
     *o++ = '}';
     out->len = (size_t)(o - (char *)out->data);
+    return WSC_OK;
+}
+
+int wsc__json_splice_pieces(wsc_json_doc *d, const char *prop, const char *value, wsc_buf *lit, wsc__piece *v,
+                            size_t *n) {
+    if (!d->n || d->nodes[0].type != WSC_JSON_OBJECT) return WSC_EINVAL;
+    size_t plen = strlen(prop), vlen = strlen(value), np = 0;
+    /* lit is reserved once: the pieces point into it. Per run at most one
+       comma, then the member (escapes at most 6x) and the braces. */
+    if (wsc_buf_reserve(lit, WSC__SPLICE_PIECES + 6 * (plen + vlen) + 8)) return WSC_ENOMEM;
+    char *l0 = (char *)lit->data + lit->len, *l = l0, *lit_from = l0;
+    const char *open = d->text + d->nodes[0].off; /* the text's '{' */
+    const char *run = NULL, *run_end = NULL;
+/* Ends the current literal piece (if it has bytes). */
+#define LIT_PIECE()                                                                                                    \
+    do {                                                                                                               \
+        if (l != lit_from) {                                                                                           \
+            if (np == WSC__SPLICE_PIECES) return 1;                                                                    \
+            v[np++] = (wsc__piece){lit_from, (size_t)(l - lit_from)};                                                  \
+            lit_from = l;                                                                                              \
+        }                                                                                                              \
+    } while (0)
+/* Ends the current run of the text's members as a piece. */
+#define RUN_PIECE()                                                                                                    \
+    do {                                                                                                               \
+        LIT_PIECE();                                                                                                   \
+        if (np == WSC__SPLICE_PIECES) return 1;                                                                        \
+        v[np++] = (wsc__piece){run, (size_t)(run_end - run)};                                                          \
+        *l++ = ',';                                                                                                    \
+    } while (0)
+    for (uint32_t k = 1; d->nodes[k].type == WSC__JKEY; k = wsc__json_after(d, k + 1)) {
+        const wsc__jnode *kn = &d->nodes[k];
+        size_t kl;
+        const char *ks = wsc__json_str(d, k, &kl);
+        if (!ks) return WSC_ENOMEM;
+        if (kl == plen && !memcmp(ks, prop, plen)) continue;
+        size_t vl;
+        const char *vs = wsc_json_raw((wsc_json){d, k + 1}, &vl);
+        const char *from = d->text + kn->off - 1, *to = vs + vl;
+        if (run && from == run_end + 1) { /* only the comma between them */
+            run_end = to;
+            continue;
+        }
+        if (run) RUN_PIECE();
+        /* The first run right after the text's own '{': one piece with it. */
+        if (!run && np == 0 && from == open + 1) run = open;
+        else {
+            if (!run && np == 0) *l++ = '{';
+            run = from;
+        }
+        run_end = to;
+    }
+    if (!run && np == 0) *l++ = '{';
+    if (run) RUN_PIECE();
+    l += put_string_at(l, prop, plen);
+    *l++ = ':';
+    l += put_string_at(l, value, vlen);
+    *l++ = '}';
+    LIT_PIECE();
+#undef RUN_PIECE
+#undef LIT_PIECE
+    lit->len += (size_t)(l - l0);
+    *n = np;
     return WSC_OK;
 }

@@ -57,6 +57,7 @@ typedef struct {
     uint64_t discard_first, discard_last;
     int nerr;
     int send_on_open;     /* messages to send at the first open */
+    int json_on_open;     /* ... as send_json_text {"i":N} instead of "mN" */
     int opens;
     /* policy hook */
     wsc_client_failure failures[16];
@@ -82,9 +83,11 @@ static void on_ev(wsc_client *c, const wsc_client_event *ev, void *user) {
     case WSC_CLIENT_OPEN:
         if (r->opens++ == 0)
             for (int i = 1; i <= r->send_on_open; i++) {
-                char m[16];
-                int len = snprintf(m, sizeof m, "m%d", i);
-                assert_int_equal(wsc_client_send_text(c, m, (size_t)len), WSC_OK);
+                char m[32];
+                int len = r->json_on_open ? snprintf(m, sizeof m, i == 2 ? "{\"csrf\":\"x\",\"i\":%d}" : "{\"i\":%d}", i)
+                                          : snprintf(m, sizeof m, "m%d", i);
+                if (r->json_on_open) assert_int_equal(wsc_client_send_json_text(c, m, (size_t)len), WSC_OK);
+                else assert_int_equal(wsc_client_send_text(c, m, (size_t)len), WSC_OK);
                 assert_int_equal(wsc_client_last_seq(c), (uint64_t)i);
             }
         break;
@@ -241,6 +244,60 @@ static void test_at_least_once_resends(void **state) {
     assert_int_equal(wsc_client_resent_total(c), 5);
     assert_int_equal(wsc_client_confirmed_total(c), 6);
     end_test(c, loop, &s);
+}
+
+/* JSON text is kept by reference to its frame too (client_send.c): at
+   the drop the kept frames are unmasked where they are; at-most-once hands
+   each back as it was sent (with the token of then), at-least-once sends
+   each again with the token current at the resend (the splice replaces
+   the old csrf member), in order, before anything newer. */
+static void test_json_text_kept_and_resent(void **state) {
+    (void)state;
+    static const char *const sent1 = "{\"i\":1,\"csrf\":\"T1\"},{\"i\":2,\"csrf\":\"T1\"},{\"i\":3,\"csrf\":\"T1\"}";
+    for (int mode = 0; mode < 2; mode++) {
+        srv s;
+        srv_start(&s, "noack:3:rst,ack:0");
+        wsc_loop *loop = wsc_loop_new(NULL);
+        rec r = {0};
+        r.send_on_open = 5;
+        r.json_on_open = 1;
+        wsc_client_options o = opts(&r);
+        o.token = "T1";
+        o.delivery = mode ? WSC_DELIVERY_AT_LEAST_ONCE : WSC_DELIVERY_AT_MOST_ONCE;
+        wsc_client *c = wsc_client_new(loop, s.url, &o, NULL);
+        tu_run_until(loop, &r.n[WSC_CLIENT_CLOSE], 1, 10000);
+        assert_int_equal(r.n[WSC_CLIENT_CLOSE], 1);
+        assert_int_equal(wsc_client_set_csrf(c, "T2", NULL), WSC_OK);
+        tu_run_until(loop, &r.n[WSC_CLIENT_OPEN], 2, 10000);
+        assert_int_equal(r.n[WSC_CLIENT_OPEN], 2);
+        char got[512];
+        srv_messages(&s, 1, got, sizeof got);
+        assert_string_equal(got, sent1);
+        if (!mode) {
+            assert_int_equal(r.nunconf, 5);
+            for (int i = 0; i < 5; i++) {
+                char want[32];
+                snprintf(want, sizeof want, "{\"i\":%d,\"csrf\":\"T1\"}", i + 1);
+                assert_int_equal(r.unconf_seq[i], (uint64_t)i + 1);
+                assert_string_equal(r.unconf_data[i], want);
+            }
+            assert_int_equal(wsc_client_send_json_text(c, "{\"i\":6}", 7), WSC_OK);
+            wait_server(loop, &s, 2, "message", 1);
+            srv_messages(&s, 2, got, sizeof got);
+            assert_string_equal(got, "{\"i\":6,\"csrf\":\"T2\"}");
+        } else {
+            assert_int_equal(r.resent_count, 5);
+            assert_int_equal(wsc_client_send_json_text(c, "{\"i\":6}", 7), WSC_OK);
+            wait_server(loop, &s, 2, "message", 6);
+            srv_messages(&s, 2, got, sizeof got);
+            assert_string_equal(got, "{\"i\":1,\"csrf\":\"T2\"},{\"i\":2,\"csrf\":\"T2\"},{\"i\":3,\"csrf\":\"T2\"},"
+                                     "{\"i\":4,\"csrf\":\"T2\"},{\"i\":5,\"csrf\":\"T2\"},{\"i\":6,\"csrf\":\"T2\"}");
+        }
+        for (int i = 0; i < 1000 && wsc_client_unconfirmed(c); i++) tu_run_for(loop, 10);
+        assert_int_equal(wsc_client_unconfirmed(c), 0);
+        assert_int_equal(wsc_client_buffered_amount(c), 0);
+        end_test(c, loop, &s);
+    }
 }
 
 /* Confirmed messages are neither reported nor sent again: the server reads
@@ -616,6 +673,7 @@ int main(void) {
         cmocka_unit_test(test_confirmed_not_resent),
         cmocka_unit_test(test_unwritten_always_resent),
         cmocka_unit_test(test_kept_by_reference),
+        cmocka_unit_test(test_json_text_kept_and_resent),
         cmocka_unit_test(test_1001_restart_reconnects),
         cmocka_unit_test(test_http_rules_and_retry_after),
         cmocka_unit_test(test_policy_hook),

@@ -6,6 +6,7 @@
 
 #include "testutil.h"
 #include "rx_acct.h"
+#include "proto/proto_gather.h"
 #include "wsc/proto.h"
 
 /* ---------------- helpers ---------------- */
@@ -1060,6 +1061,106 @@ static void test_send_ex_summary(void **s) {
    a refused one fails the connection with 1009, and what was told adds up
    to zero once the object is freed, also after a refusal. */
 
+/* A proto whose masking keys come from its own counter, so that two of
+   them made alike frame alike. */
+static wsc_proto *mk_same(wsc_role role, uint8_t *ctr, const wsc_pmd_params *pp, size_t frag) {
+    wsc_proto_config c = {0};
+    c.role = role;
+    c.random = tu_fixed_random;
+    c.random_user = ctr;
+    c.deflate = pp;
+    c.deflate_threshold = 1;
+    c.fragment_size = frag;
+    wsc_proto *p = wsc_proto_new(&c, NULL);
+    assert_non_null(p);
+    return p;
+}
+
+/* The gathered send (proto_gather.h, the client's JSON path): the pieces'
+   frame is byte for byte wsc_proto_send_ex()'s of their concatenation, for
+   every way of cutting payloads of many lengths (masking keys continue
+   across pieces at any offset), in both roles, plain, fragmented and
+   compressed; UTF-8 is validated across the cuts unless the caller says it
+   did; the errors are send_ex's and leave nothing appended. */
+static void test_send_pieces(void **s) {
+    (void)s;
+    static const size_t lens[] = {0, 1, 3, 7, 31, 125, 126, 300, 65535, 65536, 70000};
+    uint8_t *pay = malloc(70000);
+    assert_non_null(pay);
+    for (size_t i = 0; i < 70000; i++) pay[i] = (uint8_t)('a' + i * 7 % 26);
+    memcpy(pay + 100, "\xe2\x82\xac", 3); /* a 3-byte character the cuts split */
+    wsc_pmd_params pp = {1, 0, 0, 15, 15};
+    uint64_t st = 12345;
+    for (int mode = 0; mode < 5; mode++) {
+        wsc_role role = mode == 1 ? WSC_ROLE_SERVER : WSC_ROLE_CLIENT;
+        const wsc_pmd_params *pmd = mode == 3 ? &pp : NULL;
+        size_t frag = mode == 2 ? 50 : 0;
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            size_t len = lens[li];
+            for (int cut = 0; cut < 6; cut++) {
+                uint8_t c1 = 0x10, c2 = 0x10;
+                wsc_proto *a = mk_same(role, &c1, pmd, frag), *b = mk_same(role, &c2, pmd, frag);
+                wsc__piece v[6];
+                size_t n = 0, at = 0;
+                while (at < len && n < 5) {
+                    st = st * 6364136223846793005ull + 1442695040888963407ull;
+                    size_t k = cut == 0 ? len - at : (size_t)(st >> 33) % (len - at) + 1;
+                    if (n == 4) k = len - at;
+                    v[n++] = (wsc__piece){pay + at, k};
+                    at += k;
+                }
+                if (cut == 5 && n < 6) v[n++] = (wsc__piece){NULL, 0}; /* an empty piece */
+                wsc_buf oa = {0}, ob = {0};
+                wsc_proto_sent sa, sb;
+                assert_int_equal(wsc_proto_send_ex(a, WSC_OP_TEXT, pay, len, &oa, &sa), WSC_OK);
+                assert_int_equal(wsc__proto_send_pieces(b, WSC_OP_TEXT, v, n, mode == 4, &ob, &sb), WSC_OK);
+                assert_int_equal(oa.len, ob.len);
+                assert_memory_equal(oa.data, ob.data, oa.len);
+                assert_int_equal(sa.wire, sb.wire);
+                assert_int_equal(sa.frames, sb.frames);
+                assert_int_equal(sa.header, sb.header);
+                assert_int_equal(sa.compressed, sb.compressed);
+                wsc_buf_free(&oa);
+                wsc_buf_free(&ob);
+                wsc_proto_free(a);
+                wsc_proto_free(b);
+            }
+        }
+    }
+    free(pay);
+
+    uint8_t c = 1;
+    wsc_proto *p = mk_same(WSC_ROLE_CLIENT, &c, NULL, 0);
+    wsc_buf out = {0};
+    wsc_proto_sent sent;
+    /* invalid UTF-8 across a cut (a lead byte, then no continuation), and
+       a truncated character at the end */
+    wsc__piece bad[2] = {{"ab\xe2", 3}, {"xy", 2}}, cut_ok[2] = {{"a\xe2\x82", 3}, {"\xac", 1}},
+               trunc[1] = {{"a\xe2\x82", 3}};
+    assert_int_equal(wsc__proto_send_pieces(p, WSC_OP_TEXT, bad, 2, 0, &out, &sent), WSC_EUTF8);
+    assert_int_equal(out.len, 0);
+    assert_int_equal(sent.wire, 0);
+    assert_int_equal(wsc__proto_send_pieces(p, WSC_OP_TEXT, trunc, 1, 0, &out, &sent), WSC_EUTF8);
+    assert_int_equal(wsc__proto_send_pieces(p, WSC_OP_BINARY, bad, 2, 0, &out, &sent), WSC_OK); /* binary: any bytes */
+    out.len = 0;
+    assert_int_equal(wsc__proto_send_pieces(p, WSC_OP_TEXT, cut_ok, 2, 0, &out, &sent), WSC_OK);
+    out.len = 0;
+    /* arguments and state */
+    wsc__piece nul[1] = {{NULL, 3}};
+    assert_int_equal(wsc__proto_send_pieces(p, WSC_OP_TEXT, nul, 1, 1, &out, &sent), WSC_EINVAL);
+    assert_int_equal(wsc__proto_send_pieces(p, WSC_OP_PING, cut_ok, 2, 1, &out, &sent), WSC_EINVAL);
+    assert_int_equal(wsc__proto_send_pieces(p, WSC_OP_TEXT, NULL, 1, 1, &out, &sent), WSC_EINVAL);
+    assert_int_equal(wsc__proto_send_pieces(p, WSC_OP_TEXT, NULL, 0, 1, &out, &sent), WSC_OK); /* empty message */
+    assert_int_equal(out.len, 6);
+    out.len = 0;
+    assert_int_equal(wsc_proto_send_frame(p, WSC_OP_TEXT, 0, "a", 1, &out), WSC_OK); /* a message in progress */
+    size_t before = out.len;
+    assert_int_equal(wsc__proto_send_pieces(p, WSC_OP_TEXT, cut_ok, 2, 1, &out, &sent), WSC_ESTATE);
+    assert_int_equal(out.len, before);
+    wsc_buf_free(&out);
+    wsc_proto_free(p);
+}
+
 static void test_rx_mem_hook(void **s) {
     (void)s;
     /* Unmasked 1000-byte binary fragments, never finished (client role:
@@ -1150,6 +1251,7 @@ int main(void) {
         cmocka_unit_test(test_deflate_threshold),
         cmocka_unit_test(test_rx_mem_hook),
         cmocka_unit_test(test_send_ex_summary),
+        cmocka_unit_test(test_send_pieces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

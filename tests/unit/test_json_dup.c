@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "json/json_internal.h"
+#include "proto/proto_gather.h"
 #include "testutil.h"
 #include "wsc/json.h"
 
@@ -202,6 +203,105 @@ static void test_splice_random(void **state) {
     wsc_json_doc_free(d);
 }
 
+/* wsc__json_splice_pieces() of d joined (NULL when it asks for the joined
+   form: returns 1), with its pieces checked: at most the limit, each in
+   the text or in lit, the text's bytes not copied. */
+static char *pieces_joined(wsc_json_doc *d, const char *text, size_t tlen, const char *prop, const char *tok) {
+    wsc__piece v[WSC__SPLICE_PIECES];
+    size_t n = 99;
+    wsc_buf lit = {0};
+    int rc = wsc__json_splice_pieces(d, prop, tok, &lit, v, &n);
+    if (rc == 1) {
+        wsc_buf_free(&lit);
+        return NULL;
+    }
+    assert_int_equal(rc, WSC_OK);
+    assert_true(n >= 1 && n <= WSC__SPLICE_PIECES);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = v[i].data;
+        int in_text = p >= text && p + v[i].len <= text + tlen;
+        int in_lit = p >= (const char *)lit.data && p + v[i].len <= (const char *)lit.data + lit.len;
+        if (!in_text && !in_lit) fail_msg("piece %zu of %s points outside the text and lit", i, text);
+        assert_true(v[i].len > 0);
+        total += v[i].len;
+    }
+    char *s = malloc(total + 1), *o = s;
+    assert_non_null(s);
+    for (size_t i = 0; i < n; i++) memcpy(o, v[i].data, v[i].len), o += v[i].len;
+    *o = 0;
+    wsc_buf_free(&lit);
+    return s;
+}
+
+/* The pieces form (masked straight into the frame by the client) is byte
+   for byte the joined splice, on the exact cases and on random objects;
+   a machine-written text goes in at most 3 pieces, the first one
+   starting at the text's own brace. */
+static void test_splice_pieces(void **state) {
+    (void)state;
+    static const char *const texts[] = {
+        "{}", " { } ", "{\"a\":1}", "{\"a\":1,\"b\":[1,2],\"c\":{\"d\":null}}", "{ \"a\" : 1 , \"b\":2 }",
+        "{\"csrf\":\"old\"}", "{\"csrf\":\"old\",\"a\":1,\"b\":2}", "{\"a\":1,\"csrf\":\"old\",\"b\":2}",
+        "{\"a\":1,\"b\":2,\"csrf\":\"old\"}", "{\"a\":1,\"\\u0063srf\":0,\"b\":{\"csrf\":1}}",
+        "{\"a\":\"x,y\",\"b\":\"}\"}", "{ \"a\":1, \"b\":2, \"c\":3, \"d\":4, \"e\":5, \"f\":6 }",
+    };
+    wsc_json_doc *d = wsc_json_doc_new(NULL);
+    int joined = 0;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char *want = splice(d, texts[i], "csrf", "T"); /* parses d */
+        char *got = pieces_joined(d, texts[i], strlen(texts[i]), "csrf", "T");
+        if (!got) {
+            joined++;
+        } else {
+            if (strcmp(want, got)) fail_msg("pieces of %s gave %s, want %s", texts[i], got, want);
+            free(got);
+        }
+        free(want);
+    }
+    assert_int_equal(joined, 1); /* the last: whitespace between six members */
+    /* the common case: no copy of the text, the first piece is the text */
+    const char *t = "{\"a\":1,\"b\":2}";
+    assert_int_equal(wsc_json_parse(d, t, strlen(t), WSC_JSON_NO_DUPLICATES, NULL), WSC_OK);
+    wsc__piece v[WSC__SPLICE_PIECES];
+    size_t n = 0;
+    wsc_buf lit = {0};
+    assert_int_equal(wsc__json_splice_pieces(d, "csrf", "t\"k", &lit, v, &n), WSC_OK);
+    assert_int_equal(n, 2);
+    assert_ptr_equal(v[0].data, t);
+    assert_int_equal(v[0].len, strlen(t) - 1);
+    assert_int_equal(v[1].len, strlen(",\"csrf\":\"t\\\"k\"}"));
+    assert_memory_equal(v[1].data, ",\"csrf\":\"t\\\"k\"}", v[1].len);
+    wsc_buf_free(&lit);
+    /* not an object */
+    assert_int_equal(wsc_json_parse(d, "[1]", 3, 0, NULL), WSC_OK);
+    assert_int_equal(wsc__json_splice_pieces(d, "csrf", "t", &lit, v, &n), WSC_EINVAL);
+    wsc_buf_free(&lit);
+
+    char *b = malloc(1 << 20);
+    assert_non_null(b);
+    int done = 0;
+    for (int r = 0; r < 3000; r++) {
+        size_t o = 0;
+        gen_object(b, &o, 0, 8);
+        b[o] = 0;
+        if (wsc_json_parse(d, b, o, WSC_JSON_NO_DUPLICATES, NULL) != WSC_OK) continue;
+        wsc_buf out = {0};
+        assert_int_equal(wsc__json_text_with_property(d, "csrf", "tok", &out), WSC_OK);
+        char *got = pieces_joined(d, b, o, "csrf", "tok");
+        if (got) {
+            if (strlen(got) != out.len || memcmp(got, out.data, out.len))
+                fail_msg("pieces of %.*s gave %s, want %.*s", (int)o, b, got, (int)out.len, (const char *)out.data);
+            free(got);
+            done++;
+        }
+        wsc_buf_free(&out);
+    }
+    assert_true(done > 500);
+    free(b);
+    wsc_json_doc_free(d);
+}
+
 /* The general rule the writer documents: the first of %.15g, %.16g, %.17g
    that reads back to d, with ".0" added if it looks like an integer. */
 static void ref_real(double d, char *txt) {
@@ -249,7 +349,7 @@ static void test_real_format(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dup_small),    cmocka_unit_test(test_dup_large),     cmocka_unit_test(test_dup_pairs),
-        cmocka_unit_test(test_splice_exact), cmocka_unit_test(test_splice_random), cmocka_unit_test(test_real_format),
+        cmocka_unit_test(test_splice_exact), cmocka_unit_test(test_splice_random), cmocka_unit_test(test_splice_pieces), cmocka_unit_test(test_real_format),
     };
     /* Every case twice: the two-pass parser where the CPU has it, then the
        one-pass (portable scalar) one. */
