@@ -2,10 +2,11 @@
  * delivery.c - the bookkeeping of confirmed delivery (delivery.h): the
  * message FIFOs, the confirmation Ping payload and what a Pong confirms.
  *
- * Cost: a text or binary message sent as one plain frame is kept by
- * reference to the bytes it was written from (chunk.h: a spare record and a
- * reference count, no copy); any other (JSON, compressed, fragmented) is
- * copied once more (one pooled block and a memcpy); one Ping of about
+ * Cost: a text, binary or JSON text message sent as one plain frame is
+ * kept by reference to the bytes it was written from (chunk.h: a spare
+ * record and a reference count, no copy); any other (a json_t's text,
+ * compressed, fragmented) is copied once more (one pooled block and a
+ * memcpy; a JSON copy wiped before its block is pooled); one Ping of about
  * 10 bytes per write batch, at most one per round trip; a Pong frees the
  * prefix it confirms in O(number confirmed). Nothing here does I/O.
  */

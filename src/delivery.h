@@ -34,8 +34,12 @@
  * messages in one chunk form one run (one record, one chunk reference).
  * Per message that is a few compares and counters; a Pong walks the frame
  * headers it confirms and frees whole runs (and, with them, chunks). At a
- * drop the runs are taken apart and each payload unmasked in place. Other
- * messages (JSON, compressed, fragmented, resent) are kept as copies.
+ * drop the runs are taken apart and each payload unmasked in place. JSON
+ * text (send_json_text, and a queued or resent JSON text, spliced with the
+ * token current at its send) is kept the same way, its frame written from
+ * pieces (proto/proto_gather.h); once unmasked at a drop its bytes are
+ * wiped when freed (they hold the token). Other messages (a json_t's
+ * serialisation, compressed, fragmented) are kept as copies.
  * Measured (bench/delivery_cost.sh, 1 KiB): 1,604 client instructions per
  * message against 1,492 without confirmation (+7.5%; it was +26% with a
  * copy per message and a Ping per 16 messages).

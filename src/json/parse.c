@@ -657,17 +657,26 @@ value:
         uint8_t fl = WSC__JF_INT;
         q = p;
         {
-            /* The common number: an integer of 1 to 7 digits (no sign, no
-               leading zero), not followed by a fraction or an exponent:
-               one word finds its end. Anything else: the general path. */
-            if (end - p >= 8 && (unsigned)(*p - '1') < 9) {
-                uint64_t m = nondigit_lanes(load64(p));
-                if (m) {
-                    const char *t = p + ((unsigned)__builtin_ctzll(m) >> 3);
-                    if (*t != '.' && (*t | 0x20) != 'e') {
-                        q = t;
-                        goto number;
-                    }
+            /* The common number: at most 8 bytes, no sign, no leading
+               zero, no exponent, ending right where the next index entry
+               starts (a comma or bracket follows it, no whitespace): its
+               length is known, so one word tells whether every byte is a
+               digit (an integer) or all but one '.' neither first nor last
+               (a fraction, as prices are). Anything else: the general
+               path. */
+            size_t n = (size_t)(s + *k - p);
+            if (n - 1 < 8 && end - p >= 8 && (unsigned)(*p - '1') < 9) {
+                uint64_t m = nondigit_lanes(load64(p)) & (~0ull >> (64 - 8 * n));
+                if (!m) {
+                    nd = &nodes[nn++];
+                    put_node(nd, WSC_JSON_NUMBER, WSC__JF_INT, (uint32_t)(p - s), (uint32_t)n);
+                    goto after;
+                }
+                unsigned at = (unsigned)__builtin_ctzll(m) >> 3;
+                if (!(m & (m - 1)) && p[at] == '.' && at + 1 < n) {
+                    nd = &nodes[nn++];
+                    put_node(nd, WSC_JSON_NUMBER, 0, (uint32_t)(p - s), (uint32_t)n);
+                    goto after;
                 }
             }
         }
@@ -686,7 +695,6 @@ value:
             if (q == end || (unsigned)(*q - '0') >= 10) return 1;
             q = skip_digits(q + 1, end);
         }
-    number:
         nd = &nodes[nn++];
         put_node(nd, WSC_JSON_NUMBER, fl, (uint32_t)(p - s), (uint32_t)(q - p));
         goto token_end;
