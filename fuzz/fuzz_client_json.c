@@ -2,7 +2,9 @@
  * wsc__json_text_with_property (wsc_client_send_json_text: splice the csrf
  * member into an already-validated text), wsc__json_write_jansson
  * (wsc_client_send_json: a json_t written with the member set) and the
- * client_json.c wrappers around them, plus the receive path's parse.
+ * client_json.c wrappers around them (the pieces form the client masks
+ * into its frame checked against the joined text), plus the receive
+ * path's parse.
  *
  * Input: byte 0 flags, byte 1 the property's length, byte 2 the token's
  * length, then the property (any bytes), the token (any bytes) and the JSON
@@ -25,6 +27,7 @@
 #include "internal.h"
 #include "json/client_json.h"
 #include "json/json_internal.h"
+#include "proto/proto_gather.h"
 #include "wsc/json.h"
 #include "wsc/proto.h"
 #include "wsc/store.h"
@@ -101,6 +104,25 @@ static int naive_dup(wsc_json v) {
     return 0;
 }
 
+/* The pieces the client masks into its frame (wsc__cj_text_pieces) are,
+   joined, byte for byte the text out[0..n) wsc__cj_text_out() gave. */
+static void same_pieces(wsc__client_json *cj, const char *text, size_t len, const char *prop, const char *token,
+                        const char *out, size_t n) {
+    char *want = malloc(n ? n : 1);
+    CHECK(want);
+    memcpy(want, out, n); /* out may be cj->out, which the pieces reuse */
+    wsc__piece v[WSC__SPLICE_PIECES];
+    size_t np = 0, at = 0;
+    CHECK(wsc__cj_text_pieces(cj, text, len, prop, token, v, &np) == WSC_OK);
+    CHECK(np >= 1 && np <= WSC__SPLICE_PIECES);
+    for (size_t i = 0; i < np; i++) {
+        CHECK(v[i].len <= n - at && (!v[i].len || !memcmp(want + at, v[i].data, v[i].len)));
+        at += v[i].len;
+    }
+    CHECK(at == n);
+    free(want);
+}
+
 static void text_path(wsc__client_json *cj, const char *text, size_t len, const char *prop, const char *token) {
     int rc = wsc__cj_check_text(cj, text, len, 1);
     /* Refused as a duplicate exactly when the text parses without the
@@ -119,6 +141,7 @@ static void text_path(wsc__client_json *cj, const char *text, size_t len, const 
     CHECK(rc == WSC_OK);
     if (!token) {
         CHECK(out == text && n == len);
+        same_pieces(cj, text, len, prop, token, out, n);
         return;
     }
     /* jansson's view of the input with the member set, where it reads it
@@ -131,6 +154,7 @@ static void text_path(wsc__client_json *cj, const char *text, size_t len, const 
     }
     check_out(out, n, prop, token, expect);
     json_decref(expect);
+    same_pieces(cj, text, len, prop, token, out, n);
     wsc__cj_wipe(cj);
 }
 

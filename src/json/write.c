@@ -230,46 +230,60 @@ prefix:
     return (size_t)(o - start);
 }
 
-int wsc__json_text_with_property(wsc_json_doc *d, const char *prop, const char *value, wsc_buf *out) {
-    if (!d->n || d->nodes[0].type != WSC_JSON_OBJECT) return WSC_EINVAL;
-    size_t plen = strlen(prop), vlen = strlen(value);
-    /* The result is at most the text plus the new member (escapes at most
-       6x): one reservation, then plain copies. */
-    if (wsc_buf_reserve(out, d->len + 6 * (plen + vlen) + 8)) return WSC_ENOMEM;
-    char *o = (char *)out->data + out->len;
-    *o++ = '{';
-    /* Members other than prop are copied from their key's quote to the end
-       of their value; consecutive ones (separated by nothing but a comma,
-       the usual machine-written form) as one run, so that the common text
-       without a csrf member is a single memcpy. The output is the same as
-       copying them one by one and joining them with commas. */
-    const char *run = NULL, *run_end = NULL;
+/* The root object's members other than prop (compared after unescaping),
+   in order, as runs: consecutive members separated by nothing but a comma
+   (the usual machine-written form) make one run, from the first one's key
+   quote to the end of the last one's value. run(ctx, from, to) for each;
+   returns WSC_OK, WSC_ENOMEM, or the first non-zero that run returned. */
+static int member_runs(wsc_json_doc *d, const char *prop, size_t plen,
+                       int (*run)(void *ctx, const char *from, const char *to), void *ctx) {
+    const char *from0 = NULL, *to0 = NULL;
     for (uint32_t k = 1; d->nodes[k].type == WSC__JKEY; k = wsc__json_after(d, k + 1)) {
-        const wsc__jnode *kn = &d->nodes[k];
         size_t kl;
         const char *ks = wsc__json_str(d, k, &kl);
         if (!ks) return WSC_ENOMEM;
         if (kl == plen && !memcmp(ks, prop, plen)) continue;
         size_t vl;
         const char *vs = wsc_json_raw((wsc_json){d, k + 1}, &vl);
-        const char *from = d->text + kn->off - 1, *to = vs + vl;
-        if (run && from == run_end + 1) { /* only the comma between them */
-            run_end = to;
+        const char *from = d->text + d->nodes[k].off - 1, *to = vs + vl;
+        if (from0 && from == to0 + 1) { /* only the comma between them */
+            to0 = to;
             continue;
         }
-        if (run) {
-            memcpy(o, run, (size_t)(run_end - run));
-            o += run_end - run;
-            *o++ = ',';
-        }
-        run = from;
-        run_end = to;
+        int rc = from0 ? run(ctx, from0, to0) : 0;
+        if (rc) return rc;
+        from0 = from;
+        to0 = to;
     }
-    if (run) {
-        memcpy(o, run, (size_t)(run_end - run));
-        o += run_end - run;
-        *o++ = ',';
-    }
+    return from0 ? run(ctx, from0, to0) : 0;
+}
+
+/* The splice's output so far (wsc__json_text_with_property). */
+typedef struct {
+    char *o;
+} joined;
+
+static int join_run(void *ctx, const char *from, const char *to) {
+    joined *j = ctx;
+    memcpy(j->o, from, (size_t)(to - from));
+    j->o += to - from;
+    *j->o++ = ',';
+    return 0;
+}
+
+int wsc__json_text_with_property(wsc_json_doc *d, const char *prop, const char *value, wsc_buf *out) {
+    if (!d->n || d->nodes[0].type != WSC_JSON_OBJECT) return WSC_EINVAL;
+    size_t plen = strlen(prop), vlen = strlen(value);
+    /* The result is at most the text plus the new member (escapes at most
+       6x): one reservation, then plain copies. The output is the same as
+       copying the members one by one and joining them with commas, and the
+       common text without a csrf member is a single memcpy. */
+    if (wsc_buf_reserve(out, d->len + 6 * (plen + vlen) + 8)) return WSC_ENOMEM;
+    joined j = {(char *)out->data + out->len};
+    *j.o++ = '{';
+    int rc = member_runs(d, prop, plen, join_run, &j);
+    if (rc) return rc;
+    char *o = j.o;
     o += put_string_at(o, prop, plen);
     *o++ = ':';
     o += put_string_at(o, value, vlen);
@@ -278,65 +292,56 @@ int wsc__json_text_with_property(wsc_json_doc *d, const char *prop, const char *
     return WSC_OK;
 }
 
+/* The pieces so far (wsc__json_splice_pieces): v[0..n), and the literal
+   bytes written at l of which those from lit_from on are in no piece yet. */
+typedef struct {
+    wsc__piece *v;
+    size_t n;
+    char *l, *lit_from;
+    const char *open; /* the text's '{' */
+} pieces;
+
+/* Ends the current literal piece, if it has bytes; 1 if v is full. */
+static int lit_piece(pieces *ps) {
+    if (ps->l == ps->lit_from) return 0;
+    if (ps->n == WSC__SPLICE_PIECES) return 1;
+    ps->v[ps->n++] = (wsc__piece){ps->lit_from, (size_t)(ps->l - ps->lit_from)};
+    ps->lit_from = ps->l;
+    return 0;
+}
+
+static int piece_run(void *ctx, const char *from, const char *to) {
+    pieces *ps = ctx;
+    if (ps->n == 0 && ps->l == ps->lit_from) {
+        /* The first run: with the text's own '{' if it comes right after
+           it, else after a literal one. */
+        if (from == ps->open + 1) from = ps->open;
+        else *ps->l++ = '{';
+    }
+    if (lit_piece(ps) || ps->n == WSC__SPLICE_PIECES) return 1;
+    ps->v[ps->n++] = (wsc__piece){from, (size_t)(to - from)};
+    *ps->l++ = ',';
+    return 0;
+}
+
 int wsc__json_splice_pieces(wsc_json_doc *d, const char *prop, const char *value, wsc_buf *lit, wsc__piece *v,
                             size_t *n) {
     if (!d->n || d->nodes[0].type != WSC_JSON_OBJECT) return WSC_EINVAL;
-    size_t plen = strlen(prop), vlen = strlen(value), np = 0;
+    size_t plen = strlen(prop), vlen = strlen(value);
     /* lit is reserved once: the pieces point into it. Per run at most one
        comma, then the member (escapes at most 6x) and the braces. */
     if (wsc_buf_reserve(lit, WSC__SPLICE_PIECES + 6 * (plen + vlen) + 8)) return WSC_ENOMEM;
-    char *l0 = (char *)lit->data + lit->len, *l = l0, *lit_from = l0;
-    const char *open = d->text + d->nodes[0].off; /* the text's '{' */
-    const char *run = NULL, *run_end = NULL;
-/* Ends the current literal piece (if it has bytes). */
-#define LIT_PIECE()                                                                                                    \
-    do {                                                                                                               \
-        if (l != lit_from) {                                                                                           \
-            if (np == WSC__SPLICE_PIECES) return 1;                                                                    \
-            v[np++] = (wsc__piece){lit_from, (size_t)(l - lit_from)};                                                  \
-            lit_from = l;                                                                                              \
-        }                                                                                                              \
-    } while (0)
-/* Ends the current run of the text's members as a piece. */
-#define RUN_PIECE()                                                                                                    \
-    do {                                                                                                               \
-        LIT_PIECE();                                                                                                   \
-        if (np == WSC__SPLICE_PIECES) return 1;                                                                        \
-        v[np++] = (wsc__piece){run, (size_t)(run_end - run)};                                                          \
-        *l++ = ',';                                                                                                    \
-    } while (0)
-    for (uint32_t k = 1; d->nodes[k].type == WSC__JKEY; k = wsc__json_after(d, k + 1)) {
-        const wsc__jnode *kn = &d->nodes[k];
-        size_t kl;
-        const char *ks = wsc__json_str(d, k, &kl);
-        if (!ks) return WSC_ENOMEM;
-        if (kl == plen && !memcmp(ks, prop, plen)) continue;
-        size_t vl;
-        const char *vs = wsc_json_raw((wsc_json){d, k + 1}, &vl);
-        const char *from = d->text + kn->off - 1, *to = vs + vl;
-        if (run && from == run_end + 1) { /* only the comma between them */
-            run_end = to;
-            continue;
-        }
-        if (run) RUN_PIECE();
-        /* The first run right after the text's own '{': one piece with it. */
-        if (!run && np == 0 && from == open + 1) run = open;
-        else {
-            if (!run && np == 0) *l++ = '{';
-            run = from;
-        }
-        run_end = to;
-    }
-    if (!run && np == 0) *l++ = '{';
-    if (run) RUN_PIECE();
-    l += put_string_at(l, prop, plen);
-    *l++ = ':';
-    l += put_string_at(l, value, vlen);
-    *l++ = '}';
-    LIT_PIECE();
-#undef RUN_PIECE
-#undef LIT_PIECE
-    lit->len += (size_t)(l - l0);
-    *n = np;
+    char *l0 = (char *)lit->data + lit->len;
+    pieces ps = {v, 0, l0, l0, d->text + d->nodes[0].off};
+    int rc = member_runs(d, prop, plen, piece_run, &ps);
+    if (rc) return rc;
+    if (ps.n == 0 && ps.l == l0) *ps.l++ = '{'; /* no other member */
+    ps.l += put_string_at(ps.l, prop, plen);
+    *ps.l++ = ':';
+    ps.l += put_string_at(ps.l, value, vlen);
+    *ps.l++ = '}';
+    if (lit_piece(&ps)) return 1;
+    lit->len += (size_t)(ps.l - l0);
+    *n = ps.n;
     return WSC_OK;
 }

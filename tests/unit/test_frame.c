@@ -1057,9 +1057,6 @@ static void test_send_ex_summary(void **s) {
     wsc_proto_free(p);
 }
 
-/* The receive-memory hook (wsc_proto_config.rx_mem): every growth is told,
-   a refused one fails the connection with 1009, and what was told adds up
-   to zero once the object is freed, also after a refusal. */
 
 /* A proto whose masking keys come from its own counter, so that two of
    them made alike frame alike. */
@@ -1161,6 +1158,9 @@ static void test_send_pieces(void **s) {
     wsc_proto_free(p);
 }
 
+/* The receive-memory hook (wsc_proto_config.rx_mem): every growth is told,
+   a refused one fails the connection with 1009, and what was told adds up
+   to zero once the object is freed, also after a refusal. */
 static void test_rx_mem_hook(void **s) {
     (void)s;
     /* Unmasked 1000-byte binary fragments, never finished (client role:
