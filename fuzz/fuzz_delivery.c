@@ -11,6 +11,10 @@
  * order the input says. The heartbeat is off unless byte 0 turns it on
  * (then a Pong answers whichever Ping came last, its or delivery's).
  *
+ * Sent messages are kept by reference to their frames, or as copies when
+ * byte 0 has both D_SMALLQ and D_NOQUEUE (deflate offered: frames not
+ * plain).
+ *
  * Input: byte 0 flags (below); then one operation per byte, the low 3 bits
  * the operation, the high 5 an argument (0..31):
  *   0 send arg+1 messages        4 advance the clock by (arg+1) x 100 ms
@@ -309,6 +313,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     else o.no_heartbeat = 1;
     o.no_store = 1;
     o.no_json = 1;
+    /* Plain frames, so that sent messages are kept by reference to their
+       frames (the hot path), except with both D_SMALLQ and D_NOQUEUE set
+       (a small queue means little without one): then deflate is offered
+       (the harness refuses it), frames are not plain and every message is
+       kept as a copy. */
+    o.ws.no_deflate = (f & (D_SMALLQ | D_NOQUEUE)) != (D_SMALLQ | D_NOQUEUE);
     json_mode = (f & D_JSON) != 0;
     if (json_mode) o.token = "T";
     wsc_error err;

@@ -76,13 +76,21 @@ typedef struct fixture {
     char url[64];
 } fixture;
 
-static void start(fixture *f, const char *token, int view_only) {
+/* How the connection frames and keeps what is sent (client_send.c takes a
+   different path for each): deflate offered but refused (frames not plain:
+   kept as copies), plain frames (kept by reference, sent from pieces),
+   delivery off (pieces, nothing kept), deflate in use with delivery off
+   (pieces joined and compressed), fragment_size with delivery off (pieces
+   joined and fragmented). */
+enum { M_OFFERED, M_PLAIN, M_OFF, M_DEFLATE_OFF, M_FRAG_OFF, M_COUNT };
+
+static void start_mode(fixture *f, const char *token, int view_only, int mode) {
     memset(f, 0, sizeof *f);
     f->loop = wsc_loop_new(NULL);
     assert_non_null(f->loop);
     wsc_server_options so = {0};
     so.on_message = echo;
-    so.no_deflate = 1;
+    so.no_deflate = mode != M_DEFLATE_OFF;
     so.max_message_size = 4 * LIMIT;
     f->srv = wsc_server_new(f->loop, &so, NULL);
     assert_non_null(f->srv);
@@ -94,6 +102,9 @@ static void start(fixture *f, const char *token, int view_only) {
     o.no_heartbeat = 1;
     o.json_view_only = view_only;
     o.ws.max_message_size = LIMIT;
+    o.ws.no_deflate = mode == M_PLAIN;
+    if (mode == M_OFF || mode == M_DEFLATE_OFF || mode == M_FRAG_OFF) o.delivery = WSC_DELIVERY_OFF;
+    if (mode == M_FRAG_OFF) o.ws.fragment_size = 7;
     o.on_open = on_open;
     o.on_message = on_message;
     o.on_error = on_error;
@@ -101,6 +112,8 @@ static void start(fixture *f, const char *token, int view_only) {
     f->c = wsc_client_new(f->loop, f->url, &o, NULL);
     assert_non_null(f->c);
 }
+
+static void start(fixture *f, const char *token, int view_only) { start_mode(f, token, view_only, M_OFFERED); }
 
 static void stop(fixture *f) {
     wsc_client_free(f->c);
@@ -112,44 +125,62 @@ static void stop(fixture *f) {
 /* Sends text with send_json_text and waits for its echo. */
 static void roundtrip(fixture *f, const char *text) {
     int before = f->r.msgs;
-    assert_int_equal(wsc_client_send_json_text(f->c, text, strlen(text)), WSC_OK);
+    int rc = wsc_client_send_json_text(f->c, text, strlen(text));
+    if (rc) fail_msg("send_json_text of %.40s: %s", text, wsc_strerror(rc));
     tu_run_until(f->loop, &f->r.msgs, before + 1, 5000);
     assert_int_equal(f->r.msgs, before + 1);
 }
 
 static void test_send_json_text_with_token(void **state) {
     (void)state;
-    fixture f;
-    start(&f, "tok-123", 0);
-    /* queued before open: gets the token when sent */
-    assert_int_equal(wsc_client_send_json_text(f.c, "{\"q\":1}", 7), WSC_OK);
-    tu_run_until(f.loop, &f.r.msgs, 1, 5000);
-    assert_string_equal(f.r.last, "{\"q\":1,\"csrf\":\"tok-123\"}");
-    /* no csrf yet: added after the other members, which are copied byte for byte */
-    roundtrip(&f, "{ \"op\" : \"sub\", \"n\": [1, 2.50] }");
-    assert_string_equal(f.r.last, "{\"op\" : \"sub\",\"n\": [1, 2.50],\"csrf\":\"tok-123\"}");
-    assert_string_equal(f.r.seen_csrf, "tok-123");
-    assert_int_equal(f.r.last_view_type, WSC_JSON_OBJECT);
-    assert_true(f.r.last_has_json); /* the default builds a json_t too */
-    /* an existing csrf is replaced (even written with an escape), wherever it is */
-    roundtrip(&f, "{\"csrf\":\"stale\",\"a\":1}");
-    assert_string_equal(f.r.last, "{\"a\":1,\"csrf\":\"tok-123\"}");
-    roundtrip(&f, "{\"a\":1,\"c\\u0073rf\":\"stale\",\"b\":{}}");
-    assert_string_equal(f.r.last, "{\"a\":1,\"b\":{},\"csrf\":\"tok-123\"}");
-    roundtrip(&f, "{}");
-    assert_string_equal(f.r.last, "{\"csrf\":\"tok-123\"}");
-    /* refusals: nothing sent */
-    assert_int_equal(wsc_client_send_json_text(f.c, "[1]", 3), WSC_EINVAL);     /* would lose the token */
-    assert_int_equal(wsc_client_send_json_text(f.c, "\"s\"", 3), WSC_EINVAL);
-    assert_int_equal(wsc_client_send_json_text(f.c, "{\"a\":}", 6), WSC_EJSON);
-    assert_int_equal(wsc_client_send_json_text(f.c, "{\"a\":1,\"a\":2}", 13), WSC_EJSON); /* duplicate */
-    assert_int_equal(wsc_client_send_json_text(f.c, "{\"a\":\"\xff\"}", 9), WSC_EJSON);   /* UTF-8 */
-    assert_int_equal(wsc_client_send_json_text(f.c, NULL, 1), WSC_EINVAL);
-    assert_int_equal(wsc_client_send_json_view(f.c, (wsc_json){0}), WSC_EINVAL);
-    int msgs = f.r.msgs;
-    tu_run_for(f.loop, 50);
-    assert_int_equal(f.r.msgs, msgs);
-    stop(&f);
+    for (int mode = 0; mode < M_COUNT; mode++) {
+        fixture f;
+        start_mode(&f, "tok-123", 0, mode);
+        /* queued before open: gets the token when sent */
+        assert_int_equal(wsc_client_send_json_text(f.c, "{\"q\":1}", 7), WSC_OK);
+        tu_run_until(f.loop, &f.r.msgs, 1, 5000);
+        assert_string_equal(f.r.last, "{\"q\":1,\"csrf\":\"tok-123\"}");
+        /* no csrf yet: added after the other members, which are copied byte for byte */
+        roundtrip(&f, "{ \"op\" : \"sub\", \"n\": [1, 2.50] }");
+        assert_string_equal(f.r.last, "{\"op\" : \"sub\",\"n\": [1, 2.50],\"csrf\":\"tok-123\"}");
+        assert_string_equal(f.r.seen_csrf, "tok-123");
+        assert_int_equal(f.r.last_view_type, WSC_JSON_OBJECT);
+        assert_true(f.r.last_has_json); /* the default builds a json_t too */
+        /* an existing csrf is replaced (even written with an escape), wherever it is */
+        roundtrip(&f, "{\"csrf\":\"stale\",\"a\":1}");
+        assert_string_equal(f.r.last, "{\"a\":1,\"csrf\":\"tok-123\"}");
+        roundtrip(&f, "{\"a\":1,\"c\\u0073rf\":\"stale\",\"b\":{}}");
+        assert_string_equal(f.r.last, "{\"a\":1,\"b\":{},\"csrf\":\"tok-123\"}");
+        roundtrip(&f, "{}");
+        assert_string_equal(f.r.last, "{\"csrf\":\"tok-123\"}");
+        /* a larger one (many 7-byte frames, compressed, or one frame) */
+        char big[3100], want[3100];
+        static const char head[] = "{\"csrf\":\"old\",\"pad\":\"";
+        size_t hl = sizeof head - 1;
+        memcpy(big, head, hl);
+        memset(big + hl, 'x', 3000);
+        memcpy(big + hl + 3000, "\"}", 3);
+        roundtrip(&f, big);
+        /* the other member, from its key's quote to its value's end */
+        snprintf(want, sizeof want, "{%.*s,\"csrf\":\"tok-123\"}", (int)(hl - 14 + 3001), big + 14);
+        if (strcmp(f.r.last, want)) {
+            size_t i = 0;
+            while (f.r.last[i] == want[i]) i++;
+            fail_msg("mode %d: big echo differs at %zu of %zu/%zu: %.20s vs %.20s", mode, i, strlen(f.r.last), strlen(want), f.r.last + i, want + i);
+        }
+        /* refusals: nothing sent */
+        assert_int_equal(wsc_client_send_json_text(f.c, "[1]", 3), WSC_EINVAL);     /* would lose the token */
+        assert_int_equal(wsc_client_send_json_text(f.c, "\"s\"", 3), WSC_EINVAL);
+        assert_int_equal(wsc_client_send_json_text(f.c, "{\"a\":}", 6), WSC_EJSON);
+        assert_int_equal(wsc_client_send_json_text(f.c, "{\"a\":1,\"a\":2}", 13), WSC_EJSON); /* duplicate */
+        assert_int_equal(wsc_client_send_json_text(f.c, "{\"a\":\"\xff\"}", 9), WSC_EJSON);   /* UTF-8 */
+        assert_int_equal(wsc_client_send_json_text(f.c, NULL, 1), WSC_EINVAL);
+        assert_int_equal(wsc_client_send_json_view(f.c, (wsc_json){0}), WSC_EINVAL);
+        int msgs = f.r.msgs;
+        tu_run_for(f.loop, 50);
+        assert_int_equal(f.r.msgs, msgs);
+        stop(&f);
+    }
 }
 
 static void test_send_json_text_without_token(void **state) {
