@@ -19,8 +19,6 @@
 
 int wsc__cl_ws_open(const wsc_client *c) { return c->ws && wsc_ws_ready_state(c->ws) == WSC_OPEN; }
 
-/* JSON text with the token of the current connection (if any) as the
-   property json_property; `checked`: already validated by client_send. */
 /* JSON text validated into c->cj.tx (wsc__cj_check_text), sent with the
    current token: its pieces (the text's members, the csrf member) masked
    straight into the frame, with no joined copy and no second UTF-8 pass
@@ -39,6 +37,8 @@ static int send_json_pieces(wsc_client *c, const char *data, size_t len, wsc__ke
     return rc;
 }
 
+/* JSON text with the token of the current connection (if any) as the
+   property json_property; `checked`: already validated by client_send. */
 int wsc__cl_send_json_text_now(wsc_client *c, const char *data, size_t len, int checked) {
     int rc = checked ? WSC_OK : wsc__cj_check_text(&c->cj, data, len, c->token_cur != NULL);
     if (!rc) rc = send_json_pieces(c, data, len, NULL, NULL);
@@ -134,20 +134,13 @@ static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint
         keep_ref(c, Q_JSON_TEXT, &kept, total, seq);
         return WSC_OK;
     }
-    if (rc == WSC_OK) {
-        /* Not reached (one plain frame, a header set aside): a copy then,
-           of the same splice (the token has not changed since). */
-        const char *txt;
-        size_t tl;
-        rc = wsc__cj_text_out(&c->cj, data, len, c->json_property, c->token_cur, &txt, &tl);
-        wsc__msg *m = rc ? NULL : wsc__delivery_msg_new(&c->d, Q_JSON_TEXT, txt, tl);
-        wsc__cj_wipe(&c->cj);
-        if (!m) return rc ? rc : WSC_ENOMEM;
-        m->seq = seq;
-        return keep_sent(c, m, kept.index, WSC_OK);
-    }
-    if (rc != WSC__WS_NOT_PLAIN) return rc;
-    uint64_t index = wsc__ws_data_sent(c->ws);
+    if (rc != WSC_OK && rc != WSC__WS_NOT_PLAIN) return rc;
+    /* A copy is kept: frames not plain (nothing sent yet: the copy is what
+       goes out), or sent but no chunk (not reached: one plain frame, a
+       header set aside). The same splice either way (the token has not
+       changed since). */
+    int sent = rc == WSC_OK;
+    uint64_t index = sent ? kept.index : wsc__ws_data_sent(c->ws);
     const char *txt = NULL;
     size_t tl = 0;
     rc = wsc__cj_text_out(&c->cj, data, len, c->json_property, c->token_cur, &txt, &tl);
@@ -156,7 +149,7 @@ static int hand_over_json_text(wsc_client *c, const char *data, size_t len, uint
     if (rc) return rc;
     if (!m) return WSC_ENOMEM;
     m->seq = seq;
-    rc = wsc_ws_send_text(c->ws, (const char *)m->data, m->len);
+    if (!sent) rc = wsc_ws_send_text(c->ws, (const char *)m->data, m->len);
     return keep_sent(c, m, index, rc);
 }
 
@@ -181,7 +174,6 @@ static int send_by_ref(wsc_client *c, int kind, const void *data, size_t len, ui
     /* text: validated by wsc__cl_client_send, not again */
     int rc = wsc__ws_send_kept(c->ws, kind == Q_BINARY, data, len, 1, &kept);
     wsc__chunk *k = kept.chunk;
-    size_t off = kept.off;
     uint64_t index = kept.index;
     if (WSC_UNLIKELY(rc != WSC_OK)) {
         if (rc != WSC__WS_NOT_PLAIN) return rc;
@@ -198,7 +190,6 @@ static int send_by_ref(wsc_client *c, int kind, const void *data, size_t len, ui
         m->seq = seq;
         return keep_sent(c, m, index, WSC_OK);
     }
-    (void)off;
     keep_ref(c, kind, &kept, len, seq);
     return WSC_OK;
 }

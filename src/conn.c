@@ -363,33 +363,30 @@ static void on_flush(wsc__defer *d) {
    reported first in every state (ws.h); the core checks it, but only once
    it gets the message, so a refusal before that checks it here (text is
    validated twice only on these error paths). */
-static int refuse(unsigned op, const void *data, size_t len, int rc) {
-    return op == WSC_OP_TEXT && !wsc_utf8_valid(data, len) ? WSC_EUTF8 : rc;
+static int refuse(unsigned op, const wsc__piece *v, size_t n, int utf8_checked, int rc) {
+    return op == WSC_OP_TEXT && !utf8_checked && !wsc__pieces_utf8_valid(v, n) ? WSC_EUTF8 : rc;
+}
+
+/* The accounts of a data message just appended at before (out's capacity
+   was cap): plain (one uncompressed frame) means header + payload == wire,
+   so bufferedAmount is byte-exact (the core says so: no reading back). */
+static void sent_data(wsc__conn *c, size_t before, size_t cap, size_t len, const wsc_proto_sent *sent) {
+    int plain = !sent->compressed && sent->frames == 1;
+    c->last_at = before;
+    c->last_plain = (uint8_t)plain;
+    record_out(c, before, cap, len, plain, 1);
 }
 
 int wsc__conn_send(wsc__conn *c, unsigned op, const void *data, size_t len) {
-    if (c->buffered + len > c->max_buffered) return refuse(op, data, len, WSC_ETOOBIG);
-    if (out_reserve(c, len + 14)) return refuse(op, data, len, WSC_ENOMEM); /* 14: the largest header */
+    wsc__piece one = {data, len}; /* for refuse() only */
+    if (c->buffered + len > c->max_buffered) return refuse(op, &one, 1, 0, WSC_ETOOBIG);
+    if (out_reserve(c, len + 14)) return refuse(op, &one, 1, 0, WSC_ENOMEM); /* 14: the largest header */
     size_t before = c->out.len, cap = c->out.cap;
     wsc_proto_sent sent;
     int rc = wsc_proto_send_ex(c->proto, op, data, len, &c->out, &sent);
     if (rc) return rc;
-    /* Plain: one uncompressed frame, so header + payload == wire and the
-       accounting is byte-exact (the core says so: no reading back). */
-    int plain = !sent.compressed && sent.frames == 1;
-    c->last_at = before;
-    c->last_plain = (uint8_t)plain;
-    record_out(c, before, cap, len, plain, 1);
+    sent_data(c, before, cap, len, &sent);
     return WSC_OK;
-}
-
-/* refuse() for a payload in pieces (only its error paths join them). */
-static int refuse_pieces(unsigned op, const wsc__piece *v, size_t n, int utf8_checked, int rc) {
-    if (op != WSC_OP_TEXT || utf8_checked) return rc;
-    wsc_utf8 st = {0};
-    for (size_t i = 0; i < n; i++)
-        if (wsc_utf8_validate(&st, v[i].data, v[i].len) != v[i].len) return WSC_EUTF8;
-    return wsc_utf8_complete(&st) ? rc : WSC_EUTF8;
 }
 
 int wsc__conn_send_pieces(wsc__conn *c, unsigned op, const wsc__piece *v, size_t n, int utf8_checked) {
@@ -398,16 +395,13 @@ int wsc__conn_send_pieces(wsc__conn *c, unsigned op, const wsc__piece *v, size_t
         if (v[i].len > SIZE_MAX - 14 - len) return WSC_ETOOBIG;
         len += v[i].len;
     }
-    if (c->buffered + len > c->max_buffered) return refuse_pieces(op, v, n, utf8_checked, WSC_ETOOBIG);
-    if (out_reserve(c, len + 14)) return refuse_pieces(op, v, n, utf8_checked, WSC_ENOMEM);
+    if (c->buffered + len > c->max_buffered) return refuse(op, v, n, utf8_checked, WSC_ETOOBIG);
+    if (out_reserve(c, len + 14)) return refuse(op, v, n, utf8_checked, WSC_ENOMEM);
     size_t before = c->out.len, cap = c->out.cap;
     wsc_proto_sent sent;
     int rc = wsc__proto_send_pieces(c->proto, op, v, n, utf8_checked, &c->out, &sent);
     if (rc) return rc;
-    int plain = !sent.compressed && sent.frames == 1;
-    c->last_at = before;
-    c->last_plain = (uint8_t)plain;
-    record_out(c, before, cap, len, plain, 1);
+    sent_data(c, before, cap, len, &sent);
     return WSC_OK;
 }
 

@@ -643,7 +643,7 @@ int wsc__ws_send_kept(wsc_ws *ws, int binary, const void *data, size_t len, int 
     if (WSC_UNLIKELY(wsc__conn_retain_prepare(c) != WSC_OK)) return WSC_ENOMEM;
     out->index = c->data_sent;
     wsc__piece one = {data, len};
-    int rc = utf8_checked && !binary ? wsc__conn_send_pieces(c, op, &one, 1, 1) : wsc__conn_send(c, op, data, len);
+    int rc = wsc__conn_send_pieces(c, op, &one, 1, utf8_checked);
     if (rc) return rc;
     out->chunk = wsc__conn_last_chunk(c, &out->off);
     return WSC_OK;

@@ -151,23 +151,60 @@ int wsc_proto_want_flush(const wsc_proto *p) { return p->close_pending || (p->po
 /* Encoding                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Writes the header of a frame of len payload bytes at out's end: a fresh
+   masking key in key (client role; *masked set), and returns the header's
+   length (0 on a randomness failure, WSC_EIO to the caller). Room must have
+   been reserved by the caller. */
+static inline size_t put_header(wsc_proto *p, wsc_buf *out, int fin, unsigned rsv, unsigned op, size_t len,
+                                uint8_t key[4], int *masked) {
+    *masked = p->role == WSC_ROLE_CLIENT;
+    if (*masked && p->rnd(p->rnd_user, key, 4) != 0) return 0;
+    return wsc_frame_header_write(out->data + out->len, fin, rsv, op, *masked ? key : NULL, len);
+}
+
 /* Appends one frame. Room must have been reserved by the caller. */
 static int put_frame(wsc_proto *p, wsc_buf *out, int fin, unsigned rsv, unsigned op,
                      const uint8_t *data, size_t len) {
     uint8_t key[4];
-    const uint8_t *mask = NULL;
-    if (p->role == WSC_ROLE_CLIENT) {
-        if (p->rnd(p->rnd_user, key, 4) != 0) return WSC_EIO;
-        mask = key;
-    }
-    uint8_t *dst = out->data + out->len;
-    size_t h = wsc_frame_header_write(dst, fin, rsv, op, mask, len);
+    int masked;
+    size_t h = put_header(p, out, fin, rsv, op, len, key, &masked);
+    if (!h) return WSC_EIO;
+    uint8_t *dst = out->data + out->len + h;
     if (len) {
-        if (mask) wsc_mask(dst + h, data, len, key, 0);
-        else memcpy(dst + h, data, len);
+        if (masked) wsc_mask(dst, data, len, key, 0);
+        else memcpy(dst, data, len);
     }
     out->len += h + len;
     return WSC_OK;
+}
+
+/* put_frame() of a payload (len bytes) that is the concatenation of
+   v[0..n) (the masking key runs on across the pieces). */
+static int put_frame_pieces(wsc_proto *p, wsc_buf *out, unsigned op, const wsc__piece *v, size_t n, size_t len) {
+    uint8_t key[4];
+    int masked;
+    size_t h = put_header(p, out, 1, 0, op, len, key, &masked), at = 0;
+    if (!h) return WSC_EIO;
+    uint8_t *dst = out->data + out->len + h;
+    for (size_t i = 0; i < n; i++) {
+        if (!v[i].len) continue;
+        if (masked) wsc_mask(dst + at, v[i].data, v[i].len, key, at);
+        else memcpy(dst + at, v[i].data, v[i].len);
+        at += v[i].len;
+    }
+    out->len += h + len;
+    return WSC_OK;
+}
+
+/* What one frame of payload len bytes, wire bytes in all, framed (rsv:
+   compressed). */
+static void sent_one(wsc_proto_sent *sent, uint64_t wire, size_t len, unsigned rsv) {
+    if (!sent) return;
+    memset(sent, 0, sizeof *sent);
+    sent->wire = wire;
+    sent->frames = 1;
+    sent->header = (uint32_t)(wire - len);
+    sent->compressed = rsv != 0;
 }
 
 size_t wsc_proto_wire_size(const wsc_proto *p, size_t len) {
@@ -201,14 +238,7 @@ static int put_message(wsc_proto *p, unsigned op_rsv, const uint8_t *data, size_
             out->len = before;
             return sent_fail(sent, rc);
         }
-        if (sent) {
-            sent->wire = out->len - before;
-            sent->frames = 1;
-            sent->header = (uint32_t)(sent->wire - len);
-            sent->compressed = rsv != 0;
-            sent->pad_ = 0;
-            memset(sent->reserved, 0, sizeof sent->reserved);
-        }
+        sent_one(sent, out->len - before, len, rsv);
         return WSC_OK;
     }
     size_t frag = p->frag_size;
@@ -266,6 +296,14 @@ static int send_checked(wsc_proto *p, unsigned opcode, const void *data, size_t 
     return put_message(p, OP_RSV(opcode, 0), data, len, out, sent); /* a tail call */
 }
 
+int wsc__pieces_utf8_valid(const wsc__piece *v, size_t n) {
+    if (n == 1) return wsc_utf8_valid(v[0].data, v[0].len);
+    wsc_utf8 st = {0};
+    for (size_t i = 0; i < n; i++)
+        if (wsc_utf8_validate(&st, v[i].data, v[i].len) != v[i].len) return 0;
+    return wsc_utf8_complete(&st);
+}
+
 int wsc__proto_send_pieces(wsc_proto *p, unsigned opcode, const wsc__piece *v, size_t n, int utf8_checked,
                            wsc_buf *out, wsc_proto_sent *sent) {
     if (opcode != WSC_OP_TEXT && opcode != WSC_OP_BINARY) return sent_fail(sent, WSC_EINVAL);
@@ -277,16 +315,13 @@ int wsc__proto_send_pieces(wsc_proto *p, unsigned opcode, const wsc__piece *v, s
         len += v[i].len;
     }
     if (!can_send_data(p) || p->send_op) return sent_fail(sent, WSC_ESTATE);
-    if (opcode == WSC_OP_TEXT && !utf8_checked) {
-        wsc_utf8 st = {0};
-        for (size_t i = 0; i < n; i++)
-            if (wsc_utf8_validate(&st, v[i].data, v[i].len) != v[i].len) return sent_fail(sent, WSC_EUTF8);
-        if (!wsc_utf8_complete(&st)) return sent_fail(sent, WSC_EUTF8);
-    }
+    if (opcode == WSC_OP_TEXT && !utf8_checked && !wsc__pieces_utf8_valid(v, n)) return sent_fail(sent, WSC_EUTF8);
     if ((p->pmd && len >= p->deflate_threshold && wsc__pmd_can_compress(p->pmd)) ||
         (p->frag_size && len > p->frag_size)) {
-        /* Not one plain frame: joined first (the rare path; the client
-           takes it only with deflate or a fragment size). */
+        /* Not one plain frame: one piece goes as it is, more are joined
+           first (the rare path; the client takes it only with deflate or a
+           fragment size). */
+        if (n <= 1) return send_checked(p, opcode, n ? v[0].data : NULL, len, out, sent);
         uint8_t *j = wsc__malloc(len ? len : 1);
         if (!j) return sent_fail(sent, WSC_ENOMEM);
         size_t at = 0;
@@ -301,27 +336,10 @@ int wsc__proto_send_pieces(wsc_proto *p, unsigned opcode, const wsc__piece *v, s
     }
     int rc = wsc_buf_reserve(out, len + WSC_FRAME_HEADER_MAX);
     if (rc) return sent_fail(sent, rc);
-    uint8_t key[4];
-    const uint8_t *mask = NULL;
-    if (p->role == WSC_ROLE_CLIENT) {
-        if (p->rnd(p->rnd_user, key, 4) != 0) return sent_fail(sent, WSC_EIO);
-        mask = key;
-    }
-    uint8_t *dst = out->data + out->len;
-    size_t h = wsc_frame_header_write(dst, 1, 0, opcode, mask, len), at = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!v[i].len) continue;
-        if (mask) wsc_mask(dst + h + at, v[i].data, v[i].len, key, at);
-        else memcpy(dst + h + at, v[i].data, v[i].len);
-        at += v[i].len;
-    }
-    out->len += h + len;
-    if (sent) {
-        memset(sent, 0, sizeof *sent);
-        sent->wire = h + len;
-        sent->frames = 1;
-        sent->header = (uint32_t)h;
-    }
+    size_t before = out->len;
+    rc = put_frame_pieces(p, out, opcode, v, n, len);
+    if (rc) return sent_fail(sent, rc);
+    sent_one(sent, out->len - before, len, 0);
     return WSC_OK;
 }
 

@@ -41,4 +41,8 @@ typedef struct wsc__piece {
 int wsc__proto_send_pieces(wsc_proto *p, unsigned opcode, const wsc__piece *v, size_t n, int utf8_checked,
                            wsc_buf *out, wsc_proto_sent *sent);
 
+/* Non-zero if the concatenation of v[0..n) is complete, valid UTF-8 (a
+   character may be split across pieces). */
+int wsc__pieces_utf8_valid(const wsc__piece *v, size_t n);
+
 #endif
