@@ -31,28 +31,28 @@ static void log_free(rec_log *l) {
     l->n = 0;
 }
 
-static wsc_proto *mk(wsc_role role, uint64_t max_msg) {
+/* A proto for the tests: the fixed test randomness (its own counter at
+   *ctr, or the shared one for ctr NULL), permessage-deflate with pp (from
+   the first byte) or none, fragment_size frag (0: none). */
+static wsc_proto *mk_full(wsc_role role, uint64_t max_msg, const wsc_pmd_params *pp, uint8_t *ctr, size_t frag) {
     wsc_proto_config c = {0};
     c.role = role;
     c.max_message_size = max_msg;
     c.random = tu_fixed_random;
+    c.random_user = ctr;
+    c.deflate = pp;
+    c.deflate_threshold = 1;
+    c.fragment_size = frag;
     wsc_error err;
     wsc_proto *p = wsc_proto_new(&c, &err);
     assert_non_null(p);
     return p;
 }
 
+static wsc_proto *mk(wsc_role role, uint64_t max_msg) { return mk_full(role, max_msg, NULL, NULL, 0); }
+
 static wsc_proto *mk_pmd(wsc_role role, const wsc_pmd_params *pp, uint64_t max_msg) {
-    wsc_proto_config c = {0};
-    c.role = role;
-    c.max_message_size = max_msg;
-    c.random = tu_fixed_random;
-    c.deflate = pp;
-    c.deflate_threshold = 1;
-    wsc_error err;
-    wsc_proto *p = wsc_proto_new(&c, &err);
-    assert_non_null(p);
-    return p;
+    return mk_full(role, max_msg, pp, NULL, 0);
 }
 
 /* Feeds data in pieces of `chunk` bytes (0: whole), each piece in its own
@@ -1061,16 +1061,7 @@ static void test_send_ex_summary(void **s) {
 /* A proto whose masking keys come from its own counter, so that two of
    them made alike frame alike. */
 static wsc_proto *mk_same(wsc_role role, uint8_t *ctr, const wsc_pmd_params *pp, size_t frag) {
-    wsc_proto_config c = {0};
-    c.role = role;
-    c.random = tu_fixed_random;
-    c.random_user = ctr;
-    c.deflate = pp;
-    c.deflate_threshold = 1;
-    c.fragment_size = frag;
-    wsc_proto *p = wsc_proto_new(&c, NULL);
-    assert_non_null(p);
-    return p;
+    return mk_full(role, 0, pp, ctr, frag);
 }
 
 /* The gathered send (proto_gather.h, the client's JSON path): the pieces'
