@@ -267,6 +267,7 @@ INL void flatten(uint32_t **out, uint64_t m, uint32_t base) {
     if (!m) return;
     __m256i b = _mm256_set1_epi32((int)base);
     const __m256i eight = _mm256_set1_epi32(8);
+#pragma GCC unroll 8
     for (int k = 0; k < 8; k++, m >>= 8, b = _mm256_add_epi32(b, eight)) {
         unsigned byte = (unsigned)(m & 0xFF);
         __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)bit_offsets[byte]));
