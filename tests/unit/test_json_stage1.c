@@ -216,13 +216,67 @@ static void test_mixed(void **state) {
     slide("[", doc, strlen(doc), "]", 1, '\t');
 }
 
+/* want: refused with WSC_JSON_NO_DUPLICATES (valid without), else valid. */
+static void refused_as_duplicate(const char *t, size_t len, int want) {
+    wsc_json_error e;
+    if (wsc_json_parse(da, t, len, 0, &e) != WSC_OK) fail_msg("<%.*s>: invalid (%s)", (int)len, t, e.message);
+    int rc = wsc_json_parse(da, t, len, WSC_JSON_NO_DUPLICATES, &e);
+    if (want ? (rc != WSC_EJSON || !strstr(e.message, "duplicate")) : rc != WSC_OK)
+        fail_msg("<%.*s>: rc %d (%s), expected %s", (int)len, t, rc, e.message, want ? "a duplicate" : "valid");
+}
+
+/* WSC_JSON_NO_DUPLICATES: stage 2 keeps each open object's key filter in
+   its node until its close: an escaped key (always a suspect), duplicates
+   and filter collisions at every depth, objects inside arrays inside
+   objects, and a suspect child followed by a sibling (the nodes, flags
+   included, must be the one-pass parser's). */
+static void test_duplicates_nested(void **state) {
+    (void)state;
+    static const struct {
+        const char *s;
+        int valid;
+    } docs[] = {
+        {"[{\"\\u0061\":1},{}]", 1},
+        {"[{\"\\u0061\":1},[{\"b\":2}],{\"c\":[]}]", 1},
+        {"{\"x\":[{\"\\u0061\":1,\"b\":2},{\"a\":1}],\"y\":{\"a\":1,\"\\u0061\":2}}", -1},
+        {"{\"x\":[{\"\\u0061\":1,\"b\":2},{\"a\":1}],\"y\":{\"a\":1,\"b\":2}}", 1},
+        {"{\"a\":{\"b\":{\"a\":1,\"b\":2}},\"b\":[{\"a\":{}}],\"c\":3}", 1},
+        {"{\"a\":{\"b\":{\"a\":1,\"b\":2}},\"b\":[{\"a\":{}}],\"a\":3}", -1},
+        {"{\"a\":[],\"b\":{},\"c\":[{\"d\":[{\"e\":1,\"e\":2}]}]}", -1},
+        {"{\"\":1,\"a\":{\"\":2},\"\":3}", -1},
+        {"{\"\":1,\"a\":{\"\":2}}", 1},
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        size_t l = strlen(docs[i].s);
+        slide("", docs[i].s, l, "", docs[i].valid, ' ');
+        slide("[", docs[i].s, l, "]", docs[i].valid, ' ');
+    }
+    /* Objects of 2 to 40 keys k0..kN: many share filter bits, none is a
+       duplicate; then the last key repeated. */
+    char t[1024];
+    for (int n = 2; n <= 40; n++) {
+        size_t o = 0;
+        o += (size_t)snprintf(t + o, sizeof t - o, "[{\"in\":{");
+        for (int j = 0; j < n; j++) o += (size_t)snprintf(t + o, sizeof t - o, "%s\"k%d\":[%d]", j ? "," : "", j, j);
+        size_t body = o;
+        o += (size_t)snprintf(t + o, sizeof t - o, "}},{\"k0\":0}]");
+        check(t, o, 1);
+        refused_as_duplicate(t, o, 0);
+        o = body + (size_t)snprintf(t + body, sizeof t - body, ",\"k%d\":0}},{}]", n - 1);
+        check(t, o, -1);
+        refused_as_duplicate(t, o, 1);
+    }
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        refused_as_duplicate(docs[i].s, strlen(docs[i].s), docs[i].valid != 1);
+}
+
 int main(void) {
     da = wsc_json_doc_new(NULL);
     db = wsc_json_doc_new(NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_string_pieces),   cmocka_unit_test(test_backslash_runs),
         cmocka_unit_test(test_tokens),          cmocka_unit_test(test_lengths_and_limits),
-        cmocka_unit_test(test_mixed),
+        cmocka_unit_test(test_mixed),           cmocka_unit_test(test_duplicates_nested),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     printf("two-pass parses: %ld (stage 1 %savailable)\n", fast_taken, wsc__json_stage1_available() ? "" : "not ");
