@@ -615,6 +615,10 @@ static JSON_ALWAYS_INLINE void put_node(wsc__jnode *nd, unsigned type, unsigned 
         V_TOKEN_END(CONT);                                                                                             \
     } while (0)
 
+/* The low n byte lanes of a word, n = 0..8. */
+static const uint64_t low_lanes[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFull, 0xFFFFFFFFFFFFull,
+                                      0xFFFFFFFFFFFFFFull, ~0ull};
+
 /* The value whose entry is at p; then to CONT (the state after it). */
 #define V_VALUE(CONT)                                                                                                  \
     do {                                                                                                               \
@@ -643,8 +647,8 @@ static JSON_ALWAYS_INLINE void put_node(wsc__jnode *nd, unsigned type, unsigned 
                digit (an integer) or all but one '.' neither first nor last                                            \
                (a fraction, as prices are). Anything else: number(). */                                                \
             size_t n_ = (size_t)(s + *k - p);                                                                          \
-            if (n_ - 1 < 8 && end - p >= 8 && (unsigned)(*p - '1') < 9) {                                              \
-                uint64_t m_ = nondigit_lanes(load64(p)) & (~0ull >> (64 - 8 * n_));                                    \
+            if (n_ - 1 < 8 && p < end8 && (unsigned)(*p - '1') < 9) {                                                  \
+                uint64_t m_ = nondigit_lanes(load64(p)) & low_lanes[n_];                                               \
                 if (!m_) {                                                                                             \
                     nd = &nodes[nn++];                                                                                 \
                     put_node(nd, WSC_JSON_NUMBER, WSC__JF_INT, (uint32_t)(p - s), (uint32_t)n_);                       \
@@ -692,6 +696,9 @@ static inline const char *number(const char *p, const char *end, uint8_t *fl) {
 static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix,
                                          const int has_bs, const unsigned dup) {
     const char *p, *q, *end = s + len;
+    /* A number starting before end8 has 8 bytes to read (a text shorter
+       than 8 bytes leaves end8 at s). */
+    const char *const end8 = len >= 8 ? end - 7 : s;
     const uint32_t *k = d->idx, *kend = k + nix;
     wsc__jnode *nd;
     uint32_t depth = 0, cur = 0, cnt = 0;
