@@ -95,6 +95,27 @@ int wsc__json_stage1_available(void);
  */
 long wsc__json_stage1(const char *s, size_t len, uint32_t *idx, int utf8, int *has_backslash);
 
+/* The two-pass parser's index is 4 bytes per byte of text (allocated for
+   the worst case, kept with the document like its nodes); above this size
+   the one-pass parser runs instead (it needs no index), so a document
+   keeps at most 64 MiB of index. */
+#define WSC__JSON_STAGE1_MAX ((size_t)16 << 20)
+
+/* Stage 1 then stage 2 (stage2.c) over s[0..len) into d, which is reset
+   and has its stack: 0 when the document is parsed, else non-zero and the
+   caller runs the one-pass parser, which accepts exactly the same texts
+   and reports the error (position, line, message). Only where
+   wsc__json_stage1_available(), for len <= WSC__JSON_STAGE1_MAX. */
+int wsc__json_two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flags);
+
+/* Forgets d's last parse, keeping its storage (parse.c). */
+void wsc__json_reset(wsc_json_doc *d);
+/* Grow d's node array (a first guess from the text's length, then
+   doubling) / its stack of open containers (up to the depth limit):
+   0, or -1 when it cannot grow (out of memory, at the limit). */
+int wsc__json_grow_nodes(wsc_json_doc *d, size_t len);
+int wsc__json_grow_stack(wsc_json_doc *d);
+
 /* For tests and the fuzzer: s[0..len) (no WSC_JSON_COPY) by the two-pass
    parser alone. 0: parsed into d as wsc_json_parse would; 1: refused
    (wsc_json_parse would then run the one-pass parser); -1: not available
