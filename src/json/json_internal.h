@@ -1,5 +1,6 @@
 /* json_internal.h - the node array behind wsc_json (json.h), shared by the
-   parser (parse.c), the view (view.c) and the writers (write.c). */
+   parser (parse.c, stage1.c, stage2.c), the view (view.c) and the writers
+   (write.c). */
 #ifndef WSC_JSON_INTERNAL_H
 #define WSC_JSON_INTERNAL_H
 

@@ -1,5 +1,5 @@
 /*
- * stage1.c - the first of the parser's two passes (parse.c is the second):
+ * stage1.c - the first of the parser's two passes (stage2.c is the second):
  * 64 bytes at a time, with AVX2 and a carry-less multiply, it finds every
  * byte the grammar needs to look at and writes their offsets in order into
  * the structural index. What is done here, once per 64 bytes and without a

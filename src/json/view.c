@@ -312,7 +312,7 @@ const char *wsc_json_raw(wsc_json v, size_t *len) {
     return s;
 }
 
-/* ---- duplicate keys (parse.c, WSC_JSON_NO_DUPLICATES) -------------------- */
+/* ---- duplicate keys (parse.c, stage2.c: WSC_JSON_NO_DUPLICATES) ---------- */
 
 int wsc__json_check_duplicates(wsc_json_doc *d, uint32_t obj);
 

@@ -1,5 +1,5 @@
 /*
- * test_json_stage1.c - the two-pass parser (stage1.c, walk_index in parse.c)
+ * test_json_stage1.c - the two-pass parser (stage1.c, walk_index in stage2.c)
  * against the one-pass parser (wsc__json_force_scalar), where the two-pass
  * one can go wrong: its 64-byte blocks. Strings, escapes, runs of
  * backslashes, multi-byte and invalid UTF-8 of every class, numbers,
@@ -147,7 +147,7 @@ static void test_tokens(void **state) {
         {"{\"a\":1,\"a\":2}", -1}, {"{\"a\":1,\"\\u0061\":2}", -1}, {"{\"a\"}", 0}, {"{\"a\":}", 0},
         {"{\"a\"::1}", 0}, {"{,}", 0}, {"[1,]", 0}, {"[,1]", 0}, {"[1 2]", 0}, {"{\"a\":1 \"b\":2}", 0},
         {"{1:2}", 0}, {"[}", 0}, {"{]", 0}, {"[[]", 0}, {"[]]", 0}, {"]", 0}, {"\x0c" "1", 0}, {"1\x1a", 0},
-        /* the short-number path (parse.c: at most 8 bytes ending at the next index entry) */
+        /* the short-number path (stage2.c: at most 8 bytes ending at the next index entry) */
         {"9.9", 1}, {"1234.567", 1}, {"12345.678", 1}, {"1.2.3", 0}, {"1..2", 0}, {"12.", 0}, {"1.x", 0},
         {"1.5e", 0}, {"1.5e3", 1}, {"[1.5,22,333.4]", 1}, {"[1.,2]", 0}, {"[12.3.4]", 0}, {"[.5]", 0},
         {"{\"a\":1.25,\"b\":7}", 1}, {"[12345678,123456789]", 1}, {"[1234567.,1]", 0}, {"[1.2345678]", 1},
