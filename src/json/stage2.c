@@ -182,13 +182,15 @@ static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t 
     /* A number starting before end8 has 8 bytes to read (a text shorter
        than 8 bytes leaves end8 at s). */
     const char *const end8 = len >= 8 ? end - 7 : s;
-    const uint32_t *k = d->idx, *kend = k + nix;
+    const uint32_t *k = d->idx;
     wsc__jnode *nd;
     uint32_t depth = 0, cur = 0, cnt = 0;
     wsc__jnode *nodes = d->nodes;
     uint32_t nn = 0;
-    uint32_t *stack = d->stack, stack_cap = d->stack_cap;
-    const unsigned max_depth = d->max_depth;
+    uint32_t *stack = d->stack;
+    /* One compare per open container: the smaller of the depth limit and
+       the stack's room; which of the two it is, only when reached. */
+    uint32_t room = d->stack_cap < d->max_depth ? d->stack_cap : d->max_depth;
     int obj;
 
     /* The root. */
@@ -201,10 +203,10 @@ open_obj:
 open_arr:
     obj = 0;
 open:
-    if (WSC_UNLIKELY(depth >= max_depth)) return 1;
-    if (WSC_UNLIKELY(depth == stack_cap)) {
-        if (wsc__json_grow_stack(d)) return 1;
-        stack = d->stack, stack_cap = d->stack_cap;
+    if (WSC_UNLIKELY(depth >= room)) {
+        if (depth >= d->max_depth || wsc__json_grow_stack(d)) return 1;
+        stack = d->stack;
+        room = d->stack_cap < d->max_depth ? d->stack_cap : d->max_depth;
     }
     stack[2 * depth] = cur;
     stack[2 * depth + 1] = cnt;
@@ -312,7 +314,7 @@ pop:
     goto arr_after;
 
 done:
-    if (k != kend) return 1;
+    if (k != d->idx + nix) return 1;
     d->n = nn;
     return 0;
 }
