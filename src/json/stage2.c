@@ -49,7 +49,7 @@ int wsc__json_two_pass(wsc_json_doc *d, const char *s, size_t len, unsigned flag
 
 /* A node where room is known to be (stage 2 reserves one per index entry:
    every node starts at its own entry). */
-#define PUT(t, o) (nd = &nodes[nn++], put_node(nd, (t), 0, (uint32_t)(o), 0))
+#define PUT(t, o) (nd = np++, put_node(nd, (t), 0, (uint32_t)(o), 0))
 
 /* A node as two 8-byte stores (the field-by-field form costs about twice
    the instructions). */
@@ -92,7 +92,7 @@ static JSON_ALWAYS_INLINE void put_node(wsc__jnode *nd, unsigned type, unsigned 
 #define V_LITERAL(word, n, type, CONT)                                                                                 \
     do {                                                                                                               \
         if (end - p < (n) || memcmp(p, word, (n))) return 1;                                                          \
-        nd = &nodes[nn++];                                                                                             \
+        nd = np++;                                                                                             \
         put_node(nd, (type), 0, (uint32_t)(p - s), (n));                                                              \
         q = p + (n);                                                                                                   \
         V_TOKEN_END(CONT);                                                                                             \
@@ -110,7 +110,7 @@ static const uint64_t low_lanes[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xF
         case '[': goto open_arr;                                                                                       \
         case '"':                                                                                                      \
             q = s + *k++; /* its closing quote: stage 1 refuses unterminated strings */                               \
-            nd = &nodes[nn++];                                                                                         \
+            nd = np++;                                                                                         \
             put_node(nd, WSC_JSON_STRING, 0, (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1));                           \
             if (has_bs && memchr(p + 1, '\\', nd->len)) {                                                              \
                 int esc_ = 0;                                                                                          \
@@ -133,20 +133,20 @@ static const uint64_t low_lanes[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xF
             if (n_ - 1 < 8 && p < end8 && (unsigned)(*p - '1') < 9) {                                                  \
                 uint64_t m_ = nondigit_lanes(load64(p)) & low_lanes[n_];                                               \
                 if (!m_) {                                                                                             \
-                    nd = &nodes[nn++];                                                                                 \
+                    nd = np++;                                                                                 \
                     put_node(nd, WSC_JSON_NUMBER, WSC__JF_INT, (uint32_t)(p - s), (uint32_t)n_);                       \
                     goto CONT;                                                                                         \
                 }                                                                                                      \
                 unsigned at_ = (unsigned)__builtin_ctzll(m_) >> 3;                                                     \
                 if (!(m_ & (m_ - 1)) && p[at_] == '.' && at_ + 1 < n_) {                                               \
-                    nd = &nodes[nn++];                                                                                 \
+                    nd = np++;                                                                                 \
                     put_node(nd, WSC_JSON_NUMBER, 0, (uint32_t)(p - s), (uint32_t)n_);                                 \
                     goto CONT;                                                                                         \
                 }                                                                                                      \
             }                                                                                                          \
             uint8_t fl_;                                                                                               \
             if (!(q = number(p, end, &fl_))) return 1;                                                                 \
-            nd = &nodes[nn++];                                                                                         \
+            nd = np++;                                                                                         \
             put_node(nd, WSC_JSON_NUMBER, fl_, (uint32_t)(p - s), (uint32_t)(q - p));                                  \
             V_TOKEN_END(CONT);                                                                                         \
         }                                                                                                              \
@@ -186,7 +186,7 @@ static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t 
     wsc__jnode *nd;
     uint32_t depth = 0, cur = 0, cnt = 0;
     wsc__jnode *nodes = d->nodes;
-    uint32_t nn = 0;
+    wsc__jnode *np = nodes; /* the next node (a pointer: no index scaled per node) */
     uint32_t *stack = d->stack;
     /* One compare per open container: the smaller of the depth limit and
        the stack's room; which of the two it is, only when reached. */
@@ -212,7 +212,7 @@ open:
     stack[2 * depth + 1] = cnt;
     depth++;
     PUT(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, p - s);
-    cur = nn - 1;
+    cur = (uint32_t)(np - nodes) - 1;
     cnt = 0;
     if (obj) {
         if (s[*k] == '}') {
@@ -242,7 +242,7 @@ key: {
     p = s + *k++;
     if (WSC_UNLIKELY(*p != '"')) return 1;
     q = s + *k++;
-    nd = &nodes[nn++];
+    nd = np++;
     put_node(nd, WSC__JKEY, 0, (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1));
     int esc = 0;
     if (has_bs && memchr(p + 1, '\\', nd->len)) {
@@ -286,12 +286,12 @@ close_obj: {
     uint32_t open = cur;
     PUT(WSC__JEND, p - s);
     nd->link = open;
-    nodes[open].link = nn - 1;
+    nodes[open].link = (uint32_t)(np - nodes) - 1;
     nodes[open].len = cnt;
     const int suspect = nodes[open].flags & WSC__JF_DUP_SUSPECT;
     nodes[open].flags = 0;
     if (WSC_UNLIKELY(suspect) && cnt > 1) {
-        d->n = nn;
+        d->n = (uint32_t)(np - nodes);
         if (wsc__json_check_duplicates(d, open)) return 1;
     }
     goto pop;
@@ -301,7 +301,7 @@ close_arr: {
     uint32_t open = cur;
     PUT(WSC__JEND, p - s);
     nd->link = open;
-    nodes[open].link = nn - 1;
+    nodes[open].link = (uint32_t)(np - nodes) - 1;
     nodes[open].len = cnt;
 }
 
@@ -315,6 +315,6 @@ pop:
 
 done:
     if (k != d->idx + nix) return 1;
-    d->n = nn;
+    d->n = (uint32_t)(np - nodes);
     return 0;
 }
