@@ -184,13 +184,15 @@ static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t 
     const char *const end8 = len >= 8 ? end - 7 : s;
     const uint32_t *k = d->idx;
     wsc__jnode *nd;
-    uint32_t depth = 0, cur = 0, cnt = 0;
+    uint32_t cur = 0, cnt = 0;
     wsc__jnode *nodes = d->nodes;
     wsc__jnode *np = nodes; /* the next node (a pointer: no index scaled per node) */
-    uint32_t *stack = d->stack;
-    /* One compare per open container: the smaller of the depth limit and
-       the stack's room; which of the two it is, only when reached. */
-    uint32_t room = d->stack_cap < d->max_depth ? d->stack_cap : d->max_depth;
+    /* The enclosing containers, two words each (node index, members so
+       far): sp is the next free pair. One compare per open container,
+       against the smaller of the depth limit and the stack's room; which
+       of the two it is, only when reached. */
+    uint32_t *stack = d->stack, *sp = stack;
+    uint32_t *sp_room = stack + 2 * (d->stack_cap < d->max_depth ? d->stack_cap : d->max_depth);
     int obj;
 
     /* The root. */
@@ -203,14 +205,14 @@ open_obj:
 open_arr:
     obj = 0;
 open:
-    if (WSC_UNLIKELY(depth >= room)) {
+    if (WSC_UNLIKELY(sp >= sp_room)) {
+        size_t depth = (size_t)(sp - stack) / 2;
         if (depth >= d->max_depth || wsc__json_grow_stack(d)) return 1;
-        stack = d->stack;
-        room = d->stack_cap < d->max_depth ? d->stack_cap : d->max_depth;
+        stack = d->stack, sp = stack + 2 * depth;
+        sp_room = stack + 2 * (d->stack_cap < d->max_depth ? d->stack_cap : d->max_depth);
     }
-    stack[2 * depth] = cur;
-    stack[2 * depth + 1] = cnt;
-    depth++;
+    sp[0] = cur, sp[1] = cnt;
+    sp += 2;
     PUT(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, p - s);
     cur = (uint32_t)(np - nodes) - 1;
     cnt = 0;
@@ -306,10 +308,9 @@ close_arr: {
 }
 
 pop:
-    depth--;
-    cur = stack[2 * depth];
-    cnt = stack[2 * depth + 1];
-    if (WSC_UNLIKELY(!depth)) goto done;
+    sp -= 2;
+    cur = sp[0], cnt = sp[1];
+    if (WSC_UNLIKELY(sp == stack)) goto done;
     if (nodes[cur].type == WSC_JSON_OBJECT) goto obj_after;
     goto arr_after;
 
