@@ -85,15 +85,15 @@ static JSON_ALWAYS_INLINE void put_node(wsc__jnode *nd, unsigned type, unsigned 
    other token). */
 #define V_TOKEN_END(CONT)                                                                                              \
     do {                                                                                                               \
-        if (WSC_UNLIKELY(q != s + *k) && (q == end || !is_space((unsigned char)*q))) return 1;                        \
+        if (WSC_UNLIKELY(q != s + *k) && (q == end || !is_space((unsigned char)*q))) return 1;                         \
         goto CONT;                                                                                                     \
     } while (0)
 
 #define V_LITERAL(word, n, type, CONT)                                                                                 \
     do {                                                                                                               \
-        if (end - p < (n) || memcmp(p, word, (n))) return 1;                                                          \
-        nd = np++;                                                                                             \
-        put_node(nd, (type), 0, (uint32_t)(p - s), (n));                                                              \
+        if (end - p < (n) || memcmp(p, word, (n))) return 1;                                                           \
+        nd = np++;                                                                                                     \
+        put_node(nd, (type), 0, o, (n));                                                                               \
         q = p + (n);                                                                                                   \
         V_TOKEN_END(CONT);                                                                                             \
     } while (0)
@@ -109,9 +109,9 @@ static const uint64_t low_lanes[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xF
         case '{': goto open_obj;                                                                                       \
         case '[': goto open_arr;                                                                                       \
         case '"':                                                                                                      \
-            q = s + *k++; /* its closing quote: stage 1 refuses unterminated strings */                               \
-            nd = np++;                                                                                         \
-            put_node(nd, WSC_JSON_STRING, 0, (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1));                           \
+            q = s + (oq = *k++); /* its closing quote: stage 1 refuses unterminated strings */                         \
+            nd = np++;                                                                                                 \
+            put_node(nd, WSC_JSON_STRING, 0, o + 1, oq - o - 1);                                                       \
             if (has_bs && memchr(p + 1, '\\', nd->len)) {                                                              \
                 int esc_ = 0;                                                                                          \
                 const char *epos_, *emsg_;                                                                             \
@@ -129,25 +129,25 @@ static const uint64_t low_lanes[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xF
                length is known, so one word tells whether every byte is a                                              \
                digit (an integer) or all but one '.' neither first nor last                                            \
                (a fraction, as prices are). Anything else: number(). */                                                \
-            size_t n_ = (size_t)(s + *k - p);                                                                          \
+            size_t n_ = (size_t)(*k - o);                                                                              \
             if (n_ - 1 < 8 && p < end8 && (unsigned)(*p - '1') < 9) {                                                  \
                 uint64_t m_ = nondigit_lanes(load64(p)) & low_lanes[n_];                                               \
                 if (!m_) {                                                                                             \
-                    nd = np++;                                                                                 \
-                    put_node(nd, WSC_JSON_NUMBER, WSC__JF_INT, (uint32_t)(p - s), (uint32_t)n_);                       \
+                    nd = np++;                                                                                         \
+                    put_node(nd, WSC_JSON_NUMBER, WSC__JF_INT, o, (uint32_t)n_);                                       \
                     goto CONT;                                                                                         \
                 }                                                                                                      \
                 unsigned at_ = (unsigned)__builtin_ctzll(m_) >> 3;                                                     \
                 if (!(m_ & (m_ - 1)) && p[at_] == '.' && at_ + 1 < n_) {                                               \
-                    nd = np++;                                                                                 \
-                    put_node(nd, WSC_JSON_NUMBER, 0, (uint32_t)(p - s), (uint32_t)n_);                                 \
+                    nd = np++;                                                                                         \
+                    put_node(nd, WSC_JSON_NUMBER, 0, o, (uint32_t)n_);                                                 \
                     goto CONT;                                                                                         \
                 }                                                                                                      \
             }                                                                                                          \
             uint8_t fl_;                                                                                               \
             if (!(q = number(p, end, &fl_))) return 1;                                                                 \
-            nd = np++;                                                                                         \
-            put_node(nd, WSC_JSON_NUMBER, fl_, (uint32_t)(p - s), (uint32_t)(q - p));                                  \
+            nd = np++;                                                                                                 \
+            put_node(nd, WSC_JSON_NUMBER, fl_, o, (uint32_t)(q - p));                                                  \
             V_TOKEN_END(CONT);                                                                                         \
         }                                                                                                              \
         }                                                                                                              \
@@ -179,6 +179,9 @@ static inline const char *number(const char *p, const char *end, uint8_t *fl) {
 static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix,
                                          const int has_bs, const unsigned dup) {
     const char *p, *q, *end = s + len;
+    /* The offsets of p and q (the index's entries: nodes record offsets, so
+       none is computed back from a pointer). */
+    uint32_t o, oq;
     /* A number starting before end8 has 8 bytes to read (a text shorter
        than 8 bytes leaves end8 at s). */
     const char *const end8 = len >= 8 ? end - 7 : s;
@@ -196,7 +199,7 @@ static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t 
     int obj;
 
     /* The root. */
-    p = s + *k++;
+    p = s + (o = *k++);
     V_VALUE(done);
 
 open_obj:
@@ -213,39 +216,39 @@ open:
     }
     sp[0] = cur, sp[1] = cnt;
     sp += 2;
-    PUT(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, p - s);
+    PUT(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, o);
     cur = (uint32_t)(np - nodes) - 1;
     cnt = 0;
     if (obj) {
         if (s[*k] == '}') {
-            p = s + *k++;
+            p = s + (o = *k++);
             goto close_obj;
         }
         goto key;
     }
     if (s[*k] == ']') {
-        p = s + *k++;
+        p = s + (o = *k++);
         goto close_arr;
     }
     /* fall through: the first element */
 
 arr_value:
-    p = s + *k++;
+    p = s + (o = *k++);
     cnt++;
     V_VALUE(arr_after);
 
 arr_after:
-    p = s + *k++;
+    p = s + (o = *k++);
     if (*p == ',') goto arr_value;
     if (WSC_LIKELY(*p == ']')) goto close_arr;
     return 1;
 
 key: {
-    p = s + *k++;
+    p = s + (o = *k++);
     if (WSC_UNLIKELY(*p != '"')) return 1;
-    q = s + *k++;
+    q = s + (oq = *k++);
     nd = np++;
-    put_node(nd, WSC__JKEY, 0, (uint32_t)(p + 1 - s), (uint32_t)(q - p - 1));
+    put_node(nd, WSC__JKEY, 0, o + 1, oq - o - 1);
     int esc = 0;
     if (has_bs && memchr(p + 1, '\\', nd->len)) {
         const char *epos, *emsg;
@@ -273,20 +276,20 @@ key: {
         memcpy(&nodes[cur].len, &f, sizeof f);
     }
     if (WSC_UNLIKELY(s[*k++] != ':')) return 1;
-    p = s + *k++;
+    p = s + (o = *k++);
     cnt++;
     V_VALUE(obj_after);
 }
 
 obj_after:
-    p = s + *k++;
+    p = s + (o = *k++);
     if (*p == ',') goto key;
     if (WSC_LIKELY(*p == '}')) goto close_obj;
     return 1;
 
 close_obj: {
     uint32_t open = cur;
-    PUT(WSC__JEND, p - s);
+    PUT(WSC__JEND, o);
     nd->link = open;
     nodes[open].link = (uint32_t)(np - nodes) - 1;
     nodes[open].len = cnt;
@@ -301,7 +304,7 @@ close_obj: {
 
 close_arr: {
     uint32_t open = cur;
-    PUT(WSC__JEND, p - s);
+    PUT(WSC__JEND, o);
     nd->link = open;
     nodes[open].link = (uint32_t)(np - nodes) - 1;
     nodes[open].len = cnt;
