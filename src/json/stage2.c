@@ -176,6 +176,12 @@ static inline const char *number(const char *p, const char *end, uint8_t *fl) {
     return q;
 }
 
+/* How many containers may be open before the stack must grow or the
+   depth limit is reached, whichever comes first. */
+static inline uint32_t stack_room(const wsc_json_doc *d) {
+    return d->stack_cap < d->max_depth ? d->stack_cap : d->max_depth;
+}
+
 static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t len, uint32_t nix,
                                          const int has_bs, const unsigned dup) {
     const char *p, *q, *end = s + len;
@@ -195,7 +201,7 @@ static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t 
        against the smaller of the depth limit and the stack's room; which
        of the two it is, only when reached. */
     uint32_t *stack = d->stack, *sp = stack;
-    uint32_t *sp_room = stack + 2 * (d->stack_cap < d->max_depth ? d->stack_cap : d->max_depth);
+    uint32_t *sp_room = stack + 2 * stack_room(d);
     int obj;
 
     /* The root. */
@@ -212,7 +218,7 @@ open:
         size_t depth = (size_t)(sp - stack) / 2;
         if (depth >= d->max_depth || wsc__json_grow_stack(d)) return 1;
         stack = d->stack, sp = stack + 2 * depth;
-        sp_room = stack + 2 * (d->stack_cap < d->max_depth ? d->stack_cap : d->max_depth);
+        sp_room = stack + 2 * stack_room(d);
     }
     sp[0] = cur, sp[1] = cnt;
     sp += 2;
