@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "json/json_internal.h"
+#include "json/scan.h" /* hex4: the escapes, validated by the parser */
 
 #define NONE ((wsc_json){NULL, 0})
 
@@ -47,15 +48,6 @@ static void put_utf8(char **o, unsigned u) {
         *p++ = (char)(0xF0 | u >> 18), *p++ = (char)(0x80 | (u >> 12 & 0x3F)), *p++ = (char)(0x80 | (u >> 6 & 0x3F)),
         *p++ = (char)(0x80 | (u & 0x3F));
     *o = p;
-}
-
-static unsigned hex4u(const char *p) {
-    unsigned v = 0;
-    for (int k = 0; k < 4; k++) {
-        unsigned c = (unsigned char)p[k];
-        v = v << 4 | (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-    }
-    return v;
 }
 
 /* The parser has validated every escape, so this only decodes. The result
@@ -93,10 +85,10 @@ const char *wsc__json_unescape(wsc_json_doc *d, uint32_t i, size_t *len) {
         case 'r': *o++ = '\r'; break;
         case 't': *o++ = '\t'; break;
         case 'u': {
-            unsigned u = hex4u(s);
+            unsigned u = (unsigned)hex4(s, s + 4);
             s += 4;
             if (u >= 0xD800 && u <= 0xDBFF) {
-                u = 0x10000 + ((u - 0xD800) << 10) + (hex4u(s + 2) - 0xDC00);
+                u = 0x10000 + ((u - 0xD800) << 10) + ((unsigned)hex4(s + 2, s + 6) - 0xDC00);
                 s += 6;
             }
             put_utf8(&o, u);
