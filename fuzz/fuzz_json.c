@@ -22,7 +22,10 @@
  *    has AVX2, else the SSE2 scan) gave: result, error and nodes, with no
  *    flag, with WSC_JSON_NO_DUPLICATES and with WSC_JSON_TRUSTED_UTF8;
  *  - the two-pass parser alone (wsc__json_parse_two_pass) accepts exactly
- *    the texts the one-pass parser accepts, with the same nodes.
+ *    the texts the one-pass parser accepts, with the same nodes;
+ *  - where the CPU has AVX-512, stage 1's two forms (AVX-512 and AVX2,
+ *    wsc__json_force_avx2) write the same structural index, with and
+ *    without the UTF-8 rule.
  * The input is a fresh malloc of exactly its size, so ASan reports any read
  * past the end.
  */
@@ -82,6 +85,24 @@ static void walk(wsc_json v, int depth) {
     }
 }
 
+/* Stage 1's AVX-512 and AVX2 forms: the same count or refusal, backslash
+   flag and entries. */
+static void same_index(const char *text, size_t size) {
+    if (size > WSC__JSON_STAGE1_MAX || !wsc__json_stage1_available() || !wsc__json_stage1_avx512_available()) return;
+    uint32_t *ia = malloc((size + 65) * sizeof *ia), *ib = malloc((size + 65) * sizeof *ib);
+    if (!ia || !ib) abort();
+    for (int utf8 = 0; utf8 <= 1; utf8++) {
+        int ba = -1, bb = -1;
+        wsc__json_force_avx2 = 1;
+        long nb = wsc__json_stage1(text, size, ib, utf8, &bb);
+        wsc__json_force_avx2 = 0;
+        long na = wsc__json_stage1(text, size, ia, utf8, &ba);
+        if (na != nb || (na >= 0 && (ba != bb || memcmp(ia, ib, (size_t)na * sizeof *ia)))) abort();
+    }
+    free(ia);
+    free(ib);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!doc) {
         doc = wsc_json_doc_new(NULL);
@@ -89,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     char *text = malloc(size ? size : 1);
     if (size) memcpy(text, data, size);
+    same_index(text, size);
     wsc_json_error we;
     int mine = wsc_json_parse(doc, text, size, 0, &we);
     /* The portable scalar scan must agree with the default path exactly:

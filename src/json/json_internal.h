@@ -84,6 +84,13 @@ int wsc__json_simd_available(void);
    PCLMULQDQ, BMI1), else 0; wsc__json_force_scalar turns it off too. */
 int wsc__json_stage1_available(void);
 
+/* 1 if the CPU runs stage 1's AVX-512 form (AVX-512 F, BW, VL, VBMI2),
+   which stage 1 then uses unless wsc__json_force_avx2 is non-zero (for
+   tests and the fuzzer, which compare the two forms' indexes; not
+   thread-safe to change while parsing). */
+int wsc__json_stage1_avx512_available(void);
+extern int wsc__json_force_avx2;
+
 /*
  * Stage 1 (stage1.c) over s[0..len): writes the offsets of the text's
  * structural bytes ({ } [ ] : , both quotes of each string, the first byte

@@ -28,12 +28,38 @@ static int nodes_equal(const wsc_json_doc *a, const wsc_json_doc *b) {
     return a->n == b->n && !memcmp(a->nodes, b->nodes, (size_t)a->n * sizeof *a->nodes);
 }
 
+static long wide_compared;
+
+/* Stage 1's two forms (AVX-512 and AVX2) must write the same index, with
+   and without the UTF-8 rule: the same count (or the same refusal), the
+   same backslash flag, the same entries. */
+static void same_index(const char *t, size_t len) {
+    if (!wsc__json_stage1_available() || !wsc__json_stage1_avx512_available()) return;
+    uint32_t *ia = malloc((len + 65) * sizeof *ia), *ib = malloc((len + 65) * sizeof *ib);
+    assert_non_null(ia);
+    assert_non_null(ib);
+    for (int utf8 = 0; utf8 <= 1; utf8++) {
+        int ba = -1, bb = -1;
+        wsc__json_force_avx2 = 1;
+        long nb = wsc__json_stage1(t, len, ib, utf8, &bb);
+        wsc__json_force_avx2 = 0;
+        long na = wsc__json_stage1(t, len, ia, utf8, &ba);
+        if (na != nb || (na >= 0 && (ba != bb || memcmp(ia, ib, (size_t)na * sizeof *ia))))
+            fail_msg("utf8 %d: the AVX-512 and AVX2 indexes differ on <%.*s> (%zu bytes): %ld/%ld entries", utf8,
+                     (int)len, t, len, na, nb);
+        wide_compared++;
+    }
+    free(ia);
+    free(ib);
+}
+
 /* Both ways, three flag sets; want: 1 valid, 0 invalid, -1 either. */
 static void check(const char *t, size_t len, int want) {
     static const unsigned flagsets[] = {0, WSC_JSON_NO_DUPLICATES, WSC_JSON_TRUSTED_UTF8};
     for (size_t f = 0; f < sizeof flagsets / sizeof flagsets[0]; f++) {
         unsigned fl = flagsets[f];
         uint8_t *g = tu_guard_copy(t, len); /* a read past the end crashes */
+        if (f == 0) same_index((const char *)g, len);
         wsc_json_error ea, eb;
         wsc__json_force_scalar = 1;
         int rb = wsc_json_parse(db, (const char *)g, len, fl, &eb);
@@ -279,7 +305,9 @@ int main(void) {
         cmocka_unit_test(test_mixed),           cmocka_unit_test(test_duplicates_nested),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    printf("two-pass parses: %ld (stage 1 %savailable)\n", fast_taken, wsc__json_stage1_available() ? "" : "not ");
+    printf("two-pass parses: %ld (stage 1 %savailable); AVX-512 against AVX2 indexes: %ld%s\n", fast_taken,
+           wsc__json_stage1_available() ? "" : "not ", wide_compared,
+           wsc__json_stage1_avx512_available() ? "" : " (no AVX-512 here)");
     if (wsc__json_stage1_available() && fast_taken < 1000) {
         printf("the two-pass parser was hardly exercised\n");
         failed++;
