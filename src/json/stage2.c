@@ -131,14 +131,18 @@ static const uint64_t low_lanes[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xF
                (a fraction, as prices are). Anything else: number(). */                                                \
             size_t n_ = (size_t)(*k - o);                                                                              \
             if (n_ - 1 < 8 && p < end8 && (unsigned)(*p - '1') < 9) {                                                  \
-                uint64_t m_ = nondigit_lanes(load64(p)) & low_lanes[n_];                                               \
+                uint64_t x_ = load64(p), m_ = nondigit_lanes(x_) & low_lanes[n_];                                      \
                 if (!m_) {                                                                                             \
                     nd = np++;                                                                                         \
                     put_node(nd, WSC_JSON_NUMBER, WSC__JF_INT, o, (uint32_t)n_);                                       \
                     goto CONT;                                                                                         \
                 }                                                                                                      \
+                /* the first non-digit is exact; with it made a '0' (one                                               \
+                   addition: '0' - '.' is 2), are the rest digits? (the                                                \
+                   lanes above a '.' are not exact: its borrow) */                                                      \
                 unsigned at_ = (unsigned)__builtin_ctzll(m_) >> 3;                                                     \
-                if (!(m_ & (m_ - 1)) && p[at_] == '.' && at_ + 1 < n_) {                                               \
+                if (p[at_] == '.' && at_ + 1 < n_ &&                                                                   \
+                    !(nondigit_lanes(x_ + ((uint64_t)2 << (8 * at_))) & low_lanes[n_])) {                             \
                     nd = np++;                                                                                         \
                     put_node(nd, WSC_JSON_NUMBER, 0, o, (uint32_t)n_);                                                 \
                     goto CONT;                                                                                         \
@@ -193,9 +197,13 @@ static JSON_ALWAYS_INLINE int walk_index(wsc_json_doc *d, const char *s, size_t 
     const char *const end8 = len >= 8 ? end - 7 : s;
     const uint32_t *k = d->idx;
     wsc__jnode *nd;
-    uint32_t cur = 0, cnt = 0;
     wsc__jnode *nodes = d->nodes;
     wsc__jnode *np = nodes; /* the next node (a pointer: no index scaled per node) */
+    /* The innermost open container's node (a pointer: the duplicate filter
+       reaches it on every key without scaling an index) and its members so
+       far. */
+    wsc__jnode *cn = nodes;
+    uint32_t cnt = 0;
     /* The enclosing containers, two words each (node index, members so
        far): sp is the next free pair. One compare per open container,
        against the smaller of the depth limit and the stack's room; which
@@ -220,10 +228,10 @@ open:
         stack = d->stack, sp = stack + 2 * depth;
         sp_room = stack + 2 * stack_room(d);
     }
-    sp[0] = cur, sp[1] = cnt;
+    sp[0] = (uint32_t)(cn - nodes), sp[1] = cnt;
     sp += 2;
     PUT(obj ? WSC_JSON_OBJECT : WSC_JSON_ARRAY, o);
-    cur = (uint32_t)(np - nodes) - 1;
+    cn = nd;
     cnt = 0;
     if (obj) {
         if (s[*k] == '}') {
@@ -276,10 +284,10 @@ key: {
         unsigned b = (unsigned)((((uint64_t)nd->len << 16 | (uint64_t)(unsigned char)q[-1] << 8 |
                                    (unsigned char)p[1]) * 0x9E3779B97F4A7C15ull) >> 58);
         uint64_t f;
-        memcpy(&f, &nodes[cur].len, sizeof f);
-        if (WSC_UNLIKELY(esc | (int)(f >> b & 1))) nodes[cur].flags |= WSC__JF_DUP_SUSPECT;
+        memcpy(&f, &cn->len, sizeof f);
+        if (WSC_UNLIKELY(esc | (int)(f >> b & 1))) cn->flags |= WSC__JF_DUP_SUSPECT;
         f |= 1ull << b;
-        memcpy(&nodes[cur].len, &f, sizeof f);
+        memcpy(&cn->len, &f, sizeof f);
     }
     if (WSC_UNLIKELY(s[*k++] != ':')) return 1;
     p = s + (o = *k++);
@@ -294,13 +302,13 @@ obj_after:
     return 1;
 
 close_obj: {
-    uint32_t open = cur;
+    uint32_t open = (uint32_t)(cn - nodes);
     PUT(WSC__JEND, o);
     nd->link = open;
-    nodes[open].link = (uint32_t)(np - nodes) - 1;
-    nodes[open].len = cnt;
-    const int suspect = nodes[open].flags & WSC__JF_DUP_SUSPECT;
-    nodes[open].flags = 0;
+    cn->link = (uint32_t)(np - nodes) - 1;
+    cn->len = cnt;
+    const int suspect = cn->flags & WSC__JF_DUP_SUSPECT;
+    cn->flags = 0;
     if (WSC_UNLIKELY(suspect) && cnt > 1) {
         d->n = (uint32_t)(np - nodes);
         if (wsc__json_check_duplicates(d, open)) return 1;
@@ -308,19 +316,17 @@ close_obj: {
     goto pop;
 }
 
-close_arr: {
-    uint32_t open = cur;
+close_arr:
     PUT(WSC__JEND, o);
-    nd->link = open;
-    nodes[open].link = (uint32_t)(np - nodes) - 1;
-    nodes[open].len = cnt;
-}
+    nd->link = (uint32_t)(cn - nodes);
+    cn->link = (uint32_t)(np - nodes) - 1;
+    cn->len = cnt;
 
 pop:
     sp -= 2;
-    cur = sp[0], cnt = sp[1];
+    cn = nodes + sp[0], cnt = sp[1];
     if (WSC_UNLIKELY(sp == stack)) goto done;
-    if (nodes[cur].type == WSC_JSON_OBJECT) goto obj_after;
+    if (cn->type == WSC_JSON_OBJECT) goto obj_after;
     goto arr_after;
 
 done:
