@@ -98,9 +98,9 @@ static JSON_ALWAYS_INLINE void put_node(wsc__jnode *nd, unsigned type, unsigned 
         V_TOKEN_END(CONT);                                                                                             \
     } while (0)
 
-/* The low n byte lanes of a word, n = 0..8. */
-static const uint64_t low_lanes[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xFFFFFFFFFFull, 0xFFFFFFFFFFFFull,
-                                      0xFFFFFFFFFFFFFFull, ~0ull};
+/* The high bits of the low n byte lanes of a word, n = 0..8. */
+static const uint64_t low_highs[9] = {0, 0x80, 0x8080, 0x808080, 0x80808080, 0x8080808080ull, 0x808080808080ull,
+                                      0x80808080808080ull, 0x8080808080808080ull};
 
 /* The value whose entry is at p; then to CONT (the state after it). */
 #define V_VALUE(CONT)                                                                                                  \
@@ -131,7 +131,7 @@ static const uint64_t low_lanes[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xF
                (a fraction, as prices are). Anything else: number(). */                                                \
             size_t n_ = (size_t)(*k - o);                                                                              \
             if (n_ - 1 < 8 && p < end8 && (unsigned)(*p - '1') < 9) {                                                  \
-                uint64_t x_ = load64(p), m_ = nondigit_lanes(x_) & low_lanes[n_];                                      \
+                uint64_t x_ = load64(p), m_ = nondigit_bits(x_) & low_highs[n_];                                        \
                 if (!m_) {                                                                                             \
                     nd = np++;                                                                                         \
                     put_node(nd, WSC_JSON_NUMBER, WSC__JF_INT, o, (uint32_t)n_);                                       \
@@ -142,7 +142,7 @@ static const uint64_t low_lanes[9] = {0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF, 0xF
                    lanes above a '.' are not exact: its borrow) */                                                      \
                 unsigned at_ = (unsigned)__builtin_ctzll(m_) >> 3;                                                     \
                 if (p[at_] == '.' && at_ + 1 < n_ &&                                                                   \
-                    !(nondigit_lanes(x_ + ((uint64_t)2 << (8 * at_))) & low_lanes[n_])) {                             \
+                    !(nondigit_bits(x_ + ((uint64_t)2 << (8 * at_))) & low_highs[n_])) {                               \
                     nd = np++;                                                                                         \
                     put_node(nd, WSC_JSON_NUMBER, 0, o, (uint32_t)n_);                                                 \
                     goto CONT;                                                                                         \
