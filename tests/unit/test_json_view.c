@@ -6,6 +6,7 @@
  * conversion to jansson.
  */
 #include <jansson.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,74 @@ static void test_numbers(void **state) {
     wsc_json_doc_free(d);
 }
 
+/* One number text: wsc_json_double must give exactly strtod's double (bit
+   for bit: the fast path for short numbers and the strtod path alike), and
+   wsc_json_int64 of an integer exactly strtoll's value or WSC_ETOOBIG where
+   strtoll overflows. */
+static long numbers_checked;
+static void same_as_libc(wsc_json_doc *d, const char *t) {
+    size_t n = strlen(t);
+    if (wsc_json_parse(d, t, n, 0, NULL) != WSC_OK) fail_msg("<%s> refused", t);
+    double x, want = strtod(t, NULL);
+    int rc = wsc_json_double(wsc_json_root(d), &x);
+    if (isinf(want)) {
+        if (rc != WSC_ETOOBIG) fail_msg("<%s>: rc %d, want WSC_ETOOBIG", t, rc);
+    } else if (rc != WSC_OK || memcmp(&x, &want, sizeof x)) {
+        fail_msg("<%s>: %.17g (rc %d), strtod %.17g", t, x, rc, want);
+    }
+    if (!strpbrk(t, ".eE")) {
+        int64_t i = 7;
+        errno = 0;
+        long long wi = strtoll(t, NULL, 10);
+        rc = wsc_json_int64(wsc_json_root(d), &i);
+        if (errno == ERANGE ? rc != WSC_ETOOBIG || i != 7 : rc != WSC_OK || i != wi)
+            fail_msg("<%s>: int64 %lld (rc %d), strtoll %lld", t, (long long)i, rc, wi);
+    }
+    numbers_checked++;
+}
+
+static void test_numbers_exact(void **state) {
+    (void)state;
+    wsc_json_doc *d = wsc_json_doc_new(NULL);
+    static const char *const edges[] = {
+        "0", "-0", "0.0", "-0.0", "0e0", "0e-400", "-0E+400", "1e22", "1e23", "-1e22", "1e-22", "1e-23",
+        "123456789012345", "1234567890123456", "12345678901234567", "999999999999999", "0.000000000000001",
+        "9007199254740991", "9007199254740993", "1.7976931348623157e308", "1.8e308", "4.9e-324", "2.5e-324",
+        "1000.07", "1000.00", "0.1", "0.3", "2.675", "5e-1", "123.456e-2", "1E+2", "1.000000000000000000001",
+        "100000000000000000000000", "0.00000000000000000000000000000001", "1.5e-21", "7e22", "-3.14159",
+        "999999999999999999", "1000000000000000000", "9223372036854775807", "9223372036854775808",
+        "-9223372036854775808", "-9223372036854775809", "18446744073709551616", "1000000000", "-1",
+    };
+    for (size_t k = 0; k < sizeof edges / sizeof edges[0]; k++) same_as_libc(d, edges[k]);
+    /* Random numbers: an integer part of 1 to 12 digits (or 0), a fraction
+       of 0 to 12 digits (some trailing zeros), an exponent or none (fixed
+       seed: the same cases every run). */
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+#define NEXT() (r = r * 6364136223846793005ull + 1442695040888963407ull, r >> 33)
+    for (int c = 0; c < 200000; c++) {
+        char t[64];
+        size_t o = 0;
+        if (NEXT() & 1) t[o++] = '-';
+        unsigned ni = (unsigned)(NEXT() % 13), nf = (unsigned)(NEXT() % 13), tz = (unsigned)(NEXT() % 4);
+        if (!ni) t[o++] = '0';
+        for (unsigned i = 0; i < ni; i++) t[o++] = (char)('0' + (i ? NEXT() % 10 : 1 + NEXT() % 9));
+        if (nf) {
+            t[o++] = '.';
+            for (unsigned i = 0; i < nf; i++) t[o++] = (char)('0' + (i + tz >= nf ? 0 : NEXT() % 10));
+        }
+        if (NEXT() & 1) {
+            uint64_t e = NEXT();
+            o += (size_t)snprintf(t + o, sizeof t - o, "%s%s%u", e & 1 ? "e" : "E", e & 2 ? "-" : e & 4 ? "+" : "",
+                                  (unsigned)(e >> 3) % 40);
+        }
+        t[o] = 0;
+        same_as_libc(d, t);
+    }
+#undef NEXT
+    assert_true(numbers_checked > 200000);
+    wsc_json_doc_free(d);
+}
+
 static void test_bool_raw(void **state) {
     (void)state;
     wsc_json_doc *d = parsed();
@@ -296,7 +365,7 @@ static void test_to_jansson(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_types_and_lookup), cmocka_unit_test(test_iteration), cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_numbers),          cmocka_unit_test(test_bool_raw),  cmocka_unit_test(test_none),
+        cmocka_unit_test(test_numbers),          cmocka_unit_test(test_numbers_exact), cmocka_unit_test(test_bool_raw),  cmocka_unit_test(test_none),
         cmocka_unit_test(test_lifetimes),        cmocka_unit_test(test_to_jansson),
     };
     /* Every case twice: the two-pass parser where the CPU has it, then the
