@@ -191,7 +191,8 @@ static void timeit(const char *name, int (*fn)(void)) {
    parse, trusted UTF-8; validate: parse with UTF-8 validation; send: the
    send_json_text parse and splice) exactly N times and nothing timed, for
    callgrind: the difference of two counts over the difference of N is the
-   instructions per message. WSC_JSON_SCALAR=1 forces the one-pass parser. */
+   instructions per message. WSC_JSON_SCALAR=1 forces the one-pass parser;
+   WSC_JSON_AVX2=1 stage 1's AVX2 form where the CPU has AVX-512. */
 static int calls(long n, const char *what, size_t size) {
     int (*fn)(void) = !strcmp(what, "view") ? run_wsc_parse_only
                       : !strcmp(what, "validate") ? run_wsc_validated
@@ -200,6 +201,8 @@ static int calls(long n, const char *what, size_t size) {
     if (!fn) return 2;
     const char *sc = getenv("WSC_JSON_SCALAR");
     wsc__json_force_scalar = sc && *sc == '1';
+    const char *a2 = getenv("WSC_JSON_AVX2");
+    wsc__json_force_avx2 = a2 && *a2 == '1';
     doc = wsc_json_doc_new(NULL);
     msg_len = size;
     msg = malloc(msg_len + 1);
