@@ -91,6 +91,13 @@ int wsc__json_stage1_available(void);
 int wsc__json_stage1_avx512_available(void);
 extern int wsc__json_force_avx2;
 
+/* For tests and the fuzzer: stage 1's AVX-512 and AVX2 forms over
+   s[0..len), with and without the UTF-8 rule. 1: both give the same count
+   (or both refuse), the same backslash flag and the same entries; 0: they
+   differ; -1: not comparable here (no AVX-512, no AVX2, len above
+   WSC__JSON_STAGE1_MAX); -2: out of memory. */
+int wsc__json_stage1_forms_agree(const char *s, size_t len);
+
 /*
  * Stage 1 (stage1.c) over s[0..len): writes the offsets of the text's
  * structural bytes ({ } [ ] : , both quotes of each string, the first byte

@@ -434,7 +434,31 @@ TGT long wsc__json_stage1(const char *s, size_t len, uint32_t *idx, int utf8, in
     return utf8 ? stage1_avx2(s, len, idx, has_backslash, 1) : stage1_avx2(s, len, idx, has_backslash, 0);
 }
 
+int wsc__json_stage1_forms_agree(const char *s, size_t len) {
+    if (!wsc__json_stage1_available() || !wsc__json_stage1_avx512_available() || len > WSC__JSON_STAGE1_MAX)
+        return -1;
+    uint32_t *ia = wsc__malloc((len + 65) * sizeof *ia), *ib = wsc__malloc((len + 65) * sizeof *ib);
+    int rc = ia && ib ? 1 : -2;
+    for (int utf8 = 0; rc == 1 && utf8 <= 1; utf8++) {
+        int ba = -1, bb = -1, saved = wsc__json_force_avx2;
+        wsc__json_force_avx2 = 1;
+        long nb = wsc__json_stage1(s, len, ib, utf8, &bb);
+        wsc__json_force_avx2 = 0;
+        long na = wsc__json_stage1(s, len, ia, utf8, &ba);
+        wsc__json_force_avx2 = saved;
+        if (na != nb || (na >= 0 && (ba != bb || memcmp(ia, ib, (size_t)na * sizeof *ia)))) rc = 0;
+    }
+    wsc__free(ia);
+    wsc__free(ib);
+    return rc;
+}
+
 #else
+
+int wsc__json_stage1_forms_agree(const char *s, size_t len) {
+    (void)s, (void)len;
+    return -1;
+}
 
 int wsc__json_stage1_available(void) { return 0; }
 
