@@ -235,7 +235,11 @@ WSC_API int wsc_json_int64(wsc_json v, int64_t *out);
  * overflows a double (e.g. 1e400; *out is then +-HUGE_VAL); WSC_ENOMEM if
  * the number's text is 64 bytes or longer and its NUL-terminated copy
  * cannot be allocated. Underflow gives 0 or a subnormal and WSC_OK. *out is
- * left alone on WSC_EINVAL and WSC_ENOMEM.
+ * left alone on WSC_EINVAL and WSC_ENOMEM. The result is exactly strtod's
+ * in the C locale. Cost: a number of at most 15 significant digits scaled
+ * by at most 10^22 either way (prices, coordinates, most measurements) is
+ * converted directly, in about a fifth of strtod's instructions; any
+ * other goes through a copy and strtod_l.
  */
 WSC_API int wsc_json_double(wsc_json v, double *out);
 

@@ -270,9 +270,10 @@ int wsc_json_int64(wsc_json v, int64_t *out) {
 /* Clinger's fast path: a number of at most 15 significant digits is an
    integer m < 2^53, exact as a double, times or divided by 10^k; for
    k <= 22 the power is exact too, and one IEEE multiplication or division
-   rounds correctly, so the result is exactly strtod's. About 40
-   instructions for a price like 1000.07 against some 400 for the copy and
-   strtod_l. 0 when it does not apply (more digits, a larger scale, a
+   rounds correctly, so the result is exactly strtod's. About 170
+   instructions per wsc_json_double() of a price like 1000.07, against
+   about 800 with the copy and strtod_l (callgrind, the benchmark's
+   json_t path). 0 when it does not apply (more digits, a larger scale, a
    platform whose double arithmetic is not strict IEEE double). The text is
    a number the parser has validated (RFC 8259's grammar). */
 static int fast_double(const char *p, const char *e, double *out) {
