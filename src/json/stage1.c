@@ -314,8 +314,8 @@ INL void flatten(uint32_t **out, uint64_t m, uint32_t base) {
 }
 
 /* AVX-512 (BW, VBMI2): the block in one register, each class one compare
-   straight into a mask register; about 20 instructions fewer per block
-   than the AVX2 form. */
+   straight into a mask register (no vpmovmskb pair per class, as AVX2
+   needs). */
 #define TGT512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,avx2,pclmul,bmi,popcnt")))
 #define INL512 static inline __attribute__((always_inline)) TGT512
 
@@ -461,12 +461,6 @@ int wsc__json_stage1_forms_agree(const char *s, size_t len) {
 }
 
 int wsc__json_stage1_available(void) { return 0; }
-
-/* Not inlined into the AVX2 entry point below (its target lacks AVX-512). */
-static TGT512 __attribute__((noinline)) long run_avx512(const char *s, size_t len, uint32_t *idx, int utf8,
-                                                        int *has_backslash) {
-    return utf8 ? stage1_avx512(s, len, idx, has_backslash, 1) : stage1_avx512(s, len, idx, has_backslash, 0);
-}
 
 int wsc__json_force_avx2 = 0;
 
