@@ -32,18 +32,13 @@
 /* Lanes that are not an ASCII digit; exact for the lowest one (lanes
    below it are digits and lend or carry nothing). x - '0' per lane is 0..9
    for a digit; anything else either has its high bit set already or gets
-   it from adding 0x76. */
-static JSON_ALWAYS_INLINE uint64_t nondigit_lanes(uint64_t x) {
-    uint64_t t = x - ONES * '0';
-    return (t | (t + ONES * 0x76)) & HIGHS;
-}
-
-/* nondigit_lanes() before its mask of the high bits, for a caller whose own
-   lane mask has only high bits (one AND and one constant fewer). */
+   it from adding 0x76. nondigit_bits() is the same before its mask of
+   the high bits, for a caller whose own lane mask has only high bits. */
 static JSON_ALWAYS_INLINE uint64_t nondigit_bits(uint64_t x) {
     uint64_t t = x - ONES * '0';
     return t | (t + ONES * 0x76);
 }
+static JSON_ALWAYS_INLINE uint64_t nondigit_lanes(uint64_t x) { return nondigit_bits(x) & HIGHS; }
 
 /* Skips digits from q; returns the first non-digit (or end). */
 static inline const char *skip_digits(const char *q, const char *end) {

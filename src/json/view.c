@@ -283,18 +283,21 @@ static int fast_double(const char *p, const char *e, double *out) {
     int neg = *p == '-';
     p += neg;
     uint64_t m = 0;
-    int sig = 0, scale = 0;
-    for (; p < e && (unsigned)(*p - '0') < 10; p++)
+    int sig = 0, scale = 0, frac = 0;
+    /* the integer and fraction digits as one integer (the grammar allows
+       one '.'), each fraction digit scaling it down by ten */
+    for (; p < e; p++) {
+        if (*p == '.') {
+            frac = 1;
+            continue;
+        }
+        if ((unsigned)(*p - '0') >= 10) break;
+        scale -= frac;
         if (m || *p != '0') {
             if (++sig > 15) return 0;
             m = m * 10 + (unsigned)(*p - '0');
         }
-    if (p < e && *p == '.')
-        for (p++; p < e && (unsigned)(*p - '0') < 10; p++, scale--)
-            if (m || *p != '0') {
-                if (++sig > 15) return 0;
-                m = m * 10 + (unsigned)(*p - '0');
-            }
+    }
     if (p < e) { /* e or E, a sign perhaps, digits */
         int eneg = 0, x = 0;
         if (*++p == '+' || *p == '-') eneg = *p++ == '-';
